@@ -1,0 +1,82 @@
+import { parse as losslessParse } from 'lossless-json';
+import { decimalText, flagExact, hasExact, rememberExact } from './decimal.js';
+import { badRequest } from './outcome.js';
+
+/**
+ * FHIR JSON in and out. https://hl7.org/fhir/STU3/json.html
+ *
+ * Parsing is JSON.parse, except when the text holds a number whose written form
+ * differs from its shortest form (`1.50`, `1e2`, 17 digits): then the text is parsed
+ * with lossless-json and the written forms are kept (see decimal.ts).
+ */
+
+/** Number tokens after `:`, `[` or `,` (numbers inside strings may match too; that only costs time). */
+const NUMBER_TOKEN = /[:,[]\s*(-?\d[\d.eE+-]*)/g;
+
+function needsExactParse(text: string): boolean {
+  NUMBER_TOKEN.lastIndex = 0;
+  for (let m = NUMBER_TOKEN.exec(text); m; m = NUMBER_TOKEN.exec(text)) {
+    const token = m[1]!;
+    if (String(Number(token)) !== token) return true;
+  }
+  return false;
+}
+
+class WrittenNumber {
+  constructor(readonly text: string) {}
+}
+
+/** Parses JSON text, keeping decimals exactly as written. Throws a 400 FhirError on bad JSON. */
+export function parseJson(text: string): unknown {
+  try {
+    if (!needsExactParse(text)) return JSON.parse(text);
+    const tree = losslessParse(text, null, (t: string) => (String(Number(t)) === t ? Number(t) : new WrittenNumber(t)));
+    restoreNumbers(tree);
+    return tree;
+  } catch (err) {
+    throw badRequest(`The body is not valid JSON: ${(err as Error).message}`, undefined, 'structure');
+  }
+}
+
+/** Replaces WrittenNumber markers with numbers, remembering their text; returns whether any were found. */
+function restoreNumbers(node: unknown): boolean {
+  if (typeof node !== 'object' || node === null) return false;
+  const holder = node as Record<string, unknown>;
+  let found = false;
+  for (const key of Object.keys(holder)) {
+    const v = holder[key];
+    if (v instanceof WrittenNumber) {
+      holder[key] = Number(v.text);
+      rememberExact(holder, key, v.text);
+      found = true;
+    } else if (restoreNumbers(v)) {
+      found = true;
+    }
+  }
+  if (found) flagExact(holder);
+  return found;
+}
+
+/** Serialises a value as JSON, writing decimals as they were written. */
+export function stringifyJson(value: unknown, pretty = false): string {
+  const indent = pretty ? 2 : undefined;
+  if (!hasExact(value)) return JSON.stringify(value, null, indent);
+  const written: string[] = [];
+  const nonce = Math.random().toString(36).slice(2);
+  const text = JSON.stringify(
+    value,
+    function (this: object, key: string, v: unknown) {
+      if (typeof v === 'number' && key !== '') {
+        const t = decimalText(this, key, v);
+        if (t !== String(v)) {
+          written.push(t);
+          return `\u0000${nonce}:${written.length - 1}`;
+        }
+      }
+      return v;
+    },
+    indent,
+  );
+  const placeholder = new RegExp(`"\\\\u0000${nonce}:(\\d+)"`, 'g');
+  return text.replace(placeholder, (_, i: string) => written[Number(i)]!);
+}
