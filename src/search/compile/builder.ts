@@ -1,0 +1,68 @@
+/**
+ * SQL fragments that carry their own bound values, so composing fragments can
+ * never put a value at the wrong placeholder. Values are always bound, never
+ * spliced into the text.
+ */
+export type SqlParam = string | number | null;
+
+export class Sql {
+  constructor(
+    readonly text: string,
+    readonly params: readonly SqlParam[],
+  ) {}
+}
+
+/** `sql\`a = ${1} AND ${other}\``: plain values become `?`, Sql fragments are inlined. */
+export function sql(strings: TemplateStringsArray, ...values: Array<Sql | SqlParam>): Sql {
+  let text = strings[0]!;
+  const params: SqlParam[] = [];
+  values.forEach((v, i) => {
+    if (v instanceof Sql) {
+      text += v.text;
+      params.push(...v.params);
+    } else {
+      text += '?';
+      params.push(v);
+    }
+    text += strings[i + 1]!;
+  });
+  return new Sql(text, params);
+}
+
+/** Trusted SQL text (identifiers and keywords chosen by the code, never by a request). */
+export function raw(text: string): Sql {
+  return new Sql(text, []);
+}
+
+export function join(parts: Sql[], separator: string): Sql {
+  return new Sql(
+    parts.map((p) => p.text).join(separator),
+    parts.flatMap((p) => p.params),
+  );
+}
+
+/** `= ?` for one value, `IN (?, ?)` for several. */
+export function inList(values: ReadonlyArray<string | number>): Sql {
+  if (values.length === 1) return sql`= ${values[0]!}`;
+  return new Sql(`IN (${values.map(() => '?').join(', ')})`, [...values]);
+}
+
+export class AliasCounter {
+  private n = 0;
+  next(): string {
+    this.n += 1;
+    return `r${this.n}`;
+  }
+}
+
+/** The next string after every string starting with `prefix` (for index range scans). */
+export function prefixUpperBound(prefix: string): string {
+  const chars = [...prefix];
+  const last = chars.pop()!;
+  return chars.join('') + String.fromCodePoint(last.codePointAt(0)! + 1);
+}
+
+/** Escapes `%`, `_` and `\` for LIKE ... ESCAPE '\'. */
+export function likeEscape(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

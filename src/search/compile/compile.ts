@@ -1,0 +1,54 @@
+import type { SearchPlan, SortKey } from '../plan.js';
+import { AliasCounter, inList, join, raw, type Sql, sql } from './builder.js';
+import { compileCondition, type PidLookup } from './conditions.js';
+
+export interface CompiledSearch {
+  /** The page: type, id, version, last_updated, method, json of `count + 1` rows (one more tells there is a next page). */
+  page: Sql;
+  /** The number of matches, when wanted. */
+  count?: Sql;
+}
+
+const SORT_COLUMN = {
+  token: ['code', 'code'],
+  string: ['norm', 'norm'],
+  date: ['low', 'high'],
+  number: ['value', 'value'],
+  quantity: ['value', 'value'],
+  reference: ['target_id', 'target_id'],
+  uri: ['uri', 'uri'],
+} as const;
+
+/**
+ * Compiles a search plan to SQL that both SQLite and PostgreSQL run as written
+ * (the drivers only translate `?` placeholders). Matching rows are selected on
+ * `resource` and joined to their current version for the JSON.
+ */
+export function compileSearch(plan: SearchPlan, pids: PidLookup): CompiledSearch {
+  const where = compileWhere(plan, pids, 'r');
+  const order = join([...plan.sort.map((k) => sortExpression(k, plan.types, pids)), raw('r.rid')], ', ');
+  const page = sql`SELECT r.type, r.id, v.version, v.last_updated, v.method, v.json FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version WHERE ${where} ORDER BY ${order} LIMIT ${plan.count + 1} OFFSET ${plan.offset}`;
+  if (!plan.total) return { page };
+  return { page, count: sql`SELECT count(*) AS n FROM resource r WHERE ${where}` };
+}
+
+/** The WHERE clause of a plan over the resource row `alias`. */
+export function compileWhere(plan: Pick<SearchPlan, 'types' | 'where'>, pids: PidLookup, alias: string): Sql {
+  const ctx = { aliases: new AliasCounter(), pids };
+  const a = raw(alias);
+  const parts = [sql`${a}.type ${inList(plan.types)}`, sql`${a}.deleted = 0`];
+  for (const c of plan.where) parts.push(compileCondition(c, alias, plan.types, ctx));
+  return join(parts, ' AND ');
+}
+
+/** One ORDER BY term; resources without a value sort last either way. */
+function sortExpression(key: SortKey, types: string[], pids: PidLookup): Sql {
+  const dir = raw(key.descending ? 'DESC' : 'ASC');
+  if (key.param === '_id') return sql`r.id ${dir}`;
+  if (key.param === '_lastUpdated') return sql`r.last_updated ${dir}`;
+  const ids = key.table ? pids(types, key.param) : [];
+  if (!key.table || !ids.length) return sql`r.rid ${dir}`;
+  const column = raw(SORT_COLUMN[key.table][key.descending ? 1 : 0]);
+  const agg = raw(key.descending ? 'MAX' : 'MIN');
+  return sql`(SELECT ${agg}(${column}) FROM ${raw(`idx_${key.table}`)} WHERE rid = r.rid AND pid ${inList(ids)}) ${dir} NULLS LAST`;
+}

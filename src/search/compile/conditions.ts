@@ -1,0 +1,249 @@
+import type { Condition, DateValue, IndexTable, NumberValue, QuantityValue, TokenValue } from '../plan.js';
+import { type AliasCounter, inList, join, likeEscape, prefixUpperBound, raw, Sql, sql } from './builder.js';
+
+/** Looks up the stored ids of a parameter code across resource types (unknown ones omitted). */
+export type PidLookup = (types: string[], code: string) => number[];
+
+export interface CompileContext {
+  aliases: AliasCounter;
+  pids: PidLookup;
+}
+
+const FALSE = raw('1 = 0');
+const TRUE = raw('1 = 1');
+
+/**
+ * Compiles one condition to a boolean SQL expression over the resource row `alias`
+ * (a row of `resource`, whose type is one of `types`).
+ * https://hl7.org/fhir/STU3/search.html
+ */
+export function compileCondition(c: Condition, alias: string, types: string[], ctx: CompileContext): Sql {
+  const a = raw(alias);
+  switch (c.kind) {
+    case 'none':
+      return FALSE;
+    case 'id':
+      if (!c.values.length) return c.not ? TRUE : FALSE;
+      return sql`${a}.id ${raw(c.not ? 'NOT ' : '')}${in_(c.values)}`;
+    case 'lastUpdated':
+      return or(c.values.map((v) => dateTest(sql`${a}.last_updated`, sql`${a}.last_updated`, v)));
+    case 'compartment': {
+      const inCompartment = sql`${a}.rid IN (SELECT rid FROM compartment WHERE patient = ${c.patient})`;
+      if (!types.includes('Patient')) return inCompartment;
+      return sql`(${inCompartment} OR (${a}.type = 'Patient' AND ${a}.id = ${c.patient}))`;
+    }
+    case 'or':
+      return or(c.any.map((x) => compileCondition(x, alias, types, ctx)));
+    case 'missing': {
+      const pids = ctx.pids(types, c.param);
+      if (!pids.length) return c.missing ? TRUE : FALSE;
+      return sql`${a}.rid ${raw(c.missing ? 'NOT ' : '')}IN (SELECT rid FROM ${raw(`idx_${c.table}`)} WHERE pid ${inList(pids)})`;
+    }
+    case 'chain':
+      return compileChain(c, a, types, ctx);
+    case 'has':
+      return compileHas(c, a, ctx);
+    case 'text':
+      return compileText(c, a, types, ctx);
+    default:
+      return compileIndexed(c, a, types, ctx);
+  }
+}
+
+function in_(values: string[]): Sql {
+  return sql`IN (${join(values.map((v) => sql`${v}`), ', ')})`;
+}
+
+/** Conditions answered by one index table: `rid IN (SELECT rid FROM idx_x WHERE pid = ? AND ...)`. */
+function compileIndexed(c: Condition, a: Sql, types: string[], ctx: CompileContext): Sql {
+  const table = tableOf(c);
+  const negate = c.kind === 'token' && c.not === true;
+  if (!('param' in c) || !table) return FALSE;
+  const pids = ctx.pids(types, c.param);
+  const tests = valueTests(c);
+  if (!pids.length || !tests.length) return negate ? TRUE : FALSE;
+  const subqueries = tests.map((t) => sql`SELECT rid FROM ${raw(`idx_${table}`)} WHERE pid ${inList(pids)} AND ${t}`);
+  return sql`${a}.rid ${raw(negate ? 'NOT ' : '')}IN (${join(subqueries, ' UNION ')})`;
+}
+
+const TABLE_OF: Partial<Record<Condition['kind'], IndexTable>> = {
+  token: 'token',
+  'token-text': 'token',
+  string: 'string',
+  date: 'date',
+  number: 'number',
+  quantity: 'quantity',
+  reference: 'reference',
+  uri: 'uri',
+};
+
+function tableOf(c: Condition): IndexTable | undefined {
+  return TABLE_OF[c.kind];
+}
+
+/** One SQL test per ORed value, on the columns of the index table. */
+function valueTests(c: Condition): Sql[] {
+  switch (c.kind) {
+    case 'token':
+      return c.values.map(tokenTest).filter((t): t is Sql => t !== undefined);
+    case 'token-text':
+      return c.values.map((v) => prefixTest('text', v));
+    case 'string':
+      return c.values.map((v) => {
+        if (c.mode === 'exact') return sql`exact = ${v}`;
+        if (c.mode === 'contains') return sql`norm LIKE ${`%${likeEscape(v)}%`} ESCAPE '\\'`;
+        return prefixTest('norm', v);
+      });
+    case 'date':
+      return c.values.map((v) => dateTest(raw('low'), raw('high'), v));
+    case 'number':
+      return c.values.map((v) => numberTest(raw('value'), v));
+    case 'quantity':
+      return c.values.map(quantityTest);
+    case 'reference':
+      return c.values.map((v) => {
+        if (v.url !== undefined) return sql`url = ${v.url}`;
+        return v.type ? sql`target_id = ${v.id ?? ''} AND target_type = ${v.type}` : sql`target_id = ${v.id ?? ''}`;
+      });
+    case 'uri':
+      return c.values.map((v) => {
+        if (c.mode === 'below') return prefixTest('uri', v);
+        if (c.mode === 'above') return sql`uri ${in_(uriAncestors(v))}`;
+        return sql`uri = ${v}`;
+      });
+    default:
+      return [];
+  }
+}
+
+export function tokenTest(v: TokenValue): Sql | undefined {
+  const parts: Sql[] = [];
+  if (v.code !== undefined) parts.push(sql`code = ${v.code}`);
+  if (v.system === null) parts.push(raw('system IS NULL'));
+  else if (v.system !== undefined) parts.push(sql`system = ${v.system}`);
+  return parts.length ? join(parts, ' AND ') : undefined;
+}
+
+function prefixTest(column: string, prefix: string): Sql {
+  const col = raw(column);
+  if (!prefix) return sql`${col} IS NOT NULL`;
+  return sql`${col} >= ${prefix} AND ${col} < ${prefixUpperBound(prefix)}`;
+}
+
+/** `http://a/b/c` is `:above` `http://a/b/c`, `http://a/b` and `http://a`. */
+export function uriAncestors(uri: string): string[] {
+  const out = [uri];
+  const scheme = uri.indexOf('://');
+  let cut = uri.lastIndexOf('/');
+  while (scheme >= 0 && cut > scheme + 2) {
+    out.push(uri.slice(0, cut));
+    cut = uri.lastIndexOf('/', cut - 1);
+  }
+  return out;
+}
+
+/**
+ * A date test with STU3 prefix semantics, over a stored range [low, high] and a search
+ * range [v.low, v.high] (both inclusive). https://hl7.org/fhir/STU3/search.html#prefix
+ */
+export function dateTest(low: Sql, high: Sql, v: DateValue): Sql {
+  switch (v.prefix) {
+    case 'eq':
+      return sql`(${low} >= ${v.low} AND ${high} <= ${v.high})`;
+    case 'ne':
+      return sql`(${low} < ${v.low} OR ${high} > ${v.high})`;
+    case 'gt':
+      return sql`${high} > ${v.high}`;
+    case 'lt':
+      return sql`${low} < ${v.low}`;
+    case 'ge':
+      return sql`(${high} > ${v.high} OR (${low} >= ${v.low} AND ${high} <= ${v.high}))`;
+    case 'le':
+      return sql`(${low} < ${v.low} OR (${low} >= ${v.low} AND ${high} <= ${v.high}))`;
+    case 'sa':
+      return sql`${low} > ${v.high}`;
+    case 'eb':
+      return sql`${high} < ${v.low}`;
+    case 'ap': {
+      const [from, to] = approximateRange(v);
+      return sql`(${low} <= ${to} AND ${high} >= ${from})`;
+    }
+  }
+}
+
+/** `ap` on dates: the search range widened by 10% of its distance from now, at least a day. */
+export function approximateRange(v: DateValue, now = Date.now()): [number, number] {
+  const margin = Math.max(Math.abs(now - v.low) * 0.1, 86_400_000);
+  return [v.low - margin, v.high + margin];
+}
+
+/** Number tests: equality is within the precision the value was written with. */
+export function numberTest(column: Sql, v: NumberValue): Sql {
+  switch (v.prefix) {
+    case 'eq':
+      return sql`(${column} >= ${v.low} AND ${column} < ${v.high})`;
+    case 'ne':
+      return sql`(${column} < ${v.low} OR ${column} >= ${v.high})`;
+    case 'gt':
+    case 'sa':
+      return sql`${column} > ${v.value}`;
+    case 'lt':
+    case 'eb':
+      return sql`${column} < ${v.value}`;
+    case 'ge':
+      return sql`${column} >= ${v.value}`;
+    case 'le':
+      return sql`${column} <= ${v.value}`;
+    case 'ap': {
+      const margin = Math.abs(v.value) * 0.1;
+      return sql`(${column} >= ${v.value - margin} AND ${column} <= ${v.value + margin})`;
+    }
+  }
+}
+
+/** Quantity: UCUM-canonical comparison where the unit allows it, else as written. */
+function quantityTest(v: QuantityValue): Sql {
+  if (v.canon) {
+    const canon = { ...v, value: v.canon.value, low: v.canon.low, high: v.canon.high };
+    return sql`canon_unit = ${v.canon.unit} AND ${numberTest(raw('canon_value'), canon)}`;
+  }
+  const parts = [numberTest(raw('value'), v)];
+  if (v.code !== undefined) parts.push(sql`code = ${v.code}`);
+  if (v.system !== undefined) parts.push(sql`system = ${v.system}`);
+  return join(parts, ' AND ');
+}
+
+function or(parts: Sql[]): Sql {
+  if (!parts.length) return FALSE;
+  return parts.length === 1 ? parts[0]! : sql`(${join(parts, ' OR ')})`;
+}
+
+/** `subject:Patient.name=x`: the reference points at a current resource matching the inner test. */
+function compileChain(c: Extract<Condition, { kind: 'chain' }>, a: Sql, types: string[], ctx: CompileContext): Sql {
+  const pids = ctx.pids(types, c.param);
+  if (!pids.length || !c.targetTypes.length) return FALSE;
+  const alias = ctx.aliases.next();
+  const r = raw(alias);
+  const inner = compileCondition(c.where, alias, c.targetTypes, ctx);
+  return sql`${a}.rid IN (SELECT rid FROM idx_reference WHERE pid ${inList(pids)} AND (target_type, target_id) IN (SELECT ${r}.type, ${r}.id FROM resource ${r} WHERE ${r}.type ${inList(c.targetTypes)} AND ${r}.deleted = 0 AND ${inner}))`;
+}
+
+/** `_has:Observation:patient:code=x`: some current Observation matching the test references this resource. */
+function compileHas(c: Extract<Condition, { kind: 'has' }>, a: Sql, ctx: CompileContext): Sql {
+  const pids = ctx.pids([c.type], c.param);
+  if (!pids.length) return FALSE;
+  const alias = ctx.aliases.next();
+  const r = raw(alias);
+  const inner = compileCondition(c.where, alias, [c.type], ctx);
+  return sql`(${a}.type, ${a}.id) IN (SELECT ref.target_type, ref.target_id FROM idx_reference ref JOIN resource ${r} ON ${r}.rid = ref.rid WHERE ref.pid ${inList(pids)} AND ${r}.deleted = 0 AND ${inner})`;
+}
+
+/** `_text` and `_content`: every word must start a word of the narrative (or of any text in the resource). */
+function compileText(c: Extract<Condition, { kind: 'text' }>, a: Sql, types: string[], ctx: CompileContext): Sql {
+  const pids = ctx.pids(types, c.content ? '_content' : '_text');
+  if (!pids.length || !c.values.length) return FALSE;
+  return join(
+    c.values.map((w) => sql`${a}.rid IN (SELECT rid FROM idx_string WHERE pid ${inList(pids)} AND ${prefixTest('norm', w)})`),
+    ' AND ',
+  );
+}

@@ -1,0 +1,213 @@
+import { dateRange, MAX_INSTANT, MIN_INSTANT } from '../fhir/dates.js';
+import { canonicalQuantity } from './ucum.js';
+import { emptyIndexRows, type Indexer, type IndexRows } from './index-rows.js';
+import { normalise } from './normalise.js';
+import { compilePath, type PathFn, type TypedValue } from './paths.js';
+import type { ParamDef, SearchRegistry } from './registry.js';
+import { parseReference } from './references.js';
+
+type Obj = Record<string, unknown>;
+
+interface CompiledParam {
+  def: ParamDef;
+  path: PathFn;
+}
+
+export interface IndexerOptions {
+  /** This server's base URL: absolute references under it index as local ones. */
+  baseUrl?: string;
+}
+
+/**
+ * Builds the write-time indexer from the registry: each parameter's expression is
+ * compiled once, and each resource is turned into index rows in one pass.
+ * https://hl7.org/fhir/STU3/search.html
+ */
+export function createIndexer(registry: SearchRegistry, options: IndexerOptions = {}): Indexer {
+  const compiled = new Map<string, CompiledParam[]>();
+  const paramsOf = (type: string): CompiledParam[] => {
+    let list = compiled.get(type);
+    if (!list) {
+      list = registry
+        .params(type)
+        .filter((p) => p.expression && p.code !== '_id' && p.code !== '_lastUpdated' && p.type !== 'composite')
+        .map((def) => ({ def, path: compilePath(def.expression!) }));
+      compiled.set(type, list);
+    }
+    return list;
+  };
+
+  return (resource) => {
+    const type = String(resource.resourceType);
+    const rows = emptyIndexRows();
+    for (const { def, path } of paramsOf(type)) {
+      let values: TypedValue[];
+      try {
+        values = path(resource);
+      } catch {
+        continue;
+      }
+      for (const v of values) addRows(rows, def, v, options);
+    }
+    addTextRows(rows, resource, registry.param(type, '_text') !== undefined, registry.param(type, '_content') !== undefined);
+    const compartmentParams = type === 'Patient' ? [] : registry.compartmentParams(type);
+    if (compartmentParams.length) {
+      for (const [param, targetType, targetId] of rows.reference) {
+        if (targetType === 'Patient' && targetId && compartmentParams.includes(param)) rows.compartments.push(targetId);
+      }
+    }
+    return rows;
+  };
+}
+
+function addRows(rows: IndexRows, def: ParamDef, v: TypedValue, options: IndexerOptions): void {
+  switch (def.type) {
+    case 'token':
+      return addToken(rows, def.code, v);
+    case 'string':
+      return addString(rows, def.code, v);
+    case 'date':
+      return addDate(rows, def.code, v);
+    case 'number':
+      if (typeof v.value === 'number') rows.number.push([def.code, v.value]);
+      return;
+    case 'quantity':
+      return addQuantity(rows, def.code, v);
+    case 'reference':
+      return addReference(rows, def.code, v, options);
+    case 'uri':
+      if (typeof v.value === 'string') rows.uri.push([def.code, v.value]);
+      return;
+    default:
+      return;
+  }
+}
+
+function addToken(rows: IndexRows, code: string, { type, value }: TypedValue): void {
+  if (typeof value === 'boolean') {
+    rows.token.push([code, null, String(value), null]);
+    return;
+  }
+  if (typeof value === 'string') {
+    rows.token.push([code, null, value, null]);
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  const o = value as Obj;
+  const str = (x: unknown) => (typeof x === 'string' ? x : null);
+  switch (type) {
+    case 'Coding':
+      rows.token.push([code, str(o.system), str(o.code), textOf(o.display)]);
+      return;
+    case 'CodeableConcept':
+      for (const c of Array.isArray(o.coding) ? (o.coding as Obj[]) : []) {
+        if (c && typeof c === 'object') rows.token.push([code, str(c.system), str(c.code), textOf(c.display)]);
+      }
+      if (typeof o.text === 'string') rows.token.push([code, null, null, textOf(o.text)]);
+      return;
+    case 'Identifier':
+      rows.token.push([code, str(o.system), str(o.value), textOf((o.type as Obj | undefined)?.text)]);
+      return;
+    case 'ContactPoint':
+      rows.token.push([code, str(o.system), str(o.value), null]);
+      return;
+    default:
+      if ('code' in o || 'system' in o) rows.token.push([code, str(o.system), str(o.code), textOf(o.display)]);
+      else if ('value' in o) rows.token.push([code, str(o.system), str(o.value), null]);
+  }
+}
+
+function textOf(x: unknown): string | null {
+  return typeof x === 'string' && x ? normalise(x) : null;
+}
+
+const HUMAN_NAME_PARTS = ['family', 'given', 'prefix', 'suffix', 'text'];
+const ADDRESS_PARTS = ['line', 'city', 'district', 'state', 'postalCode', 'country', 'text'];
+
+function addString(rows: IndexRows, code: string, { type, value }: TypedValue): void {
+  const add = (s: unknown) => {
+    if (typeof s === 'string' && s.trim()) rows.string.push([code, normalise(s), s.slice(0, 2000)]);
+  };
+  if (typeof value === 'string') return add(value);
+  if (typeof value !== 'object' || value === null) return;
+  const o = value as Obj;
+  const parts = type === 'HumanName' ? HUMAN_NAME_PARTS : type === 'Address' ? ADDRESS_PARTS : Object.keys(o);
+  for (const key of parts) {
+    const part = o[key];
+    if (Array.isArray(part)) part.forEach(add);
+    else add(part);
+  }
+}
+
+function addDate(rows: IndexRows, code: string, { type, value }: TypedValue): void {
+  if (typeof value === 'string') {
+    const r = dateRange(value);
+    if (r) rows.date.push([code, r.low, r.high]);
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  const o = value as Obj;
+  if (type === 'Period' || 'start' in o || 'end' in o) {
+    const start = typeof o.start === 'string' ? dateRange(o.start)?.low : undefined;
+    const end = typeof o.end === 'string' ? dateRange(o.end)?.high : undefined;
+    if (start !== undefined || end !== undefined) rows.date.push([code, start ?? MIN_INSTANT, end ?? MAX_INSTANT]);
+    return;
+  }
+  if (type === 'Timing') {
+    const events = (Array.isArray(o.event) ? o.event : []).map((e) => (typeof e === 'string' ? dateRange(e) : undefined)).filter((r) => r !== undefined);
+    if (events.length) rows.date.push([code, Math.min(...events.map((e) => e.low)), Math.max(...events.map((e) => e.high))]);
+    const bounds = (o.repeat as Obj | undefined)?.boundsPeriod as Obj | undefined;
+    if (bounds) addDate(rows, code, { type: 'Period', value: bounds });
+  }
+}
+
+function addQuantity(rows: IndexRows, code: string, { value }: TypedValue): void {
+  if (typeof value !== 'object' || value === null) return;
+  const o = value as Obj;
+  if (typeof o.value !== 'number') return;
+  const system = typeof o.system === 'string' ? o.system : null;
+  const unitCode = typeof o.code === 'string' ? o.code : typeof o.unit === 'string' ? o.unit : null;
+  const canon = system === 'http://unitsofmeasure.org' && unitCode ? canonicalQuantity(o.value, unitCode) : undefined;
+  rows.quantity.push([code, o.value, system, unitCode, canon?.value ?? null, canon?.unit ?? null]);
+}
+
+function addReference(rows: IndexRows, code: string, { value }: TypedValue, options: IndexerOptions): void {
+  const ref = typeof value === 'string' ? value : typeof value === 'object' && value !== null ? (value as Obj).reference : undefined;
+  if (typeof ref !== 'string' || !ref || ref.startsWith('#')) return;
+  const parsed = parseReference(ref, options.baseUrl);
+  rows.reference.push([code, parsed.type ?? null, parsed.id ?? null, ref]);
+}
+
+const MAX_WORDS = 500;
+
+/** `_text` indexes the words of the narrative; `_content` the words of every string in the resource. */
+function addTextRows(rows: IndexRows, resource: Obj, text: boolean, content: boolean): void {
+  if (text) {
+    const div = (resource.text as Obj | undefined)?.div;
+    if (typeof div === 'string') for (const w of words(div.replace(/<[^>]*>/g, ' '))) rows.string.push(['_text', w, w]);
+  }
+  if (content) {
+    const all = new Set<string>();
+    collectStrings(resource, all, 0);
+    for (const w of all) rows.string.push(['_content', w, w]);
+  }
+}
+
+function words(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const w of normalise(text).split(/[^\p{L}\p{N}]+/u)) {
+    if (w.length > 1 && out.size < MAX_WORDS) out.add(w.slice(0, 100));
+  }
+  return out;
+}
+
+function collectStrings(node: unknown, into: Set<string>, depth: number): void {
+  if (into.size >= MAX_WORDS || depth > 32) return;
+  if (typeof node === 'string') {
+    if (!/^[a-z]+:\/\//i.test(node)) for (const w of words(node)) if (into.size < MAX_WORDS) into.add(w);
+  } else if (Array.isArray(node)) {
+    for (const x of node) collectStrings(x, into, depth + 1);
+  } else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) if (k !== 'div' && k !== 'resourceType' && k !== 'id' && k !== 'meta') collectStrings(v, into, depth + 1);
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The search-index values extracted from one resource at write time, one list per
+ * parameter type. The store writes them in the same transaction as the resource.
+ * Encodings are documented in docs/storage.md.
+ */
+export interface IndexRows {
+  /** [param, system, code, display text (normalised) ] — for token params. */
+  token: Array<[param: string, system: string | null, code: string | null, text: string | null]>;
+  /** [param, normalised (case- and accent-folded), exact] — for string params. */
+  string: Array<[param: string, norm: string, exact: string]>;
+  /** [param, low bound, high bound] in epoch milliseconds (inclusive low, inclusive high). */
+  date: Array<[param: string, low: number, high: number]>;
+  /** [param, value] — for number params. */
+  number: Array<[param: string, value: number]>;
+  /** [param, value, system, code, canonical value, canonical unit] — for quantity params. */
+  quantity: Array<[param: string, value: number, system: string | null, code: string | null, canonValue: number | null, canonUnit: string | null]>;
+  /** [param, target type, target id, the reference as written] — for reference params. */
+  reference: Array<[param: string, targetType: string | null, targetId: string | null, url: string]>;
+  /** [param, uri] — for uri params. */
+  uri: Array<[param: string, uri: string]>;
+  /** The ids of the patients whose compartment holds this resource. */
+  compartments: string[];
+}
+
+export function emptyIndexRows(): IndexRows {
+  return { token: [], string: [], date: [], number: [], quantity: [], reference: [], uri: [], compartments: [] };
+}
+
+/** Turns a resource into its index rows. Supplied to the store by the search layer. */
+export type Indexer = (resource: Record<string, unknown>) => IndexRows;

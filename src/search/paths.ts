@@ -1,0 +1,181 @@
+import fhirpath from 'fhirpath';
+import stu3Model from 'fhirpath/fhir-context/stu3/index.js';
+import { fhirModel, type FhirModel } from '../fhir/definitions/model.js';
+import { splitUnion } from './registry.js';
+
+/** A value found by a search parameter's expression, with its FHIR type. */
+export interface TypedValue {
+  type: string;
+  value: unknown;
+}
+
+export type PathFn = (resource: Record<string, unknown>) => TypedValue[];
+
+/**
+ * Compiles a search parameter's FHIRPath expression for use at index time.
+ *
+ * Most STU3 expressions are plain paths (`Patient.name.family`), unions, type
+ * filters (`.as(Quantity)`, `(x as T)`, `.ofType(T)`), simple `where(field='x')`
+ * filters and indexes (`[0]`). Those are compiled to direct walks over the JSON,
+ * typed by the model: about twenty times faster than a general FHIRPath engine.
+ * Anything else goes to `fhirpath` with its STU3 model. The differential search
+ * tests hold both to the same answers.
+ */
+export function compilePath(expression: string, model: FhirModel = fhirModel()): PathFn {
+  const parts = splitUnion(expression).map((p) => compilePart(p, model));
+  if (parts.every((p): p is PathFn => p !== undefined)) {
+    if (parts.length === 1) return parts[0]!;
+    return (resource) => parts.flatMap((p) => p(resource));
+  }
+  return fhirpathFn(expression);
+}
+
+type Step =
+  | { kind: 'child'; name: string }
+  | { kind: 'type'; type: string }
+  | { kind: 'where'; field: string; value: string }
+  | { kind: 'index'; index: number };
+
+const IDENT = '[A-Za-z][A-Za-z0-9]*';
+const STEP = new RegExp(
+  `^\\.(?:(${IDENT})\\[(\\d+)\\]|(?:as|ofType)\\((${IDENT})\\)|where\\((${IDENT})\\s*=\\s*'([^'\\\\]*)'\\)|(${IDENT}))`,
+);
+
+/** Parses one union part into steps, or undefined when it is outside the compiled subset. */
+function compilePart(part: string, model: FhirModel): PathFn | undefined {
+  let text = part.trim();
+  let trailingType: string | undefined;
+  const asForm = new RegExp(`^\\((.*)\\s+as\\s+(${IDENT})\\)$`).exec(text);
+  if (asForm) {
+    text = asForm[1]!.trim();
+    trailingType = asForm[2]!;
+  }
+  const root = new RegExp(`^(${IDENT})`).exec(text)?.[1];
+  if (!root || !model.type(root)) return undefined;
+  const steps: Step[] = [];
+  let rest = text.slice(root.length);
+  while (rest.length) {
+    const m = STEP.exec(rest);
+    if (!m) return undefined;
+    if (m[1]) steps.push({ kind: 'child', name: m[1] }, { kind: 'index', index: Number(m[2]) });
+    else if (m[3]) steps.push({ kind: 'type', type: m[3] });
+    else if (m[4]) steps.push({ kind: 'where', field: m[4], value: m[5]! });
+    else steps.push({ kind: 'child', name: m[6]! });
+    rest = rest.slice(m[0].length);
+  }
+  if (trailingType) steps.push({ kind: 'type', type: trailingType });
+  // Every child step must exist in the model, or the walk cannot be typed: leave it to fhirpath.
+  if (!checkSteps(root, steps, model)) return undefined;
+  return (resource) => {
+    if (resource.resourceType !== root) return [];
+    let nodes: TypedValue[] = [{ type: root, value: resource }];
+    for (const step of steps) nodes = applyStep(nodes, step, model);
+    return nodes;
+  };
+}
+
+function checkSteps(root: string, steps: Step[], model: FhirModel): boolean {
+  let types = [root];
+  for (const step of steps) {
+    if (step.kind === 'child') {
+      const next: string[] = [];
+      for (const t of types) {
+        const el = model.type(t)?.elements.find((e) => e.name === step.name);
+        if (!el) continue;
+        next.push(...el.types);
+      }
+      if (!next.length) return false;
+      types = next.map((t) => (t === 'Resource' ? '' : t)).filter(Boolean);
+      if (next.includes('Resource')) return false;
+    } else if (step.kind === 'type') {
+      types = [normaliseTypeName(step.type, model)];
+    } else if (step.kind === 'where') {
+      if (!types.some((t) => model.type(t)?.elements.some((e) => e.name === step.field))) return false;
+    }
+  }
+  return true;
+}
+
+/** FHIRPath type names in expressions may be capitalised (`DateTime`, `Uri`). */
+function normaliseTypeName(name: string, model: FhirModel): string {
+  if (model.type(name)) return name;
+  const lower = name.charAt(0).toLowerCase() + name.slice(1);
+  return model.type(lower) ? lower : name;
+}
+
+function isOfType(actual: string, wanted: string, model: FhirModel): boolean {
+  for (let t: string | undefined = actual; t; t = model.type(t)?.base) if (t === wanted) return true;
+  return false;
+}
+
+function applyStep(nodes: TypedValue[], step: Step, model: FhirModel): TypedValue[] {
+  const out: TypedValue[] = [];
+  switch (step.kind) {
+    case 'child':
+      for (const node of nodes) {
+        if (typeof node.value !== 'object' || node.value === null) continue;
+        const obj = node.value as Record<string, unknown>;
+        const el = model.type(node.type)?.elements.find((e) => e.name === step.name);
+        if (!el) continue;
+        if (el.choice) {
+          for (const type of el.types) push(out, obj[step.name + type.charAt(0).toUpperCase() + type.slice(1)], type);
+        } else {
+          push(out, obj[step.name], el.types[0]!);
+        }
+      }
+      return out;
+    case 'type': {
+      const wanted = normaliseTypeName(step.type, model);
+      return nodes.filter((n) => isOfType(n.type, wanted, model));
+    }
+    case 'where':
+      return nodes.filter((n) => typeof n.value === 'object' && n.value !== null && (n.value as Record<string, unknown>)[step.field] === step.value);
+    case 'index':
+      return nodes[step.index] ? [nodes[step.index]!] : [];
+  }
+}
+
+function push(out: TypedValue[], value: unknown, type: string): void {
+  if (value === undefined || value === null) return;
+  if (Array.isArray(value)) {
+    for (const v of value) if (v !== null && v !== undefined) out.push({ type, value: v });
+  } else {
+    out.push({ type, value });
+  }
+}
+
+interface ResourceNodeLike {
+  data?: unknown;
+  fhirNodeDataType?: string | null;
+}
+
+/** The general engine, for expressions outside the compiled subset. */
+function fhirpathFn(expression: string): PathFn {
+  let fn: ((resource: unknown) => unknown[]) | undefined;
+  try {
+    fn = fhirpath.compile(expression, stu3Model, { resolveInternalTypes: false }) as unknown as (r: unknown) => unknown[];
+  } catch {
+    return () => [];
+  }
+  return (resource) => {
+    let result: unknown[];
+    try {
+      result = fn!(resource);
+    } catch {
+      return [];
+    }
+    return result.map((node) => {
+      if (node && typeof node === 'object' && 'fhirNodeDataType' in node) {
+        const n = node as ResourceNodeLike;
+        return { type: (n.fhirNodeDataType ?? inferType(n.data)).replace(/^FHIR\./, ''), value: n.data };
+      }
+      return { type: inferType(node), value: node };
+    });
+  };
+}
+
+function inferType(v: unknown): string {
+  if (typeof v === 'boolean') return 'boolean';
+  if (typeof v === 'number') return 'decimal';
+  return 'string';
+}

@@ -1,0 +1,107 @@
+import type { StoredVersion } from '../store/store.js';
+
+/**
+ * The typed intermediate form of a search, after parsing and checking against the
+ * registry, before SQL. Each store compiles it with its dialect (search/compile/).
+ * https://hl7.org/fhir/STU3/search.html
+ */
+
+export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
+
+/** A date value as the range it denotes, in epoch milliseconds (both inclusive). */
+export interface DateValue {
+  prefix: Prefix;
+  low: number;
+  high: number;
+}
+
+export interface TokenValue {
+  /** undefined: any system; null: no system (`|code`); string: that system. */
+  system?: string | null;
+  /** undefined: any code (`system|`). */
+  code?: string;
+}
+
+export interface NumberValue {
+  prefix: Prefix;
+  value: number;
+  /** The range the written value's precision implies (e.g. 100 -> [99.5, 100.5)). */
+  low: number;
+  high: number;
+}
+
+export interface QuantityValue extends NumberValue {
+  system?: string;
+  code?: string;
+  /** UCUM-canonical form of the value, when the unit is UCUM and convertible. */
+  canon?: { low: number; high: number; value: number; unit: string };
+}
+
+export interface ReferenceValue {
+  /** Target type when known (from `Type/id` or the `:Type` modifier). */
+  type?: string;
+  id?: string;
+  /** An absolute URL that is not on this server, matched as written. */
+  url?: string;
+}
+
+/** A single-parameter test. `values` are ORed (comma-separated in the query). */
+export type Condition =
+  | { kind: 'token'; param: string; values: TokenValue[]; not?: boolean }
+  | { kind: 'token-text'; param: string; values: string[] }
+  | { kind: 'string'; param: string; values: string[]; mode: 'prefix' | 'exact' | 'contains' }
+  | { kind: 'date'; param: string; values: DateValue[] }
+  | { kind: 'number'; param: string; values: NumberValue[] }
+  | { kind: 'quantity'; param: string; values: QuantityValue[] }
+  | { kind: 'reference'; param: string; values: ReferenceValue[] }
+  | { kind: 'uri'; param: string; values: string[]; mode: 'eq' | 'above' | 'below' }
+  | { kind: 'missing'; param: string; table: IndexTable; missing: boolean }
+  | { kind: 'id'; values: string[]; not?: boolean }
+  | { kind: 'lastUpdated'; values: DateValue[] }
+  | { kind: 'compartment'; patient: string }
+  /** `param` (a reference) points at a resource of one of `targetTypes` that matches `where`. */
+  | { kind: 'chain'; param: string; targetTypes: string[]; where: Condition }
+  /** Some resource of `type` whose reference `param` points here matches `where` (`_has`). */
+  | { kind: 'has'; type: string; param: string; where: Condition }
+  | { kind: 'composite'; param: string; values: CompositeValue[] }
+  | { kind: 'text'; values: string[]; content: boolean }
+  | { kind: 'or'; any: Condition[] }
+  | { kind: 'none' };
+
+export interface CompositeValue {
+  first: TokenValue;
+  second:
+    | { kind: 'token'; value: TokenValue }
+    | { kind: 'quantity'; value: QuantityValue }
+    | { kind: 'date'; value: DateValue }
+    | { kind: 'string'; value: string };
+}
+
+export type IndexTable = 'token' | 'string' | 'date' | 'number' | 'quantity' | 'reference' | 'uri';
+
+export interface SortKey {
+  /** `_id`, `_lastUpdated`, or a search parameter code. */
+  param: string;
+  table?: IndexTable;
+  descending: boolean;
+}
+
+export interface SearchPlan {
+  /** The resource types searched; more than one for a system-wide search. */
+  types: string[];
+  /** ANDed conditions. */
+  where: Condition[];
+  sort: SortKey[];
+  count: number;
+  offset: number;
+  /** Whether to count all matches (Bundle.total). */
+  total: boolean;
+}
+
+export interface SearchPage {
+  rows: StoredVersion[];
+  /** All matches, when counted. */
+  total?: number;
+  /** True when there are matches after this page. */
+  more: boolean;
+}

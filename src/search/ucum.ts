@@ -1,0 +1,66 @@
+import { createRequire } from 'node:module';
+
+/**
+ * UCUM-canonical quantities, so that `1 g` matches `1000 mg` in quantity search.
+ * Conversion is by @lhncbc/ucum-lhc; the factor of each linear unit is cached.
+ * https://hl7.org/fhir/STU3/search.html#quantity
+ */
+
+interface Converted {
+  status: string;
+  magnitude?: number;
+  unitToExp?: Record<string, number>;
+  fromUnitIsSpecial?: boolean;
+}
+interface UcumUtils {
+  convertToBaseUnits(unit: string, value: number): Converted;
+}
+
+const require = createRequire(import.meta.url);
+let utils: UcumUtils | undefined;
+function ucum(): UcumUtils {
+  utils ??= (require('@lhncbc/ucum-lhc') as { UcumLhcUtils: { getInstance(): UcumUtils } }).UcumLhcUtils.getInstance();
+  return utils;
+}
+
+interface UnitInfo {
+  unit: string;
+  factor: number;
+  special: boolean;
+}
+const cache = new Map<string, UnitInfo | null>();
+const MAX_CACHE = 10_000;
+
+function unitInfo(code: string): UnitInfo | null {
+  let info = cache.get(code);
+  if (info !== undefined) return info;
+  let r: Converted;
+  try {
+    r = ucum().convertToBaseUnits(code, 1);
+  } catch {
+    r = { status: 'invalid' };
+  }
+  info =
+    r.status === 'succeeded' && r.magnitude !== undefined && r.unitToExp
+      ? { unit: canonicalUnit(r.unitToExp), factor: r.magnitude, special: Boolean(r.fromUnitIsSpecial) }
+      : null;
+  if (cache.size < MAX_CACHE) cache.set(code, info);
+  return info;
+}
+
+function canonicalUnit(exps: Record<string, number>): string {
+  const parts = Object.entries(exps)
+    .filter(([, e]) => e !== 0)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([u, e]) => (e === 1 ? u : `${u}${e}`));
+  return parts.length ? parts.join('.') : '1';
+}
+
+/** The value in UCUM base units and the canonical unit, or undefined when the code is not UCUM. */
+export function canonicalQuantity(value: number, code: string): { value: number; unit: string } | undefined {
+  const info = unitInfo(code);
+  if (!info) return undefined;
+  if (!info.special) return { value: value * info.factor, unit: info.unit };
+  const r = ucum().convertToBaseUnits(code, value);
+  return r.status === 'succeeded' && r.magnitude !== undefined ? { value: r.magnitude, unit: info.unit } : undefined;
+}

@@ -1,0 +1,9 @@
+import { createIndexer } from '../search/extract.js';
+import { searchRegistry } from '../search/registry.js';
+import type { StoreOptions } from './store.js';
+
+/** The store options the tests and the server share: the real registry and indexer. */
+export function defaultStoreOptions(clock?: () => number): StoreOptions {
+  const registry = searchRegistry();
+  return { indexer: createIndexer(registry), params: registry.indexedPairs(), ...(clock ? { clock } : {}) };
+}

@@ -1,0 +1,103 @@
+import pg from 'pg';
+import type { SqlConnection, SqlDriver, SqlValue } from '../sql/driver.js';
+import { SCHEMA_VERSION } from '../sqlite/schema.js';
+import { POSTGRES_SCHEMA } from './schema.js';
+
+// BIGINT columns (rids, epoch milliseconds, counts) fit in a double; read them as numbers.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+/** `?` placeholders become `$1, $2, ...` (our SQL never holds a literal question mark). */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** Column types for unnest() in bulk inserts. */
+const COLUMN_TYPES: Record<string, string> = {
+  rid: 'bigint', pid: 'int', low: 'bigint', high: 'bigint', value: 'float8', canon_value: 'float8',
+};
+
+class PgConnection implements SqlConnection {
+  constructor(private readonly client: pg.Pool | pg.PoolClient) {}
+
+  async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return (await this.client.query(numbered(sql), params as unknown[])).rows as T[];
+  }
+
+  async get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    return (await this.client.query(numbered(sql), params as unknown[])).rows[0] as T | undefined;
+  }
+
+  async run(sql: string, params: SqlValue[] = []): Promise<number> {
+    return (await this.client.query(numbered(sql), params as unknown[])).rowCount ?? 0;
+  }
+
+  /** One statement for all rows: INSERT ... SELECT * FROM unnest($1::type[], ...). */
+  async insertMany(table: string, columns: string[], rows: SqlValue[][], suffix = ''): Promise<void> {
+    if (!rows.length) return;
+    const arrays = columns.map((_, i) => rows.map((r) => r[i] ?? null));
+    const unnest = columns.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c] ?? 'text'}[]`).join(', ');
+    await this.client.query(`INSERT INTO ${table} (${columns.join(', ')}) SELECT * FROM unnest(${unnest})${suffix ? ` ${suffix}` : ''}`, arrays);
+  }
+}
+
+/**
+ * PostgreSQL through a `pg` pool. Reads go to the pool; each write transaction
+ * takes its own client. Row locks (SELECT ... FOR UPDATE) make concurrent updates
+ * of one resource wait for each other, so an If-Match check is always against the
+ * committed current version.
+ */
+export class PostgresDriver implements SqlDriver {
+  readonly dialect = 'postgres' as const;
+  readonly forUpdate = ' FOR UPDATE';
+  readonly reader: SqlConnection;
+  private readonly pool: pg.Pool;
+
+  constructor(connectionString: string, poolSize = 10) {
+    this.pool = new pg.Pool({ connectionString, max: poolSize });
+    // An idle client's error (server restart) must not crash the process.
+    this.pool.on('error', () => undefined);
+    this.reader = new PgConnection(this.pool);
+  }
+
+  async transaction<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(new PgConnection(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  isUniqueViolation(err: unknown): boolean {
+    return (err as { code?: string })?.code === '23505';
+  }
+
+  async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      // Several nodes may start at once: one migrates, the others wait.
+      await client.query('SELECT pg_advisory_lock(4242)');
+      await client.query(POSTGRES_SCHEMA);
+      await client.query(`INSERT INTO store_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO NOTHING`, [String(SCHEMA_VERSION)]);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(4242)').catch(() => undefined);
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  async explain(sql: string, params: SqlValue[]): Promise<string[]> {
+    const res = await this.pool.query(`EXPLAIN ${numbered(sql)}`, params as unknown[]);
+    return res.rows.map((r: Record<string, string>) => r['QUERY PLAN']!);
+  }
+}

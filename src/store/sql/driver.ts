@@ -1,0 +1,41 @@
+/**
+ * The small surface the SQL store needs from a database. SQLite and PostgreSQL each
+ * provide one (store/sqlite/driver.ts, store/postgres/driver.ts); everything else about
+ * storage is shared (sql-store.ts), the way Kysely's dialects are small hook classes.
+ *
+ * SQL is written once with `?` placeholders; a driver translates as it must.
+ */
+
+export type SqlValue = string | number | bigint | null;
+
+export interface SqlConnection {
+  all<T = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T[]>;
+  get<T = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T | undefined>;
+  run(sql: string, params?: SqlValue[]): Promise<number>;
+  /**
+   * Inserts many rows into one table in as few statements as the database allows
+   * (SQLite: a cached prepared statement per row, in process; PostgreSQL: one
+   * INSERT ... SELECT FROM unnest(...) per call). `suffix` is appended (e.g. an ON CONFLICT clause).
+   */
+  insertMany(table: string, columns: string[], rows: SqlValue[][], suffix?: string): Promise<void>;
+}
+
+export interface SqlDriver {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** The connection for reads outside a transaction: sees committed data only. */
+  readonly reader: SqlConnection;
+  /**
+   * Runs `fn` in a write transaction on a dedicated connection. Commits when `fn`
+   * resolves, rolls back when it throws.
+   */
+  transaction<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T>;
+  /** The clause that locks a selected row for the rest of the transaction (' FOR UPDATE' or ''). */
+  readonly forUpdate: string;
+  /** Whether `err` is a unique-constraint violation (a concurrent insert of the same key). */
+  isUniqueViolation(err: unknown): boolean;
+  /** Creates or upgrades the schema. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** The query plan of `sql`, as text lines (for the EXPLAIN tests). */
+  explain(sql: string, params: SqlValue[]): Promise<string[]>;
+}

@@ -1,0 +1,66 @@
+import type { IndexRows } from '../../search/index-rows.js';
+import type { SqlConnection, SqlDriver } from './driver.js';
+
+/**
+ * Search parameters are stored as small integers (`search_param.pid`) to keep the
+ * index tables narrow. Every parameter of the registry is registered at start-up;
+ * the mapping is then loaded into memory. A parameter first seen inside a write
+ * transaction is added to that transaction and joins the shared map only if the
+ * transaction commits (a rolled-back id may be reused by the database).
+ */
+export class ParamIds {
+  private readonly ids = new Map<string, number>();
+
+  constructor(private readonly driver: SqlDriver) {}
+
+  /** Registers `pairs` (type, code) that the database does not know yet, then loads the mapping. */
+  async register(pairs: Array<[string, string]>): Promise<void> {
+    await this.load();
+    const missing = pairs.filter(([t, c]) => !this.ids.has(key(t, c)));
+    if (missing.length) {
+      await this.driver.transaction(async (conn) => {
+        await conn.insertMany('search_param', ['type', 'code'], missing.map(([t, c]) => [t, c]), 'ON CONFLICT (type, code) DO NOTHING');
+      });
+      await this.load();
+    }
+  }
+
+  async load(conn: SqlConnection = this.driver.reader): Promise<void> {
+    const rows = await conn.all<{ pid: number | string; type: string; code: string }>('SELECT pid, type, code FROM search_param');
+    for (const r of rows) this.ids.set(key(r.type, r.code), Number(r.pid));
+  }
+
+  /** The id of (type, code), or undefined when it was never registered. */
+  get(type: string, code: string): number | undefined {
+    return this.ids.get(key(type, code));
+  }
+
+  /** Makes sure all of `pairs` are known, reloading once from the database on a miss. */
+  async ensureKnown(conn: SqlConnection, pairs: Array<[string, string]>): Promise<void> {
+    if (pairs.every(([t, c]) => this.ids.has(key(t, c)))) return;
+    await this.load(conn);
+  }
+
+  /** A lookup for every parameter in `rows`; new ones are created in the transaction and kept in `pending`. */
+  async resolver(conn: SqlConnection, type: string, rows: IndexRows, pending: Map<string, number>): Promise<(code: string) => number> {
+    for (const list of [rows.token, rows.string, rows.date, rows.number, rows.quantity, rows.reference, rows.uri]) {
+      for (const row of list) {
+        const k = key(type, row[0]);
+        if (this.ids.has(k) || pending.has(k)) continue;
+        await conn.run('INSERT INTO search_param (type, code) VALUES (?, ?) ON CONFLICT (type, code) DO NOTHING', [type, row[0]]);
+        const created = await conn.get<{ pid: number | string }>('SELECT pid FROM search_param WHERE type = ? AND code = ?', [type, row[0]]);
+        pending.set(k, Number(created!.pid));
+      }
+    }
+    return (code) => this.ids.get(key(type, code)) ?? pending.get(key(type, code))!;
+  }
+
+  /** Called after a commit: the transaction's new ids are now real. */
+  adopt(pending: Map<string, number>): void {
+    for (const [k, v] of pending) this.ids.set(k, v);
+  }
+}
+
+function key(type: string, code: string): string {
+  return `${type}\u0000${code}`;
+}

@@ -1,0 +1,53 @@
+import { compileSearch } from '../../search/compile/compile.js';
+import type { Condition, SearchPage, SearchPlan } from '../../search/plan.js';
+import type { SqlConnection, SqlValue } from './driver.js';
+import type { ParamIds } from './param-ids.js';
+import { toStoredVersion } from './sql-store.js';
+
+/** Runs a search plan: compile, execute the page (and the count), map the rows. */
+export async function runSearch(conn: SqlConnection, pids: ParamIds, plan: SearchPlan): Promise<SearchPage> {
+  await pids.ensureKnown(conn, paramPairs(plan));
+  const lookup = (types: string[], code: string) =>
+    types.map((t) => pids.get(t, code)).filter((p): p is number => p !== undefined);
+  const compiled = compileSearch(plan, lookup);
+  const rows = await conn.all<Parameters<typeof toStoredVersion>[0]>(compiled.page.text, compiled.page.params as SqlValue[]);
+  const more = rows.length > plan.count;
+  const page: SearchPage = { rows: rows.slice(0, plan.count).map(toStoredVersion), more };
+  if (plan.total) {
+    if (!plan.where.length) {
+      // Unfiltered: the per-type counts kept at write time answer without a scan.
+      const counts = await conn.all<{ n: number | string }>(
+        `SELECT n FROM type_count WHERE type IN (${plan.types.map(() => '?').join(', ')})`,
+        plan.types,
+      );
+      page.total = counts.reduce((sum, r) => sum + Number(r.n), 0);
+    } else if (!more && plan.offset === 0) {
+      page.total = page.rows.length;
+    } else {
+      const n = await conn.get<{ n: number | string }>(compiled.count!.text, compiled.count!.params as SqlValue[]);
+      page.total = Number(n?.n ?? 0);
+    }
+  }
+  return page;
+}
+
+/** Every (type, parameter) the plan mentions, so unknown ids can be loaded before compiling. */
+function paramPairs(plan: SearchPlan): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const visit = (c: Condition, types: string[]) => {
+    if (c.kind === 'chain') {
+      types.forEach((t) => out.push([t, c.param]));
+      visit(c.where, c.targetTypes);
+    } else if (c.kind === 'has') {
+      out.push([c.type, c.param]);
+      visit(c.where, [c.type]);
+    } else if (c.kind === 'or') {
+      c.any.forEach((x) => visit(x, types));
+    } else if ('param' in c) {
+      types.forEach((t) => out.push([t, c.param]));
+    }
+  };
+  plan.where.forEach((c) => visit(c, plan.types));
+  plan.sort.forEach((k) => plan.types.forEach((t) => out.push([t, k.param])));
+  return out.filter(([, code]) => code !== '_id' && code !== '_lastUpdated');
+}

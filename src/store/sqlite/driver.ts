@@ -1,0 +1,117 @@
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { SqlConnection, SqlDriver, SqlValue } from '../sql/driver.js';
+import { Mutex } from '../sql/mutex.js';
+import { SCHEMA_VERSION, SQLITE_SCHEMA } from './schema.js';
+
+/**
+ * SQLite through better-sqlite3, in WAL mode, with two connections: a writer used
+ * only inside transactions (an async mutex serialises them within the process, and
+ * BEGIN IMMEDIATE across processes) and a reader that only ever sees committed data.
+ */
+export class SqliteDriver implements SqlDriver {
+  readonly dialect = 'sqlite' as const;
+  readonly forUpdate = '';
+  readonly reader: SqlConnection;
+  private readonly writerDb: Db;
+  private readonly readerDb: Db;
+  private readonly writer: SqliteConnection;
+  private readonly mutex = new Mutex();
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.writerDb = openDb(file);
+    // An in-memory database is private to its connection: read through the writer.
+    this.readerDb = file === ':memory:' ? this.writerDb : openDb(file);
+    this.writer = new SqliteConnection(this.writerDb);
+    this.reader = this.readerDb === this.writerDb ? this.writer : new SqliteConnection(this.readerDb);
+  }
+
+  async transaction<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      this.writerDb.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.writer);
+        this.writerDb.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.writerDb.inTransaction) this.writerDb.exec('ROLLBACK');
+        throw err;
+      }
+    });
+  }
+
+  isUniqueViolation(err: unknown): boolean {
+    return (err as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+  }
+
+  async migrate(): Promise<void> {
+    this.writerDb.exec(SQLITE_SCHEMA);
+    this.writerDb.prepare(`INSERT INTO store_meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING`).run(String(SCHEMA_VERSION));
+  }
+
+  async close(): Promise<void> {
+    await this.mutex.run(async () => {
+      if (this.readerDb !== this.writerDb) this.readerDb.close();
+      this.writerDb.close();
+    });
+  }
+
+  async explain(sql: string, params: SqlValue[]): Promise<string[]> {
+    const rows = this.readerDb.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>;
+    return rows.map((r) => r.detail);
+  }
+}
+
+function openDb(file: string): Db {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 10000');
+  db.pragma('foreign_keys = OFF');
+  db.pragma('cache_size = -65536');
+  db.pragma('temp_store = MEMORY');
+  db.pragma('mmap_size = 268435456');
+  return db;
+}
+
+class SqliteConnection implements SqlConnection {
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(private readonly db: Db) {}
+
+  /** better-sqlite3 is synchronous; prepared statements are cached by their text. */
+  private prepare(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return this.prepare(sql).all(...params) as T[];
+  }
+
+  async get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    return this.prepare(sql).get(...params) as T | undefined;
+  }
+
+  /** A synchronous read for the hottest path (a read by id), avoiding a promise. */
+  getSync<T>(sql: string, params: SqlValue[]): T | undefined {
+    return this.prepare(sql).get(...params) as T | undefined;
+  }
+
+  async run(sql: string, params: SqlValue[] = []): Promise<number> {
+    return this.prepare(sql).run(...params).changes;
+  }
+
+  async insertMany(table: string, columns: string[], rows: SqlValue[][], suffix = ''): Promise<void> {
+    if (!rows.length) return;
+    const stmt = this.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})${suffix ? ` ${suffix}` : ''}`);
+    for (const row of rows) stmt.run(...row);
+  }
+}

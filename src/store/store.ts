@@ -1,0 +1,90 @@
+import type { Indexer } from '../search/index-rows.js';
+import type { SearchPlan, SearchPage } from '../search/plan.js';
+
+/**
+ * The store interface. SQLite and PostgreSQL implement it, and one contract suite
+ * (store.contract.ts) runs against both. Tables and encodings: docs/storage.md.
+ */
+
+/** One stored version of a resource, with the JSON exactly as served. */
+export interface StoredVersion {
+  type: string;
+  id: string;
+  version: number;
+  /** ISO instant, equal to meta.lastUpdated in the JSON. */
+  lastUpdated: string;
+  deleted: boolean;
+  /** The JSON text as served; null for a deletion. */
+  json: string | null;
+  /** The interaction that produced this version (for history entries). */
+  method: 'POST' | 'PUT' | 'DELETE';
+}
+
+export interface WriteOp {
+  type: string;
+  id: string;
+  /** The resource to store, or null to delete. Its id and meta are set by the store. */
+  resource: Record<string, unknown> | null;
+  /** The version the caller expects to be current (If-Match); a mismatch is a 412. */
+  ifMatch?: number;
+  /** Fail with 409 if a current (not deleted) resource with this id exists. */
+  mustNotExist?: boolean;
+}
+
+export type WriteKind = 'created' | 'updated' | 'deleted' | 'noop';
+
+export interface WriteResult {
+  kind: WriteKind;
+  /** The version now current (for a 'noop' delete, the existing deleted one, or version 0). */
+  version: StoredVersion;
+}
+
+export interface HistoryQuery {
+  type?: string;
+  id?: string;
+  /** Only versions changed at or after this instant (epoch ms). */
+  since?: number;
+  /** Only versions changed before this instant (epoch ms), a page boundary. */
+  before?: number;
+  /** Only versions older than this change sequence number (a cursor from the previous page). */
+  beforeSeq?: number;
+  count: number;
+}
+
+export interface HistoryPage {
+  versions: Array<StoredVersion & { seq: number }>;
+  total: number;
+}
+
+/** Reads and searches; the same methods inside a write transaction see its own writes. */
+export interface StoreReader {
+  read(type: string, id: string): Promise<StoredVersion | undefined>;
+  vread(type: string, id: string, version: number): Promise<StoredVersion | undefined>;
+  history(query: HistoryQuery): Promise<HistoryPage>;
+  search(plan: SearchPlan): Promise<SearchPage>;
+}
+
+export interface StoreTx extends StoreReader {
+  write(op: WriteOp): Promise<WriteResult>;
+}
+
+export interface Store extends StoreReader {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Runs `fn` in one database transaction: all its writes commit, or none do. */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Current resources per type (deleted ones excluded), maintained at write time. */
+  counts(): Promise<Map<string, number>>;
+  /** Removes everything (used by `ccri seed --reset` and tests). */
+  clear(): Promise<void>;
+  /** Recomputes every search index from the stored JSON (`ccri reindex`). */
+  reindex(onProgress?: (done: number, total: number) => void): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  indexer: Indexer;
+  /** Every (resource type, parameter code) the indexer may emit, registered at start-up. */
+  params?: Array<[string, string]>;
+  /** Milliseconds since the epoch; injected so tests control time. */
+  clock?: () => number;
+}
