@@ -28,6 +28,8 @@ class WrittenNumber {
 
 /** Parses JSON text, keeping decimals exactly as written. Throws a 400 FhirError on bad JSON. */
 export function parseJson(text: string): unknown {
+  // A UTF-8 byte-order mark is legal at the start of a body; JSON.parse refuses it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     if (!needsExactParse(text)) return JSON.parse(text);
     const tree = losslessParse(text, null, (t: string) => (String(Number(t)) === t ? Number(t) : new WrittenNumber(t)));
