@@ -3,7 +3,7 @@ import { searchRegistry } from '../search/registry.js';
 import type { StoreOptions } from './store.js';
 
 /** The store options the tests and the server share: the real registry and indexer. */
-export function defaultStoreOptions(clock?: () => number): StoreOptions {
+export function defaultStoreOptions(clock?: () => number, baseUrl?: string): StoreOptions {
   const registry = searchRegistry();
-  return { indexer: createIndexer(registry), params: registry.indexedPairs(), ...(clock ? { clock } : {}) };
+  return { indexer: createIndexer(registry, baseUrl ? { baseUrl } : {}), params: registry.indexedPairs(), ...(clock ? { clock } : {}) };
 }

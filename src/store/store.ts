@@ -76,6 +76,8 @@ export interface Store extends StoreReader {
   counts(): Promise<Map<string, number>>;
   /** Removes everything (used by `ccri seed --reset` and tests). */
   clear(): Promise<void>;
+  /** A setting kept in the store, created once by `create` and then shared by every node (e.g. the cursor secret). */
+  setting(key: string, create: () => string): Promise<string>;
   /** Recomputes every search index from the stored JSON (`ccri reindex`). */
   reindex(onProgress?: (done: number, total: number) => void): Promise<number>;
   close(): Promise<void>;

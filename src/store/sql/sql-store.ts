@@ -116,6 +116,14 @@ export class SqlStore implements Store {
     });
   }
 
+  async setting(key: string, create: () => string): Promise<string> {
+    const existing = await this.driver.reader.get<{ value: string }>('SELECT value FROM store_meta WHERE key = ?', [key]);
+    if (existing) return existing.value;
+    await this.driver.transaction((conn) => conn.run('INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', [key, create()]));
+    const row = await this.driver.reader.get<{ value: string }>('SELECT value FROM store_meta WHERE key = ?', [key]);
+    return row!.value;
+  }
+
   async reindex(onProgress?: (done: number, total: number) => void): Promise<number> {
     const total = Number((await this.driver.reader.get<{ n: number }>('SELECT count(*) AS n FROM resource WHERE deleted = 0'))?.n ?? 0);
     let done = 0;
@@ -180,6 +188,7 @@ export class SqlStore implements Store {
     const meta = (resource.meta && typeof resource.meta === 'object' ? resource.meta : {}) as Record<string, unknown>;
     const { versionId: _v, lastUpdated: _l, ...rest } = meta;
     resource.meta = { versionId: String(version), lastUpdated, ...rest };
+    putIdentityFirst(resource);
     const json = stringifyJson(resource);
     const method = current ? 'PUT' : 'POST';
     const rid = current ? current.rid : await this.insertResource(conn, op.type, op.id, now);
@@ -290,6 +299,16 @@ async function historyWith(conn: SqlConnection, q: HistoryQuery): Promise<Histor
     [...params, ...(q.beforeSeq !== undefined ? [q.beforeSeq] : []), q.count],
   );
   return { total, versions: rows.map((r) => ({ ...toStoredVersion(r), seq: Number(r.seq) })) };
+}
+
+/** Moves resourceType, id and meta to the front, in place (keeping the object and its exact decimals). */
+function putIdentityFirst(resource: Record<string, unknown>): void {
+  for (const key of Object.keys(resource)) {
+    if (key === 'resourceType' || key === 'id' || key === 'meta') continue;
+    const value = resource[key];
+    delete resource[key];
+    resource[key] = value;
+  }
 }
 
 function iso(ms: number): string {

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { serveCommand } from './serve.js';
+import { reindexCommand } from './reindex.js';
+
+/** `ccri`: the one program. Each subcommand lives in its own file. */
+const program = new Command();
+program.name('ccri').description('Care Connect Reference Implementation: a FHIR STU3 server with the Care Connect profiles').version('0.1.0');
+serveCommand(program);
+reindexCommand(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

@@ -1,0 +1,108 @@
+import { stringifyJson } from '../fhir/json.js';
+import { isSearchable, SUPPORTED_MODIFIERS } from '../search/parse/query.js';
+import type { Interaction, RequestContext } from './types.js';
+
+export const SOFTWARE = { name: 'Care Connect Reference Implementation (ccri)', version: '0.1.0', releaseDate: '2026-11-30' };
+
+/** Extra declarations contributed by later capabilities (profiles, operations, security). */
+export interface CapabilityAdditions {
+  profiles?: Record<string, string>;
+  operations?: Array<{ name: string; definition: string }>;
+  security?: Record<string, unknown>;
+}
+
+const cache = new Map<string, string>();
+
+/**
+ * The CapabilityStatement, generated from what the code supports: the registry's
+ * parameters that the search parser accepts, the includes they allow, and the
+ * interactions the router serves. Never a hand-written file.
+ * https://hl7.org/fhir/STU3/capabilitystatement.html
+ */
+export const capabilities: Interaction = async (_req, ctx) => {
+  let json = cache.get(ctx.config.baseUrl);
+  if (!json) {
+    json = stringifyJson(buildCapabilityStatement(ctx, {}));
+    cache.set(ctx.config.baseUrl, json);
+  }
+  return { status: 200, body: { json } };
+};
+
+export function buildCapabilityStatement(ctx: Pick<RequestContext, 'registry' | 'config'>, additions: CapabilityAdditions): Record<string, unknown> {
+  const { registry } = ctx;
+  const types = registry.types();
+  const resources = types.map((type) => {
+    const params = registry.params(type).filter((p) => isSearchable(p));
+    const refs = params.filter((p) => p.type === 'reference');
+    const revIncludes = types.flatMap((other) =>
+      registry
+        .params(other)
+        .filter((p) => p.type === 'reference' && p.expression && (!p.targets || p.targets.includes(type)))
+        .map((p) => `${other}:${p.code}`),
+    );
+    const r: Record<string, unknown> = {
+      type,
+      ...(additions.profiles?.[type] ? { profile: { reference: additions.profiles[type] } } : {}),
+      interaction: ['read', 'vread', 'update', 'delete', 'history-instance', 'history-type', 'create', 'search-type'].map((code) => ({ code })),
+      versioning: 'versioned-update',
+      readHistory: true,
+      updateCreate: true,
+      conditionalCreate: true,
+      conditionalRead: 'full-support',
+      conditionalUpdate: true,
+      conditionalDelete: 'single',
+      searchInclude: ['*', ...refs.map((p) => `${type}:${p.code}`)],
+      ...(revIncludes.length ? { searchRevInclude: revIncludes } : {}),
+      searchParam: params
+        .filter((p) => !p.code.startsWith('_') || p.code === '_text' || p.code === '_content' || p.code === '_tag' || p.code === '_profile' || p.code === '_security')
+        .map((p) => ({
+          name: p.code,
+          definition: p.url,
+          type: p.type,
+          documentation: `${p.description ?? p.code}. Modifiers: ${SUPPORTED_MODIFIERS[p.type].join(', ') || 'none'}, :missing.`,
+        })),
+    };
+    return r;
+  });
+  const rest: Record<string, unknown> = {
+    mode: 'server',
+    documentation: 'FHIR STU3 RESTful API with the Care Connect profiles. Searches page with signed cursors; Bundle.total is counted unless _total=none.',
+    ...(additions.security ? { security: additions.security } : {}),
+    resource: resources,
+    interaction: ['transaction', 'batch', 'search-system', 'history-system'].map((code) => ({ code })),
+    searchParam: [
+      { name: '_id', type: 'token', documentation: 'Logical id of the resource' },
+      { name: '_lastUpdated', type: 'date', documentation: 'When the resource version last changed' },
+      { name: '_count', type: 'number', documentation: `Page size (default ${ctx.config.defaultCount}, at most ${ctx.config.maxCount})` },
+      { name: '_sort', type: 'string', documentation: 'Sort keys, comma-separated, - for descending' },
+      { name: '_summary', type: 'token', documentation: 'true | text | data | count | false' },
+      { name: '_elements', type: 'string', documentation: 'Top-level elements to return' },
+      { name: '_total', type: 'token', documentation: 'none skips counting Bundle.total on large result sets' },
+    ],
+    ...(additions.operations?.length ? { operation: additions.operations.map((o) => ({ name: o.name, definition: { reference: o.definition } })) } : {}),
+  };
+  return {
+    resourceType: 'CapabilityStatement',
+    id: 'ccri',
+    url: `${ctx.config.baseUrl}/metadata`,
+    name: 'CareConnectReferenceImplementation',
+    title: 'Care Connect Reference Implementation',
+    status: 'active',
+    date: SOFTWARE.releaseDate,
+    publisher: 'Care Connect Reference Implementation project',
+    description: 'A FHIR STU3 server serving the NHS Care Connect profiles with synthetic data for one care setting.',
+    kind: 'instance',
+    software: SOFTWARE,
+    implementation: { description: 'Care Connect Reference Implementation', url: ctx.config.baseUrl },
+    fhirVersion: '3.0.2',
+    acceptUnknown: 'no',
+    format: ['application/fhir+json', 'application/fhir+xml', 'json', 'xml'],
+    rest: [rest],
+  };
+}
+
+/** Drops the cached statement (for tests that change the configuration). */
+export function clearCapabilityCache(): void {
+  cache.clear();
+}
+

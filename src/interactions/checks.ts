@@ -1,0 +1,43 @@
+import { fhirModel } from '../fhir/definitions/model.js';
+import { badRequest, FhirError, notFound } from '../fhir/outcome.js';
+import { validateStructure } from '../validation/structure.js';
+import type { FhirRequest, Resource } from './types.js';
+
+const ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/** The request's resource type, which must be a concrete STU3 type. */
+export function requireType(req: FhirRequest): string {
+  const type = req.type;
+  if (!type || !fhirModel().isResourceType(type)) throw notFound(`Unknown resource type '${type ?? ''}'`);
+  return type;
+}
+
+export function requireId(id: string | undefined): string {
+  if (!id || !ID.test(id)) throw badRequest(`Invalid resource id '${id ?? ''}': ids are 1-64 characters of A-Z, a-z, 0-9, '-' and '.'`);
+  return id;
+}
+
+export function requireVersion(version: string | undefined): number {
+  if (!version || !/^[1-9]\d{0,9}$/.test(version)) throw badRequest(`Invalid version id '${version ?? ''}'`);
+  return Number(version);
+}
+
+/**
+ * The body of a create or update: present, of the URL's type, and structurally valid
+ * against the STU3 definitions (400 with every issue found otherwise).
+ * https://hl7.org/fhir/STU3/http.html#create
+ */
+export function requireBody(req: FhirRequest, type: string): Resource {
+  const body = req.body;
+  if (!body || typeof body !== 'object') throw badRequest(`A ${type} resource is required in the body`, undefined, 'required');
+  if (body.resourceType !== type) {
+    throw badRequest(`The body is a ${String(body.resourceType)}, but the URL is for ${type}`, 'resourceType');
+  }
+  checkStructure(body);
+  return body;
+}
+
+export function checkStructure(resource: Resource, path?: string): void {
+  const issues = validateStructure(resource, path ? { path } : {}).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  if (issues.length) throw new FhirError(400, issues);
+}

@@ -1,0 +1,40 @@
+import { gone, notFound } from '../fhir/outcome.js';
+import type { StoredVersion } from '../store/store.js';
+import { etagOf } from './bundle.js';
+import { requireId, requireType, requireVersion } from './checks.js';
+import type { FhirRequest, FhirResponse, Interaction } from './types.js';
+
+/**
+ * read: the current version, 410 once deleted, 304 for a matching If-None-Match
+ * or an unchanged If-Modified-Since. https://hl7.org/fhir/STU3/http.html#read
+ */
+export const read: Interaction = async (req, ctx) => {
+  const type = requireType(req);
+  const id = requireId(req.id);
+  const v = await ctx.store.read(type, id);
+  if (!v) throw notFound(`${type}/${id} is not known`);
+  if (v.deleted) throw gone(`${type}/${id} was deleted`);
+  return respondWithVersion(req, v);
+};
+
+/** vread: one version, 410 when that version is a deletion. https://hl7.org/fhir/STU3/http.html#vread */
+export const vread: Interaction = async (req, ctx) => {
+  const type = requireType(req);
+  const id = requireId(req.id);
+  const version = requireVersion(req.version);
+  const v = await ctx.store.vread(type, id, version);
+  if (!v) throw notFound(`${type}/${id} has no version ${version}`);
+  if (v.deleted) throw gone(`Version ${version} of ${type}/${id} is its deletion`);
+  return respondWithVersion(req, v);
+};
+
+function respondWithVersion(req: FhirRequest, v: StoredVersion): FhirResponse {
+  const etag = etagOf(v.version);
+  const lastModified = v.lastUpdated;
+  const { ifNoneMatch, ifModifiedSince } = req.preconditions;
+  const notModified =
+    (ifNoneMatch !== undefined && (ifNoneMatch === '*' || ifNoneMatch === String(v.version))) ||
+    (ifNoneMatch === undefined && ifModifiedSince !== undefined && Math.floor(Date.parse(v.lastUpdated) / 1000) * 1000 <= ifModifiedSince);
+  if (notModified) return { status: 304, etag, lastModified };
+  return { status: 200, body: { json: v.json! }, etag, lastModified };
+}

@@ -1,0 +1,21 @@
+import { allOk } from '../fhir/outcome.js';
+import type { StoredVersion } from '../store/store.js';
+import { etagOf } from './bundle.js';
+import type { FhirRequest, FhirResponse } from './types.js';
+
+/**
+ * The response to a write, shaped by `Prefer: return=minimal | representation |
+ * OperationOutcome`. https://hl7.org/fhir/STU3/http.html#ops
+ */
+export function writeResponse(req: FhirRequest, baseUrl: string, status: number, v: StoredVersion, message: string): FhirResponse {
+  const res: FhirResponse = {
+    status,
+    etag: etagOf(v.version),
+    lastModified: v.lastUpdated,
+    location: `${baseUrl}/${v.type}/${v.id}/_history/${v.version}`,
+  };
+  const wanted = req.prefer.return ?? 'representation';
+  if (wanted === 'representation' && v.json) res.body = { json: v.json };
+  else if (wanted === 'OperationOutcome') res.body = { resource: allOk(message) as never };
+  return res;
+}

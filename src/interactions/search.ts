@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { parseJson } from '../fhir/json.js';
+import { badRequest, notFound, operationOutcome } from '../fhir/outcome.js';
+import { parseSearch, type ParsedSearch } from '../search/parse/query.js';
+import type { StoredVersion } from '../store/store.js';
+import { type BundleData, type BundleEntry, entryFor, fullUrl } from './bundle.js';
+import { requireId, requireType } from './checks.js';
+import { queryString, signCursor, verifyCursor } from './cursor.js';
+import { resolveIncludes } from './includes.js';
+import { subset } from './summary.js';
+import type { FhirRequest, FhirResponse, Interaction, RequestContext, Resource } from './types.js';
+
+/**
+ * search at type level, system level (`GET [base]?…`, `_type`), and in the patient
+ * compartment (`GET [base]/Patient/{id}/{type}`), by GET or POST `_search`.
+ * https://hl7.org/fhir/STU3/search.html
+ */
+export const search: Interaction = async (req, ctx) => {
+  const { types, path, compartment } = searchScope(req, ctx);
+  const parsed = parseSearch(types, req.query, ctx.registry, {
+    defaultCount: ctx.config.defaultCount,
+    maxCount: ctx.config.maxCount,
+    strict: req.prefer.strict === true,
+    baseUrl: ctx.config.baseUrl,
+  });
+  if (compartment) parsed.plan.where.unshift({ kind: 'compartment', patient: compartment });
+  const scope = `search ${path}`;
+  if (parsed.cursor) {
+    const state = verifyCursor(ctx.config.cursorSecret, scope, parsed.canonical, parsed.cursor);
+    parsed.plan.offset = state.o;
+  }
+  const countOnly = parsed.summary === 'count';
+  const page = await ctx.store.search(countOnly ? { ...parsed.plan, count: 0 } : parsed.plan);
+  const included = countOnly ? [] : await resolveIncludes(ctx.store, ctx.registry, page.rows, parsed.includes, parsed.revincludes, ctx.config.baseUrl);
+
+  const bundle: BundleData = {
+    resourceType: 'Bundle',
+    id: randomUUID(),
+    meta: { lastUpdated: new Date(ctx.clock()).toISOString() },
+    type: 'searchset',
+    ...(page.total !== undefined ? { total: page.total } : {}),
+    link: pageLinks(ctx, path, parsed, scope, page.more),
+  };
+  if (!countOnly) {
+    const entries: BundleEntry[] = [
+      ...page.rows.map((v) => entry(ctx, v, 'match', parsed)),
+      ...included.map((v) => entry(ctx, v, 'include', parsed)),
+    ];
+    if (parsed.warnings.length) entries.push({ resource: operationOutcome(parsed.warnings) as unknown as Resource, search: { mode: 'outcome' } });
+    if (entries.length) bundle.entry = entries;
+  }
+  return { status: 200, body: { bundle } } satisfies FhirResponse;
+};
+
+/** The types searched, the path the links repeat, and the compartment, if any. */
+function searchScope(req: FhirRequest, ctx: RequestContext): { types: string[]; path: string; compartment?: string } {
+  if (req.compartment) {
+    if (req.compartment.type !== 'Patient') throw notFound(`Compartment ${req.compartment.type} is not supported; only Patient`);
+    const patient = requireId(req.compartment.id);
+    const all = ctx.registry.types().filter((t) => t === 'Patient' || ctx.registry.compartmentParams(t).length);
+    let types: string[];
+    if (req.type === undefined || req.type === '*') types = all;
+    else {
+      types = [requireType(req)];
+      if (!all.includes(types[0]!)) throw notFound(`${types[0]} is not in the Patient compartment`);
+    }
+    return { types, path: `Patient/${patient}/${req.type ?? '*'}`, compartment: patient };
+  }
+  if (req.type !== undefined) return { types: [requireType(req)], path: req.type };
+  const typeParam = req.query.filter(([k]) => k === '_type').flatMap(([, v]) => v.split(','));
+  const types = typeParam.length ? typeParam.map((t) => t.trim()) : ctx.registry.types();
+  for (const t of types) if (!ctx.registry.types().includes(t)) throw badRequest(`Unknown resource type '${t}' in _type`, '_type');
+  return { types, path: '' };
+}
+
+function entry(ctx: RequestContext, v: StoredVersion, mode: 'match' | 'include', parsed: ParsedSearch): BundleEntry {
+  if ((!parsed.summary || parsed.summary === 'false') && !parsed.elements) return entryFor(ctx.config.baseUrl, v, mode);
+  const resource = subset(parseJson(v.json!) as Resource, parsed.summary, parsed.elements);
+  return { fullUrl: fullUrl(ctx.config.baseUrl, v.type, v.id), resource, search: { mode } };
+}
+
+function pageLinks(ctx: RequestContext, path: string, parsed: ParsedSearch, scope: string, more: boolean): Array<{ relation: string; url: string }> {
+  const base = `${ctx.config.baseUrl}${path ? `/${path}` : ''}`;
+  const { canonical, plan } = parsed;
+  const url = (offset: number | undefined) => {
+    const q: Array<[string, string]> = [...canonical];
+    if (offset !== undefined && offset > 0) q.push(['_cursor', signCursor(ctx.config.cursorSecret, scope, canonical, { o: offset })]);
+    return q.length ? `${base}?${queryString(q)}` : base;
+  };
+  const links = [
+    { relation: 'self', url: url(plan.offset) },
+    { relation: 'first', url: url(undefined) },
+  ];
+  if (plan.offset > 0) links.push({ relation: 'previous', url: url(Math.max(0, plan.offset - plan.count)) });
+  if (more) links.push({ relation: 'next', url: url(plan.offset + plan.count) });
+  return links;
+}
+

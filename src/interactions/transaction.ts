@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { badRequest, FhirError, issue, preconditionFailed } from '../fhir/outcome.js';
+import type { Store, StoreTx } from '../store/store.js';
+import { type BundleData, type BundleEntry, materialise, RawResource } from './bundle.js';
+import { checkStructure } from './checks.js';
+import { conditionalMatches, parseQueryString } from './conditional.js';
+import { route } from './route.js';
+import type { FhirRequest, FhirResponse, Interaction, RequestContext, Resource } from './types.js';
+
+type Method = FhirRequest['method'];
+
+interface Planned {
+  index: number;
+  method: Method;
+  segments: string[];
+  query: Array<[string, string]>;
+  fullUrl?: string;
+  resource?: Resource;
+  request: Record<string, unknown>;
+}
+
+const ORDER: Record<Method, number> = { DELETE: 0, POST: 1, PUT: 2, GET: 3 };
+const STATUS_TEXT: Record<number, string> = { 200: '200 OK', 201: '201 Created', 204: '204 No Content', 304: '304 Not Modified' };
+
+/**
+ * batch and transaction Bundles. A transaction is all or nothing: its entries run in
+ * one store transaction in the order DELETE, POST, PUT, GET; ids of created resources
+ * are chosen first, so `urn:uuid:` fullUrls and the references that point at them are
+ * rewritten before anything is written. https://hl7.org/fhir/STU3/http.html#transaction
+ */
+export const transaction: Interaction = async (req, ctx) => {
+  const bundle = req.body;
+  if (!bundle || bundle.resourceType !== 'Bundle') throw badRequest('POST to the base expects a Bundle of type batch or transaction');
+  checkStructure(bundle);
+  const kind = bundle.type;
+  if (kind !== 'transaction' && kind !== 'batch') throw badRequest(`Bundle.type must be batch or transaction, not '${String(kind)}'`, 'Bundle.type');
+  const entries = ((bundle.entry as Array<Record<string, unknown>> | undefined) ?? []).map((e, i) => plan(e, i, ctx.config.baseUrl));
+  const responses = kind === 'batch' ? await runBatch(entries, req, ctx) : await runTransaction(entries, req, ctx);
+  const out: BundleData = { resourceType: 'Bundle', id: randomUUID(), type: `${kind}-response`, entry: responses };
+  return { status: 200, body: { bundle: out } };
+};
+
+function plan(entry: Record<string, unknown>, index: number, baseUrl: string): Planned {
+  const where = `Bundle.entry[${index}]`;
+  const request = entry.request as Record<string, unknown> | undefined;
+  if (!request || typeof request.method !== 'string' || typeof request.url !== 'string') {
+    throw badRequest(`${where}.request needs a method and a url`, `${where}.request`, 'required');
+  }
+  const method = request.method as Method;
+  if (!(method in ORDER)) throw badRequest(`${where}.request.method ${method} is not supported`, `${where}.request.method`);
+  let url = request.url;
+  if (url.startsWith(`${baseUrl}/`)) url = url.slice(baseUrl.length + 1);
+  const [path, q] = url.split('?', 2) as [string, string | undefined];
+  const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const p: Planned = { index, method, segments, query: q ? [...new URLSearchParams(q)] : [], request };
+  if (typeof entry.fullUrl === 'string') p.fullUrl = entry.fullUrl;
+  if (entry.resource) p.resource = entry.resource as Resource;
+  if ((method === 'POST' || method === 'PUT') && !p.resource) throw badRequest(`${where} has no resource to ${method}`, `${where}.resource`, 'required');
+  return p;
+}
+
+/** The FhirRequest of one entry, routed as the HTTP layer would route it. */
+function entryRequest(p: Planned, outer: FhirRequest): { interaction: Interaction; req: FhirRequest } {
+  const r = route(p.method, p.segments);
+  const pre: FhirRequest['preconditions'] = {};
+  const { ifMatch, ifNoneMatch, ifNoneExist, ifModifiedSince } = p.request as Record<string, string | undefined>;
+  if (ifMatch) pre.ifMatch = Number(/(\d+)/.exec(ifMatch)?.[1] ?? NaN);
+  if (ifNoneMatch) pre.ifNoneMatch = ifNoneMatch === '*' ? '*' : (/(\d+)/.exec(ifNoneMatch)?.[1] ?? ifNoneMatch);
+  if (ifNoneExist) pre.ifNoneExist = ifNoneExist;
+  if (ifModifiedSince) pre.ifModifiedSince = Date.parse(ifModifiedSince);
+  const req: FhirRequest = { method: p.method, ...r.fields, query: p.query, preconditions: pre, prefer: { return: 'representation', strict: outer.prefer.strict === true } };
+  if (p.resource) req.body = p.resource;
+  return { interaction: r.interaction, req };
+}
+
+function responseEntry(res: FhirResponse, withResource: boolean): BundleEntry {
+  const e: BundleEntry = { response: { status: STATUS_TEXT[res.status] ?? String(res.status) } };
+  if (res.location) e.response!.location = res.location;
+  if (res.etag) e.response!.etag = res.etag;
+  if (res.lastModified) e.response!.lastModified = res.lastModified;
+  if (withResource && res.body) {
+    if ('json' in res.body) e.resource = new RawResource(res.body.json);
+    else if ('resource' in res.body) e.resource = res.body.resource;
+    else e.resource = materialise(res.body.bundle) as Resource;
+  }
+  return e;
+}
+
+async function runBatch(entries: Planned[], outer: FhirRequest, ctx: RequestContext): Promise<BundleEntry[]> {
+  const out: BundleEntry[] = [];
+  for (const p of entries) {
+    try {
+      const { interaction, req } = entryRequest(p, outer);
+      out.push(responseEntry(await interaction(req, ctx), p.method === 'GET' || outer.prefer.return === 'representation'));
+    } catch (err) {
+      const fe = err instanceof FhirError ? err : new FhirError(500, issue('exception', 'The entry could not be processed'));
+      if (!(err instanceof FhirError)) ctx.log.error({ err }, 'batch entry failed');
+      out.push({ response: { status: String(fe.status), outcome: fe.toOperationOutcome() as unknown as Resource } });
+    }
+  }
+  return out;
+}
+
+async function runTransaction(entries: Planned[], outer: FhirRequest, ctx: RequestContext): Promise<BundleEntry[]> {
+  return ctx.store.transaction(async (tx) => {
+    const txCtx: RequestContext = { ...ctx, store: storeIn(ctx.store, tx) };
+    await assignIds(entries, tx, txCtx);
+    const out: BundleEntry[] = new Array(entries.length);
+    const ordered = [...entries].sort((x, y) => ORDER[x.method] - ORDER[y.method] || x.index - y.index);
+    for (const p of ordered) {
+      try {
+        const { interaction, req } = entryRequest(p, outer);
+        out[p.index] = responseEntry(await interaction(req, txCtx), p.method === 'GET' || outer.prefer.return === 'representation');
+      } catch (err) {
+        if (err instanceof FhirError) {
+          throw new FhirError(err.status, err.issues.map((i) => ({ ...i, diagnostics: `Transaction failed on Bundle.entry[${p.index}] (${p.method} ${p.segments.join('/')}): ${i.diagnostics}` })));
+        }
+        throw err;
+      }
+    }
+    return out;
+  });
+}
+
+/**
+ * Chooses the id of every created or conditionally updated resource, maps each
+ * entry's fullUrl to its `Type/id`, and rewrites the references that use them.
+ */
+async function assignIds(entries: Planned[], tx: StoreTx, ctx: RequestContext): Promise<void> {
+  const mapped = new Map<string, string>();
+  const touched = new Set<string>();
+  for (const p of entries) {
+    const type = p.segments[0];
+    if (p.method === 'POST' && p.segments.length === 1 && type) {
+      const ifNoneExist = (p.request as { ifNoneExist?: string }).ifNoneExist;
+      let id: string | undefined;
+      if (ifNoneExist) {
+        const matches = await conditionalMatches(tx, type, parseQueryString(ifNoneExist), ctx);
+        if (matches.length > 1) throw preconditionFailed(`Bundle.entry[${p.index}]: If-None-Exist matched more than one ${type}`);
+        id = matches[0]?.id;
+      }
+      if (!id) {
+        id = randomUUID();
+        // Created with the id chosen here: a PUT to the new id, which is what a create is.
+        p.method = 'PUT';
+        p.segments = [type, id];
+        p.resource!.id = id;
+        p.request = { ...p.request, ifNoneExist: undefined };
+      }
+      if (p.fullUrl) mapped.set(p.fullUrl, `${type}/${id}`);
+    } else if (p.method === 'PUT' && type) {
+      if (p.segments.length === 1) {
+        const matches = await conditionalMatches(tx, type, p.query, ctx);
+        if (matches.length > 1) throw preconditionFailed(`Bundle.entry[${p.index}]: the conditional update matched more than one ${type}`);
+        const id = matches[0]?.id ?? (typeof p.resource?.id === 'string' ? p.resource.id : randomUUID());
+        p.segments = [type, id];
+        p.query = [];
+        p.resource!.id = id;
+      }
+      if (p.fullUrl) mapped.set(p.fullUrl, `${type}/${p.segments[1]}`);
+    }
+    if (p.method !== 'GET' && p.segments.length === 2) {
+      const key = p.segments.join('/');
+      if (touched.has(key)) throw badRequest(`Bundle.entry[${p.index}]: ${key} is changed by more than one entry`, `Bundle.entry[${p.index}]`);
+      touched.add(key);
+    }
+  }
+  if (mapped.size) for (const p of entries) if (p.resource) rewriteReferences(p.resource, mapped);
+}
+
+function rewriteReferences(node: unknown, mapped: Map<string, string>): void {
+  if (Array.isArray(node)) {
+    for (const x of node) rewriteReferences(x, mapped);
+  } else if (node && typeof node === 'object') {
+    const o = node as Record<string, unknown>;
+    for (const [k, v] of Object.entries(o)) {
+      if (k === 'reference' && typeof v === 'string' && mapped.has(v)) o[k] = mapped.get(v);
+      else if (typeof v === 'object') rewriteReferences(v, mapped);
+    }
+  }
+}
+
+/** A view of the store whose reads and writes all go through the open transaction. */
+function storeIn(store: Store, tx: StoreTx): Store {
+  return {
+    dialect: store.dialect,
+    read: (t, id) => tx.read(t, id),
+    vread: (t, id, v) => tx.vread(t, id, v),
+    history: (q) => tx.history(q),
+    search: (p) => tx.search(p),
+    transaction: (fn) => fn(tx),
+    counts: () => store.counts(),
+    clear: () => store.clear(),
+    reindex: (f) => store.reindex(f),
+    setting: (k, c) => store.setting(k, c),
+    close: () => store.close(),
+  };
+}
+

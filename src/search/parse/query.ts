@@ -1,0 +1,280 @@
+import { badRequest, FhirError, issue, type Issue } from '../../fhir/outcome.js';
+import { normalise } from '../normalise.js';
+import type { Condition, IndexTable, SearchPlan, SortKey } from '../plan.js';
+import type { ParamDef, SearchRegistry } from '../registry.js';
+import { parseDateValue, parseNumberValue, parseQuantityValue, parseReferenceValue, parseTokenValue, splitUnescaped, unescape } from './values.js';
+
+/**
+ * Parses a search query into a plan, checked against the registry.
+ * https://hl7.org/fhir/STU3/search.html
+ */
+
+export interface IncludeSpec {
+  sourceType: string;
+  param: string;
+  targetType?: string;
+  iterate: boolean;
+  /** `_include=*`: every reference parameter of the source type. */
+  wildcard?: boolean;
+}
+
+export type SummaryMode = 'true' | 'text' | 'data' | 'count' | 'false';
+
+export interface ParsedSearch {
+  plan: SearchPlan;
+  includes: IncludeSpec[];
+  revincludes: IncludeSpec[];
+  summary?: SummaryMode;
+  elements?: string[];
+  /** Issues about ignored parameters, reported in the Bundle. */
+  warnings: Issue[];
+  /** The paging cursor, still to be verified. */
+  cursor?: string;
+  /** The query without result-independent parameters, for paging links. */
+  canonical: Array<[string, string]>;
+}
+
+export interface SearchOptions {
+  defaultCount: number;
+  maxCount: number;
+  /** `Prefer: handling=strict`: unknown parameters are errors. */
+  strict: boolean;
+  baseUrl?: string;
+}
+
+/** Parameters that paging links do not repeat (the cursor is added afresh; formats are the HTTP layer's). */
+const NOT_CANONICAL = new Set(['_cursor', '_format', '_pretty']);
+const UNSUPPORTED = new Set(['_contained', '_containedType', '_query', '_list', '_filter']);
+
+export function parseSearch(types: string[], query: Array<[string, string]>, registry: SearchRegistry, options: SearchOptions): ParsedSearch {
+  const warnings: Issue[] = [];
+  const ignore = (diagnostics: string, param: string) => {
+    if (options.strict) throw new FhirError(400, issue('not-supported', diagnostics, param));
+    warnings.push(issue('not-supported', `${diagnostics}; it was ignored`, param, 'warning'));
+  };
+  const plan: SearchPlan = { types, where: [], sort: [], count: options.defaultCount, offset: 0, total: true };
+  const parsed: ParsedSearch = { plan, includes: [], revincludes: [], warnings, canonical: [] };
+
+  for (const [name, value] of query) {
+    const base = name.split(':')[0]!;
+    if (!NOT_CANONICAL.has(base)) parsed.canonical.push([name, value]);
+    if (value === '' && base !== '_cursor') continue;
+    switch (base) {
+      case '_count': {
+        if (!/^\d+$/.test(value)) throw badRequest(`_count must be a non-negative integer, not '${value}'`, '_count');
+        const n = Number(value);
+        if (n > options.maxCount) {
+          warnings.push(issue('too-costly', `_count=${n} exceeds the maximum of ${options.maxCount}; ${options.maxCount} were returned per page`, '_count', 'warning'));
+          plan.count = options.maxCount;
+        } else plan.count = n;
+        if (n === 0) parsed.summary = 'count';
+        continue;
+      }
+      case '_sort':
+        plan.sort.push(...parseSort(types, value, registry, ignore));
+        continue;
+      case '_include':
+      case '_revinclude': {
+        const spec = parseInclude(name, value, registry, base === '_revinclude', types);
+        if (spec) (base === '_include' ? parsed.includes : parsed.revincludes).push(spec);
+        else ignore(`Unknown ${base} '${value}'`, base);
+        continue;
+      }
+      case '_summary':
+        if (!['true', 'text', 'data', 'count', 'false'].includes(value)) throw badRequest(`_summary must be one of true, text, data, count, false; not '${value}'`, '_summary');
+        parsed.summary = value as SummaryMode;
+        continue;
+      case '_elements':
+        parsed.elements = value.split(',').map((s) => s.trim()).filter(Boolean);
+        continue;
+      case '_total':
+        if (value === 'none') plan.total = false;
+        else if (value !== 'accurate' && value !== 'estimate') throw badRequest(`_total must be none, estimate or accurate; not '${value}'`, '_total');
+        continue;
+      case '_cursor':
+        parsed.cursor = value;
+        continue;
+      case '_format':
+      case '_pretty':
+      case '_type':
+        continue;
+    }
+    if (UNSUPPORTED.has(base)) {
+      ignore(`The parameter ${base} is not supported`, base);
+      continue;
+    }
+    const condition = parseCondition(types, name, value, registry, options, ignore);
+    if (condition) plan.where.push(condition);
+  }
+  return parsed;
+}
+
+type Ignore = (diagnostics: string, param: string) => void;
+
+/** The definition of `code` shared by all `types`, or undefined if any lacks it. */
+function commonParam(types: string[], code: string, registry: SearchRegistry): ParamDef | undefined {
+  let def: ParamDef | undefined;
+  for (const t of types) {
+    const d = registry.param(t, code);
+    if (!d) return undefined;
+    def ??= d;
+  }
+  return def;
+}
+
+/** The modifiers the parser accepts per parameter type (besides :missing); the CapabilityStatement repeats them. */
+export const SUPPORTED_MODIFIERS: Record<ParamDef['type'], string[]> = {
+  string: [':exact', ':contains'],
+  token: [':not', ':text'],
+  date: [],
+  number: [],
+  quantity: [],
+  uri: [':above', ':below'],
+  reference: [':[type]'],
+  composite: [],
+};
+
+/** Whether a registry parameter can be searched (and so is declared in the CapabilityStatement). */
+export function isSearchable(def: ParamDef): boolean {
+  if (def.code === '_text' || def.code === '_content' || def.code === '_id' || def.code === '_lastUpdated') return true;
+  return def.expression !== undefined && TABLE[def.type] !== undefined;
+}
+
+const TABLE: Partial<Record<ParamDef['type'], IndexTable>> = {
+  token: 'token', string: 'string', date: 'date', number: 'number', quantity: 'quantity', reference: 'reference', uri: 'uri',
+};
+
+/** One `name=value` pair (values ORed by commas) as a condition; undefined when ignored. */
+export function parseCondition(types: string[], name: string, value: string, registry: SearchRegistry, options: SearchOptions, ignore: Ignore): Condition | undefined {
+  if (name.startsWith('_has:')) return parseHas(types, name, value, registry, options, ignore);
+  const dot = name.indexOf('.');
+  if (dot > 0) return parseChain(types, name.slice(0, dot), name.slice(dot + 1), value, registry, options, ignore);
+
+  const [code, modifier] = name.split(':') as [string, string | undefined];
+  if (code === '_id') {
+    if (modifier && modifier !== 'not' && modifier !== 'missing') return ignore(`The modifier :${modifier} is not supported on _id`, name), undefined;
+    if (modifier === 'missing') return parseMissingFlag(name, value) ? { kind: 'none' } : undefined;
+    return { kind: 'id', values: splitUnescaped(value, ',').map(unescape), ...(modifier === 'not' ? { not: true } : {}) };
+  }
+  if (code === '_lastUpdated') {
+    if (modifier) return ignore(`The modifier :${modifier} is not supported on _lastUpdated`, name), undefined;
+    return { kind: 'lastUpdated', values: splitUnescaped(value, ',').map((v) => parseDateValue(name, v)) };
+  }
+  const def = commonParam(types, code, registry);
+  if (!def) return ignore(`Unknown search parameter '${code}' for ${types.join(', ')}`, name), undefined;
+  if (code === '_text' || code === '_content') {
+    const words = normalise(unescape(value)).split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 1);
+    return { kind: 'text', values: words, content: code === '_content' };
+  }
+  const values = splitUnescaped(value, ',');
+  const table = TABLE[def.type];
+  if (modifier === 'missing') {
+    if (!table) return ignore(`:missing is not supported on ${def.type} parameter ${code}`, name), undefined;
+    return { kind: 'missing', param: code, table, missing: parseMissingFlag(name, value) };
+  }
+  switch (def.type) {
+    case 'string':
+      if (modifier && modifier !== 'exact' && modifier !== 'contains') return ignore(`The modifier :${modifier} is not supported on string parameter ${code}`, name), undefined;
+      return {
+        kind: 'string',
+        param: code,
+        mode: (modifier as 'exact' | 'contains' | undefined) ?? 'prefix',
+        values: values.map((v) => (modifier === 'exact' ? unescape(v) : normalise(unescape(v)))),
+      };
+    case 'token':
+      if (modifier === 'text') return { kind: 'token-text', param: code, values: values.map((v) => normalise(unescape(v))) };
+      if (modifier && modifier !== 'not') return ignore(`The modifier :${modifier} is not supported on token parameter ${code}`, name), undefined;
+      return { kind: 'token', param: code, values: values.map(parseTokenValue), ...(modifier === 'not' ? { not: true } : {}) };
+    case 'date':
+      if (modifier) return ignore(`The modifier :${modifier} is not supported on date parameter ${code}`, name), undefined;
+      return { kind: 'date', param: code, values: values.map((v) => parseDateValue(name, v)) };
+    case 'number':
+      if (modifier) return ignore(`The modifier :${modifier} is not supported on number parameter ${code}`, name), undefined;
+      return { kind: 'number', param: code, values: values.map((v) => parseNumberValue(name, v)) };
+    case 'quantity':
+      if (modifier) return ignore(`The modifier :${modifier} is not supported on quantity parameter ${code}`, name), undefined;
+      return { kind: 'quantity', param: code, values: values.map((v) => parseQuantityValue(name, v)) };
+    case 'uri':
+      if (modifier && modifier !== 'above' && modifier !== 'below') return ignore(`The modifier :${modifier} is not supported on uri parameter ${code}`, name), undefined;
+      return { kind: 'uri', param: code, mode: (modifier as 'above' | 'below' | undefined) ?? 'eq', values: values.map(unescape) };
+    case 'reference': {
+      const targets = def.targets ?? [];
+      if (modifier && !targets.includes(modifier)) {
+        return ignore(`The modifier :${modifier} is not a target type of reference parameter ${code} (${targets.join(', ')})`, name), undefined;
+      }
+      return { kind: 'reference', param: code, values: values.map((v) => parseReferenceValue(name, v, targets, modifier, options.baseUrl)) };
+    }
+    default:
+      return ignore(`Search by ${def.type} parameter ${code} is not supported`, name), undefined;
+  }
+}
+
+function parseMissingFlag(name: string, value: string): boolean {
+  if (value !== 'true' && value !== 'false') throw badRequest(`${name} must be true or false, not '${value}'`, name);
+  return value === 'true';
+}
+
+/** `subject:Patient.name=x`, `patient.identifier=x`, to any depth. */
+function parseChain(types: string[], head: string, rest: string, value: string, registry: SearchRegistry, options: SearchOptions, ignore: Ignore): Condition | undefined {
+  const [code, typeModifier] = head.split(':') as [string, string | undefined];
+  const def = commonParam(types, code, registry);
+  if (!def || def.type !== 'reference') return ignore(`'${code}' is not a reference parameter of ${types.join(', ')}, so it cannot be chained`, head), undefined;
+  const nextCode = rest.split(/[.:]/)[0]!;
+  let targetTypes = typeModifier ? [typeModifier] : (def.targets ?? []);
+  if (typeModifier && !(def.targets ?? []).includes(typeModifier)) return ignore(`${typeModifier} is not a target type of ${code}`, head), undefined;
+  if (!typeModifier && !nextCode.startsWith('_')) targetTypes = targetTypes.filter((t) => registry.param(t, nextCode));
+  if (!targetTypes.length) return ignore(`No target type of ${code} has a search parameter '${nextCode}'`, `${head}.${rest}`), undefined;
+  // Several target types: chain into each that knows the parameter, and OR the results.
+  const inner = targetTypes.map((t) => parseCondition([t], rest, value, registry, options, ignore));
+  const conditions = inner.map((where, i) => (where ? ({ kind: 'chain', param: code, targetTypes: [targetTypes[i]!], where } as Condition) : undefined)).filter((c): c is Condition => c !== undefined);
+  if (!conditions.length) return undefined;
+  return conditions.length === 1 ? conditions[0] : { kind: 'or', any: conditions };
+}
+
+/** `_has:Observation:patient:code=1234`: resources that some Observation refers to via `patient`. */
+function parseHas(types: string[], name: string, value: string, registry: SearchRegistry, options: SearchOptions, ignore: Ignore): Condition | undefined {
+  const parts = name.split(':');
+  if (parts.length < 4) throw badRequest(`Invalid _has '${name}': expected _has:Type:reference-parameter:search-parameter`, name);
+  const [, type, param] = parts as [string, string, string];
+  const rest = parts.slice(3).join(':');
+  if (!registry.types().includes(type)) return ignore(`Unknown resource type '${type}' in ${name}`, name), undefined;
+  const def = registry.param(type, param);
+  if (!def || def.type !== 'reference') return ignore(`'${param}' is not a reference parameter of ${type}`, name), undefined;
+  if (def.targets && !types.some((t) => def.targets!.includes(t))) return ignore(`${type}.${param} does not refer to ${types.join(', ')}`, name), undefined;
+  const where = parseCondition([type], rest, value, registry, options, ignore);
+  return where ? { kind: 'has', type, param, where } : undefined;
+}
+
+function parseSort(types: string[], value: string, registry: SearchRegistry, ignore: Ignore): SortKey[] {
+  const keys: SortKey[] = [];
+  for (const raw of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const descending = raw.startsWith('-');
+    const code = descending ? raw.slice(1) : raw;
+    if (code === '_id' || code === '_lastUpdated') {
+      keys.push({ param: code, descending });
+      continue;
+    }
+    const def = commonParam(types, code, registry);
+    const table = def ? TABLE[def.type] : undefined;
+    if (!def || !table) {
+      ignore(`Cannot sort by '${code}': not a sortable search parameter of ${types.join(', ')}`, '_sort');
+      continue;
+    }
+    keys.push({ param: code, table, descending });
+  }
+  return keys;
+}
+
+/** `_include=Encounter:diagnosis[:Condition]`, `_include=*`, with `:iterate` (or STU3's `:recurse`). */
+function parseInclude(name: string, value: string, registry: SearchRegistry, reverse: boolean, types: string[]): IncludeSpec | undefined {
+  const iterate = name.endsWith(':iterate') || name.endsWith(':recurse');
+  // `_revinclude=*` would search every reference of every type: not offered.
+  if (value === '*') return reverse ? undefined : { sourceType: types.length === 1 ? types[0]! : '*', param: '*', iterate, wildcard: true };
+  const [sourceType, param, targetType] = value.split(':');
+  if (!sourceType || !param) return undefined;
+  if (param === '*') return registry.types().includes(sourceType) ? { sourceType, param, iterate, wildcard: true } : undefined;
+  const def = registry.param(sourceType, param);
+  if (!def || def.type !== 'reference') return undefined;
+  if (targetType && !(def.targets ?? []).includes(targetType)) return undefined;
+  return targetType ? { sourceType, param, targetType, iterate } : { sourceType, param, iterate };
+}

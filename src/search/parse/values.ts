@@ -1,0 +1,115 @@
+import { dateRange } from '../../fhir/dates.js';
+import { badRequest } from '../../fhir/outcome.js';
+import type { DateValue, NumberValue, Prefix, QuantityValue, ReferenceValue, TokenValue } from '../plan.js';
+import { parseReference } from '../references.js';
+import { canonicalQuantity } from '../ucum.js';
+
+/**
+ * Parsers for the value of each search parameter type.
+ * https://hl7.org/fhir/STU3/search.html#ptypes
+ */
+
+const PREFIXES = new Set<Prefix>(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
+
+/** Splits on an unescaped separator (`,` `|` `$`), leaving escapes in place. */
+export function splitUnescaped(value: string, sep: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i]!;
+    if (ch === '\\' && i + 1 < value.length) {
+      cur += ch + value[i + 1];
+      i++;
+    } else if (ch === sep) {
+      out.push(cur);
+      cur = '';
+    } else {
+      cur += ch;
+    }
+  }
+  out.push(cur);
+  return out;
+}
+
+/** Removes the search escapes `\,` `\$` `\|` `\\`. */
+export function unescape(value: string): string {
+  return value.replace(/\\([,$|\\])/g, '$1');
+}
+
+function splitPrefix(param: string, raw: string, numeric: boolean): [Prefix, string] {
+  const m = /^([a-z]{2})(.*)$/.exec(raw);
+  if (m && (numeric ? /^[-+.\d]/.test(m[2]!) : /^\d/.test(m[2]!))) {
+    if (!PREFIXES.has(m[1] as Prefix)) throw badRequest(`Unknown prefix '${m[1]}' in ${param}=${raw}`, param);
+    return [m[1] as Prefix, m[2]!];
+  }
+  return ['eq', raw];
+}
+
+export function parseDateValue(param: string, raw: string): DateValue {
+  const [prefix, text] = splitPrefix(param, raw, false);
+  const range = dateRange(text);
+  if (!range) throw badRequest(`Invalid date '${raw}' for parameter ${param}: expected [prefix]YYYY[-MM[-DD[Thh:mm[:ss[.sss]][Z|+hh:mm]]]]`, param, 'value');
+  return { prefix, low: range.low, high: range.high };
+}
+
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+export function parseNumberValue(param: string, raw: string): NumberValue {
+  const [prefix, text] = splitPrefix(param, raw, true);
+  if (!NUMBER.test(text)) throw badRequest(`Invalid number '${raw}' for parameter ${param}`, param, 'value');
+  const value = Number(text);
+  const [mantissa, exp] = text.toLowerCase().split('e') as [string, string | undefined];
+  const decimals = mantissa.includes('.') ? mantissa.length - mantissa.indexOf('.') - 1 : 0;
+  const half = 0.5 * 10 ** (-decimals + Number(exp ?? 0));
+  return { prefix, value, low: value - half, high: value + half };
+}
+
+export function parseQuantityValue(param: string, raw: string): QuantityValue {
+  const parts = splitUnescaped(raw, '|');
+  if (parts.length !== 1 && parts.length !== 3) throw badRequest(`Invalid quantity '${raw}' for parameter ${param}: expected [prefix]number|system|code`, param, 'value');
+  const number = parseNumberValue(param, parts[0]!);
+  const q: QuantityValue = { ...number };
+  const system = parts[1] ? unescape(parts[1]) : undefined;
+  const code = parts[2] ? unescape(parts[2]) : undefined;
+  if (system) q.system = system;
+  if (code) q.code = code;
+  if (code && (system === 'http://unitsofmeasure.org' || system === undefined)) {
+    const v = canonicalQuantity(number.value, code);
+    const lo = canonicalQuantity(number.low, code);
+    const hi = canonicalQuantity(number.high, code);
+    if (system && v && lo && hi) q.canon = { value: v.value, low: Math.min(lo.value, hi.value), high: Math.max(lo.value, hi.value), unit: v.unit };
+  }
+  return q;
+}
+
+export function parseTokenValue(raw: string): TokenValue {
+  const parts = splitUnescaped(raw, '|');
+  if (parts.length === 1) return { code: unescape(raw) };
+  const system = unescape(parts[0]!);
+  const code = unescape(parts.slice(1).join('|'));
+  const v: TokenValue = { system: system === '' ? null : system };
+  if (code !== '') v.code = code;
+  return v;
+}
+
+/**
+ * `Type/id`, a bare `id`, `Type/id/_history/n`, or an absolute URL (local when under
+ * our base). `typeModifier` is the `:Type` modifier.
+ */
+export function parseReferenceValue(param: string, raw: string, targets: string[], typeModifier: string | undefined, baseUrl?: string): ReferenceValue {
+  const text = unescape(raw);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(text)) {
+    const parsed = parseReference(text, baseUrl);
+    if (parsed.external || !parsed.type) return { url: text };
+    return { type: parsed.type, id: parsed.id! };
+  }
+  if (text.includes('/')) {
+    const parsed = parseReference(text);
+    if (!parsed.type) throw badRequest(`Invalid reference '${raw}' for parameter ${param}: expected Type/id, id or an absolute URL`, param, 'value');
+    if (typeModifier && parsed.type !== typeModifier) return { type: typeModifier, id: '\u0000' };
+    return { type: parsed.type, id: parsed.id! };
+  }
+  if (!/^[A-Za-z0-9\-.]{1,64}$/.test(text)) throw badRequest(`Invalid reference id '${raw}' for parameter ${param}`, param, 'value');
+  const type = typeModifier ?? (targets.length === 1 ? targets[0] : undefined);
+  return type ? { type, id: text } : { id: text };
+}
