@@ -1,4 +1,3 @@
-import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FhirError, issue } from '../fhir/outcome.js';
 import { route, type OperationTable } from '../interactions/route.js';
@@ -18,7 +17,7 @@ export interface AppOptions {
   logger?: boolean | object;
 }
 
-const EXPOSED = ['ETag', 'Location', 'Last-Modified', 'Content-Location'];
+const EXPOSED = 'ETag, Location, Last-Modified, Content-Location';
 
 /**
  * The HTTP layer: the only code that knows Fastify. It turns requests into
@@ -30,20 +29,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
-    disableRequestLogging: true,
-    ignoreTrailingSlash: true,
-    ignoreDuplicateSlashes: true,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     return503OnClosing: true,
   });
   app.removeAllContentTypeParsers();
   // Bodies are parsed by the FHIR codecs, once the route and format are known.
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-  await app.register(cors, { origin: true, exposedHeaders: EXPOSED });
 
   const handler = (request: FastifyRequest, reply: FastifyReply) => handle(request, reply, options, basePath);
   const methods = ['GET', 'POST', 'PUT', 'DELETE'] as const;
   app.route({ method: [...methods], url: basePath, handler });
   app.route({ method: [...methods], url: `${basePath}/*`, handler });
+  // CORS preflight: any origin may call the API (it is public, and tokens travel in headers, not cookies).
+  app.route({ method: 'OPTIONS', url: `${basePath}/*`, handler: preflight });
+  app.route({ method: 'OPTIONS', url: basePath, handler: preflight });
 
   app.setErrorHandler((err, request, reply) => sendError(toFhirError(err, options.ctx), request, reply));
   app.setNotFoundHandler((request, reply) => sendError(new FhirError(404, issue('not-found', `Nothing is served at ${request.url.split('?')[0]}; the FHIR API is at ${basePath}`)), request, reply));
@@ -55,6 +54,8 @@ async function handle(request: FastifyRequest, reply: FastifyReply, options: App
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   let query: Array<[string, string]> = q < 0 ? [] : [...new URLSearchParams(url.slice(q + 1))];
+  const origin = request.headers.origin;
+  if (origin) corsHeaders(reply, origin);
   const segments = decodeSegments(path.slice(basePath.length));
   const formatParam = query.find(([k]) => k === '_format')?.[1];
   const format = responseFormat(formatParam, headerText(request.headers.accept));
@@ -92,17 +93,47 @@ function decodeSegments(path: string): string[] {
 }
 
 function send(reply: FastifyReply, res: FhirResponse, format: Format, pretty: boolean): void {
-  reply.code(res.status);
-  if (res.etag) reply.header('ETag', res.etag);
-  if (res.lastModified) reply.header('Last-Modified', new Date(res.lastModified).toUTCString());
-  if (res.location) reply.header('Location', res.location);
-  if (res.contentLocation) reply.header('Content-Location', res.contentLocation);
+  const headers: Record<string, string> = {};
+  if (res.etag) headers.etag = res.etag;
+  if (res.lastModified) headers['last-modified'] = httpDate(res.lastModified);
+  if (res.location) headers.location = res.location;
+  if (res.contentLocation) headers['content-location'] = res.contentLocation;
   if (!res.body || res.status === 304) {
-    reply.send();
+    reply.code(res.status).headers(headers).send();
     return;
   }
-  reply.header('Content-Type', CONTENT_TYPE[format]);
-  reply.send(renderBody(res.body, format, pretty));
+  headers['content-type'] = CONTENT_TYPE[format];
+  reply.code(res.status).headers(headers).send(renderBody(res.body, format, pretty));
+}
+
+const httpDates = new Map<string, string>();
+
+/** An HTTP date from an ISO instant, memoised (the same versions are served again and again). */
+function httpDate(iso: string): string {
+  let d = httpDates.get(iso);
+  if (d === undefined) {
+    if (httpDates.size > 10_000) httpDates.clear();
+    d = new Date(iso).toUTCString();
+    httpDates.set(iso, d);
+  }
+  return d;
+}
+
+function corsHeaders(reply: FastifyReply, origin: string): void {
+  reply.headers({ 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-expose-headers': EXPOSED });
+}
+
+async function preflight(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const origin = request.headers.origin;
+  if (origin) corsHeaders(reply, origin);
+  reply
+    .code(204)
+    .headers({
+      'access-control-allow-methods': 'GET, POST, PUT, DELETE, OPTIONS',
+      'access-control-allow-headers': headerText(request.headers['access-control-request-headers']) ?? 'Authorization, Content-Type, Accept, Prefer, If-Match, If-None-Match, If-None-Exist, If-Modified-Since',
+      'access-control-max-age': '86400',
+    })
+    .send();
 }
 
 function toFhirError(err: unknown, ctx: RequestContext): FhirError {

@@ -87,6 +87,8 @@ export interface StoreOptions {
   indexer: Indexer;
   /** Every (resource type, parameter code) the indexer may emit, registered at start-up. */
   params?: Array<[string, string]>;
+  /** Current versions kept in memory for reads by id (0 disables; SQLite only). */
+  readCacheSize?: number;
   /** Milliseconds since the epoch; injected so tests control time. */
   clock?: () => number;
 }

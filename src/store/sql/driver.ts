@@ -36,6 +36,11 @@ export interface SqlDriver {
   /** Creates or upgrades the schema. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * A number that changes whenever any connection (in any process) commits a change,
+   * or undefined when the database offers none. It lets the store cache reads safely.
+   */
+  changeCounter?(): number | undefined;
   /** The query plan of `sql`, as text lines (for the EXPLAIN tests). */
   explain(sql: string, params: SqlValue[]): Promise<string[]>;
 }

@@ -54,6 +54,9 @@ export class SqlStore implements Store {
   readonly dialect: 'sqlite' | 'postgres';
   private readonly clock: () => number;
   private readonly pids: ParamIds;
+  private readonly cache = new Map<string, StoredVersion>();
+  private readonly cacheSize: number;
+  private cacheCounter = -1;
 
   constructor(
     private readonly driver: SqlDriver,
@@ -62,6 +65,7 @@ export class SqlStore implements Store {
     this.dialect = driver.dialect;
     this.clock = options.clock ?? Date.now;
     this.pids = new ParamIds(driver);
+    this.cacheSize = options.readCacheSize ?? 10_000;
   }
 
   async init(): Promise<this> {
@@ -70,8 +74,27 @@ export class SqlStore implements Store {
     return this;
   }
 
-  read(type: string, id: string): Promise<StoredVersion | undefined> {
-    return readWith(this.driver.reader, type, id);
+  /**
+   * Reads by id go through a cache of current versions where the database can say
+   * when anything changed (SQLite's data_version, bumped by any committed write in
+   * any process); the whole cache is dropped on any change, so it is never stale.
+   */
+  async read(type: string, id: string): Promise<StoredVersion | undefined> {
+    const counter = this.driver.changeCounter?.();
+    if (counter === undefined || this.cacheSize === 0) return readWith(this.driver.reader, type, id);
+    if (counter !== this.cacheCounter) {
+      this.cache.clear();
+      this.cacheCounter = counter;
+    }
+    const key = `${type}/${id}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const v = await readWith(this.driver.reader, type, id);
+    if (v) {
+      if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(key, v);
+    }
+    return v;
   }
 
   vread(type: string, id: string, version: number): Promise<StoredVersion | undefined> {

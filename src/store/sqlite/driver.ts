@@ -43,6 +43,16 @@ export class SqliteDriver implements SqlDriver {
     });
   }
 
+  private dataVersion: Statement | undefined;
+
+  /** SQLite's data_version: changes when another connection (our writer included) commits. */
+  changeCounter(): number | undefined {
+    // A private in-memory database has one connection, whose own commits data_version does not count.
+    if (this.readerDb === this.writerDb) return undefined;
+    this.dataVersion ??= this.readerDb.prepare('PRAGMA data_version').pluck();
+    return this.dataVersion.get() as number;
+  }
+
   isUniqueViolation(err: unknown): boolean {
     return (err as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE';
   }

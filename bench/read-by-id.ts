@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { machine, measure, startBare, startCcri, table } from './lib.js';
+
+/**
+ * GET /STU3/Patient/{id} on SQLite, against a bare node:http server returning the
+ * same bytes, both in one run (10 connections, 10 s each). Servers run in their own
+ * processes; autocannon runs here.
+ */
+export async function readById(duration = 10): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'ccri-bench-'));
+  const port = 18080;
+  const ccri = await startCcri(port, { CCRI_DATA_DIR: dir, CCRI_DEMO_DATA: 'false' });
+  try {
+    const created = await fetch(`http://127.0.0.1:${port}/STU3/Patient`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({
+        resourceType: 'Patient',
+        identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9876543210' }],
+        name: [{ use: 'official', family: 'Kanfeld', given: ['Bernie'], prefix: ['Mr'] }],
+        telecom: [{ system: 'phone', value: '07999123456', use: 'mobile' }, { system: 'email', value: 'bernie.kanfeld@chumhum.com' }],
+        gender: 'male',
+        birthDate: '1998-03-19',
+        address: [{ line: ['10 Field Jardin'], city: 'Long Eaton', postalCode: 'NG10 1ZZ' }],
+      }),
+    });
+    const { id } = (await created.json()) as { id: string };
+    const url = `http://127.0.0.1:${port}/STU3/Patient/${id}`;
+    const sample = await fetch(url);
+    const body = await sample.text();
+    const headers: Record<string, string> = {};
+    for (const h of ['content-type', 'etag', 'last-modified']) headers[h] = sample.headers.get(h) ?? '';
+    const bodyFile = join(dir, 'body.json');
+    writeFileSync(bodyFile, JSON.stringify({ body, headers }));
+    const bare = await startBare(port + 1, bodyFile);
+    try {
+      await measure('warm-up', url, { duration: 2 });
+      const server = await measure('ccri GET Patient/{id} (SQLite)', url, { duration });
+      const ceiling = await measure('bare node:http, same bytes', `http://127.0.0.1:${port + 1}/STU3/Patient/${id}`, { duration });
+      const ratio = server.requestsPerSecond / ceiling.requestsPerSecond;
+      return [
+        `### Read by id (${new Date().toISOString().slice(0, 10)})`,
+        '',
+        `Machine: ${machine()}. autocannon, 10 connections, ${duration} s per target, loopback; each server in its own process.`,
+        '',
+        table([server, ceiling]),
+        '',
+        `Ratio: **${(ratio * 100).toFixed(0)}%** of the bare server's requests per second (target ≥ 60%).`,
+      ].join('\n');
+    } finally {
+      bare.kill();
+    }
+  } finally {
+    ccri.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
