@@ -31,6 +31,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a malformed URL, say) get the same OperationOutcome treatment.
+    frameworkErrors: (err, request, reply) => sendError(toFhirError(err, options.ctx), request, reply),
   });
   app.removeAllContentTypeParsers();
   // Bodies are parsed by the FHIR codecs, once the route and format are known.
@@ -145,6 +147,7 @@ function toFhirError(err: unknown, ctx: RequestContext): FhirError {
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e.statusCode === 415) {
     return new FhirError(415, issue('not-supported', 'Unsupported Content-Type: send application/fhir+json or application/fhir+xml'));
   }
+  if (e.code === 'FST_ERR_BAD_URL') return new FhirError(400, issue('invalid', 'The URL is not valid (malformed percent-encoding?)'));
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new FhirError(e.statusCode, issue('invalid', e.message ?? 'Bad request'));
   ctx.log.error({ err }, 'unexpected error');
   return new FhirError(500, issue('exception', 'An unexpected error occurred; it has been logged'));

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+/** Every request is hostile until proven otherwise: bad input gets a clear 4xx, never a 500. */
+describe('hostile and malformed input', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer('sqlite');
+  });
+  afterAll(async () => s.cleanup());
+
+  const xml = { 'content-type': 'application/fhir+xml' };
+
+  it.each([
+    ['malformed JSON', '{"resourceType":"Patient",', {}],
+    ['JSON that is not an object', '[1,2,3]', {}],
+    ['JSON null', 'null', {}],
+    ['malformed XML', '<Patient xmlns="http://hl7.org/fhir"><name>', xml],
+    ['XML with an internal entity', '<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x "boom">]><Patient xmlns="http://hl7.org/fhir"><id value="&x;"/></Patient>', xml],
+    ['XML with an external entity', '<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]><Patient xmlns="http://hl7.org/fhir"><id value="&x;"/></Patient>', xml],
+    [
+      'billion laughs',
+      '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><Patient xmlns="http://hl7.org/fhir"><id value="&lol3;"/></Patient>',
+      xml,
+    ],
+    ['XML in the wrong namespace', '<Patient xmlns="http://example.org"/>', xml],
+    ['an unknown resource type', '{"resourceType":"Spaceship"}', {}],
+    ['a prototype-pollution key', '{"resourceType":"Patient","__proto__":{"admin":true}}', {}],
+    ['a deeply nested body', `{"resourceType":"Patient","extension":${'[{"url":"x","extension":'.repeat(2000)}[]${'}]'.repeat(2000)}}`, {}],
+  ])('%s -> 400 OperationOutcome', async (_name, body, headers) => {
+    const res = await s.request('POST', '/STU3/Patient', { body, headers: headers as Record<string, string> });
+    expect(res.status).toBe(400);
+    expect(res.json.resourceType).toBe('OperationOutcome');
+    expect(res.text).not.toContain('root:');
+    expect(res.text).not.toContain('lollollol');
+  });
+
+  it('nothing was stored by any of them', async () => {
+    const res = await s.request('GET', '/STU3/Patient');
+    expect(res.json.total).toBe(0);
+  });
+
+  it('refuses a resourceType that disagrees with the URL, and an id that disagrees', async () => {
+    const wrongType = await s.request('PUT', '/STU3/Patient/a', { body: { resourceType: 'Organization', id: 'a' } });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.json.issue[0].expression).toEqual(['resourceType']);
+    const wrongId = await s.request('PUT', '/STU3/Patient/a', { body: { resourceType: 'Patient', id: 'b' } });
+    expect(wrongId.status).toBe(400);
+    expect(wrongId.json.issue[0].expression).toEqual(['Patient.id']);
+  });
+
+  it.each([
+    ['/STU3/Patient/%E0%A4%A'],
+    ['/STU3/Patient?_count=1e9'],
+    ['/STU3/Patient?birthdate=gt2020-02-30'],
+    ['/STU3/Patient?birthdate=zz2020'],
+    ['/STU3/Patient?_cursor=forged.signature'],
+    ['/STU3/Patient?_sort=family&_summary=maybe'],
+    ['/STU3/Observation?value-quantity=abc'],
+    ['/STU3/Patient?_has:Observation=x'],
+  ])('GET %s -> 400', async (url) => {
+    const res = await s.request('GET', url);
+    expect(res.status).toBe(400);
+    expect(res.json.resourceType).toBe('OperationOutcome');
+  });
+
+  it('rejects a tampered paging cursor', async () => {
+    for (let i = 0; i < 3; i++) await s.request('POST', '/STU3/Organization', { body: { resourceType: 'Organization', name: `Org ${i}` } });
+    const page = await s.request('GET', '/STU3/Organization?_count=1');
+    const next: string = page.json.link.find((l: { relation: string }) => l.relation === 'next').url;
+    const path = next.replace('http://localhost:8080', '');
+    expect((await s.request('GET', path)).status).toBe(200);
+    const [payload, sig] = new URL(next).searchParams.get('_cursor')!.split('.') as [string, string];
+    const forged = Buffer.from(JSON.stringify({ o: 0 })).toString('base64url');
+    expect((await s.request('GET', `/STU3/Organization?_count=1&_cursor=${forged}.${sig}`)).status).toBe(400);
+    // The same cursor on another query is refused too.
+    expect((await s.request('GET', `/STU3/Organization?_count=2&_cursor=${payload}.${sig}`)).status).toBe(400);
+  });
+});
