@@ -22,6 +22,7 @@ export const search: Interaction = async (req, ctx) => {
     maxCount: ctx.config.maxCount,
     strict: req.prefer.strict === true,
     baseUrl: ctx.config.baseUrl,
+    now: ctx.clock(),
   });
   if (compartment) parsed.plan.where.unshift({ kind: 'compartment', patient: compartment });
   const scope = `search ${path}`;

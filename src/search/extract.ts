@@ -2,7 +2,7 @@ import { dateRange, MAX_INSTANT, MIN_INSTANT } from '../fhir/dates.js';
 import { canonicalQuantity } from './ucum.js';
 import { emptyIndexRows, type Indexer, type IndexRows } from './index-rows.js';
 import { normalise } from './normalise.js';
-import { compilePath, type PathFn, type TypedValue } from './paths.js';
+import { compilePath, compileRelativePath, type PathFn, type TypedValue } from './paths.js';
 import type { ParamDef, SearchRegistry } from './registry.js';
 import { parseReference } from './references.js';
 
@@ -11,7 +11,11 @@ type Obj = Record<string, unknown>;
 interface CompiledParam {
   def: ParamDef;
   path: PathFn;
+  /** For a composite: the two components, relative to each item the expression finds. */
+  components?: [RelativeFn, RelativeFn];
 }
+
+type RelativeFn = (node: TypedValue) => TypedValue[];
 
 export interface IndexerOptions {
   /** This server's base URL: absolute references under it index as local ones. */
@@ -30,8 +34,9 @@ export function createIndexer(registry: SearchRegistry, options: IndexerOptions 
     if (!list) {
       list = registry
         .params(type)
-        .filter((p) => p.expression && p.code !== '_id' && p.code !== '_lastUpdated' && p.type !== 'composite')
-        .map((def) => ({ def, path: compilePath(def.expression!) }));
+        .filter((p) => p.expression && p.code !== '_id' && p.code !== '_lastUpdated')
+        .map((def) => compileParam(def))
+        .filter((p): p is CompiledParam => p !== undefined);
       compiled.set(type, list);
     }
     return list;
@@ -40,14 +45,15 @@ export function createIndexer(registry: SearchRegistry, options: IndexerOptions 
   return (resource) => {
     const type = String(resource.resourceType);
     const rows = emptyIndexRows();
-    for (const { def, path } of paramsOf(type)) {
+    for (const { def, path, components } of paramsOf(type)) {
       let values: TypedValue[];
       try {
         values = path(resource);
       } catch {
         continue;
       }
-      for (const v of values) addRows(rows, def, v, options);
+      if (components) for (const item of values) addCompositeRows(rows, def, item, components, options);
+      else for (const v of values) addRows(rows, def, v, options);
     }
     addTextRows(rows, resource, registry.param(type, '_text') !== undefined, registry.param(type, '_content') !== undefined);
     const compartmentParams = type === 'Patient' ? [] : registry.compartmentParams(type);
@@ -58,6 +64,63 @@ export function createIndexer(registry: SearchRegistry, options: IndexerOptions 
     }
     return rows;
   };
+}
+
+/** Composite parameters with two components compiled in the path subset are indexed; others are not supported. */
+export function compileParam(def: ParamDef): CompiledParam | undefined {
+  const path = compilePath(def.expression!);
+  if (def.type !== 'composite') return { def, path };
+  if (def.components?.length !== 2) return undefined;
+  const first = compileRelativePath(def.components[0]!.expression);
+  const second = compileRelativePath(def.components[1]!.expression);
+  return first && second ? { def, path, components: [first, second] } : undefined;
+}
+
+/** One row per (first, second) pair found within the same item. */
+function addCompositeRows(rows: IndexRows, def: ParamDef, item: TypedValue, [first, second]: [RelativeFn, RelativeFn], options: IndexerOptions): void {
+  const [c1, c2] = def.components!;
+  const firsts = componentKeys(c1!.type, first(item), options);
+  if (!firsts.length) return;
+  for (const v of second(item)) {
+    for (const tail of componentTails(c2!.type, v, options)) {
+      for (const [s1, k1] of firsts) rows.composite.push([def.code, s1, k1, ...tail]);
+    }
+  }
+}
+
+type Tail = [string | null, string | null, number | null, number | null, number | null, string | null, string | null];
+
+/** The (system, code) pairs of a token (or reference) component. */
+function componentKeys(type: ParamDef['type'], values: TypedValue[], options: IndexerOptions): Array<[string | null, string | null]> {
+  const scratch = emptyIndexRows();
+  for (const v of values) {
+    if (type === 'reference') addReference(scratch, '', v, options);
+    else addToken(scratch, '', v);
+  }
+  if (type === 'reference') return scratch.reference.map(([, t, id]) => [t, id]);
+  return scratch.token.filter(([, , code]) => code !== null).map(([, system, code]) => [system, code]);
+}
+
+function componentTails(type: ParamDef['type'], v: TypedValue, options: IndexerOptions): Tail[] {
+  const scratch = emptyIndexRows();
+  switch (type) {
+    case 'token':
+    case 'reference':
+      return componentKeys(type, [v], options).map(([s, c]) => [s, c, null, null, null, null, null]);
+    case 'quantity':
+      addQuantity(scratch, '', v);
+      return scratch.quantity.map(([, value, system, code, canon, unit]) => [system, code, value, value, canon, unit, null]);
+    case 'number':
+      return typeof v.value === 'number' ? [[null, null, v.value, v.value, null, null, null]] : [];
+    case 'date':
+      addDate(scratch, '', v);
+      return scratch.date.map(([, low, high]) => [null, null, low, high, null, null, null]);
+    case 'string':
+      addString(scratch, '', v);
+      return scratch.string.map(([, norm]) => [null, null, null, null, null, null, norm]);
+    default:
+      return [];
+  }
 }
 
 function addRows(rows: IndexRows, def: ParamDef, v: TypedValue, options: IndexerOptions): void {

@@ -18,12 +18,18 @@ export interface IndexRows {
   reference: Array<[param: string, targetType: string | null, targetId: string | null, url: string]>;
   /** [param, uri] — for uri params. */
   uri: Array<[param: string, uri: string]>;
+  /**
+   * [param, first component (system, code), second component: token (system, code), or a
+   * range (low, high: a number, a quantity's value, or a date's epoch ms), canonical quantity
+   * (value, unit), or a folded string] — for composite params, one row per pair within one item.
+   */
+  composite: Array<[param: string, system1: string | null, code1: string | null, system2: string | null, code2: string | null, low2: number | null, high2: number | null, canon2: number | null, unit2: string | null, norm2: string | null]>;
   /** The ids of the patients whose compartment holds this resource. */
   compartments: string[];
 }
 
 export function emptyIndexRows(): IndexRows {
-  return { token: [], string: [], date: [], number: [], quantity: [], reference: [], uri: [], compartments: [] };
+  return { token: [], string: [], date: [], number: [], quantity: [], reference: [], uri: [], composite: [], compartments: [] };
 }
 
 /** Turns a resource into its index rows. Supplied to the store by the search layer. */

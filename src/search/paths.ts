@@ -30,6 +30,21 @@ export function compilePath(expression: string, model: FhirModel = fhirModel()):
   return fhirpathFn(expression);
 }
 
+/**
+ * Compiles an expression relative to an item (a composite parameter's component, e.g.
+ * `value.as(Quantity)` on each Observation.component), or undefined when it is outside
+ * the compiled subset.
+ */
+export function compileRelativePath(expression: string, model: FhirModel = fhirModel()): ((node: TypedValue) => TypedValue[]) | undefined {
+  const parts = splitUnion(expression).map((p) => parseSteps(`.${p.trim()}`));
+  if (parts.some((p) => p === undefined)) return undefined;
+  return (node) => parts.flatMap((steps) => {
+    let nodes: TypedValue[] = [node];
+    for (const step of steps!) nodes = applyStep(nodes, step, model);
+    return nodes;
+  });
+}
+
 type Step =
   | { kind: 'child'; name: string }
   | { kind: 'type'; type: string }
@@ -52,17 +67,8 @@ function compilePart(part: string, model: FhirModel): PathFn | undefined {
   }
   const root = new RegExp(`^(${IDENT})`).exec(text)?.[1];
   if (!root || !model.type(root)) return undefined;
-  const steps: Step[] = [];
-  let rest = text.slice(root.length);
-  while (rest.length) {
-    const m = STEP.exec(rest);
-    if (!m) return undefined;
-    if (m[1]) steps.push({ kind: 'child', name: m[1] }, { kind: 'index', index: Number(m[2]) });
-    else if (m[3]) steps.push({ kind: 'type', type: m[3] });
-    else if (m[4]) steps.push({ kind: 'where', field: m[4], value: m[5]! });
-    else steps.push({ kind: 'child', name: m[6]! });
-    rest = rest.slice(m[0].length);
-  }
+  const steps = parseSteps(text.slice(root.length));
+  if (!steps) return undefined;
   if (trailingType) steps.push({ kind: 'type', type: trailingType });
   // Every child step must exist in the model, or the walk cannot be typed: leave it to fhirpath.
   if (!checkSteps(root, steps, model)) return undefined;
@@ -72,6 +78,22 @@ function compilePart(part: string, model: FhirModel): PathFn | undefined {
     for (const step of steps) nodes = applyStep(nodes, step, model);
     return nodes;
   };
+}
+
+/** `.a.b[0].as(T).where(x='y')` as steps, or undefined outside the subset. */
+function parseSteps(text: string): Step[] | undefined {
+  const steps: Step[] = [];
+  let rest = text;
+  while (rest.length) {
+    const m = STEP.exec(rest);
+    if (!m) return undefined;
+    if (m[1]) steps.push({ kind: 'child', name: m[1] }, { kind: 'index', index: Number(m[2]) });
+    else if (m[3]) steps.push({ kind: 'type', type: m[3] });
+    else if (m[4]) steps.push({ kind: 'where', field: m[4], value: m[5]! });
+    else steps.push({ kind: 'child', name: m[6]! });
+    rest = rest.slice(m[0].length);
+  }
+  return steps;
 }
 
 function checkSteps(root: string, steps: Step[], model: FhirModel): boolean {

@@ -68,16 +68,18 @@ export type Condition =
   | { kind: 'or'; any: Condition[] }
   | { kind: 'none' };
 
+/** A composite value `a$b`: the first component is a token (or a reference, stored as type|id). */
 export interface CompositeValue {
   first: TokenValue;
   second:
     | { kind: 'token'; value: TokenValue }
+    | { kind: 'number'; value: NumberValue }
     | { kind: 'quantity'; value: QuantityValue }
     | { kind: 'date'; value: DateValue }
     | { kind: 'string'; value: string };
 }
 
-export type IndexTable = 'token' | 'string' | 'date' | 'number' | 'quantity' | 'reference' | 'uri';
+export type IndexTable = 'token' | 'string' | 'date' | 'number' | 'quantity' | 'reference' | 'uri' | 'composite';
 
 export interface SortKey {
   /** `_id`, `_lastUpdated`, or a search parameter code. */

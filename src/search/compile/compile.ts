@@ -17,6 +17,7 @@ const SORT_COLUMN = {
   quantity: ['value', 'value'],
   reference: ['target_id', 'target_id'],
   uri: ['uri', 'uri'],
+  composite: ['code1', 'code1'],
 } as const;
 
 /**

@@ -1,4 +1,4 @@
-import type { Condition, DateValue, IndexTable, NumberValue, QuantityValue, TokenValue } from '../plan.js';
+import type { CompositeValue, Condition, DateValue, IndexTable, NumberValue, QuantityValue, TokenValue } from '../plan.js';
 import { type AliasCounter, inList, join, likeEscape, prefixUpperBound, raw, Sql, sql } from './builder.js';
 
 /** Looks up the stored ids of a parameter code across resource types (unknown ones omitted). */
@@ -75,6 +75,7 @@ const TABLE_OF: Partial<Record<Condition['kind'], IndexTable>> = {
   quantity: 'quantity',
   reference: 'reference',
   uri: 'uri',
+  composite: 'composite',
 };
 
 function tableOf(c: Condition): IndexTable | undefined {
@@ -111,9 +112,48 @@ function valueTests(c: Condition): Sql[] {
         if (c.mode === 'above') return sql`uri ${in_(uriAncestors(v))}`;
         return sql`uri = ${v}`;
       });
+    case 'composite':
+      return c.values.map(compositeTest);
     default:
       return [];
   }
+}
+
+/** The first component by (code1, system1); the second by the columns its type fills. */
+function compositeTest(v: CompositeValue): Sql {
+  const parts: Sql[] = [];
+  if (v.first.code !== undefined) parts.push(sql`code1 = ${v.first.code}`);
+  if (v.first.system === null) parts.push(raw('system1 IS NULL'));
+  else if (v.first.system !== undefined) parts.push(sql`system1 = ${v.first.system}`);
+  const s = v.second;
+  switch (s.kind) {
+    case 'token':
+      if (s.value.code !== undefined) parts.push(sql`code2 = ${s.value.code}`);
+      if (s.value.system === null) parts.push(raw('system2 IS NULL'));
+      else if (s.value.system !== undefined) parts.push(sql`system2 = ${s.value.system}`);
+      break;
+    case 'number':
+      parts.push(numberTest(raw('low2'), s.value));
+      break;
+    case 'quantity': {
+      const q = s.value;
+      if (q.canon) {
+        parts.push(sql`unit2 = ${q.canon.unit}`, numberTest(raw('canon2'), { ...q, value: q.canon.value, low: q.canon.low, high: q.canon.high }));
+      } else {
+        parts.push(numberTest(raw('low2'), q));
+        if (q.code !== undefined) parts.push(sql`code2 = ${q.code}`);
+        if (q.system !== undefined) parts.push(sql`system2 = ${q.system}`);
+      }
+      break;
+    }
+    case 'date':
+      parts.push(dateTest(raw('low2'), raw('high2'), s.value));
+      break;
+    case 'string':
+      parts.push(prefixTest('norm2', s.value));
+      break;
+  }
+  return join(parts, ' AND ');
 }
 
 export function tokenTest(v: TokenValue): Sql | undefined {
@@ -164,17 +204,10 @@ export function dateTest(low: Sql, high: Sql, v: DateValue): Sql {
       return sql`${low} > ${v.high}`;
     case 'eb':
       return sql`${high} < ${v.low}`;
-    case 'ap': {
-      const [from, to] = approximateRange(v);
-      return sql`(${low} <= ${to} AND ${high} >= ${from})`;
-    }
+    case 'ap':
+      // The parser has already widened the range (search/parse/values.ts): here it is an overlap.
+      return sql`(${low} <= ${v.high} AND ${high} >= ${v.low})`;
   }
-}
-
-/** `ap` on dates: the search range widened by 10% of its distance from now, at least a day. */
-export function approximateRange(v: DateValue, now = Date.now()): [number, number] {
-  const margin = Math.max(Math.abs(now - v.low) * 0.1, 86_400_000);
-  return [v.low - margin, v.high + margin];
 }
 
 /** Number tests: equality is within the precision the value was written with. */
@@ -194,10 +227,8 @@ export function numberTest(column: Sql, v: NumberValue): Sql {
       return sql`${column} >= ${v.value}`;
     case 'le':
       return sql`${column} <= ${v.value}`;
-    case 'ap': {
-      const margin = Math.abs(v.value) * 0.1;
-      return sql`(${column} >= ${v.value - margin} AND ${column} <= ${v.value + margin})`;
-    }
+    case 'ap':
+      return sql`(${column} >= ${v.value - Math.abs(v.value) * 0.1} AND ${column} <= ${v.value + Math.abs(v.value) * 0.1})`;
   }
 }
 

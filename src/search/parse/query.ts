@@ -1,6 +1,7 @@
 import { badRequest, FhirError, issue, type Issue } from '../../fhir/outcome.js';
 import { normalise } from '../normalise.js';
-import type { Condition, IndexTable, SearchPlan, SortKey } from '../plan.js';
+import { compileRelativePath } from '../paths.js';
+import type { CompositeValue, Condition, IndexTable, SearchPlan, SortKey, TokenValue } from '../plan.js';
 import type { ParamDef, SearchRegistry } from '../registry.js';
 import { parseDateValue, parseNumberValue, parseQuantityValue, parseReferenceValue, parseTokenValue, splitUnescaped, unescape } from './values.js';
 
@@ -40,6 +41,8 @@ export interface SearchOptions {
   /** `Prefer: handling=strict`: unknown parameters are errors. */
   strict: boolean;
   baseUrl?: string;
+  /** The clock, for `ap` on dates. */
+  now?: number;
 }
 
 /** Parameters that paging links do not repeat (the cursor is added afresh; formats are the HTTP layer's). */
@@ -137,7 +140,20 @@ export const SUPPORTED_MODIFIERS: Record<ParamDef['type'], string[]> = {
 /** Whether a registry parameter can be searched (and so is declared in the CapabilityStatement). */
 export function isSearchable(def: ParamDef): boolean {
   if (def.code === '_text' || def.code === '_content' || def.code === '_id' || def.code === '_lastUpdated') return true;
+  if (def.type === 'composite') return compositeSupported(def);
   return def.expression !== undefined && TABLE[def.type] !== undefined;
+}
+
+const compositeCache = new Map<string, boolean>();
+
+/** Two-component composites whose components compile (all of STU3's but Sequence's `coordinate`). */
+export function compositeSupported(def: ParamDef): boolean {
+  let ok = compositeCache.get(def.url);
+  if (ok === undefined) {
+    ok = def.components?.length === 2 && def.components.every((c) => compileRelativePath(c.expression) !== undefined) && def.expression !== undefined;
+    compositeCache.set(def.url, ok);
+  }
+  return ok;
 }
 
 const TABLE: Partial<Record<ParamDef['type'], IndexTable>> = {
@@ -158,7 +174,7 @@ export function parseCondition(types: string[], name: string, value: string, reg
   }
   if (code === '_lastUpdated') {
     if (modifier) return ignore(`The modifier :${modifier} is not supported on _lastUpdated`, name), undefined;
-    return { kind: 'lastUpdated', values: splitUnescaped(value, ',').map((v) => parseDateValue(name, v)) };
+    return { kind: 'lastUpdated', values: splitUnescaped(value, ',').map((v) => parseDateValue(name, v, options.now)) };
   }
   const def = commonParam(types, code, registry);
   if (!def) return ignore(`Unknown search parameter '${code}' for ${types.join(', ')}`, name), undefined;
@@ -187,7 +203,7 @@ export function parseCondition(types: string[], name: string, value: string, reg
       return { kind: 'token', param: code, values: values.map(parseTokenValue), ...(modifier === 'not' ? { not: true } : {}) };
     case 'date':
       if (modifier) return ignore(`The modifier :${modifier} is not supported on date parameter ${code}`, name), undefined;
-      return { kind: 'date', param: code, values: values.map((v) => parseDateValue(name, v)) };
+      return { kind: 'date', param: code, values: values.map((v) => parseDateValue(name, v, options.now)) };
     case 'number':
       if (modifier) return ignore(`The modifier :${modifier} is not supported on number parameter ${code}`, name), undefined;
       return { kind: 'number', param: code, values: values.map((v) => parseNumberValue(name, v)) };
@@ -204,9 +220,49 @@ export function parseCondition(types: string[], name: string, value: string, reg
       }
       return { kind: 'reference', param: code, values: values.map((v) => parseReferenceValue(name, v, targets, modifier, options.baseUrl)) };
     }
+    case 'composite':
+      if (!compositeSupported(def)) return ignore(`The composite parameter ${code} is not supported`, name), undefined;
+      if (modifier) return ignore(`The modifier :${modifier} is not supported on composite parameter ${code}`, name), undefined;
+      return { kind: 'composite', param: code, values: values.map((v) => parseCompositeValue(name, v, def, options.now)) };
     default:
       return ignore(`Search by ${def.type} parameter ${code} is not supported`, name), undefined;
   }
+}
+
+/** `system|code$second`: the first component a token (or a reference as Type/id), the second by its type. */
+function parseCompositeValue(name: string, raw: string, def: ParamDef, now?: number): CompositeValue {
+  const parts = splitUnescaped(raw, '$');
+  if (parts.length !== 2 || !parts[0] || !parts[1]) throw badRequest(`Invalid composite value '${raw}' for ${name}: expected first$second`, name, 'value');
+  const [c1, c2] = def.components!;
+  let first: TokenValue;
+  if (c1!.type === 'reference') {
+    const r = parseReferenceValue(name, parts[0], [], undefined);
+    first = { system: r.type ?? null, code: r.id ?? '' };
+  } else first = parseTokenValue(parts[0]);
+  const text = parts[1];
+  let second: CompositeValue['second'];
+  switch (c2!.type) {
+    case 'quantity':
+      second = { kind: 'quantity', value: parseQuantityValue(name, text) };
+      break;
+    case 'number':
+      second = { kind: 'number', value: parseNumberValue(name, text) };
+      break;
+    case 'date':
+      second = { kind: 'date', value: parseDateValue(name, text, now) };
+      break;
+    case 'string':
+      second = { kind: 'string', value: normalise(unescape(text)) };
+      break;
+    case 'reference': {
+      const r = parseReferenceValue(name, text, [], undefined);
+      second = { kind: 'token', value: { system: r.type ?? null, code: r.id ?? '' } };
+      break;
+    }
+    default:
+      second = { kind: 'token', value: parseTokenValue(text) };
+  }
+  return { first, second };
 }
 
 function parseMissingFlag(name: string, value: string): boolean {

@@ -45,10 +45,18 @@ function splitPrefix(param: string, raw: string, numeric: boolean): [Prefix, str
   return ['eq', raw];
 }
 
-export function parseDateValue(param: string, raw: string): DateValue {
+/**
+ * A date with its prefix. For `ap` the range is widened here, by 10% of its distance
+ * from `now` (at least a day), so the SQL only tests overlap and the clock is the caller's.
+ */
+export function parseDateValue(param: string, raw: string, now: number = Date.now()): DateValue {
   const [prefix, text] = splitPrefix(param, raw, false);
   const range = dateRange(text);
   if (!range) throw badRequest(`Invalid date '${raw}' for parameter ${param}: expected [prefix]YYYY[-MM[-DD[Thh:mm[:ss[.sss]][Z|+hh:mm]]]]`, param, 'value');
+  if (prefix === 'ap') {
+    const margin = Math.round(Math.max(Math.abs(now - range.low) * 0.1, 86_400_000));
+    return { prefix, low: range.low - margin, high: range.high + margin };
+  }
   return { prefix, low: range.low, high: range.high };
 }
 

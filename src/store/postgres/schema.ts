@@ -74,6 +74,14 @@ CREATE TABLE IF NOT EXISTS idx_uri (rid BIGINT NOT NULL, pid INTEGER NOT NULL, u
 CREATE INDEX IF NOT EXISTS idx_uri_uri ON idx_uri (pid, uri);
 CREATE INDEX IF NOT EXISTS idx_uri_rid ON idx_uri (rid, pid);
 
+CREATE TABLE IF NOT EXISTS idx_composite (
+  rid BIGINT NOT NULL, pid INTEGER NOT NULL,
+  system1 TEXT COLLATE "C", code1 TEXT COLLATE "C",
+  system2 TEXT COLLATE "C", code2 TEXT COLLATE "C", low2 DOUBLE PRECISION, high2 DOUBLE PRECISION, canon2 DOUBLE PRECISION, unit2 TEXT COLLATE "C", norm2 TEXT COLLATE "C"
+);
+CREATE INDEX IF NOT EXISTS idx_composite_code ON idx_composite (pid, code1, system1);
+CREATE INDEX IF NOT EXISTS idx_composite_rid ON idx_composite (rid, pid);
+
 CREATE TABLE IF NOT EXISTS compartment (rid BIGINT NOT NULL, patient TEXT COLLATE "C" NOT NULL);
 CREATE INDEX IF NOT EXISTS compartment_patient ON compartment (patient, rid);
 CREATE INDEX IF NOT EXISTS compartment_rid ON compartment (rid);

@@ -43,7 +43,7 @@ export class ParamIds {
 
   /** A lookup for every parameter in `rows`; new ones are created in the transaction and kept in `pending`. */
   async resolver(conn: SqlConnection, type: string, rows: IndexRows, pending: Map<string, number>): Promise<(code: string) => number> {
-    for (const list of [rows.token, rows.string, rows.date, rows.number, rows.quantity, rows.reference, rows.uri]) {
+    for (const list of [rows.token, rows.string, rows.date, rows.number, rows.quantity, rows.reference, rows.uri, rows.composite]) {
       for (const row of list) {
         const k = key(type, row[0]);
         if (this.ids.has(k) || pending.has(k)) continue;

@@ -44,6 +44,7 @@ export const INDEX_TABLES = {
   quantity: ['value', 'system', 'code', 'canon_value', 'canon_unit'],
   reference: ['target_type', 'target_id', 'url'],
   uri: ['uri'],
+  composite: ['system1', 'code1', 'system2', 'code2', 'low2', 'high2', 'canon2', 'unit2', 'norm2'],
 } as const;
 
 /**

@@ -74,6 +74,14 @@ CREATE TABLE IF NOT EXISTS idx_uri (rid INTEGER NOT NULL, pid INTEGER NOT NULL, 
 CREATE INDEX IF NOT EXISTS idx_uri_uri ON idx_uri (pid, uri);
 CREATE INDEX IF NOT EXISTS idx_uri_rid ON idx_uri (rid, pid);
 
+CREATE TABLE IF NOT EXISTS idx_composite (
+  rid INTEGER NOT NULL, pid INTEGER NOT NULL,
+  system1 TEXT, code1 TEXT,
+  system2 TEXT, code2 TEXT, low2 REAL, high2 REAL, canon2 REAL, unit2 TEXT, norm2 TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_composite_code ON idx_composite (pid, code1, system1);
+CREATE INDEX IF NOT EXISTS idx_composite_rid ON idx_composite (rid, pid);
+
 CREATE TABLE IF NOT EXISTS compartment (rid INTEGER NOT NULL, patient TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS compartment_patient ON compartment (patient, rid);
 CREATE INDEX IF NOT EXISTS compartment_rid ON compartment (rid);

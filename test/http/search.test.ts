@@ -1,0 +1,208 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, storeKinds, type TestServer } from '../helpers/server.js';
+
+/** Search over HTTP, on each store: https://hl7.org/fhir/STU3/search.html */
+for (const kind of await storeKinds()) {
+  describe(`search (${kind})`, () => {
+    let s: TestServer;
+    const ids = async (url: string) => {
+      const res = await s.request('GET', url);
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+      return (res.json.entry ?? []).filter((e: any) => e.search?.mode === 'match').map((e: any) => e.resource.id);
+    };
+    const put = (resource: Record<string, unknown>) => s.request('PUT', `/STU3/${resource.resourceType}/${resource.id}`, { body: resource });
+
+    beforeAll(async () => {
+      s = await startTestServer(kind, {}, () => Date.parse('2026-01-01T00:00:00Z'));
+      const sct = 'http://snomed.info/sct';
+      const ucum = 'http://unitsofmeasure.org';
+      await put({ resourceType: 'Organization', id: 'gp1', name: 'Elm Tree Surgery', identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'B82617' }] });
+      await put({ resourceType: 'Practitioner', id: 'dr1', name: [{ family: 'Swift', given: ['Amanda'] }] });
+      await put({
+        resourceType: 'Patient',
+        id: 'bk',
+        meta: { tag: [{ system: 'urn:tags', code: 'demo' }], profile: ['https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Patient-1'] },
+        text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Bernie Kanfeld, seen in clinic</div>' },
+        identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9876543210' }],
+        name: [{ use: 'official', family: 'Kanfeld', given: ['Bernie'] }],
+        telecom: [{ system: 'phone', value: '07999123456' }, { system: 'email', value: 'bernie.kanfeld@chumhum.com' }],
+        gender: 'male',
+        birthDate: '1998-03-19',
+        address: [{ line: ['10 Field Jardin'], city: 'Long Eaton', postalCode: 'NG10 1ZZ' }],
+        generalPractitioner: [{ reference: 'Organization/gp1' }],
+        managingOrganization: { reference: 'Organization/gp1' },
+      });
+      await put({ resourceType: 'Patient', id: 'jk', name: [{ family: 'Kanfeldt', given: ['Jo'] }], gender: 'female', birthDate: '1980-06', generalPractitioner: [{ reference: 'Practitioner/dr1' }] });
+      await put({ resourceType: 'Patient', id: 'ze', name: [{ family: 'Zoë', given: ['Ana'] }], gender: 'female', birthDate: '2001' });
+      await put({ resourceType: 'Encounter', id: 'e1', status: 'finished', subject: { reference: 'Patient/bk' }, period: { start: '2020-02-03T09:00:00Z', end: '2020-02-03T10:00:00Z' }, diagnosis: [{ condition: { reference: 'Condition/c1' } }] });
+      await put({ resourceType: 'Condition', id: 'c1', subject: { reference: 'Patient/bk' }, code: { coding: [{ system: sct, code: '44054006', display: 'Diabetes mellitus type 2' }] }, clinicalStatus: 'active', verificationStatus: 'confirmed' });
+      const bp = (id: string, sys: number, dia: number, date: string) => ({
+        resourceType: 'Observation',
+        id,
+        status: 'final',
+        category: [{ coding: [{ system: 'http://hl7.org/fhir/observation-category', code: 'vital-signs' }] }],
+        code: { coding: [{ system: sct, code: '75367002', display: 'Blood pressure' }] },
+        subject: { reference: 'Patient/bk' },
+        context: { reference: 'Encounter/e1' },
+        effectiveDateTime: date,
+        component: [
+          { code: { coding: [{ system: sct, code: '72313002', display: 'Systolic arterial pressure' }] }, valueQuantity: { value: sys, unit: 'mmHg', system: ucum, code: 'mm[Hg]' } },
+          { code: { coding: [{ system: sct, code: '1091811000000102', display: 'Diastolic arterial pressure' }] }, valueQuantity: { value: dia, unit: 'mmHg', system: ucum, code: 'mm[Hg]' } },
+        ],
+      });
+      await put(bp('o1', 120, 80, '2020-02-03T09:30:00Z'));
+      await put(bp('o2', 150, 95, '2021-05-01T10:00:00+01:00'));
+      await put({ resourceType: 'Observation', id: 'o3', status: 'final', code: { coding: [{ system: sct, code: '27113001', display: 'Body weight' }] }, subject: { reference: 'Patient/jk' }, valueQuantity: { value: 72500, system: ucum, code: 'g' }, effectiveDateTime: '2019' });
+      await put({ resourceType: 'Observation', id: 'o4', status: 'final', code: { coding: [{ system: sct, code: '27113001' }] }, subject: { reference: 'Patient/bk' }, valueQuantity: { value: 80, system: ucum, code: 'kg' }, effectiveDateTime: '2019-07-01' });
+    });
+    afterAll(async () => s.cleanup());
+
+    describe('the bugs users reported against the original', () => {
+      it('family=KanFelD matches Kanfeld (case- and accent-insensitive prefix)', async () => {
+        expect(await ids('/STU3/Patient?family=KanFelD')).toEqual(['bk', 'jk']);
+        expect(await ids('/STU3/Patient?family=zoe')).toEqual(['ze']);
+        expect(await ids('/STU3/Patient?family:exact=Kanfeld')).toEqual(['bk']);
+      });
+      it('gender=male returns the male patients', async () => {
+        expect(await ids('/STU3/Patient?gender=male')).toEqual(['bk']);
+        expect(await ids('/STU3/Patient?gender=http://hl7.org/fhir/administrative-gender|female')).toEqual([]);
+        expect(await ids('/STU3/Patient?gender=female,male&_sort=_id')).toEqual(['bk', 'jk', 'ze']);
+      });
+      it('date prefixes ne, sa and ap work', async () => {
+        expect(await ids('/STU3/Patient?birthdate=ne1998-03-19&_sort=_id')).toEqual(['jk', 'ze']);
+        expect(await ids('/STU3/Patient?birthdate=sa1999&_sort=_id')).toEqual(['ze']);
+        expect(await ids('/STU3/Patient?birthdate=ap1998-03-15')).toEqual(['bk']);
+        expect(await ids('/STU3/Patient?birthdate=ap1960')).toEqual([]);
+        expect(await ids('/STU3/Patient?birthdate=eb1990&_sort=_id')).toEqual(['jk']);
+      });
+    });
+
+    it('answers the Care Connect API documentation examples', async () => {
+      expect(await ids('/STU3/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9876543210')).toEqual(['bk']);
+      expect(await ids('/STU3/Patient?given=bernie')).toEqual(['bk']);
+      expect(await ids('/STU3/Patient?email=bernie.kanfeld@chumhum.com')).toEqual(['bk']);
+      expect(await ids('/STU3/Patient?address-postalcode=NG10%201ZZ')).toEqual(['bk']);
+      expect(await ids('/STU3/Patient?phone=07999123456')).toEqual(['bk']);
+      expect(await ids('/STU3/Patient?birthdate=1998-03-19')).toEqual(['bk']);
+      expect(await ids('/STU3/Organization?identifier=B82617')).toEqual(['gp1']);
+    });
+
+    it('searches composites: code-value-quantity and component-code-value-quantity', async () => {
+      expect(await ids('/STU3/Observation?component-code-value-quantity=http://snomed.info/sct|72313002$gt140')).toEqual(['o2']);
+      expect(await ids('/STU3/Observation?combo-code-value-quantity=72313002$le120&_sort=_id')).toEqual(['o1']);
+      expect(await ids('/STU3/Observation?code-value-quantity=27113001$72.5|http://unitsofmeasure.org|kg&_sort=_id')).toEqual(['o3']);
+      expect(await ids('/STU3/Observation?code-value-quantity=27113001$gt75|http://unitsofmeasure.org|kg&_sort=_id')).toEqual(['o4']);
+    });
+
+    it('compares quantities in canonical units (72500 g is 72.5 kg)', async () => {
+      expect(await ids('/STU3/Observation?value-quantity=72.5|http://unitsofmeasure.org|kg')).toEqual(['o3']);
+      expect(await ids('/STU3/Observation?value-quantity=ge70000|http://unitsofmeasure.org|g&_sort=_id')).toEqual(['o3', 'o4']);
+    });
+
+    it('follows chains and reverse chains, and the patient compartment', async () => {
+      expect(await ids('/STU3/Observation?subject:Patient.name=kanfeldt')).toEqual(['o3']);
+      expect(await ids('/STU3/Observation?patient.general-practitioner.name=elm&_sort=_id')).toEqual(['o1', 'o2', 'o4']);
+      expect(await ids('/STU3/Patient?_has:Observation:patient:code=27113001&_sort=_id')).toEqual(['bk', 'jk']);
+      expect(await ids('/STU3/Patient?_has:Encounter:patient:_has:Observation:context:code=75367002')).toEqual(['bk']);
+      expect(await ids('/STU3/Patient/bk/Observation?_sort=_id')).toEqual(['o1', 'o2', 'o4']);
+      expect(await ids('/STU3/Patient/bk/Observation?category=vital-signs&_sort=-date')).toEqual(['o2', 'o1']);
+      const all = await s.request('GET', '/STU3/Patient/bk/*?_count=50');
+      expect(all.json.entry.map((e: any) => `${e.resource.resourceType}/${e.resource.id}`).sort()).toEqual(
+        ['Condition/c1', 'Encounter/e1', 'Observation/o1', 'Observation/o2', 'Observation/o4', 'Patient/bk'].sort(),
+      );
+    });
+
+    it('includes and revincludes, with :iterate', async () => {
+      const res = await s.request('GET', '/STU3/Encounter?patient=bk&_include=Encounter:diagnosis&_include=Encounter:patient');
+      const entries = res.json.entry.map((e: any) => `${e.search.mode}:${e.resource.resourceType}/${e.resource.id}`);
+      expect(entries).toEqual(['match:Encounter/e1', 'include:Condition/c1', 'include:Patient/bk']);
+      const rev = await s.request('GET', '/STU3/Patient?_id=bk&_revinclude=Encounter:patient&_revinclude:iterate=Observation:context');
+      expect(rev.json.entry.map((e: any) => `${e.search.mode}:${e.resource.id}`)).toEqual(['match:bk', 'include:e1', 'include:o1', 'include:o2']);
+      const iter = await s.request('GET', '/STU3/Observation?_id=o1&_include=Observation:context&_include:iterate=Encounter:diagnosis');
+      expect(iter.json.entry.map((e: any) => e.resource.id)).toEqual(['o1', 'e1', 'c1']);
+      const star = await s.request('GET', '/STU3/Patient?_id=bk&_include=*');
+      expect(star.json.entry.map((e: any) => e.resource.id)).toEqual(['bk', 'gp1']);
+    });
+
+    it('sorts on several keys and pages with stable links', async () => {
+      expect(await ids('/STU3/Patient?_sort=-birthdate')).toEqual(['ze', 'bk', 'jk']);
+      expect(await ids('/STU3/Patient?_sort=gender,-family')).toEqual(['ze', 'jk', 'bk']);
+      expect(await ids('/STU3/Observation?_sort=date,_id')).toEqual(['o3', 'o4', 'o1', 'o2']);
+      const seen: string[] = [];
+      let url: string | undefined = '/STU3/Observation?_sort=-date&_count=1';
+      let pages = 0;
+      while (url) {
+        const res = await s.request('GET', url);
+        expect(res.json.total).toBe(4);
+        seen.push(...res.json.entry.map((e: any) => e.resource.id));
+        const next = res.json.link.find((l: any) => l.relation === 'next');
+        if (pages > 0) expect(res.json.link.some((l: any) => l.relation === 'previous')).toBe(true);
+        url = next?.url.replace('http://localhost:8080', '');
+        pages++;
+      }
+      // Descending dates sort by the end of each range: all of 2019 ends after 2019-07-01.
+      expect(seen).toEqual(['o2', 'o1', 'o3', 'o4']);
+    });
+
+    it('handles _summary, _elements and _total', async () => {
+      const count = await s.request('GET', '/STU3/Observation?_summary=count');
+      expect(count.json.total).toBe(4);
+      expect(count.json.entry).toBeUndefined();
+      const summary = await s.request('GET', '/STU3/Patient?_id=bk&_summary=true');
+      const p = summary.json.entry[0].resource;
+      expect(p.text).toBeUndefined();
+      expect(p.meta.tag).toContainEqual(expect.objectContaining({ code: 'SUBSETTED' }));
+      expect(p.name).toBeDefined();
+      const text = await s.request('GET', '/STU3/Patient?_id=bk&_summary=text');
+      expect(Object.keys(text.json.entry[0].resource).sort()).toEqual(['id', 'meta', 'resourceType', 'text']);
+      const elements = await s.request('GET', '/STU3/Patient?_id=bk&_elements=gender,birthDate');
+      expect(Object.keys(elements.json.entry[0].resource).sort()).toEqual(['birthDate', 'gender', 'id', 'meta', 'resourceType']);
+      const none = await s.request('GET', '/STU3/Patient?_total=none');
+      expect(none.json.total).toBeUndefined();
+    });
+
+    it('searches _tag, _profile, _text, _content, _lastUpdated and :missing', async () => {
+      expect(await ids('/STU3/Patient?_tag=urn:tags|demo')).toEqual(['bk']);
+      expect(await ids('/STU3/Patient?_profile=https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Patient-1')).toEqual(['bk']);
+      expect(await ids('/STU3/Patient?_text=clinic')).toEqual(['bk']);
+      expect(await ids('/STU3/Condition?_content=diabetes')).toEqual(['c1']);
+      expect(await ids('/STU3/Patient?_lastUpdated=gt2000-01-01&_sort=_id')).toEqual(['bk', 'jk', 'ze']);
+      expect(await ids('/STU3/Patient?_lastUpdated=lt2000-01-01')).toEqual([]);
+      expect(await ids('/STU3/Patient?general-practitioner:missing=true')).toEqual(['ze']);
+      expect(await ids('/STU3/Patient?general-practitioner:missing=false&_sort=_id')).toEqual(['bk', 'jk']);
+      expect(await ids('/STU3/Patient?general-practitioner:Practitioner=dr1')).toEqual(['jk']);
+      expect(await ids('/STU3/Condition?code:text=diabetes')).toEqual(['c1']);
+      expect(await ids('/STU3/Observation?code:not=27113001&_sort=_id')).toEqual(['o1', 'o2']);
+    });
+
+    it('searches by POST _search with a form body, and across types', async () => {
+      const res = await s.request('POST', '/STU3/Patient/_search', { body: 'family=kanfeld&gender=male', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(res.json.entry.map((e: any) => e.resource.id)).toEqual(['bk']);
+      const system = await s.request('GET', '/STU3?_type=Patient,Organization&_id=gp1,bk&_sort=_id');
+      expect(system.json.entry.map((e: any) => e.resource.id)).toEqual(['bk', 'gp1']);
+    });
+
+    it('warns about unknown parameters, or refuses them under Prefer: handling=strict', async () => {
+      const lenient = await s.request('GET', '/STU3/Patient?nonsense=1&family=kanfeld');
+      expect(lenient.status).toBe(200);
+      const outcome = lenient.json.entry.find((e: any) => e.search.mode === 'outcome');
+      expect(outcome.resource.issue[0].severity).toBe('warning');
+      const strict = await s.request('GET', '/STU3/Patient?nonsense=1', { headers: { prefer: 'handling=strict' } });
+      expect(strict.status).toBe(400);
+      const tooMany = await s.request('GET', '/STU3/Patient?_count=1000');
+      expect(tooMany.json.entry.find((e: any) => e.search.mode === 'outcome').resource.issue[0].code).toBe('too-costly');
+    });
+
+    it('declares in the CapabilityStatement what it supports', async () => {
+      const cs = (await s.request('GET', '/STU3/metadata')).json;
+      const obs = cs.rest[0].resource.find((r: any) => r.type === 'Observation');
+      const names = obs.searchParam.map((p: any) => p.name);
+      expect(names).toEqual(expect.arrayContaining(['code', 'patient', 'date', 'category', 'code-value-quantity', 'component-code-value-quantity']));
+      expect(obs.searchInclude).toContain('Observation:context');
+      const patient = cs.rest[0].resource.find((r: any) => r.type === 'Patient');
+      expect(patient.searchRevInclude).toContain('Observation:subject');
+      const seq = cs.rest[0].resource.find((r: any) => r.type === 'Sequence');
+      expect(seq.searchParam.map((p: any) => p.name)).not.toContain('coordinate');
+    });
+  });
+}
