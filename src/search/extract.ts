@@ -1,7 +1,7 @@
 import { dateRange, MAX_INSTANT, MIN_INSTANT } from '../fhir/dates.js';
 import { canonicalQuantity } from './ucum.js';
 import { emptyIndexRows, type Indexer, type IndexRows } from './index-rows.js';
-import { normalise } from './normalise.js';
+import { MAX_INDEXED, normalise } from './normalise.js';
 import { compilePath, compileRelativePath, type PathFn, type TypedValue } from './paths.js';
 import type { ParamDef, SearchRegistry } from './registry.js';
 import { parseReference } from './references.js';
@@ -55,8 +55,8 @@ export function createIndexer(registry: SearchRegistry, options: IndexerOptions 
       if (components) for (const item of values) addCompositeRows(rows, def, item, components, options);
       else for (const v of values) addRows(rows, def, v, options);
     }
-    addTextRows(rows, resource, registry.param(type, '_text') !== undefined, registry.param(type, '_content') !== undefined);
-    const compartmentParams = type === 'Patient' ? [] : registry.compartmentParams(type);
+    if (registry.param(type, '_content')) rows.text = wordsOf(resource);
+    const compartmentParams = registry.compartmentParams(type);
     if (compartmentParams.length) {
       for (const [param, targetType, targetId] of rows.reference) {
         if (targetType === 'Patient' && targetId && compartmentParams.includes(param)) rows.compartments.push(targetId);
@@ -109,7 +109,7 @@ function componentTails(type: ParamDef['type'], v: TypedValue, options: IndexerO
       return componentKeys(type, [v], options).map(([s, c]) => [s, c, null, null, null, null, null]);
     case 'quantity':
       addQuantity(scratch, '', v);
-      return scratch.quantity.map(([, value, system, code, canon, unit]) => [system, code, value, value, canon, unit, null]);
+      return scratch.quantity.map(([, value, system, code, unit, canon, canonUnit]) => [system, code ?? unit, value, value, canon, canonUnit, null]);
     case 'number':
       return typeof v.value === 'number' ? [[null, null, v.value, v.value, null, null, null]] : [];
     case 'date':
@@ -131,9 +131,12 @@ function addRows(rows: IndexRows, def: ParamDef, v: TypedValue, options: Indexer
       return addString(rows, def.code, v);
     case 'date':
       return addDate(rows, def.code, v);
-    case 'number':
-      if (typeof v.value === 'number') rows.number.push([def.code, v.value]);
+    case 'number': {
+      // A number parameter over a Quantity (Encounter.length is a Duration) indexes its value.
+      const n = typeof v.value === 'number' ? v.value : typeof v.value === 'object' && v.value !== null ? (v.value as Obj).value : undefined;
+      if (typeof n === 'number') rows.number.push([def.code, n]);
       return;
+    }
     case 'quantity':
       return addQuantity(rows, def.code, v);
     case 'reference':
@@ -189,7 +192,7 @@ const ADDRESS_PARTS = ['line', 'city', 'district', 'state', 'postalCode', 'count
 
 function addString(rows: IndexRows, code: string, { type, value }: TypedValue): void {
   const add = (s: unknown) => {
-    if (typeof s === 'string' && s.trim()) rows.string.push([code, normalise(s), s.slice(0, 2000)]);
+    if (typeof s === 'string' && s.trim()) rows.string.push([code, normalise(s), s.slice(0, MAX_INDEXED)]);
   };
   if (typeof value === 'string') return add(value);
   if (typeof value !== 'object' || value === null) return;
@@ -229,9 +232,10 @@ function addQuantity(rows: IndexRows, code: string, { value }: TypedValue): void
   const o = value as Obj;
   if (typeof o.value !== 'number') return;
   const system = typeof o.system === 'string' ? o.system : null;
-  const unitCode = typeof o.code === 'string' ? o.code : typeof o.unit === 'string' ? o.unit : null;
+  const unitCode = typeof o.code === 'string' ? o.code : null;
+  const unit = typeof o.unit === 'string' ? o.unit : null;
   const canon = system === 'http://unitsofmeasure.org' && unitCode ? canonicalQuantity(o.value, unitCode) : undefined;
-  rows.quantity.push([code, o.value, system, unitCode, canon?.value ?? null, canon?.unit ?? null]);
+  rows.quantity.push([code, o.value, system, unitCode, unit, canon?.value ?? null, canon?.unit ?? null]);
 }
 
 function addReference(rows: IndexRows, code: string, { value }: TypedValue, options: IndexerOptions): void {
@@ -241,33 +245,28 @@ function addReference(rows: IndexRows, code: string, { value }: TypedValue, opti
   rows.reference.push([code, parsed.type ?? null, parsed.id ?? null, ref]);
 }
 
-const MAX_WORDS = 500;
+const MAX_WORDS = 1000;
 
 /** `_text` indexes the words of the narrative; `_content` the words of every string in the resource. */
-function addTextRows(rows: IndexRows, resource: Obj, text: boolean, content: boolean): void {
-  if (text) {
-    const div = (resource.text as Obj | undefined)?.div;
-    if (typeof div === 'string') for (const w of words(div.replace(/<[^>]*>/g, ' '))) rows.string.push(['_text', w, w]);
-  }
-  if (content) {
-    const all = new Set<string>();
-    collectStrings(resource, all, 0);
-    for (const w of all) rows.string.push(['_content', w, w]);
-  }
+function wordsOf(resource: Obj): { narrative: string; content: string } {
+  const div = (resource.text as Obj | undefined)?.div;
+  const narrative = typeof div === 'string' ? [...words(div.replace(/<[^>]*>/g, ' '))].join(' ') : '';
+  const all = new Set<string>();
+  collectStrings(resource, all, 0);
+  return { narrative, content: [...all].join(' ') };
 }
 
-function words(text: string): Set<string> {
-  const out = new Set<string>();
+function words(text: string, into: Set<string> = new Set()): Set<string> {
   for (const w of normalise(text).split(/[^\p{L}\p{N}]+/u)) {
-    if (w.length > 1 && out.size < MAX_WORDS) out.add(w.slice(0, 100));
+    if (w.length > 1 && into.size < MAX_WORDS) into.add(w.slice(0, 100));
   }
-  return out;
+  return into;
 }
 
 function collectStrings(node: unknown, into: Set<string>, depth: number): void {
   if (into.size >= MAX_WORDS || depth > 32) return;
   if (typeof node === 'string') {
-    if (!/^[a-z]+:\/\//i.test(node)) for (const w of words(node)) if (into.size < MAX_WORDS) into.add(w);
+    if (!/^[a-z]+:\/\//i.test(node)) words(node, into);
   } else if (Array.isArray(node)) {
     for (const x of node) collectStrings(x, into, depth + 1);
   } else if (node && typeof node === 'object') {

@@ -12,8 +12,8 @@ export interface IndexRows {
   date: Array<[param: string, low: number, high: number]>;
   /** [param, value] — for number params. */
   number: Array<[param: string, value: number]>;
-  /** [param, value, system, code, canonical value, canonical unit] — for quantity params. */
-  quantity: Array<[param: string, value: number, system: string | null, code: string | null, canonValue: number | null, canonUnit: string | null]>;
+  /** [param, value, system, code, human-readable unit, canonical value, canonical unit] — for quantity params. */
+  quantity: Array<[param: string, value: number, system: string | null, code: string | null, unit: string | null, canonValue: number | null, canonUnit: string | null]>;
   /** [param, target type, target id, the reference as written] — for reference params. */
   reference: Array<[param: string, targetType: string | null, targetId: string | null, url: string]>;
   /** [param, uri] — for uri params. */
@@ -24,12 +24,14 @@ export interface IndexRows {
    * (value, unit), or a folded string] — for composite params, one row per pair within one item.
    */
   composite: Array<[param: string, system1: string | null, code1: string | null, system2: string | null, code2: string | null, low2: number | null, high2: number | null, canon2: number | null, unit2: string | null, norm2: string | null]>;
+  /** The words of the narrative (`_text`) and of all the text (`_content`), folded and space-separated. */
+  text: { narrative: string; content: string } | null;
   /** The ids of the patients whose compartment holds this resource. */
   compartments: string[];
 }
 
 export function emptyIndexRows(): IndexRows {
-  return { token: [], string: [], date: [], number: [], quantity: [], reference: [], uri: [], composite: [], compartments: [] };
+  return { token: [], string: [], date: [], number: [], quantity: [], reference: [], uri: [], composite: [], text: null, compartments: [] };
 }
 
 /** Turns a resource into its index rows. Supplied to the store by the search layer. */

@@ -3,9 +3,14 @@
  * values are indexed and searched in this folded form. `KanFelD` and `Känfeld` both
  * become `kanfeld`.
  */
-const MAX_INDEXED = 200;
+/** Longer text is cut here (the index keys on the first 100 characters; see docs/storage.md). */
+export const MAX_INDEXED = 10_000;
+
+const PLAIN = /^[\x20-\x7e]*$/;
 
 export function normalise(s: string): string {
+  // Printable ASCII needs no Unicode decomposition: only case and spaces.
+  if (PLAIN.test(s)) return s.toLowerCase().replace(/\s+/g, ' ').trim().slice(0, MAX_INDEXED);
   return s
     .normalize('NFD')
     .replace(/\p{M}/gu, '')

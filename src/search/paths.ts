@@ -38,11 +38,9 @@ export function compilePath(expression: string, model: FhirModel = fhirModel()):
 export function compileRelativePath(expression: string, model: FhirModel = fhirModel()): ((node: TypedValue) => TypedValue[]) | undefined {
   const parts = splitUnion(expression).map((p) => parseSteps(`.${p.trim()}`));
   if (parts.some((p) => p === undefined)) return undefined;
-  return (node) => parts.flatMap((steps) => {
-    let nodes: TypedValue[] = [node];
-    for (const step of steps!) nodes = applyStep(nodes, step, model);
-    return nodes;
-  });
+  const walks = parts.map((steps) => compileSteps(steps!, model));
+  if (walks.length === 1) return (node) => walks[0]!([node]);
+  return (node) => walks.flatMap((walk) => walk([node]));
 }
 
 type Step =
@@ -72,12 +70,8 @@ function compilePart(part: string, model: FhirModel): PathFn | undefined {
   if (trailingType) steps.push({ kind: 'type', type: trailingType });
   // Every child step must exist in the model, or the walk cannot be typed: leave it to fhirpath.
   if (!checkSteps(root, steps, model)) return undefined;
-  return (resource) => {
-    if (resource.resourceType !== root) return [];
-    let nodes: TypedValue[] = [{ type: root, value: resource }];
-    for (const step of steps) nodes = applyStep(nodes, step, model);
-    return nodes;
-  };
+  const walk = compileSteps(steps, model);
+  return (resource) => (resource.resourceType === root ? walk([{ type: root, value: resource }]) : []);
 }
 
 /** `.a.b[0].as(T).where(x='y')` as steps, or undefined outside the subset. */
@@ -130,30 +124,62 @@ function isOfType(actual: string, wanted: string, model: FhirModel): boolean {
   return false;
 }
 
-function applyStep(nodes: TypedValue[], step: Step, model: FhirModel): TypedValue[] {
-  const out: TypedValue[] = [];
+type Walk = (nodes: TypedValue[]) => TypedValue[];
+
+/** The steps as one function; each step resolves the model once per node type and caches it. */
+function compileSteps(steps: Step[], model: FhirModel): Walk {
+  const fns = steps.map((step) => compileStep(step, model));
+  return (nodes) => {
+    let out = nodes;
+    for (let i = 0; i < fns.length && out.length; i++) out = fns[i]!(out);
+    return out;
+  };
+}
+
+function compileStep(step: Step, model: FhirModel): Walk {
   switch (step.kind) {
-    case 'child':
-      for (const node of nodes) {
-        if (typeof node.value !== 'object' || node.value === null) continue;
-        const obj = node.value as Record<string, unknown>;
-        const el = model.type(node.type)?.elements.find((e) => e.name === step.name);
-        if (!el) continue;
-        if (el.choice) {
-          for (const type of el.types) push(out, obj[step.name + type.charAt(0).toUpperCase() + type.slice(1)], type);
-        } else {
-          push(out, obj[step.name], el.types[0]!);
+    case 'child': {
+      // node type -> the JSON keys to read and the type of each (several for a choice element).
+      const keys = new Map<string, Array<[string, string]>>();
+      const keysOf = (type: string): Array<[string, string]> => {
+        let k = keys.get(type);
+        if (!k) {
+          const el = model.type(type)?.elements.find((e) => e.name === step.name);
+          k = !el ? [] : el.choice ? el.types.map((t) => [step.name + t.charAt(0).toUpperCase() + t.slice(1), t]) : [[step.name, el.types[0]!]];
+          keys.set(type, k);
         }
-      }
-      return out;
+        return k;
+      };
+      return (nodes) => {
+        const out: TypedValue[] = [];
+        for (const node of nodes) {
+          if (typeof node.value !== 'object' || node.value === null) continue;
+          const obj = node.value as Record<string, unknown>;
+          for (const [key, type] of keysOf(node.type)) {
+            const v = obj[key];
+            if (v !== undefined && v !== null) push(out, v, type);
+          }
+        }
+        return out;
+      };
+    }
     case 'type': {
       const wanted = normaliseTypeName(step.type, model);
-      return nodes.filter((n) => isOfType(n.type, wanted, model));
+      const verdicts = new Map<string, boolean>();
+      const matches = (type: string) => {
+        let ok = verdicts.get(type);
+        if (ok === undefined) {
+          ok = isOfType(type, wanted, model);
+          verdicts.set(type, ok);
+        }
+        return ok;
+      };
+      return (nodes) => nodes.filter((n) => matches(n.type));
     }
     case 'where':
-      return nodes.filter((n) => typeof n.value === 'object' && n.value !== null && (n.value as Record<string, unknown>)[step.field] === step.value);
+      return (nodes) => nodes.filter((n) => typeof n.value === 'object' && n.value !== null && (n.value as Record<string, unknown>)[step.field] === step.value);
     case 'index':
-      return nodes[step.index] ? [nodes[step.index]!] : [];
+      return (nodes) => (nodes[step.index] ? [nodes[step.index]!] : []);
   }
 }
 

@@ -34,6 +34,8 @@ const MAX_CACHE = 10_000;
 function unitInfo(code: string): UnitInfo | null {
   let info = cache.get(code);
   if (info !== undefined) return info;
+  // The library logs to the console on malformed units; whitespace is never valid UCUM.
+  if (!code || /\s/.test(code)) return null;
   let r: Converted;
   try {
     r = ucum().convertToBaseUnits(code, 1);
@@ -60,7 +62,12 @@ function canonicalUnit(exps: Record<string, number>): string {
 export function canonicalQuantity(value: number, code: string): { value: number; unit: string } | undefined {
   const info = unitInfo(code);
   if (!info) return undefined;
-  if (!info.special) return { value: value * info.factor, unit: info.unit };
+  if (!info.special) return { value: round(value * info.factor), unit: info.unit };
   const r = ucum().convertToBaseUnits(code, value);
-  return r.status === 'succeeded' && r.magnitude !== undefined ? { value: r.magnitude, unit: info.unit } : undefined;
+  return r.status === 'succeeded' && r.magnitude !== undefined ? { value: round(r.magnitude), unit: info.unit } : undefined;
+}
+
+/** 1.45 mg is 0.00145 g, not 0.0014500000000000001: canonical values keep 15 significant digits. */
+function round(x: number): number {
+  return Number(x.toPrecision(15));
 }

@@ -66,6 +66,12 @@ export interface StoreReader {
 
 export interface StoreTx extends StoreReader {
   write(op: WriteOp): Promise<WriteResult>;
+  /**
+   * Many writes, in order, in as few statements as the database allows: the fast path
+   * for imports and seeding (thousands of resources per second). Same semantics as
+   * calling write for each.
+   */
+  writeMany(ops: WriteOp[]): Promise<WriteResult[]>;
 }
 
 export interface Store extends StoreReader {

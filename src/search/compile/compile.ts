@@ -1,6 +1,7 @@
 import type { SearchPlan, SortKey } from '../plan.js';
 import { AliasCounter, inList, join, raw, type Sql, sql } from './builder.js';
 import { compileCondition, type PidLookup } from './conditions.js';
+import { type Dialect, sqliteDialect } from './dialect.js';
 
 export interface CompiledSearch {
   /** The page: type, id, version, last_updated, method, json of `count + 1` rows (one more tells there is a next page). */
@@ -25,8 +26,8 @@ const SORT_COLUMN = {
  * (the drivers only translate `?` placeholders). Matching rows are selected on
  * `resource` and joined to their current version for the JSON.
  */
-export function compileSearch(plan: SearchPlan, pids: PidLookup): CompiledSearch {
-  const where = compileWhere(plan, pids, 'r');
+export function compileSearch(plan: SearchPlan, pids: PidLookup, dialect: Dialect = sqliteDialect): CompiledSearch {
+  const where = compileWhere(plan, pids, 'r', dialect);
   const order = join([...plan.sort.map((k) => sortExpression(k, plan.types, pids)), raw('r.rid')], ', ');
   const page = sql`SELECT r.type, r.id, v.version, v.last_updated, v.method, v.json FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version WHERE ${where} ORDER BY ${order} LIMIT ${plan.count + 1} OFFSET ${plan.offset}`;
   if (!plan.total) return { page };
@@ -34,8 +35,8 @@ export function compileSearch(plan: SearchPlan, pids: PidLookup): CompiledSearch
 }
 
 /** The WHERE clause of a plan over the resource row `alias`. */
-export function compileWhere(plan: Pick<SearchPlan, 'types' | 'where'>, pids: PidLookup, alias: string): Sql {
-  const ctx = { aliases: new AliasCounter(), pids };
+export function compileWhere(plan: Pick<SearchPlan, 'types' | 'where'>, pids: PidLookup, alias: string, dialect: Dialect = sqliteDialect): Sql {
+  const ctx = { aliases: new AliasCounter(), pids, dialect };
   const a = raw(alias);
   const parts = [sql`${a}.type ${inList(plan.types)}`, sql`${a}.deleted = 0`];
   for (const c of plan.where) parts.push(compileCondition(c, alias, plan.types, ctx));

@@ -1,5 +1,7 @@
 import type { CompositeValue, Condition, DateValue, IndexTable, NumberValue, QuantityValue, TokenValue } from '../plan.js';
 import { type AliasCounter, inList, join, likeEscape, prefixUpperBound, raw, Sql, sql } from './builder.js';
+import type { Dialect } from './dialect.js';
+import { normalise } from '../normalise.js';
 
 /** Looks up the stored ids of a parameter code across resource types (unknown ones omitted). */
 export type PidLookup = (types: string[], code: string) => number[];
@@ -7,6 +9,7 @@ export type PidLookup = (types: string[], code: string) => number[];
 export interface CompileContext {
   aliases: AliasCounter;
   pids: PidLookup;
+  dialect: Dialect;
 }
 
 const FALSE = raw('1 = 0');
@@ -44,7 +47,7 @@ export function compileCondition(c: Condition, alias: string, types: string[], c
     case 'has':
       return compileHas(c, a, ctx);
     case 'text':
-      return compileText(c, a, types, ctx);
+      return compileText(c, a, ctx);
     default:
       return compileIndexed(c, a, types, ctx);
   }
@@ -91,9 +94,9 @@ function valueTests(c: Condition): Sql[] {
       return c.values.map((v) => prefixTest('text', v));
     case 'string':
       return c.values.map((v) => {
-        if (c.mode === 'exact') return sql`exact = ${v}`;
+        if (c.mode === 'exact') return sql`${NORM_KEY} = ${keyOf(normalise(v))} AND exact = ${v}`;
         if (c.mode === 'contains') return sql`norm LIKE ${`%${likeEscape(v)}%`} ESCAPE '\\'`;
-        return prefixTest('norm', v);
+        return stringPrefixTest(v);
       });
     case 'date':
       return c.values.map((v) => dateTest(raw('low'), raw('high'), v));
@@ -108,7 +111,7 @@ function valueTests(c: Condition): Sql[] {
       });
     case 'uri':
       return c.values.map((v) => {
-        if (c.mode === 'below') return prefixTest('uri', v);
+        if (c.mode === 'below') return uriBelowTest(v);
         if (c.mode === 'above') return sql`uri ${in_(uriAncestors(v))}`;
         return sql`uri = ${v}`;
       });
@@ -164,10 +167,28 @@ export function tokenTest(v: TokenValue): Sql | undefined {
   return parts.length ? join(parts, ' AND ') : undefined;
 }
 
+/** The indexed key of a folded string: its first 100 characters (idx_string_prefix). */
+const NORM_KEY = raw('substr(norm, 1, 100)');
+const keyOf = (folded: string) => [...folded].slice(0, 100).join('');
+
+/** A folded prefix, through the index on the key, checked on the whole value when longer than the key. */
+function stringPrefixTest(prefix: string): Sql {
+  if (!prefix) return raw('norm IS NOT NULL');
+  const key = keyOf(prefix);
+  if (key === prefix) return sql`${NORM_KEY} >= ${prefix} AND ${NORM_KEY} < ${prefixUpperBound(prefix)}`;
+  return sql`${NORM_KEY} = ${key} AND norm >= ${prefix} AND norm < ${prefixUpperBound(prefix)}`;
+}
+
 function prefixTest(column: string, prefix: string): Sql {
   const col = raw(column);
   if (!prefix) return sql`${col} IS NOT NULL`;
   return sql`${col} >= ${prefix} AND ${col} < ${prefixUpperBound(prefix)}`;
+}
+
+/** `:below` by path segments: the URI itself, or anything under `uri/`. */
+function uriBelowTest(v: string): Sql {
+  const base = v.endsWith('/') ? v.slice(0, -1) : v;
+  return sql`(uri = ${base} OR (uri >= ${`${base}/`} AND uri < ${`${base}0`}))`;
 }
 
 /** `http://a/b/c` is `:above` `http://a/b/c`, `http://a/b` and `http://a`. */
@@ -239,7 +260,8 @@ function quantityTest(v: QuantityValue): Sql {
     return sql`canon_unit = ${v.canon.unit} AND ${numberTest(raw('canon_value'), canon)}`;
   }
   const parts = [numberTest(raw('value'), v)];
-  if (v.code !== undefined) parts.push(sql`code = ${v.code}`);
+  // With a system, the code must match; without one, the code or the human-readable unit (STU3 search.html#quantity).
+  if (v.code !== undefined) parts.push(v.system !== undefined ? sql`code = ${v.code}` : sql`(code = ${v.code} OR unit = ${v.code})`);
   if (v.system !== undefined) parts.push(sql`system = ${v.system}`);
   return join(parts, ' AND ');
 }
@@ -270,11 +292,7 @@ function compileHas(c: Extract<Condition, { kind: 'has' }>, a: Sql, ctx: Compile
 }
 
 /** `_text` and `_content`: every word must start a word of the narrative (or of any text in the resource). */
-function compileText(c: Extract<Condition, { kind: 'text' }>, a: Sql, types: string[], ctx: CompileContext): Sql {
-  const pids = ctx.pids(types, c.content ? '_content' : '_text');
-  if (!pids.length || !c.values.length) return FALSE;
-  return join(
-    c.values.map((w) => sql`${a}.rid IN (SELECT rid FROM idx_string WHERE pid ${inList(pids)} AND ${prefixTest('norm', w)})`),
-    ' AND ',
-  );
+function compileText(c: Extract<Condition, { kind: 'text' }>, a: Sql, ctx: CompileContext): Sql {
+  if (!c.values.length) return FALSE;
+  return sql`${a}.rid IN (${ctx.dialect.textMatch(c.content ? 'content' : 'narrative', c.values)})`;
 }

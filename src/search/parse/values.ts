@@ -65,11 +65,32 @@ const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 export function parseNumberValue(param: string, raw: string): NumberValue {
   const [prefix, text] = splitPrefix(param, raw, true);
   if (!NUMBER.test(text)) throw badRequest(`Invalid number '${raw}' for parameter ${param}`, param, 'value');
-  const value = Number(text);
-  const [mantissa, exp] = text.toLowerCase().split('e') as [string, string | undefined];
-  const decimals = mantissa.includes('.') ? mantissa.length - mantissa.indexOf('.') - 1 : 0;
-  const half = 0.5 * 10 ** (-decimals + Number(exp ?? 0));
-  return { prefix, value, low: value - half, high: value + half };
+  const [low, high] = precisionBounds(text);
+  return { prefix, value: Number(text), low, high };
+}
+
+/**
+ * The range a decimal's precision implies ("100" is [99.5, 100.5), "0.0015" is
+ * [0.00145, 0.00155)), computed in decimal so that a bound is exactly the double of
+ * its decimal text (0.0015 - 0.00005 in doubles is 0.0014500000000000001).
+ */
+export function precisionBounds(text: string): [number, number] {
+  const [mantissa, expText] = text.toLowerCase().split('e') as [string, string | undefined];
+  const negative = mantissa.startsWith('-');
+  const unsigned = mantissa.replace(/^[-+]/, '');
+  const dot = unsigned.indexOf('.');
+  const decimals = dot < 0 ? 0 : unsigned.length - dot - 1;
+  const digits = BigInt((unsigned.replace('.', '') || '0') + '0');
+  const scale = decimals + 1 - Number(expText ?? 0);
+  const signed = negative ? -digits : digits;
+  const asNumber = (n: bigint) => Number(scale >= 0 ? `${n < 0n ? '-' : ''}${shift(n < 0n ? -n : n, scale)}` : `${n}e${-scale}`);
+  return [asNumber(signed - 5n), asNumber(signed + 5n)];
+}
+
+/** The decimal text of n / 10^scale. */
+function shift(n: bigint, scale: number): string {
+  const s = n.toString().padStart(scale + 1, '0');
+  return scale === 0 ? s : `${s.slice(0, -scale)}.${s.slice(-scale)}`;
 }
 
 export function parseQuantityValue(param: string, raw: string): QuantityValue {
@@ -114,7 +135,8 @@ export function parseReferenceValue(param: string, raw: string, targets: string[
   if (text.includes('/')) {
     const parsed = parseReference(text);
     if (!parsed.type) throw badRequest(`Invalid reference '${raw}' for parameter ${param}: expected Type/id, id or an absolute URL`, param, 'value');
-    if (typeModifier && parsed.type !== typeModifier) return { type: typeModifier, id: '\u0000' };
+    // A value of another type than the :Type modifier names can match nothing: no id is empty.
+    if (typeModifier && parsed.type !== typeModifier) return { type: typeModifier, id: '' };
     return { type: parsed.type, id: parsed.id! };
   }
   if (!/^[A-Za-z0-9\-.]{1,64}$/.test(text)) throw badRequest(`Invalid reference id '${raw}' for parameter ${param}`, param, 'value');

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { SqlConnection, SqlDriver, SqlValue } from '../sql/driver.js';
+import type { CurrentRow, SqlConnection, SqlDriver, SqlValue } from '../sql/driver.js';
 import { SCHEMA_VERSION } from '../sqlite/schema.js';
 import { POSTGRES_SCHEMA } from './schema.js';
 
@@ -15,9 +15,11 @@ function numbered(sql: string): string {
 /** Column types for unnest() in bulk inserts. */
 const COLUMN_TYPES: Record<string, string> = {
   rid: 'bigint', pid: 'int', low: 'bigint', high: 'bigint', value: 'float8', canon_value: 'float8', low2: 'float8', high2: 'float8', canon2: 'float8',
+  version: 'int', last_updated: 'bigint',
 };
 
 class PgConnection implements SqlConnection {
+  readonly textKey = 'rid';
   constructor(private readonly client: pg.Pool | pg.PoolClient) {}
 
   async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
@@ -38,6 +40,47 @@ class PgConnection implements SqlConnection {
     const arrays = columns.map((_, i) => rows.map((r) => r[i] ?? null));
     const unnest = columns.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c] ?? 'text'}[]`).join(', ');
     await this.client.query(`INSERT INTO ${table} (${columns.join(', ')}) SELECT * FROM unnest(${unnest})${suffix ? ` ${suffix}` : ''}`, arrays);
+  }
+
+  async currentMany(keys: Array<[string, string]>): Promise<CurrentRow[]> {
+    if (!keys.length) return [];
+    const res = await this.client.query(
+      'SELECT r.rid, r.type, r.id, r.version, r.deleted FROM resource r JOIN unnest($1::text[], $2::text[]) AS k(type, id) ' +
+        'ON r.type = k.type AND r.id = k.id ORDER BY r.rid FOR UPDATE OF r',
+      [keys.map((k) => k[0]), keys.map((k) => k[1])],
+    );
+    return res.rows.map((r: Record<string, unknown>) => ({ rid: Number(r.rid), type: String(r.type), id: String(r.id), version: Number(r.version), deleted: Number(r.deleted) === 1 }));
+  }
+
+  async insertResources(rows: Array<[string, string, number, number]>): Promise<Array<{ rid: number; type: string; id: string }>> {
+    if (!rows.length) return [];
+    const res = await this.client.query(
+      'INSERT INTO resource (type, id, version, last_updated, deleted) SELECT t, i, v, l, 0 FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS u(t, i, v, l) ' +
+        'ON CONFLICT (type, id) DO NOTHING RETURNING rid, type, id',
+      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])],
+    );
+    return res.rows.map((r: Record<string, unknown>) => ({ rid: Number(r.rid), type: String(r.type), id: String(r.id) }));
+  }
+
+  async updateResources(rows: Array<[number, number, number, number]>): Promise<void> {
+    if (!rows.length) return;
+    await this.client.query(
+      'UPDATE resource r SET version = u.v, last_updated = u.l, deleted = u.d FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::smallint[]) AS u(rid, v, l, d) WHERE r.rid = u.rid',
+      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])],
+    );
+  }
+
+  async deleteByRids(table: string, column: string, rids: number[]): Promise<void> {
+    if (!rids.length) return;
+    await this.client.query(`DELETE FROM ${table} WHERE ${column} = ANY($1::bigint[])`, [rids]);
+  }
+
+  async insertText(rows: Array<[number, string, string]>): Promise<void> {
+    if (!rows.length) return;
+    await this.client.query(
+      "INSERT INTO idx_text (rid, narrative, content) SELECT rid, to_tsvector('simple', n), to_tsvector('simple', c) FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(rid, n, c)",
+      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
+    );
   }
 }
 

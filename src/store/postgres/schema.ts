@@ -48,7 +48,7 @@ CREATE INDEX IF NOT EXISTS idx_token_system ON idx_token (pid, system);
 CREATE INDEX IF NOT EXISTS idx_token_rid ON idx_token (rid, pid);
 
 CREATE TABLE IF NOT EXISTS idx_string (rid BIGINT NOT NULL, pid INTEGER NOT NULL, norm TEXT COLLATE "C" NOT NULL, exact TEXT COLLATE "C" NOT NULL);
-CREATE INDEX IF NOT EXISTS idx_string_norm ON idx_string (pid, norm);
+CREATE INDEX IF NOT EXISTS idx_string_prefix ON idx_string (pid, substr(norm, 1, 100));
 CREATE INDEX IF NOT EXISTS idx_string_rid ON idx_string (rid, pid);
 
 CREATE TABLE IF NOT EXISTS idx_date (rid BIGINT NOT NULL, pid INTEGER NOT NULL, low BIGINT NOT NULL, high BIGINT NOT NULL);
@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS idx_number (rid BIGINT NOT NULL, pid INTEGER NOT NULL
 CREATE INDEX IF NOT EXISTS idx_number_value ON idx_number (pid, value);
 CREATE INDEX IF NOT EXISTS idx_number_rid ON idx_number (rid, pid);
 
-CREATE TABLE IF NOT EXISTS idx_quantity (rid BIGINT NOT NULL, pid INTEGER NOT NULL, value DOUBLE PRECISION NOT NULL, system TEXT COLLATE "C", code TEXT COLLATE "C", canon_value DOUBLE PRECISION, canon_unit TEXT COLLATE "C");
+CREATE TABLE IF NOT EXISTS idx_quantity (rid BIGINT NOT NULL, pid INTEGER NOT NULL, value DOUBLE PRECISION NOT NULL, system TEXT COLLATE "C", code TEXT COLLATE "C", unit TEXT COLLATE "C", canon_value DOUBLE PRECISION, canon_unit TEXT COLLATE "C");
 CREATE INDEX IF NOT EXISTS idx_quantity_value ON idx_quantity (pid, value);
 CREATE INDEX IF NOT EXISTS idx_quantity_canon ON idx_quantity (pid, canon_unit, canon_value);
 CREATE INDEX IF NOT EXISTS idx_quantity_rid ON idx_quantity (rid, pid);
@@ -81,6 +81,10 @@ CREATE TABLE IF NOT EXISTS idx_composite (
 );
 CREATE INDEX IF NOT EXISTS idx_composite_code ON idx_composite (pid, code1, system1);
 CREATE INDEX IF NOT EXISTS idx_composite_rid ON idx_composite (rid, pid);
+
+CREATE TABLE IF NOT EXISTS idx_text (rid BIGINT PRIMARY KEY, narrative tsvector NOT NULL, content tsvector NOT NULL);
+CREATE INDEX IF NOT EXISTS idx_text_narrative ON idx_text USING GIN (narrative);
+CREATE INDEX IF NOT EXISTS idx_text_content ON idx_text USING GIN (content);
 
 CREATE TABLE IF NOT EXISTS compartment (rid BIGINT NOT NULL, patient TEXT COLLATE "C" NOT NULL);
 CREATE INDEX IF NOT EXISTS compartment_patient ON compartment (patient, rid);

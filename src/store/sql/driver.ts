@@ -18,6 +18,30 @@ export interface SqlConnection {
    * INSERT ... SELECT FROM unnest(...) per call). `suffix` is appended (e.g. an ON CONFLICT clause).
    */
   insertMany(table: string, columns: string[], rows: SqlValue[][], suffix?: string): Promise<void>;
+
+  // Bulk helpers for writeMany (sql-store.ts): one statement per call on PostgreSQL,
+  // a cached prepared statement per row on SQLite (where a statement costs microseconds).
+
+  /** The current rows of these (type, id) keys, locked for the transaction where the database locks rows. */
+  currentMany(keys: Array<[string, string]>): Promise<CurrentRow[]>;
+  /** Inserts new resource rows (version, last_updated as given, not deleted); returns their rids. */
+  insertResources(rows: Array<[type: string, id: string, version: number, lastUpdated: number]>): Promise<Array<{ rid: number; type: string; id: string }>>;
+  /** Sets version, last_updated and deleted (0 or 1) of existing rows. */
+  updateResources(rows: Array<[rid: number, version: number, lastUpdated: number, deleted: number]>): Promise<void>;
+  /** Deletes the rows of `table` whose `column` is one of `rids`. */
+  deleteByRids(table: string, column: string, rids: number[]): Promise<void>;
+  /** The key column of idx_text (SQLite's FTS5 table keys by rowid). */
+  readonly textKey: string;
+  /** Full-text rows: the folded words of the narrative and of all content. */
+  insertText(rows: Array<[rid: number, narrative: string, content: string]>): Promise<void>;
+}
+
+export interface CurrentRow {
+  rid: number;
+  type: string;
+  id: string;
+  version: number;
+  deleted: boolean;
 }
 
 export interface SqlDriver {

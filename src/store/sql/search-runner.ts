@@ -1,15 +1,16 @@
 import { compileSearch } from '../../search/compile/compile.js';
+import type { Dialect } from '../../search/compile/dialect.js';
 import type { Condition, SearchPage, SearchPlan } from '../../search/plan.js';
 import type { SqlConnection, SqlValue } from './driver.js';
 import type { ParamIds } from './param-ids.js';
 import { toStoredVersion } from './sql-store.js';
 
 /** Runs a search plan: compile, execute the page (and the count), map the rows. */
-export async function runSearch(conn: SqlConnection, pids: ParamIds, plan: SearchPlan): Promise<SearchPage> {
+export async function runSearch(conn: SqlConnection, pids: ParamIds, dialect: Dialect, plan: SearchPlan): Promise<SearchPage> {
   await pids.ensureKnown(conn, paramPairs(plan));
   const lookup = (types: string[], code: string) =>
     types.map((t) => pids.get(t, code)).filter((p): p is number => p !== undefined);
-  const compiled = compileSearch(plan, lookup);
+  const compiled = compileSearch(plan, lookup, dialect);
   const rows = await conn.all<Parameters<typeof toStoredVersion>[0]>(compiled.page.text, compiled.page.params as SqlValue[]);
   const more = rows.length > plan.count;
   const page: SearchPage = { rows: rows.slice(0, plan.count).map(toStoredVersion), more };

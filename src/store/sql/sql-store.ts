@@ -1,10 +1,9 @@
-import { stringifyJson } from '../../fhir/json.js';
-import { conflict, preconditionFailed } from '../../fhir/outcome.js';
-import type { IndexRows } from '../../search/index-rows.js';
 import type { SearchPage, SearchPlan } from '../../search/plan.js';
 import type { HistoryPage, HistoryQuery, Store, StoredVersion, StoreOptions, StoreTx, WriteOp, WriteResult } from '../store.js';
 import type { SqlConnection, SqlDriver, SqlValue } from './driver.js';
+import { dialectFor, type Dialect } from '../../search/compile/dialect.js';
 import { ParamIds } from './param-ids.js';
+import { type BatchContext, deleteIndexRows, INDEX_TABLES, insertIndexRows, writeBatch } from './write-batch.js';
 import { runSearch } from './search-runner.js';
 
 interface VersionRow {
@@ -35,17 +34,7 @@ export function toStoredVersion(row: VersionRow): StoredVersion {
   };
 }
 
-/** The index tables and their columns after (rid, pid), in IndexRows order. */
-export const INDEX_TABLES = {
-  token: ['system', 'code', 'text'],
-  string: ['norm', 'exact'],
-  date: ['low', 'high'],
-  number: ['value'],
-  quantity: ['value', 'system', 'code', 'canon_value', 'canon_unit'],
-  reference: ['target_type', 'target_id', 'url'],
-  uri: ['uri'],
-  composite: ['system1', 'code1', 'system2', 'code2', 'low2', 'high2', 'canon2', 'unit2', 'norm2'],
-} as const;
+export { INDEX_TABLES };
 
 /**
  * The one Store implementation, over a dialect's SqlDriver.
@@ -55,6 +44,7 @@ export class SqlStore implements Store {
   readonly dialect: 'sqlite' | 'postgres';
   private readonly clock: () => number;
   private readonly pids: ParamIds;
+  private readonly dialect_: Dialect;
   private readonly cache = new Map<string, StoredVersion>();
   private readonly cacheSize: number;
   private cacheCounter = -1;
@@ -66,6 +56,7 @@ export class SqlStore implements Store {
     this.dialect = driver.dialect;
     this.clock = options.clock ?? Date.now;
     this.pids = new ParamIds(driver);
+    this.dialect_ = dialectFor(driver.dialect);
     this.cacheSize = options.readCacheSize ?? 10_000;
   }
 
@@ -107,7 +98,7 @@ export class SqlStore implements Store {
   }
 
   search(plan: SearchPlan): Promise<SearchPage> {
-    return runSearch(this.driver.reader, this.pids, plan);
+    return runSearch(this.driver.reader, this.pids, this.dialect_, plan);
   }
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
@@ -118,8 +109,9 @@ export class SqlStore implements Store {
         read: (type, id) => readWith(conn, type, id),
         vread: (type, id, version) => vreadWith(conn, type, id, version),
         history: (query) => historyWith(conn, query),
-        search: (plan) => runSearch(conn, this.pids, plan),
-        write: (op) => this.write(conn, op, now, pending),
+        search: (plan) => runSearch(conn, this.pids, this.dialect_, plan),
+        write: async (op) => (await writeBatch(conn, [op], { now, indexer: this.options.indexer, pids: this.pids, pending }))[0]!,
+        writeMany: (ops) => writeMany(conn, ops, { now, indexer: this.options.indexer, pids: this.pids, pending }),
       };
       return fn(tx);
     });
@@ -134,7 +126,7 @@ export class SqlStore implements Store {
 
   async clear(): Promise<void> {
     await this.driver.transaction(async (conn) => {
-      for (const table of ['resource', 'resource_version', 'type_count', 'compartment', ...Object.keys(INDEX_TABLES).map((t) => `idx_${t}`)]) {
+      for (const table of ['resource', 'resource_version', 'type_count', 'compartment', 'idx_text', ...Object.keys(INDEX_TABLES).map((t) => `idx_${t}`)]) {
         await conn.run(`DELETE FROM ${table}`);
       }
     });
@@ -162,11 +154,9 @@ export class SqlStore implements Store {
       if (!rows.length) break;
       const pending = new Map<string, number>();
       await this.driver.transaction(async (conn) => {
-        for (const row of rows) {
-          const rid = Number(row.rid);
-          await deleteIndexRows(conn, rid);
-          await this.insertIndexRows(conn, rid, row.type, this.options.indexer(JSON.parse(row.json) as Record<string, unknown>), pending);
-        }
+        const items = rows.map((row) => ({ rid: Number(row.rid), type: row.type, rows: this.options.indexer(JSON.parse(row.json) as Record<string, unknown>) }));
+        await deleteIndexRows(conn, items.map((i) => i.rid));
+        await insertIndexRows(conn, items, { pids: this.pids, pending });
       });
       this.pids.adopt(pending);
       after = Number(rows[rows.length - 1]!.rid);
@@ -179,110 +169,6 @@ export class SqlStore implements Store {
   close(): Promise<void> {
     return this.driver.close();
   }
-
-  /** One write: check preconditions, store the new version, replace the index rows. */
-  private async write(conn: SqlConnection, op: WriteOp, now: number, pending: Map<string, number>): Promise<WriteResult> {
-    const current = await this.lockCurrent(conn, op.type, op.id);
-    if (op.ifMatch !== undefined && (!current || current.deleted || current.version !== op.ifMatch)) {
-      throw preconditionFailed(
-        current && !current.deleted
-          ? `Version conflict: ${op.type}/${op.id} is at version ${current.version}, not ${op.ifMatch}`
-          : `Version conflict: ${op.type}/${op.id} does not exist, so it is not at version ${op.ifMatch}`,
-      );
-    }
-    if (op.mustNotExist && current && !current.deleted) throw conflict(`${op.type}/${op.id} already exists`);
-
-    if (op.resource === null) {
-      if (!current || current.deleted) {
-        const existing = current ? await readWith(conn, op.type, op.id) : undefined;
-        return { kind: 'noop', version: existing ?? deletedPlaceholder(op.type, op.id, now) };
-      }
-      const version = current.version + 1;
-      await this.insertVersion(conn, current.rid, op.type, op.id, version, now, 'DELETE', null);
-      await conn.run('UPDATE resource SET version = ?, last_updated = ?, deleted = 1 WHERE rid = ?', [version, now, current.rid]);
-      await deleteIndexRows(conn, current.rid);
-      await conn.run('UPDATE type_count SET n = n - 1 WHERE type = ?', [op.type]);
-      return { kind: 'deleted', version: { type: op.type, id: op.id, version, lastUpdated: iso(now), deleted: true, json: null, method: 'DELETE' } };
-    }
-
-    const version = current ? current.version + 1 : 1;
-    const lastUpdated = iso(now);
-    const resource = op.resource;
-    resource.id = op.id;
-    const meta = (resource.meta && typeof resource.meta === 'object' ? resource.meta : {}) as Record<string, unknown>;
-    const { versionId: _v, lastUpdated: _l, ...rest } = meta;
-    resource.meta = { versionId: String(version), lastUpdated, ...rest };
-    putIdentityFirst(resource);
-    const json = stringifyJson(resource);
-    const method = current ? 'PUT' : 'POST';
-    const rid = current ? current.rid : await this.insertResource(conn, op.type, op.id, now);
-    await this.insertVersion(conn, rid, op.type, op.id, version, now, method, json);
-    if (current) {
-      await conn.run('UPDATE resource SET version = ?, last_updated = ?, deleted = 0 WHERE rid = ?', [version, now, rid]);
-      if (!current.deleted) await deleteIndexRows(conn, rid);
-    }
-    await this.insertIndexRows(conn, rid, op.type, this.options.indexer(resource), pending);
-    if (!current || current.deleted) await this.bumpCount(conn, op.type);
-    return {
-      kind: current && !current.deleted ? 'updated' : 'created',
-      version: { type: op.type, id: op.id, version, lastUpdated, deleted: false, json, method },
-    };
-  }
-
-  /** The current row, locked for the rest of the transaction (PostgreSQL: FOR UPDATE). */
-  private async lockCurrent(conn: SqlConnection, type: string, id: string) {
-    const row = await conn.get<{ rid: number | string; version: number | string; deleted: number | boolean }>(
-      `SELECT rid, version, deleted FROM resource WHERE type = ? AND id = ?${this.driver.forUpdate}`,
-      [type, id],
-    );
-    return row ? { rid: Number(row.rid), version: Number(row.version), deleted: Boolean(Number(row.deleted)) } : undefined;
-  }
-
-  /** Inserts the resource row; a concurrent insert of the same id surfaces as a 409 the client can retry. */
-  private async insertResource(conn: SqlConnection, type: string, id: string, now: number): Promise<number> {
-    try {
-      const row = await conn.get<{ rid: number | string }>(
-        'INSERT INTO resource (type, id, version, last_updated, deleted) VALUES (?, ?, 1, ?, 0) RETURNING rid',
-        [type, id, now],
-      );
-      return Number(row!.rid);
-    } catch (err) {
-      if (this.driver.isUniqueViolation(err)) throw conflict(`${type}/${id} was created by a concurrent request; retry`);
-      throw err;
-    }
-  }
-
-  private async insertVersion(conn: SqlConnection, rid: number, type: string, id: string, version: number, now: number, method: string, json: string | null) {
-    await conn.run('INSERT INTO resource_version (rid, type, id, version, last_updated, method, json) VALUES (?, ?, ?, ?, ?, ?, ?)', [
-      rid, type, id, version, now, method, json,
-    ]);
-  }
-
-  private async bumpCount(conn: SqlConnection, type: string) {
-    const changed = await conn.run('UPDATE type_count SET n = n + 1 WHERE type = ?', [type]);
-    if (!changed) await conn.run('INSERT INTO type_count (type, n) VALUES (?, 1) ON CONFLICT (type) DO UPDATE SET n = type_count.n + 1', [type]);
-  }
-
-  private async insertIndexRows(conn: SqlConnection, rid: number, type: string, rows: IndexRows, pending: Map<string, number>): Promise<void> {
-    const pid = await this.pids.resolver(conn, type, rows, pending);
-    for (const table of Object.keys(INDEX_TABLES) as Array<keyof typeof INDEX_TABLES>) {
-      const list = rows[table] as unknown as Array<[string, ...SqlValue[]]>;
-      if (!list.length) continue;
-      await conn.insertMany(
-        `idx_${table}`,
-        ['rid', 'pid', ...INDEX_TABLES[table]],
-        list.map(([param, ...values]) => [rid, pid(param), ...values]),
-      );
-    }
-    if (rows.compartments.length) {
-      await conn.insertMany('compartment', ['rid', 'patient'], [...new Set(rows.compartments)].map((p) => [rid, p]));
-    }
-  }
-}
-
-async function deleteIndexRows(conn: SqlConnection, rid: number): Promise<void> {
-  for (const table of Object.keys(INDEX_TABLES)) await conn.run(`DELETE FROM idx_${table} WHERE rid = ?`, [rid]);
-  await conn.run('DELETE FROM compartment WHERE rid = ?', [rid]);
 }
 
 async function readWith(conn: SqlConnection, type: string, id: string): Promise<StoredVersion | undefined> {
@@ -325,20 +211,25 @@ async function historyWith(conn: SqlConnection, q: HistoryQuery): Promise<Histor
   return { total, versions: rows.map((r) => ({ ...toStoredVersion(r), seq: Number(r.seq) })) };
 }
 
-/** Moves resourceType, id and meta to the front, in place (keeping the object and its exact decimals). */
-function putIdentityFirst(resource: Record<string, unknown>): void {
-  for (const key of Object.keys(resource)) {
-    if (key === 'resourceType' || key === 'id' || key === 'meta') continue;
-    const value = resource[key];
-    delete resource[key];
-    resource[key] = value;
+/**
+ * Many writes in one transaction: runs of distinct keys go through writeBatch together;
+ * a key met twice starts a new run, so later writes see earlier ones.
+ */
+async function writeMany(conn: SqlConnection, ops: WriteOp[], ctx: BatchContext): Promise<WriteResult[]> {
+  const results: WriteResult[] = [];
+  let run: WriteOp[] = [];
+  let keys = new Set<string>();
+  const flush = async () => {
+    if (run.length) results.push(...(await writeBatch(conn, run, ctx)));
+    run = [];
+    keys = new Set();
+  };
+  for (const op of ops) {
+    const k = `${op.type}/${op.id}`;
+    if (keys.has(k) || run.length >= 1000) await flush();
+    run.push(op);
+    keys.add(k);
   }
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-function deletedPlaceholder(type: string, id: string, now: number): StoredVersion {
-  return { type, id, version: 0, lastUpdated: iso(now), deleted: true, json: null, method: 'DELETE' };
+  await flush();
+  return results;
 }

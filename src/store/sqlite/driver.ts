@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { SqlConnection, SqlDriver, SqlValue } from '../sql/driver.js';
+import type { CurrentRow, SqlConnection, SqlDriver, SqlValue } from '../sql/driver.js';
 import { Mutex } from '../sql/mutex.js';
 import { SCHEMA_VERSION, SQLITE_SCHEMA } from './schema.js';
 
@@ -88,6 +88,7 @@ function openDb(file: string): Db {
 }
 
 class SqliteConnection implements SqlConnection {
+  readonly textKey = 'rowid';
   private readonly statements = new Map<string, Statement>();
 
   constructor(private readonly db: Db) {}
@@ -110,11 +111,6 @@ class SqliteConnection implements SqlConnection {
     return this.prepare(sql).get(...params) as T | undefined;
   }
 
-  /** A synchronous read for the hottest path (a read by id), avoiding a promise. */
-  getSync<T>(sql: string, params: SqlValue[]): T | undefined {
-    return this.prepare(sql).get(...params) as T | undefined;
-  }
-
   async run(sql: string, params: SqlValue[] = []): Promise<number> {
     return this.prepare(sql).run(...params).changes;
   }
@@ -122,6 +118,36 @@ class SqliteConnection implements SqlConnection {
   async insertMany(table: string, columns: string[], rows: SqlValue[][], suffix = ''): Promise<void> {
     if (!rows.length) return;
     const stmt = this.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})${suffix ? ` ${suffix}` : ''}`);
+    for (const row of rows) stmt.run(...row);
+  }
+
+  async currentMany(keys: Array<[string, string]>): Promise<CurrentRow[]> {
+    const stmt = this.prepare('SELECT rid, type, id, version, deleted FROM resource WHERE type = ? AND id = ?');
+    const out: CurrentRow[] = [];
+    for (const [type, id] of keys) {
+      const r = stmt.get(type, id) as { rid: number; type: string; id: string; version: number; deleted: number } | undefined;
+      if (r) out.push({ rid: r.rid, type: r.type, id: r.id, version: r.version, deleted: r.deleted === 1 });
+    }
+    return out;
+  }
+
+  async insertResources(rows: Array<[string, string, number, number]>): Promise<Array<{ rid: number; type: string; id: string }>> {
+    const stmt = this.prepare('INSERT INTO resource (type, id, version, last_updated, deleted) VALUES (?, ?, ?, ?, 0)');
+    return rows.map(([type, id, version, lastUpdated]) => ({ rid: Number(stmt.run(type, id, version, lastUpdated).lastInsertRowid), type, id }));
+  }
+
+  async updateResources(rows: Array<[number, number, number, number]>): Promise<void> {
+    const stmt = this.prepare('UPDATE resource SET version = ?, last_updated = ?, deleted = ? WHERE rid = ?');
+    for (const [rid, version, lastUpdated, deleted] of rows) stmt.run(version, lastUpdated, deleted, rid);
+  }
+
+  async deleteByRids(table: string, column: string, rids: number[]): Promise<void> {
+    const stmt = this.prepare(`DELETE FROM ${table} WHERE ${column} = ?`);
+    for (const rid of rids) stmt.run(rid);
+  }
+
+  async insertText(rows: Array<[number, string, string]>): Promise<void> {
+    const stmt = this.prepare('INSERT INTO idx_text (rowid, narrative, content) VALUES (?, ?, ?)');
     for (const row of rows) stmt.run(...row);
   }
 }

@@ -48,7 +48,7 @@ CREATE INDEX IF NOT EXISTS idx_token_system ON idx_token (pid, system);
 CREATE INDEX IF NOT EXISTS idx_token_rid ON idx_token (rid, pid);
 
 CREATE TABLE IF NOT EXISTS idx_string (rid INTEGER NOT NULL, pid INTEGER NOT NULL, norm TEXT NOT NULL, exact TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS idx_string_norm ON idx_string (pid, norm);
+CREATE INDEX IF NOT EXISTS idx_string_prefix ON idx_string (pid, substr(norm, 1, 100));
 CREATE INDEX IF NOT EXISTS idx_string_rid ON idx_string (rid, pid);
 
 CREATE TABLE IF NOT EXISTS idx_date (rid INTEGER NOT NULL, pid INTEGER NOT NULL, low INTEGER NOT NULL, high INTEGER NOT NULL);
@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS idx_number (rid INTEGER NOT NULL, pid INTEGER NOT NUL
 CREATE INDEX IF NOT EXISTS idx_number_value ON idx_number (pid, value);
 CREATE INDEX IF NOT EXISTS idx_number_rid ON idx_number (rid, pid);
 
-CREATE TABLE IF NOT EXISTS idx_quantity (rid INTEGER NOT NULL, pid INTEGER NOT NULL, value REAL NOT NULL, system TEXT, code TEXT, canon_value REAL, canon_unit TEXT);
+CREATE TABLE IF NOT EXISTS idx_quantity (rid INTEGER NOT NULL, pid INTEGER NOT NULL, value REAL NOT NULL, system TEXT, code TEXT, unit TEXT, canon_value REAL, canon_unit TEXT);
 CREATE INDEX IF NOT EXISTS idx_quantity_value ON idx_quantity (pid, value);
 CREATE INDEX IF NOT EXISTS idx_quantity_canon ON idx_quantity (pid, canon_unit, canon_value);
 CREATE INDEX IF NOT EXISTS idx_quantity_rid ON idx_quantity (rid, pid);
@@ -81,6 +81,8 @@ CREATE TABLE IF NOT EXISTS idx_composite (
 );
 CREATE INDEX IF NOT EXISTS idx_composite_code ON idx_composite (pid, code1, system1);
 CREATE INDEX IF NOT EXISTS idx_composite_rid ON idx_composite (rid, pid);
+
+CREATE VIRTUAL TABLE IF NOT EXISTS idx_text USING fts5(narrative, content, content='', contentless_delete=1);
 
 CREATE TABLE IF NOT EXISTS compartment (rid INTEGER NOT NULL, patient TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS compartment_patient ON compartment (patient, rid);

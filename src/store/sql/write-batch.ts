@@ -1,0 +1,180 @@
+import { stringifyJson } from '../../fhir/json.js';
+import { conflict, preconditionFailed } from '../../fhir/outcome.js';
+import type { Indexer, IndexRows } from '../../search/index-rows.js';
+import type { StoredVersion, WriteOp, WriteResult } from '../store.js';
+import type { CurrentRow, SqlConnection, SqlValue } from './driver.js';
+import type { ParamIds } from './param-ids.js';
+
+/** The index tables and their columns after (rid, pid), in IndexRows order. */
+export const INDEX_TABLES = {
+  token: ['system', 'code', 'text'],
+  string: ['norm', 'exact'],
+  date: ['low', 'high'],
+  number: ['value'],
+  quantity: ['value', 'system', 'code', 'unit', 'canon_value', 'canon_unit'],
+  reference: ['target_type', 'target_id', 'url'],
+  uri: ['uri'],
+  composite: ['system1', 'code1', 'system2', 'code2', 'low2', 'high2', 'canon2', 'unit2', 'norm2'],
+} as const;
+
+type IndexTableName = keyof typeof INDEX_TABLES;
+
+/** Everything a batch needs besides the connection. */
+export interface BatchContext {
+  now: number;
+  indexer: Indexer;
+  pids: ParamIds;
+  /** Parameter ids created in this transaction (adopted on commit). */
+  pending: Map<string, number>;
+}
+
+const key = (type: string, id: string) => `${type}/${id}`;
+
+/**
+ * Writes a batch of resources in a few statements per table: look up the current
+ * rows (locked), check preconditions, insert the new resource rows and versions,
+ * replace the index rows. Keys must be distinct within one batch (writeMany splits).
+ * One resource or five hundred take the same path, so single writes and bulk loads
+ * cannot drift apart.
+ */
+export async function writeBatch(conn: SqlConnection, ops: WriteOp[], ctx: BatchContext): Promise<WriteResult[]> {
+  const current = new Map<string, CurrentRow>();
+  for (const row of await conn.currentMany(ops.map((o) => [o.type, o.id]))) current.set(key(row.type, row.id), row);
+  for (const op of ops) checkPreconditions(op, current.get(key(op.type, op.id)));
+
+  const lastUpdated = new Date(ctx.now).toISOString();
+  const results: WriteResult[] = new Array(ops.length);
+  const fresh: number[] = [];
+  const revived: number[] = [];
+  const versions: SqlValue[][] = [];
+  const staleIndexes: number[] = [];
+  const deletedCounts = new Map<string, number>();
+  const json: Array<string | null> = new Array(ops.length).fill(null);
+
+  ops.forEach((op, i) => {
+    const cur = current.get(key(op.type, op.id));
+    if (op.resource === null) {
+      if (!cur || cur.deleted) {
+        results[i] = { kind: 'noop', version: { type: op.type, id: op.id, version: cur?.version ?? 0, lastUpdated, deleted: true, json: null, method: 'DELETE' } };
+        return;
+      }
+      const version = cur.version + 1;
+      versions.push([cur.rid, op.type, op.id, version, ctx.now, 'DELETE', null]);
+      staleIndexes.push(cur.rid);
+      deletedCounts.set(op.type, (deletedCounts.get(op.type) ?? 0) + 1);
+      results[i] = { kind: 'deleted', version: { type: op.type, id: op.id, version, lastUpdated, deleted: true, json: null, method: 'DELETE' } };
+      return;
+    }
+    const version = cur ? cur.version + 1 : 1;
+    json[i] = serialise(op, version, lastUpdated);
+    const method: StoredVersion['method'] = cur ? 'PUT' : 'POST';
+    if (!cur) fresh.push(i);
+    else {
+      if (cur.deleted) revived.push(i);
+      else staleIndexes.push(cur.rid);
+    }
+    results[i] = {
+      kind: cur && !cur.deleted ? 'updated' : 'created',
+      version: { type: op.type, id: op.id, version, lastUpdated, deleted: false, json: json[i], method },
+    };
+  });
+
+  // Resource rows: insert the new ones (their rids come back), update the rest.
+  const rids = new Map<number, number>();
+  const inserted = await conn.insertResources(fresh.map((i) => [ops[i]!.type, ops[i]!.id, 1, ctx.now]));
+  if (inserted.length !== fresh.length) {
+    const missing = fresh.map((i) => ops[i]!).find((o) => !inserted.some((r) => r.type === o.type && r.id === o.id))!;
+    throw conflict(`${missing.type}/${missing.id} was created by a concurrent request; retry`);
+  }
+  const insertedByKey = new Map(inserted.map((r) => [key(r.type, r.id), r.rid]));
+  ops.forEach((op, i) => {
+    const cur = current.get(key(op.type, op.id));
+    rids.set(i, cur ? cur.rid : insertedByKey.get(key(op.type, op.id))!);
+  });
+  const updates: Array<[number, number, number, number]> = [];
+  ops.forEach((op, i) => {
+    const cur = current.get(key(op.type, op.id));
+    const r = results[i]!;
+    if (cur && r.kind !== 'noop') updates.push([cur.rid, r.version.version, ctx.now, op.resource === null ? 1 : 0]);
+  });
+  await conn.updateResources(updates);
+
+  ops.forEach((op, i) => {
+    if (op.resource !== null) versions.push([rids.get(i)!, op.type, op.id, results[i]!.version.version, ctx.now, results[i]!.version.method, json[i]!]);
+  });
+  await conn.insertMany('resource_version', ['rid', 'type', 'id', 'version', 'last_updated', 'method', 'json'], versions);
+
+  await deleteIndexRows(conn, staleIndexes);
+  const written = ops.map((op, i) => ({ op, i })).filter(({ op }) => op.resource !== null);
+  await insertIndexRows(
+    conn,
+    written.map(({ op, i }) => ({ rid: rids.get(i)!, type: op.type, rows: ctx.indexer(op.resource!) })),
+    ctx,
+  );
+
+  const counts = new Map<string, number>();
+  for (const i of [...fresh, ...revived]) counts.set(ops[i]!.type, (counts.get(ops[i]!.type) ?? 0) + 1);
+  for (const [type, n] of deletedCounts) counts.set(type, (counts.get(type) ?? 0) - n);
+  for (const [type, n] of counts) {
+    if (n === 0) continue;
+    await conn.run('INSERT INTO type_count (type, n) VALUES (?, ?) ON CONFLICT (type) DO UPDATE SET n = type_count.n + excluded.n', [type, n]);
+  }
+  return results;
+}
+
+function checkPreconditions(op: WriteOp, cur: CurrentRow | undefined): void {
+  if (op.ifMatch !== undefined && (!cur || cur.deleted || cur.version !== op.ifMatch)) {
+    throw preconditionFailed(
+      cur && !cur.deleted
+        ? `Version conflict: ${op.type}/${op.id} is at version ${cur.version}, not ${op.ifMatch}`
+        : `Version conflict: ${op.type}/${op.id} does not exist, so it is not at version ${op.ifMatch}`,
+    );
+  }
+  if (op.mustNotExist && cur && !cur.deleted) throw conflict(`${op.type}/${op.id} already exists`);
+}
+
+/** Sets id and meta (versionId, lastUpdated first), puts the identity first, and serialises. */
+function serialise(op: WriteOp, version: number, lastUpdated: string): string {
+  const resource = op.resource!;
+  resource.id = op.id;
+  const meta = (resource.meta && typeof resource.meta === 'object' ? resource.meta : {}) as Record<string, unknown>;
+  const { versionId: _v, lastUpdated: _l, ...rest } = meta;
+  resource.meta = { versionId: String(version), lastUpdated, ...rest };
+  for (const k of Object.keys(resource)) {
+    if (k === 'resourceType' || k === 'id' || k === 'meta') continue;
+    const value = resource[k];
+    // Deleting and re-adding moves a key last, in place (the object and its exact decimals are kept).
+    delete resource[k];
+    resource[k] = value;
+  }
+  return stringifyJson(resource);
+}
+
+export async function deleteIndexRows(conn: SqlConnection, rids: number[]): Promise<void> {
+  if (!rids.length) return;
+  for (const table of Object.keys(INDEX_TABLES)) await conn.deleteByRids(`idx_${table}`, 'rid', rids);
+  await conn.deleteByRids('compartment', 'rid', rids);
+  await conn.deleteByRids('idx_text', conn.textKey, rids);
+}
+
+/** All the index rows of many resources, one insertMany per table. */
+export async function insertIndexRows(conn: SqlConnection, items: Array<{ rid: number; type: string; rows: IndexRows }>, ctx: Pick<BatchContext, 'pids' | 'pending'>): Promise<void> {
+  const byTable = new Map<IndexTableName, SqlValue[][]>();
+  const compartments: SqlValue[][] = [];
+  const text: Array<[number, string, string]> = [];
+  for (const { rid, type, rows } of items) {
+    const pid = await ctx.pids.resolver(conn, type, rows, ctx.pending);
+    for (const table of Object.keys(INDEX_TABLES) as IndexTableName[]) {
+      const list = rows[table] as unknown as Array<[string, ...SqlValue[]]>;
+      if (!list.length) continue;
+      let out = byTable.get(table);
+      if (!out) byTable.set(table, (out = []));
+      for (const [param, ...values] of list) out.push([rid, pid(param), ...values]);
+    }
+    for (const p of new Set(rows.compartments)) compartments.push([rid, p]);
+    if (rows.text && (rows.text.narrative || rows.text.content)) text.push([rid, rows.text.narrative, rows.text.content]);
+  }
+  for (const [table, rows] of byTable) await conn.insertMany(`idx_${table}`, ['rid', 'pid', ...INDEX_TABLES[table]], rows);
+  await conn.insertMany('compartment', ['rid', 'patient'], compartments);
+  await conn.insertText(text);
+}
