@@ -139,8 +139,17 @@ export class PostgresDriver implements SqlDriver {
     await this.pool.end();
   }
 
-  async explain(sql: string, params: SqlValue[]): Promise<string[]> {
-    const res = await this.pool.query(`EXPLAIN ${numbered(sql)}`, params as unknown[]);
-    return res.rows.map((r: Record<string, string>) => r['QUERY PLAN']!);
+  /** `forceIndexes` turns sequential scans off, to show that an index can serve the query (tiny test tables would not pick one). */
+  async explain(sql: string, params: SqlValue[], options: { forceIndexes?: boolean } = {}): Promise<string[]> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      if (options.forceIndexes) await client.query('SET LOCAL enable_seqscan = off');
+      const res = await client.query(`EXPLAIN ${numbered(sql)}`, params as unknown[]);
+      return res.rows.map((r: Record<string, string>) => r['QUERY PLAN']!);
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+    }
   }
 }

@@ -66,5 +66,5 @@ export interface SqlDriver {
    */
   changeCounter?(): number | undefined;
   /** The query plan of `sql`, as text lines (for the EXPLAIN tests). */
-  explain(sql: string, params: SqlValue[]): Promise<string[]>;
+  explain(sql: string, params: SqlValue[], options?: { forceIndexes?: boolean }): Promise<string[]>;
 }

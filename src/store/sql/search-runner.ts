@@ -1,4 +1,4 @@
-import { compileSearch } from '../../search/compile/compile.js';
+import { type CompiledSearch, compileSearch } from '../../search/compile/compile.js';
 import type { Dialect } from '../../search/compile/dialect.js';
 import type { Condition, SearchPage, SearchPlan } from '../../search/plan.js';
 import type { SqlConnection, SqlValue } from './driver.js';
@@ -7,10 +7,7 @@ import { toStoredVersion } from './sql-store.js';
 
 /** Runs a search plan: compile, execute the page (and the count), map the rows. */
 export async function runSearch(conn: SqlConnection, pids: ParamIds, dialect: Dialect, plan: SearchPlan): Promise<SearchPage> {
-  await pids.ensureKnown(conn, paramPairs(plan));
-  const lookup = (types: string[], code: string) =>
-    types.map((t) => pids.get(t, code)).filter((p): p is number => p !== undefined);
-  const compiled = compileSearch(plan, lookup, dialect);
+  const compiled = await compileForStore(conn, pids, dialect, plan);
   const rows = await conn.all<Parameters<typeof toStoredVersion>[0]>(compiled.page.text, compiled.page.params as SqlValue[]);
   const more = rows.length > plan.count;
   const page: SearchPage = { rows: rows.slice(0, plan.count).map(toStoredVersion), more };
@@ -30,6 +27,13 @@ export async function runSearch(conn: SqlConnection, pids: ParamIds, dialect: Di
     }
   }
   return page;
+}
+
+/** Compiles a plan with the store's parameter ids (loading any this node has not seen yet). */
+export async function compileForStore(conn: SqlConnection, pids: ParamIds, dialect: Dialect, plan: SearchPlan): Promise<CompiledSearch> {
+  await pids.ensureKnown(conn, paramPairs(plan));
+  const lookup = (types: string[], code: string) => types.map((t) => pids.get(t, code)).filter((p): p is number => p !== undefined);
+  return compileSearch(plan, lookup, dialect);
 }
 
 /** Every (type, parameter) the plan mentions, so unknown ids can be loaded before compiling. */

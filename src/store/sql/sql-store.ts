@@ -4,7 +4,7 @@ import type { SqlConnection, SqlDriver, SqlValue } from './driver.js';
 import { dialectFor, type Dialect } from '../../search/compile/dialect.js';
 import { ParamIds } from './param-ids.js';
 import { type BatchContext, deleteIndexRows, INDEX_TABLES, insertIndexRows, writeBatch } from './write-batch.js';
-import { runSearch } from './search-runner.js';
+import { compileForStore, runSearch } from './search-runner.js';
 
 interface VersionRow {
   type: string;
@@ -168,6 +168,12 @@ export class SqlStore implements Store {
 
   close(): Promise<void> {
     return this.driver.close();
+  }
+
+  /** The database's plan for a search's page query (for the EXPLAIN tests and diagnosis). */
+  async explain(plan: SearchPlan, options: { forceIndexes?: boolean } = {}): Promise<string[]> {
+    const compiled = await compileForStore(this.driver.reader, this.pids, this.dialect_, plan);
+    return this.driver.explain(compiled.page.text, compiled.page.params as SqlValue[], options);
   }
 }
 
