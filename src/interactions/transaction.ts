@@ -192,6 +192,7 @@ function storeIn(store: Store, tx: StoreTx): Store {
     counts: () => store.counts(),
     clear: () => store.clear(),
     reindex: (f) => store.reindex(f),
+    bulk: (fn) => store.bulk(fn),
     setting: (k, c) => store.setting(k, c),
     close: () => store.close(),
   };

@@ -80,6 +80,13 @@ export interface Store extends StoreReader {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** Current resources per type (deleted ones excluded), maintained at write time. */
   counts(): Promise<Map<string, number>>;
+  /**
+   * Runs a bulk load: the indexes only searches need are dropped first and built once
+   * at the end (much faster than maintaining them row by row). Searches during the load
+   * are slow, so this is for `ccri seed` and `ccri import`, not for a busy server.
+   * If the process dies midway, the next start recreates the indexes.
+   */
+  bulk<T>(fn: () => Promise<T>): Promise<T>;
   /** Removes everything (used by `ccri seed --reset` and tests). */
   clear(): Promise<void>;
   /** A setting kept in the store, created once by `create` and then shared by every node (e.g. the cursor secret). */

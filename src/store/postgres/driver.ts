@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { CurrentRow, SqlConnection, SqlDriver, SqlValue } from '../sql/driver.js';
+import { type CurrentRow, deferrableIndexes, type SqlConnection, type SqlDriver, type SqlValue } from '../sql/driver.js';
 import { SCHEMA_VERSION } from '../sqlite/schema.js';
 import { POSTGRES_SCHEMA } from './schema.js';
 
@@ -94,6 +94,7 @@ export class PostgresDriver implements SqlDriver {
   readonly dialect = 'postgres' as const;
   readonly forUpdate = ' FOR UPDATE';
   readonly reader: SqlConnection;
+  readonly deferrableIndexes = deferrableIndexes(POSTGRES_SCHEMA);
   private readonly pool: pg.Pool;
 
   constructor(connectionString: string, poolSize = 10) {

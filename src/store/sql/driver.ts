@@ -36,6 +36,11 @@ export interface SqlConnection {
   insertText(rows: Array<[rid: number, narrative: string, content: string]>): Promise<void>;
 }
 
+/** CREATE INDEX statements of a schema that only searches need: not the unique keys, not the rid indexes writes delete by. */
+export function deferrableIndexes(schema: string): string[] {
+  return [...schema.matchAll(/^CREATE INDEX IF NOT EXISTS (\w+) ON .*;$/gm)].filter((m) => !m[1]!.endsWith('_rid')).map((m) => m[0]);
+}
+
 export interface CurrentRow {
   rid: number;
   type: string;
@@ -59,6 +64,8 @@ export interface SqlDriver {
   isUniqueViolation(err: unknown): boolean;
   /** Creates or upgrades the schema. */
   migrate(): Promise<void>;
+  /** The schema's CREATE INDEX statements a bulk load may defer (every index not needed to write). */
+  readonly deferrableIndexes: string[];
   close(): Promise<void>;
   /**
    * A number that changes whenever any connection (in any process) commits a change,

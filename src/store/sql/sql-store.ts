@@ -132,6 +132,21 @@ export class SqlStore implements Store {
     });
   }
 
+  async bulk<T>(fn: () => Promise<T>): Promise<T> {
+    const names = this.driver.deferrableIndexes.map((sql) => /EXISTS (\w+)/.exec(sql)![1]!);
+    await this.driver.transaction(async (conn) => {
+      for (const name of names) await conn.run(`DROP INDEX IF EXISTS ${name}`);
+    });
+    try {
+      return await fn();
+    } finally {
+      await this.driver.transaction(async (conn) => {
+        for (const sql of this.driver.deferrableIndexes) await conn.run(sql);
+      });
+      await this.driver.transaction((conn) => conn.run('ANALYZE'));
+    }
+  }
+
   async setting(key: string, create: () => string): Promise<string> {
     const existing = await this.driver.reader.get<{ value: string }>('SELECT value FROM store_meta WHERE key = ?', [key]);
     if (existing) return existing.value;

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { CurrentRow, SqlConnection, SqlDriver, SqlValue } from '../sql/driver.js';
+import { type CurrentRow, deferrableIndexes, type SqlConnection, type SqlDriver, type SqlValue } from '../sql/driver.js';
 import { Mutex } from '../sql/mutex.js';
 import { SCHEMA_VERSION, SQLITE_SCHEMA } from './schema.js';
 
@@ -15,6 +15,7 @@ export class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite' as const;
   readonly forUpdate = '';
   readonly reader: SqlConnection;
+  readonly deferrableIndexes = deferrableIndexes(SQLITE_SCHEMA);
   private readonly writerDb: Db;
   private readonly readerDb: Db;
   private readonly writer: SqliteConnection;
