@@ -39,7 +39,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   const handler = (request: FastifyRequest, reply: FastifyReply) => handle(request, reply, options, basePath);
-  const methods = ['GET', 'POST', 'PUT', 'DELETE'] as const;
+  const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
   app.route({ method: [...methods], url: basePath, handler });
   app.route({ method: [...methods], url: `${basePath}/*`, handler });
   // CORS preflight: any origin may call the API (it is public, and tokens travel in headers, not cookies).
@@ -62,6 +62,7 @@ async function handle(request: FastifyRequest, reply: FastifyReply, options: App
   const formatParam = query.find(([k]) => k === '_format')?.[1];
   const format = responseFormat(formatParam, headerText(request.headers.accept));
   const pretty = query.some(([k, v]) => k === '_pretty' && v === 'true');
+  if (request.method === 'PATCH') throw new FhirError(405, issue('not-supported', 'PATCH is not part of FHIR STU3; use PUT to update'));
   const method = request.method as FhirRequest['method'];
   const target = route(method, segments, options.operations);
 

@@ -201,7 +201,7 @@ for (const kind of await storeKinds()) {
         [400, 'GET', '/STU3/Patient/bad id!', undefined, {}],
         [400, 'GET', '/STU3/Patient/x/_history/abc', undefined, {}],
         [405, 'POST', '/STU3/Patient/x', {}, {}],
-        [404, 'PATCH', '/STU3/Patient/x', undefined, {}],
+        [405, 'PATCH', '/STU3/Patient/x', undefined, {}],
         [400, 'POST', '/STU3/Patient', '{"resourceType": "Patient",', {}],
         [400, 'POST', '/STU3/Patient', { resourceType: 'Observation', status: 'final', code: { text: 'x' } }, {}],
         [400, 'PUT', '/STU3/Patient/a', { resourceType: 'Patient', id: 'b' }, {}],
