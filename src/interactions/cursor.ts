@@ -11,6 +11,8 @@ import { badRequest } from '../fhir/outcome.js';
 export interface CursorState {
   /** Offset of the page's first match. */
   o: number;
+  /** For search in the default order: continue after this resource row id (keyset paging). */
+  a?: number;
   /** For history: continue below this change sequence number. */
   s?: number;
   /** For history: the upper bound fixed at the first page, so new changes do not shift pages. */

@@ -5,7 +5,7 @@ import { parseSearch, type ParsedSearch } from '../search/parse/query.js';
 import type { StoredVersion } from '../store/store.js';
 import { type BundleData, type BundleEntry, entryFor, fullUrl } from './bundle.js';
 import { requireId, requireType } from './checks.js';
-import { queryString, signCursor, verifyCursor } from './cursor.js';
+import { type CursorState, queryString, signCursor, verifyCursor } from './cursor.js';
 import { resolveIncludes } from './includes.js';
 import { subset } from './summary.js';
 import type { FhirRequest, FhirResponse, Interaction, RequestContext, Resource } from './types.js';
@@ -29,6 +29,7 @@ export const search: Interaction = async (req, ctx) => {
   if (parsed.cursor) {
     const state = verifyCursor(ctx.config.cursorSecret, scope, parsed.canonical, parsed.cursor);
     parsed.plan.offset = state.o;
+    if (state.a !== undefined && Number.isInteger(state.a)) parsed.plan.after = state.a;
   }
   const countOnly = parsed.summary === 'count';
   const page = await ctx.store.search(countOnly ? { ...parsed.plan, count: 0 } : parsed.plan);
@@ -40,7 +41,7 @@ export const search: Interaction = async (req, ctx) => {
     meta: { lastUpdated: new Date(ctx.clock()).toISOString() },
     type: 'searchset',
     ...(page.total !== undefined ? { total: page.total } : {}),
-    link: pageLinks(ctx, path, parsed, scope, page.more),
+    link: pageLinks(ctx, path, parsed, scope, page.more, page.lastRid),
   };
   if (!countOnly) {
     const entries: BundleEntry[] = [
@@ -80,20 +81,30 @@ function entry(ctx: RequestContext, v: StoredVersion, mode: 'match' | 'include',
   return { fullUrl: fullUrl(ctx.config.baseUrl, v.type, v.id), resource, search: { mode } };
 }
 
-function pageLinks(ctx: RequestContext, path: string, parsed: ParsedSearch, scope: string, more: boolean): Array<{ relation: string; url: string }> {
+/**
+ * self, first, previous and next. In the default order, `self` and `next` carry the row
+ * to continue after (keyset paging: deep pages cost the same as the first); `previous`
+ * goes back by offset.
+ */
+function pageLinks(ctx: RequestContext, path: string, parsed: ParsedSearch, scope: string, more: boolean, lastRid?: number): Array<{ relation: string; url: string }> {
   const base = `${ctx.config.baseUrl}${path ? `/${path}` : ''}`;
   const { canonical, plan } = parsed;
-  const url = (offset: number | undefined) => {
+  const url = (state: CursorState | undefined) => {
     const q: Array<[string, string]> = [...canonical];
-    if (offset !== undefined && offset > 0) q.push(['_cursor', signCursor(ctx.config.cursorSecret, scope, canonical, { o: offset })]);
+    if (state && state.o > 0) q.push(['_cursor', signCursor(ctx.config.cursorSecret, scope, canonical, state)]);
     return q.length ? `${base}?${queryString(q)}` : base;
   };
+  const keyset = !plan.sort.length;
+  const self: CursorState = plan.after !== undefined ? { o: plan.offset, a: plan.after } : { o: plan.offset };
   const links = [
-    { relation: 'self', url: url(plan.offset) },
+    { relation: 'self', url: url(self) },
     { relation: 'first', url: url(undefined) },
   ];
-  if (plan.offset > 0) links.push({ relation: 'previous', url: url(Math.max(0, plan.offset - plan.count)) });
-  if (more) links.push({ relation: 'next', url: url(plan.offset + plan.count) });
+  if (plan.offset > 0) links.push({ relation: 'previous', url: url({ o: Math.max(0, plan.offset - plan.count) }) });
+  if (more) {
+    const next: CursorState = keyset && lastRid !== undefined ? { o: plan.offset + plan.count, a: lastRid } : { o: plan.offset + plan.count };
+    links.push({ relation: 'next', url: url(next) });
+  }
   return links;
 }
 

@@ -96,12 +96,19 @@ export interface SearchPlan {
   sort: SortKey[];
   count: number;
   offset: number;
+  /**
+   * Keyset paging for the default order: only rows after this resource row id. The
+   * offset is then only what the page reports; the database seeks, it does not skip.
+   */
+  after?: number;
   /** Whether to count all matches (Bundle.total). */
   total: boolean;
 }
 
 export interface SearchPage {
   rows: StoredVersion[];
+  /** The row id of the last row, for keyset paging (default order only). */
+  lastRid?: number;
   /** All matches, when counted. */
   total?: number;
   /** True when there are matches after this page. */

@@ -144,6 +144,18 @@ for (const kind of await storeKinds()) {
       expect(seen).toEqual(['o2', 'o1', 'o3', 'o4']);
     });
 
+    it('pages in the default order by keyset: a deletion between pages skips nothing', async () => {
+      for (let i = 1; i <= 5; i++) await put({ resourceType: 'Location', id: `loc${i}`, name: `Ward ${i}` });
+      const page1 = await s.request('GET', '/STU3/Location?_count=2');
+      expect(page1.json.entry.map((e: any) => e.resource.id)).toEqual(['loc1', 'loc2']);
+      await s.request('DELETE', '/STU3/Location/loc1');
+      const next = page1.json.link.find((l: any) => l.relation === 'next').url.replace('http://localhost:8080', '');
+      const page2 = await s.request('GET', next);
+      expect(page2.json.entry.map((e: any) => e.resource.id)).toEqual(['loc3', 'loc4']);
+      const previous = page2.json.link.find((l: any) => l.relation === 'previous').url.replace('http://localhost:8080', '');
+      expect((await s.request('GET', previous)).json.entry.map((e: any) => e.resource.id)).toEqual(['loc2', 'loc3']);
+    });
+
     it('handles _summary, _elements and _total', async () => {
       const count = await s.request('GET', '/STU3/Observation?_summary=count');
       expect(count.json.total).toBe(4);

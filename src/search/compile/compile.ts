@@ -29,7 +29,9 @@ const SORT_COLUMN = {
 export function compileSearch(plan: SearchPlan, pids: PidLookup, dialect: Dialect = sqliteDialect): CompiledSearch {
   const where = compileWhere(plan, pids, 'r', dialect);
   const order = join([...plan.sort.map((k) => sortExpression(k, plan.types, pids)), raw('r.rid')], ', ');
-  const page = sql`SELECT r.type, r.id, v.version, v.last_updated, v.method, v.json FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version WHERE ${where} ORDER BY ${order} LIMIT ${plan.count + 1} OFFSET ${plan.offset}`;
+  const keyset = plan.after !== undefined && !plan.sort.length;
+  const pageWhere = keyset ? sql`${where} AND r.rid > ${plan.after!}` : where;
+  const page = sql`SELECT r.rid, r.type, r.id, v.version, v.last_updated, v.method, v.json FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version WHERE ${pageWhere} ORDER BY ${order} LIMIT ${plan.count + 1} OFFSET ${keyset ? 0 : plan.offset}`;
   if (!plan.total) return { page };
   return { page, count: sql`SELECT count(*) AS n FROM resource r WHERE ${where}` };
 }

@@ -8,9 +8,11 @@ import { toStoredVersion } from './sql-store.js';
 /** Runs a search plan: compile, execute the page (and the count), map the rows. */
 export async function runSearch(conn: SqlConnection, pids: ParamIds, dialect: Dialect, plan: SearchPlan): Promise<SearchPage> {
   const compiled = await compileForStore(conn, pids, dialect, plan);
-  const rows = await conn.all<Parameters<typeof toStoredVersion>[0]>(compiled.page.text, compiled.page.params as SqlValue[]);
+  const rows = await conn.all<Parameters<typeof toStoredVersion>[0] & { rid: number | string }>(compiled.page.text, compiled.page.params as SqlValue[]);
   const more = rows.length > plan.count;
-  const page: SearchPage = { rows: rows.slice(0, plan.count).map(toStoredVersion), more };
+  const kept = rows.slice(0, plan.count);
+  const page: SearchPage = { rows: kept.map(toStoredVersion), more };
+  if (kept.length) page.lastRid = Number(kept[kept.length - 1]!.rid);
   if (plan.total) {
     if (!plan.where.length) {
       // Unfiltered: the per-type counts kept at write time answer without a scan.
