@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { Config } from './config.js';
 import { buildApp } from './http/app.js';
+import { loadConformance } from './profiles/load.js';
 import type { Logger, RequestContext } from './interactions/types.js';
 import { searchRegistry } from './search/registry.js';
 import { defaultStoreOptions } from './store/default-options.js';
@@ -42,6 +43,8 @@ export async function createServer(config: Config, options: { logger?: Logger | 
     clock,
     log,
   };
+  const conformance = await loadConformance(store);
+  log.info(conformance, 'Care Connect conformance resources loaded');
   const app = await buildApp({ ctx, basePath: config.basePath, bodyLimit: config.bodyLimit });
   return {
     app,

@@ -1,4 +1,6 @@
 import { stringifyJson } from '../fhir/json.js';
+import { careConnectProfiles } from '../profiles/conformance.js';
+import { READ_ONLY_TYPES } from '../profiles/read-only.js';
 import { isSearchable, SUPPORTED_MODIFIERS } from '../search/parse/query.js';
 import type { Interaction, RequestContext } from './types.js';
 
@@ -12,6 +14,8 @@ export interface CapabilityAdditions {
 }
 
 const cache = new Map<string, string>();
+const INTERACTIONS = ['read', 'vread', 'update', 'delete', 'history-instance', 'history-type', 'create', 'search-type'];
+const WRITES = new Set(['update', 'delete', 'create']);
 
 /**
  * The CapabilityStatement, generated from what the code supports: the registry's
@@ -22,7 +26,7 @@ const cache = new Map<string, string>();
 export const capabilities: Interaction = async (_req, ctx) => {
   let json = cache.get(ctx.config.baseUrl);
   if (!json) {
-    json = stringifyJson(buildCapabilityStatement(ctx, {}));
+    json = stringifyJson(buildCapabilityStatement(ctx, { profiles: careConnectProfiles() }));
     cache.set(ctx.config.baseUrl, json);
   }
   return { status: 200, body: { json } };
@@ -40,17 +44,18 @@ export function buildCapabilityStatement(ctx: Pick<RequestContext, 'registry' | 
         .filter((p) => p.type === 'reference' && p.expression && (!p.targets || p.targets.includes(type)))
         .map((p) => `${other}:${p.code}`),
     );
+    const readOnly = READ_ONLY_TYPES.has(type);
     const r: Record<string, unknown> = {
       type,
       ...(additions.profiles?.[type] ? { profile: { reference: additions.profiles[type] } } : {}),
-      interaction: ['read', 'vread', 'update', 'delete', 'history-instance', 'history-type', 'create', 'search-type'].map((code) => ({ code })),
+      interaction: INTERACTIONS.filter((code) => !readOnly || !WRITES.has(code)).map((code) => ({ code })),
       versioning: 'versioned-update',
       readHistory: true,
-      updateCreate: true,
-      conditionalCreate: true,
+      updateCreate: !readOnly,
+      conditionalCreate: !readOnly,
       conditionalRead: 'full-support',
-      conditionalUpdate: true,
-      conditionalDelete: 'single',
+      conditionalUpdate: !readOnly,
+      conditionalDelete: readOnly ? 'not-supported' : 'single',
       searchInclude: ['*', ...refs.map((p) => `${type}:${p.code}`)],
       ...(revIncludes.length ? { searchRevInclude: revIncludes } : {}),
       searchParam: params

@@ -1,4 +1,5 @@
 import { methodNotAllowed, notFound } from '../fhir/outcome.js';
+import { READ_ONLY_TYPES } from '../profiles/read-only.js';
 import { capabilities } from './capabilities.js';
 import { create } from './create.js';
 import { del } from './delete.js';
@@ -42,6 +43,11 @@ export function route(method: Method, segments: string[], operations: OperationT
   const allow = (name: string, ...methods: Method[]) => {
     if (!methods.includes(method)) throw methodNotAllowed(`${method} is not allowed on ${name}`);
   };
+  // Every create, update and delete (conditional, or in a Bundle) passes here: the conformance types are read-only.
+  const write = (interaction: Interaction, name: string, fields: Route['fields'] & { type: string }): Route => {
+    if (READ_ONLY_TYPES.has(fields.type)) throw methodNotAllowed(`${fields.type} resources are read-only on this server (${name} is not allowed): they are the Care Connect conformance resources it was built with`);
+    return r(interaction, name, fields);
+  };
 
   if (s.length === 0) {
     if (method === 'POST') return r(transaction, 'transaction');
@@ -56,9 +62,9 @@ export function route(method: Method, segments: string[], operations: OperationT
     if (a.startsWith('$')) return op(a, 'system', {});
     if (!isType(a)) throw notFound(`Unknown path /${a}`);
     if (method === 'GET') return r(search, 'search-type', { type: a });
-    if (method === 'POST') return r(create, 'create', { type: a });
-    if (method === 'PUT') return r(update, 'update', { type: a });
-    return r(del, 'delete', { type: a });
+    if (method === 'POST') return write(create, 'create', { type: a });
+    if (method === 'PUT') return write(update, 'update', { type: a });
+    return write(del, 'delete', { type: a });
   }
   if (!isType(a)) throw notFound(`Unknown path /${s.join('/')}`);
   if (s.length === 2) {
@@ -66,8 +72,8 @@ export function route(method: Method, segments: string[], operations: OperationT
     if (b === '_history') return allow(`${a}/_history`, 'GET'), r(history, 'history-type', { type: a });
     if (b!.startsWith('$')) return op(b!, 'type', { type: a });
     if (method === 'GET') return r(read, 'read', { type: a, id: b! });
-    if (method === 'PUT') return r(update, 'update', { type: a, id: b! });
-    if (method === 'DELETE') return r(del, 'delete', { type: a, id: b! });
+    if (method === 'PUT') return write(update, 'update', { type: a, id: b! });
+    if (method === 'DELETE') return write(del, 'delete', { type: a, id: b! });
     throw methodNotAllowed(`POST is not allowed on ${a}/${b}; use PUT to update`);
   }
   if (s.length === 3) {

@@ -1,3 +1,4 @@
+import { careConnectResources } from '../../profiles/conformance.js';
 import { searchRegistry } from '../../search/registry.js';
 import { fhirModel } from './model.js';
 
@@ -8,4 +9,5 @@ import { fhirModel } from './model.js';
 const started = Date.now();
 fhirModel();
 searchRegistry();
+careConnectResources();
 console.log(`definitions cache ready in ${Date.now() - started} ms`);
