@@ -21,8 +21,9 @@ const root = sharedPath('careconnect-stu3');
 const key = (d: { resource: string; element?: string | undefined; aspect: string }) => `${d.resource} | ${d.element ?? '-'} | ${d.aspect}`;
 const known = new Map(KNOWN_DIFFERENCES.map((k) => [key(k), k]));
 
-describe.runIf(root)('Care Connect definitions agree with the official release', () => {
-  const official = loadOfficial(root!);
+// Without ../shared there is nothing to compare against; sharedPath has said so (and fails under CI=true).
+if (root) describe('Care Connect definitions agree with the official release', () => {
+  const official = loadOfficial(root);
   const ours = generateConformance();
   const ourSds = new Map(ours.structureDefinitions.map((r) => [r.url, r as Json]));
   const ourVss = new Map(ours.valueSets.map((r) => [r.url, r as Json]));
