@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { Config } from './config.js';
+import { loadDemoData } from './data/demo.js';
 import { buildApp } from './http/app.js';
 import { loadConformance } from './profiles/load.js';
 import type { Logger, RequestContext } from './interactions/types.js';
@@ -43,6 +44,8 @@ export async function createServer(config: Config, options: { logger?: Logger | 
     clock,
     log,
   };
+  if (config.demoData && (await store.counts()).size === 0) await loadDemoData(store, ctx);
+  // After the demo data check, which looks for an empty store.
   const conformance = await loadConformance(store);
   log.info(conformance, 'Care Connect conformance resources loaded');
   const app = await buildApp({ ctx, basePath: config.basePath, bodyLimit: config.bodyLimit });

@@ -1,0 +1,90 @@
+import { createWriteStream } from 'node:fs';
+import type { Command } from 'commander';
+import { demoResources, loadDemoData } from '../data/demo.js';
+import { generatePopulation } from '../data/generate/population.js';
+import type { Res } from '../data/generate/types.js';
+import { writeResources } from '../data/write.js';
+import { createContext, timing } from './context.js';
+import { configFrom, storeOptions } from './options.js';
+import { progressBar } from './progress.js';
+
+/** Populations from this size load with Store.bulk (indexes built once at the end). */
+const BULK_FROM = 1000;
+
+/** Resources per patient, roughly, for the progress bar's total. */
+const PER_PATIENT = 38;
+
+export interface SeedOptions {
+  patients?: number;
+  seed: number;
+  reset?: boolean;
+  demo?: boolean;
+  output?: string;
+  batchSize?: number;
+  /** Build the search indexes at the end (Store.bulk); default for 1,000 patients or more. */
+  bulk?: boolean;
+}
+
+/**
+ * `ccri seed`: generates a synthetic population for one care setting and loads it
+ * (or writes it as NDJSON with --output). With no --patients it loads the demo data
+ * set; --reset wipes the store first (the nightly reload).
+ */
+export function seedCommand(program: Command): void {
+  storeOptions(
+    program
+      .command('seed')
+      .description('generate synthetic Care Connect data and load it (the demo data set unless --patients is given)')
+      .option('--patients <n>', 'number of patients to generate')
+      .option('--seed <s>', 'random seed: the same seed gives the same data', '1')
+      .option('--reset', 'wipe the store first')
+      .option('--demo', 'load the demo data set as well as --patients')
+      .option('--output <file>', 'write NDJSON to a file ("-" for standard output) instead of loading')
+      .option('--batch-size <n>', 'resources per store transaction', '500')
+      .option('--no-bulk', 'keep every search index up to date during the load (by default a load of 1,000 patients or more builds them at the end)'),
+  ).action(async (opts: Record<string, unknown>) => {
+    const o: SeedOptions = { seed: Number(opts.seed), reset: opts.reset === true, demo: opts.demo === true, batchSize: Number(opts.batchSize), bulk: opts.bulk !== false };
+    if (opts.patients !== undefined) o.patients = Number(opts.patients);
+    if (typeof opts.output === 'string') o.output = opts.output;
+    if (!Number.isInteger(o.seed) || (o.patients !== undefined && (!Number.isInteger(o.patients) || o.patients < 0))) throw new Error('--patients and --seed must be whole numbers');
+    if (o.output !== undefined) return writeNdjson(o);
+    await seed(opts, o);
+  });
+}
+
+async function writeNdjson(o: SeedOptions): Promise<void> {
+  const out: NodeJS.WritableStream = o.output === '-' ? process.stdout : createWriteStream(o.output!);
+  const source: Iterable<Res> = o.patients === undefined ? demoResources() : generatePopulation({ patients: o.patients, seed: o.seed });
+  let n = 0;
+  for (const r of source) {
+    if (!out.write(`${JSON.stringify(r)}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    n++;
+  }
+  if (out !== process.stdout) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  console.error(`Wrote ${n} resources.`);
+}
+
+async function seed(opts: Record<string, unknown>, o: SeedOptions): Promise<void> {
+  const ctx = await createContext(configFrom(opts));
+  try {
+    const started = performance.now();
+    if (o.reset) await ctx.store.clear();
+    let total = 0;
+    if (o.patients === undefined || o.demo) total += await loadDemoData(ctx.store, { log: { info: () => undefined, warn: () => undefined, error: () => undefined } });
+    if (o.patients !== undefined) {
+      const bar = progressBar('seed');
+      const estimate = o.patients * PER_PATIENT + 300;
+      const population = generatePopulation({ patients: o.patients, seed: o.seed });
+      const write = () =>
+        writeResources(ctx.store, population, {
+          ...(o.batchSize ? { batchSize: o.batchSize } : {}),
+          onProgress: (n) => bar.update(n, Math.max(n, estimate)),
+        });
+      total += o.bulk && o.patients >= BULK_FROM ? await ctx.store.bulk(write) : await write();
+      bar.stop();
+    }
+    console.log(`Loaded ${total} resources${o.reset ? ' into a wiped store' : ''} in ${timing(total, performance.now() - started)}.`);
+  } finally {
+    await ctx.store.close();
+  }
+}

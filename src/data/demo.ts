@@ -1,0 +1,28 @@
+import type { RequestContext } from '../interactions/types.js';
+import type { Store } from '../store/store.js';
+import { documentedResources } from './documented.js';
+import { generatePopulation } from './generate/population.js';
+import { Ids, type Res } from './generate/types.js';
+import { writeResources } from './write.js';
+
+/** The demo population's seed: the demo data set is the same on every start. */
+export const DEMO_SEED = 2017;
+
+/** Patient ids of the generated demo patients: 2-4 and 1001-1096, the ids the API documentation's examples use. */
+export const DEMO_PATIENT_IDS: readonly string[] = ['2', '3', '4', ...Array.from({ length: 96 }, (_, i) => String(1001 + i))];
+
+/** The demo data set: the documented examples (Bernie Kanfeld, her practice and GP) and 99 generated patients. */
+export function* demoResources(): Generator<Res> {
+  yield* generatePopulation({ patients: DEMO_PATIENT_IDS.length, seed: DEMO_SEED, idPrefix: '', patientIds: DEMO_PATIENT_IDS });
+  yield* documentedResources(new Ids(''));
+}
+
+/**
+ * Loads the demo data set (about 100 patients with full records). `createServer`
+ * calls this on the first start against an empty store; `ccri seed --reset` too.
+ */
+export async function loadDemoData(store: Store, ctx: Pick<RequestContext, 'log'>): Promise<number> {
+  const n = await writeResources(store, demoResources());
+  ctx.log.info({ resources: n }, 'Loaded the demo data set');
+  return n;
+}

@@ -1,0 +1,45 @@
+import { NhsNumberIssuer } from '../nhs-number.js';
+import { hash32, Rng } from '../prng.js';
+import { parseDay, REFERENCE_DATE } from '../time.js';
+import { buildPatient } from './patient.js';
+import { generateRecord } from './record.js';
+import { Ids, type GenerateOptions, type Res } from './types.js';
+import { buildWorld, type World } from './world.js';
+
+export type { GenerateOptions } from './types.js';
+
+/** Between 10 and 30 GP practices, more for bigger populations. */
+export function practiceCount(patients: number): number {
+  return Math.max(10, Math.min(30, 10 + Math.floor(patients / 500)));
+}
+
+/**
+ * A synthetic population for one care setting, as a stream of resources in the
+ * order they can be written: the organisations, sites, staff and medicines first,
+ * then each patient followed by their record. Deterministic: the same options give
+ * the same resources, byte for byte. Each patient's record is drawn from its own
+ * random stream, so patient n is the same whatever the population size.
+ */
+export function* generatePopulation(options: GenerateOptions): Generator<Res> {
+  const referenceDate = options.referenceDate ?? REFERENCE_DATE;
+  const ref = parseDay(referenceDate);
+  const ids = new Ids(options.idPrefix ?? `s${options.seed}-`, options.patientIds);
+  const root = new Rng(options.seed >>> 0);
+  const world = buildWorld(root.fork('world'), ids, practiceCount(options.patients));
+  yield* world.resources;
+  yield* patients(root, world, ids, ref, referenceDate, options);
+}
+
+function* patients(root: Rng, world: World, ids: Ids, ref: number, referenceDate: string, options: GenerateOptions): Generator<Res> {
+  const nhs = new NhsNumberIssuer(hash32(`nhs:${options.seed}`));
+  const weights = world.practices.map((_, i) => [i, 1 + (i % 4)] as const);
+  for (let i = 0; i < options.patients; i++) {
+    const rng = root.fork(`patient:${i}`);
+    const practice = world.practices[rng.weighted(weights)]!;
+    const id = ids.patient(i);
+    const hospitalNumber = `RR8${String(hash32(`${options.seed}:${i}`) % 10_000_000).padStart(7, '0')}`;
+    const { resource, info } = buildPatient(rng, id, ref, nhs.issue(), hospitalNumber, practice);
+    yield resource;
+    yield* generateRecord(rng, info, world, referenceDate);
+  }
+}

@@ -1,0 +1,52 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+
+/** A place resources are read from: a file, or standard input ("-"). */
+export interface Source {
+  name: string;
+  /** Size in bytes when known (for the time-left estimate). */
+  size?: number;
+  read(): Promise<string>;
+}
+
+const LOADABLE = /\.(json|ndjson|jsonl|xml)$/i;
+
+/**
+ * The files to load: files as given, directories searched recursively for .json,
+ * .ndjson, .jsonl and .xml files, "-" for standard input. Files whose name starts
+ * with "0-" come first (shared practitioners and organisations that other bundles
+ * refer to), then the rest in path order, so a load is the same every time.
+ */
+export async function expandSources(args: readonly string[], stdin: () => Promise<string> = readStdin): Promise<Source[]> {
+  const files: Array<{ path: string; size: number }> = [];
+  const out: Source[] = [];
+  for (const arg of args) {
+    if (arg === '-') {
+      out.push({ name: '<stdin>', read: stdin });
+      continue;
+    }
+    const info = await stat(arg);
+    if (info.isDirectory()) await walk(arg, files);
+    else files.push({ path: arg, size: info.size });
+  }
+  files.sort((a, b) => rank(a.path) - rank(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return [...files.map((f) => ({ name: f.path, size: f.size, read: () => readFile(f.path, 'utf8') })), ...out];
+}
+
+function rank(path: string): number {
+  return basename(path).startsWith('0-') ? 0 : 1;
+}
+
+async function walk(dir: string, into: Array<{ path: string; size: number }>): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await walk(path, into);
+    else if (entry.isFile() && LOADABLE.test(entry.name)) into.push({ path, size: (await stat(path)).size });
+  }
+}
+
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
