@@ -1,7 +1,7 @@
 import { dateRange, MAX_INSTANT, MIN_INSTANT } from '../fhir/dates.js';
 import { canonicalQuantity } from './ucum.js';
 import { emptyIndexRows, type Indexer, type IndexRows } from './index-rows.js';
-import { MAX_INDEXED, normalise } from './normalise.js';
+import { MAX_INDEXED, normalise, normaliseText } from './normalise.js';
 import { compilePath, compileRelativePath, type PathFn, type TypedValue } from './paths.js';
 import type { ParamDef, SearchRegistry } from './registry.js';
 import { parseReference } from './references.js';
@@ -245,31 +245,38 @@ function addReference(rows: IndexRows, code: string, { value }: TypedValue, opti
   rows.reference.push([code, parsed.type ?? null, parsed.id ?? null, ref]);
 }
 
-const MAX_WORDS = 1000;
+/** The text indexed for `_content` stops here. */
+const MAX_TEXT = 20_000;
 
-/** `_text` indexes the words of the narrative; `_content` the words of every string in the resource. */
+/**
+ * `_text` indexes the narrative; `_content` every string in the resource (URLs aside).
+ * The text is folded once (search/normalise.ts) and the full-text index splits it
+ * into words; search words are folded the same way.
+ */
 function wordsOf(resource: Obj): { narrative: string; content: string } {
   const div = (resource.text as Obj | undefined)?.div;
-  const narrative = typeof div === 'string' ? [...words(div.replace(/<[^>]*>/g, ' '))].join(' ') : '';
-  const all = new Set<string>();
-  collectStrings(resource, all, 0);
-  return { narrative, content: [...all].join(' ') };
+  const narrative = typeof div === 'string' ? fold(div.replace(/<[^>]*>/g, ' ')) : '';
+  const parts: string[] = [];
+  collectStrings(resource, parts, { length: 0 }, 0);
+  return { narrative, content: fold(parts.join(' ')) };
 }
 
-function words(text: string, into: Set<string> = new Set()): Set<string> {
-  for (const w of normalise(text).split(/[^\p{L}\p{N}]+/u)) {
-    if (w.length > 1 && into.size < MAX_WORDS) into.add(w.slice(0, 100));
-  }
-  return into;
+function fold(text: string): string {
+  return normaliseText(text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text);
 }
 
-function collectStrings(node: unknown, into: Set<string>, depth: number): void {
-  if (into.size >= MAX_WORDS || depth > 32) return;
+function collectStrings(node: unknown, into: string[], size: { length: number }, depth: number): void {
+  if (size.length >= MAX_TEXT || depth > 32) return;
   if (typeof node === 'string') {
-    if (!/^[a-z]+:\/\//i.test(node)) words(node, into);
+    if (!/^[a-z]+:\/\//i.test(node)) {
+      into.push(node);
+      size.length += node.length + 1;
+    }
   } else if (Array.isArray(node)) {
-    for (const x of node) collectStrings(x, into, depth + 1);
+    for (const x of node) collectStrings(x, into, size, depth + 1);
   } else if (node && typeof node === 'object') {
-    for (const [k, v] of Object.entries(node)) if (k !== 'div' && k !== 'resourceType' && k !== 'id' && k !== 'meta') collectStrings(v, into, depth + 1);
+    for (const k in node) {
+      if (k !== 'div' && k !== 'resourceType' && k !== 'id' && k !== 'meta') collectStrings((node as Obj)[k], into, size, depth + 1);
+    }
   }
 }

@@ -19,3 +19,9 @@ export function normalise(s: string): string {
     .trim()
     .slice(0, MAX_INDEXED);
 }
+
+/** Folding for full text: as `normalise`, without the length limit. */
+export function normaliseText(s: string): string {
+  if (PLAIN.test(s)) return s.toLowerCase();
+  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+}
