@@ -14,12 +14,20 @@ export interface Config {
   maxCount: number;
   /** Signs paging cursors; when unset, a secret is generated once and kept in the store. */
   cursorSecret?: string;
-  validation: 'off' | 'warn' | 'enforce';
+  /**
+   * Profile validation of writes: off; warn (log, and return with Prefer: return=OperationOutcome);
+   * enforce (422 on errors); claimed (enforce for resources that claim a profile in meta.profile,
+   * warn for the rest).
+   */
+  validation: ValidationSetting;
   bodyLimit: number;
   logLevel: string;
   /** Load the demo data set when the store is empty. */
   demoData: boolean;
 }
+
+export type ValidationSetting = 'off' | 'warn' | 'enforce' | 'claimed';
+const VALIDATION_SETTINGS: readonly string[] = ['off', 'warn', 'enforce', 'claimed'];
 
 export type ConfigOverrides = Partial<Omit<Config, 'baseUrl'>> & { baseUrl?: string };
 
@@ -33,8 +41,8 @@ function int(name: string, value: string | undefined, fallback: number): number 
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const port = overrides.port ?? int('PORT', env.CCRI_PORT ?? env.PORT, 8080);
   const basePath = overrides.basePath ?? '/STU3';
-  const validation = (overrides.validation ?? env.CCRI_VALIDATION ?? 'warn') as Config['validation'];
-  if (!['off', 'warn', 'enforce'].includes(validation)) throw new Error(`CCRI_VALIDATION must be off, warn or enforce, not '${validation}'`);
+  const validation = (overrides.validation ?? env.CCRI_VALIDATION ?? 'claimed') as Config['validation'];
+  if (!VALIDATION_SETTINGS.includes(validation)) throw new Error(`CCRI_VALIDATION must be off, warn, enforce or claimed, not '${validation}'`);
   const config: Config = {
     port,
     host: overrides.host ?? env.CCRI_HOST ?? 'localhost',

@@ -4,6 +4,7 @@ import pino from 'pino';
 import type { Config } from './config.js';
 import { loadDemoData } from './data/demo.js';
 import { buildApp } from './http/app.js';
+import { operationTable } from './operations/index.js';
 import { loadConformance } from './profiles/load.js';
 import type { Logger, RequestContext } from './interactions/types.js';
 import { searchRegistry } from './search/registry.js';
@@ -48,7 +49,7 @@ export async function createServer(config: Config, options: { logger?: Logger | 
   // After the demo data check, which looks for an empty store.
   const conformance = await loadConformance(store);
   log.info(conformance, 'Care Connect conformance resources loaded');
-  const app = await buildApp({ ctx, basePath: config.basePath, bodyLimit: config.bodyLimit });
+  const app = await buildApp({ ctx, basePath: config.basePath, bodyLimit: config.bodyLimit, operations: operationTable() });
   return {
     app,
     store,

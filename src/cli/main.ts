@@ -5,6 +5,7 @@ import { reindexCommand } from './reindex.js';
 import { seedCommand } from './seed.js';
 import { importCommand } from './import.js';
 import { exportCommand } from './export.js';
+import { validateCommand } from './validate.js';
 
 /** `ccri`: the one program. Each subcommand lives in its own file. */
 const program = new Command();
@@ -14,6 +15,7 @@ reindexCommand(program);
 seedCommand(program);
 importCommand(program);
 exportCommand(program);
+validateCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));

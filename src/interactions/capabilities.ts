@@ -1,4 +1,5 @@
 import { stringifyJson } from '../fhir/json.js';
+import { DECLARED_OPERATIONS } from '../operations/index.js';
 import { careConnectProfiles } from '../profiles/conformance.js';
 import { READ_ONLY_TYPES } from '../profiles/read-only.js';
 import { isSearchable, SUPPORTED_MODIFIERS } from '../search/parse/query.js';
@@ -26,7 +27,7 @@ const WRITES = new Set(['update', 'delete', 'create']);
 export const capabilities: Interaction = async (_req, ctx) => {
   let json = cache.get(ctx.config.baseUrl);
   if (!json) {
-    json = stringifyJson(buildCapabilityStatement(ctx, { profiles: careConnectProfiles() }));
+    json = stringifyJson(buildCapabilityStatement(ctx, { profiles: careConnectProfiles(), operations: DECLARED_OPERATIONS }));
     cache.set(ctx.config.baseUrl, json);
   }
   return { status: 200, body: { json } };

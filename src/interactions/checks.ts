@@ -1,7 +1,8 @@
 import { fhirModel } from '../fhir/definitions/model.js';
 import { badRequest, FhirError, notFound } from '../fhir/outcome.js';
+import { validateOnWrite } from '../validation/profile/on-write.js';
 import { validateStructure } from '../validation/structure.js';
-import type { FhirRequest, Resource } from './types.js';
+import type { FhirRequest, RequestContext, Resource } from './types.js';
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
@@ -23,17 +24,19 @@ export function requireVersion(version: string | undefined): number {
 }
 
 /**
- * The body of a create or update: present, of the URL's type, and structurally valid
- * against the STU3 definitions (400 with every issue found otherwise).
+ * The body of a create or update: present, of the URL's type, structurally valid
+ * against the STU3 definitions (400 with every issue found otherwise), and checked
+ * against its profiles as `ctx.config.validation` says (422, see on-write.ts).
  * https://hl7.org/fhir/STU3/http.html#create
  */
-export function requireBody(req: FhirRequest, type: string): Resource {
+export function requireBody(req: FhirRequest, type: string, ctx: Pick<RequestContext, 'config' | 'log'>): Resource {
   const body = req.body;
   if (!body || typeof body !== 'object') throw badRequest(`A ${type} resource is required in the body`, undefined, 'required');
   if (body.resourceType !== type) {
     throw badRequest(`The body is a ${String(body.resourceType)}, but the URL is for ${type}`, 'resourceType');
   }
   checkStructure(body);
+  validateOnWrite(body, req, ctx);
   return body;
 }
 

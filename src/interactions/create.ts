@@ -13,7 +13,7 @@ import type { FhirRequest, FhirResponse, Interaction, RequestContext } from './t
  */
 export async function createIn(tx: StoreTx, req: FhirRequest, ctx: RequestContext, id: string = randomUUID()): Promise<FhirResponse> {
   const type = requireType(req);
-  const body = requireBody(req, type);
+  const body = requireBody(req, type, ctx);
   if (req.preconditions.ifNoneExist !== undefined) {
     const matches = await conditionalMatches(tx, type, parseQueryString(req.preconditions.ifNoneExist), ctx);
     if (matches.length > 1) throw preconditionFailed(`If-None-Exist matched more than one ${type}`);

@@ -1,4 +1,5 @@
-import { allOk } from '../fhir/outcome.js';
+import { operationOutcome } from '../fhir/outcome.js';
+import { writeWarnings } from '../validation/profile/on-write.js';
 import type { StoredVersion } from '../store/store.js';
 import { etagOf } from './bundle.js';
 import type { FhirRequest, FhirResponse } from './types.js';
@@ -16,6 +17,6 @@ export function writeResponse(req: FhirRequest, baseUrl: string, status: number,
   };
   const wanted = req.prefer.return ?? 'representation';
   if (wanted === 'representation' && v.json) res.body = { json: v.json };
-  else if (wanted === 'OperationOutcome') res.body = { resource: allOk(message) as never };
+  else if (wanted === 'OperationOutcome') res.body = { resource: operationOutcome([{ severity: 'information', code: 'informational', diagnostics: message }, ...writeWarnings(req)]) as never };
   return res;
 }

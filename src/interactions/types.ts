@@ -57,8 +57,8 @@ export interface ServerConfig {
   maxCount: number;
   /** The secret that signs paging cursors (shared by every node). */
   cursorSecret: string;
-  /** Write validation against profiles: off, warn or enforce. */
-  validation: 'off' | 'warn' | 'enforce';
+  /** Write validation against profiles: off, warn, enforce, or claimed (enforce when meta.profile claims one, else warn). */
+  validation: 'off' | 'warn' | 'enforce' | 'claimed';
 }
 
 export interface Logger {

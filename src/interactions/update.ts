@@ -13,7 +13,7 @@ import type { FhirRequest, FhirResponse, Interaction, RequestContext } from './t
  */
 export async function updateIn(tx: StoreTx, req: FhirRequest, ctx: RequestContext): Promise<FhirResponse> {
   const type = requireType(req);
-  const body = requireBody(req, type);
+  const body = requireBody(req, type, ctx);
   let id: string;
   if (req.id !== undefined) {
     id = requireId(req.id);

@@ -23,7 +23,18 @@ for (const kind of await storeKinds()) {
         id: 'bk',
         meta: { tag: [{ system: 'urn:tags', code: 'demo' }], profile: ['https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Patient-1'] },
         text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Bernie Kanfeld, seen in clinic</div>' },
-        identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9876543210' }],
+        identifier: [
+          {
+            extension: [
+              {
+                url: 'https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-NHSNumberVerificationStatus-1',
+                valueCodeableConcept: { coding: [{ system: 'https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1', code: '01', display: 'Number present and verified' }] },
+              },
+            ],
+            system: 'https://fhir.nhs.uk/Id/nhs-number',
+            value: '9876543210',
+          },
+        ],
         name: [{ use: 'official', family: 'Kanfeld', given: ['Bernie'] }],
         telecom: [{ system: 'phone', value: '07999123456' }, { system: 'email', value: 'bernie.kanfeld@chumhum.com' }],
         gender: 'male',

@@ -1,0 +1,44 @@
+import { type Issue, unprocessable } from '../../fhir/outcome.js';
+import type { FhirRequest, RequestContext, Resource } from '../../interactions/types.js';
+import { careConnectCatalogue } from './catalogue.js';
+import { validateResource } from './validate.js';
+
+/**
+ * Validation on write (create, update, and the entries of a transaction or batch),
+ * as `ServerConfig.validation` says:
+ * - off: only the structural checks of the base definitions (done before this);
+ * - warn: the resource is validated against its type's Care Connect profile and the
+ *   profiles it claims; problems are logged and returned with
+ *   `Prefer: return=OperationOutcome`, and the write goes ahead;
+ * - enforce: any error rejects the write with 422 and every issue;
+ * - claimed (the default): enforce for resources that claim a profile in
+ *   `meta.profile`, warn for the rest.
+ * https://hl7.org/fhir/STU3/http.html#2.21.0.5 (422 Unprocessable Entity)
+ */
+
+const warningsByRequest = new WeakMap<FhirRequest, Issue[]>();
+
+export function validateOnWrite(resource: Resource, req: FhirRequest, ctx: Pick<RequestContext, 'config' | 'log'>): void {
+  const setting = ctx.config.validation;
+  if (setting === 'off') return;
+  const catalogue = careConnectCatalogue();
+  const type = resource.resourceType;
+  const profile = catalogue.profileFor(type);
+  const issues = validateResource(resource, { source: catalogue.source, profiles: profile ? [profile] : [] });
+  const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  const meta = resource.meta as { profile?: unknown } | undefined;
+  const claims = Array.isArray(meta?.profile) && meta.profile.length > 0;
+  if (errors.length && (setting === 'enforce' || (setting === 'claimed' && claims))) throw unprocessable(issues.filter((i) => i.severity !== 'information'));
+  const problems = issues.filter((i) => i.severity !== 'information');
+  if (!problems.length) return;
+  ctx.log.warn(
+    { resourceType: type, id: resource.id, errors: errors.length, warnings: problems.length - errors.length, issues: problems.slice(0, 5).map((i) => i.diagnostics) },
+    `${type} does not conform to ${profile ?? 'its profiles'}; written anyway (validation: ${setting})`,
+  );
+  warningsByRequest.set(req, problems);
+}
+
+/** The problems found when a request's resource was written (for `Prefer: return=OperationOutcome`). */
+export function writeWarnings(req: FhirRequest): Issue[] {
+  return warningsByRequest.get(req) ?? [];
+}

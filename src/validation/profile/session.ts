@@ -1,0 +1,112 @@
+import type { Issue, IssueCode, IssueSeverity } from '../../fhir/outcome.js';
+import { MAX_ISSUES } from '../context.js';
+import type { Engine } from './engine.js';
+import { referenceType, isRecord } from './values.js';
+
+/**
+ * The state of one validation: where issues go, the resources being validated
+ * (the root, and the nested ones met on the way: contained, Bundle entries,
+ * Parameters resources), the fullUrls of a Bundle's entries for resolving
+ * references, and the profile checks to run once the structural walk is done.
+ */
+
+/** A resource met during the walk, and what its elements are evaluated against. */
+export interface Scope {
+  resource: Record<string, unknown>;
+  /** Its FHIRPath location (`Bundle.entry[2].resource`). */
+  location: string;
+  /** The resource whose `contained` list local references (`#id`) point into, and %resource for invariants. */
+  container: Record<string, unknown>;
+  /** The walk depth its properties are at (see WalkContext.depth). */
+  depth: number;
+}
+
+export interface PendingProfile {
+  scope: Scope;
+  urls: string[];
+  /** Profiles claimed in meta.profile (unknown ones are warned about) or asked for by the caller. */
+  claimed: boolean;
+  /** The base definition of the resource type (quietly skipped when the source lacks it). */
+  base?: boolean;
+}
+
+export class Session {
+  readonly issues: Issue[] = [];
+  readonly pending: PendingProfile[] = [];
+  /** Bundle entry fullUrl -> resource, for references between entries. */
+  readonly entries = new Map<string, Record<string, unknown>>();
+  /** A nested extension -> the url of the extension holding it (extension contexts). */
+  readonly parentExtension = new WeakMap<object, string>();
+  readonly scopes: Scope[] = [];
+  private stopped = false;
+
+  constructor(
+    readonly engine: Engine,
+    root: Record<string, unknown>,
+    rootLocation: string,
+    /** Severity of an extension with an unknown definition (modifier extensions: always error). */
+    readonly unknownExtension: 'warning' | 'error' = 'warning',
+  ) {
+    this.scopes.push({ resource: root, location: rootLocation, container: root, depth: 0 });
+    this.indexBundle(root);
+  }
+
+  /** The innermost resource holding an element at walk depth `depth`. */
+  scopeAt(depth: number): Scope {
+    while (this.scopes.length > 1 && this.scopes[this.scopes.length - 1]!.depth > depth) this.scopes.pop();
+    return this.scopes[this.scopes.length - 1]!;
+  }
+
+  report(severity: IssueSeverity, code: IssueCode, at: string, message: string): void {
+    if (this.stopped) return;
+    // The walk names a primitive's extensions by their JSON key (`_birthDate`); FHIRPath says `birthDate`.
+    const location = at.includes('._') ? at.replace(/\._(?=[A-Za-z])/g, '.') : at;
+    if (this.issues.length >= MAX_ISSUES) {
+      this.stopped = true;
+      this.issues.push({ severity: 'error', code: 'too-costly', diagnostics: `More than ${MAX_ISSUES} issues; validation stopped here`, expression: [location] });
+      return;
+    }
+    this.issues.push({ severity, code, diagnostics: `${location}: ${message}`, expression: [location] });
+  }
+
+  /** The fullUrls of a Bundle's entries (references between entries resolve through them). */
+  indexBundle(resource: Record<string, unknown>): void {
+    if (resource.resourceType !== 'Bundle' || !Array.isArray(resource.entry)) return;
+    for (const e of resource.entry) {
+      if (isRecord(e) && typeof e.fullUrl === 'string' && isRecord(e.resource)) this.entries.set(e.fullUrl, e.resource);
+    }
+  }
+
+  /** What a reference points at: the resource when it is contained or in the Bundle, and its type when that can be told. */
+  resolve(reference: unknown, container: Record<string, unknown>): { type?: string; resource?: Record<string, unknown> } {
+    const ref = isRecord(reference) ? reference.reference : reference;
+    if (typeof ref !== 'string') return {};
+    let resource: Record<string, unknown> | undefined;
+    if (ref.startsWith('#')) {
+      const found = Array.isArray(container.contained) ? container.contained.find((c) => isRecord(c) && c.id === ref.slice(1)) : undefined;
+      if (isRecord(found)) resource = found;
+    } else {
+      resource = this.entries.get(ref);
+    }
+    const type = this.referencedType(ref, container);
+    return { ...(type ? { type } : {}), ...(resource ? { resource } : {}) };
+  }
+
+  /**
+   * The resource type a reference points at, when it can be told without fetching:
+   * `Type/id` (relative or absolute), `#id` (contained), a fullUrl in the Bundle.
+   */
+  referencedType(reference: unknown, container: Record<string, unknown>): string | undefined {
+    const ref = isRecord(reference) ? reference.reference : reference;
+    if (typeof ref !== 'string') return undefined;
+    if (ref.startsWith('#')) {
+      const id = ref.slice(1);
+      const found = Array.isArray(container.contained) ? container.contained.find((c) => isRecord(c) && c.id === id) : undefined;
+      return isRecord(found) && typeof found.resourceType === 'string' ? found.resourceType : undefined;
+    }
+    const entry = this.entries.get(ref);
+    if (entry && typeof entry.resourceType === 'string') return entry.resourceType;
+    if (ref.startsWith('urn:')) return undefined;
+    return referenceType(ref);
+  }
+}

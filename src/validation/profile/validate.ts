@@ -1,0 +1,110 @@
+import { fhirModel, type FhirModel } from '../../fhir/definitions/model.js';
+import type { Issue } from '../../fhir/outcome.js';
+import { layered, type ConformanceSource } from '../conformance.js';
+import { validateStructure } from '../structure.js';
+import { baseHook, enterResource } from './base-checks.js';
+import { checkBusinessRules } from './business-rules.js';
+import { engineFor } from './engine.js';
+import { packageSource } from './package-source.js';
+import { checkQuestionnaireResponse } from './questionnaire.js';
+import { Session, type PendingProfile } from './session.js';
+import { isRecord } from './values.js';
+import { validateAgainst } from './walk-profile.js';
+
+/** The modes of the STU3 Resource-validate operation (https://hl7.org/fhir/STU3/resource-operations.html#validate). */
+export type ValidationMode = 'create' | 'update' | 'delete';
+
+export interface ValidateOptions {
+  /** Profiles to validate against besides those the resource claims in meta.profile. */
+  profiles?: string[];
+  /** Where StructureDefinitions, ValueSets and CodeSystems are found (the STU3 package is always consulted last). */
+  source: ConformanceSource;
+  mode?: ValidationMode;
+  /** The FHIRPath location of the resource (default: its type). */
+  path?: string;
+  model?: FhirModel;
+  /**
+   * Severity of an extension whose definition is unknown (default warning; a
+   * modifierExtension is always an error). 'error' is how the HL7 reference
+   * validator is configured by default.
+   */
+  unknownExtensions?: 'warning' | 'error';
+  /** Looks up resources a resource refers to by canonical URL or reference (e.g. a QuestionnaireResponse's Questionnaire). */
+  resolve?: (reference: string) => Record<string, unknown> | undefined;
+}
+
+/**
+ * Validates a resource (in its FHIR JSON form) against the STU3 base definitions
+ * and against every profile it claims in `meta.profile` or that is asked for, and
+ * returns the issues (none when it conforms). It never throws.
+ *
+ * Base: the structural checks of {@link validateStructure} (shape, cardinality,
+ * primitives), then on the same walk the bindings, invariants, reference targets,
+ * extensions, codes and NHS numbers (base-checks.ts). Profiles: compiled once into
+ * plans (compile.ts) and followed over the resource (walk-profile.ts).
+ * https://hl7.org/fhir/STU3/validation.html
+ */
+export function validateResource(resource: unknown, options: ValidateOptions): Issue[] {
+  const model = options.model ?? fhirModel();
+  if (!isRecord(resource) || typeof resource.resourceType !== 'string' || !model.isResourceType(resource.resourceType)) {
+    return validateStructure(resource, { ...(options.path ? { path: options.path } : {}), model });
+  }
+  const engine = engineFor(withPackage(options.source), model);
+  const root = options.path ?? resource.resourceType;
+  const s = new Session(engine, resource, root, options.unknownExtensions ?? 'warning');
+  try {
+    enterResource(s, resource, root, resource, 0, options.profiles ?? []);
+    const structural = validateStructure(resource, { path: root, onElement: baseHook(s), model });
+    for (const p of s.pending) runPending(s, p);
+    checkBusinessRules(s, resource, root, options.mode);
+    if (resource.resourceType === 'QuestionnaireResponse') checkQuestionnaireResponse(s, resource, root, options.resolve);
+    return dedupe([...structural, ...s.issues]);
+  } catch (err) {
+    // Not expected: reported rather than thrown, like the structural validator.
+    return [...s.issues, { severity: 'error', code: 'exception', diagnostics: `The validator failed: ${err instanceof Error ? err.message : String(err)}`, expression: [root] }];
+  }
+}
+
+function runPending(s: Session, p: PendingProfile): void {
+  const type = String(p.scope.resource.resourceType);
+  for (const url of p.urls) {
+    const plan = s.engine.plan(url);
+    if (!plan) {
+      if (p.base) continue;
+      if (p.claimed) s.report('warning', 'not-found', p.scope.location, `the resource claims conformance to the profile ${url} (meta.profile), which this server does not know, so it was not checked against it`);
+      else s.report('error', 'not-found', p.scope.location, `the profile ${url} is not known to this server`);
+      continue;
+    }
+    if (plan.type !== type) {
+      s.report('error', 'invalid', p.scope.location, `the profile ${url} constrains ${plan.type}, so a ${type} cannot conform to it`);
+      continue;
+    }
+    for (const problem of plan.problems) s.report('warning', 'incomplete', p.scope.location, `the profile ${plan.name} was only partly checked: ${problem}`);
+    validateAgainst(s, plan, p.scope.resource, type, p.scope.location, p.scope);
+  }
+}
+
+/** The same issue found twice (e.g. by a profile and its base) is reported once. */
+function dedupe(issues: Issue[]): Issue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.severity}\u0000${i.code}\u0000${i.expression?.[0] ?? ''}\u0000${i.diagnostics}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+const withBase = new WeakMap<ConformanceSource, ConformanceSource>();
+
+/** The caller's source with the official STU3 package beneath it (one wrapper per source, so engines are reused). */
+function withPackage(source: ConformanceSource): ConformanceSource {
+  const pkg = packageSource();
+  if (source === pkg) return source;
+  let s = withBase.get(source);
+  if (!s) {
+    s = layered(source, pkg);
+    withBase.set(source, s);
+  }
+  return s;
+}
