@@ -1,32 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import type { Config } from '../config.js';
+import { createContext as create } from '../context.js';
 import type { Logger, RequestContext } from '../interactions/types.js';
-import { searchRegistry } from '../search/registry.js';
-import { defaultStoreOptions } from '../store/default-options.js';
-import { openStore } from '../store/open.js';
 
 /**
- * The store and a request context for commands that run interactions outside the
- * HTTP server (`ccri import` sends transaction Bundles through `transaction`), built
- * as `createServer` builds its own.
+ * The context for commands: like the server's, but logging errors only to stderr
+ * (CCRI_LOG_LEVEL to see more): a load would otherwise print a line per warning.
  */
-export async function createContext(config: Config, options: { logger?: Logger; clock?: () => number } = {}): Promise<RequestContext> {
-  const clock = options.clock ?? Date.now;
-  const store = await openStore({
-    ...defaultStoreOptions(clock, config.baseUrl),
-    ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
-    dataDir: config.dataDir,
+export function createContext(config: Config, options: { logger?: Logger; clock?: () => number } = {}): Promise<RequestContext> {
+  return create(config, {
+    logger: options.logger ?? pino({ level: process.env.CCRI_LOG_LEVEL ?? 'error' }, pino.destination(2)),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
-  const cursorSecret = config.cursorSecret ?? (await store.setting('cursor-secret', () => randomBytes(32).toString('base64url')));
-  return {
-    store,
-    registry: searchRegistry(),
-    config: { baseUrl: config.baseUrl, defaultCount: config.defaultCount, maxCount: config.maxCount, cursorSecret, validation: config.validation },
-    clock,
-    // Commands log errors only (CCRI_LOG_LEVEL to see more): a load would otherwise print a line per warning.
-    log: options.logger ?? pino({ level: process.env.CCRI_LOG_LEVEL ?? 'error' }, pino.destination(2)),
-  };
 }
 
 /** Seconds with one decimal, and a rate per second. */

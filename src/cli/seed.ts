@@ -4,6 +4,7 @@ import { demoResources, loadDemoData } from '../data/demo.js';
 import { generatePopulation } from '../data/generate/population.js';
 import type { Res } from '../data/generate/types.js';
 import { writeResources } from '../data/write.js';
+import { loadConformance } from '../profiles/load.js';
 import { createContext, timing } from './context.js';
 import { configFrom, storeOptions } from './options.js';
 import { progressBar } from './progress.js';
@@ -68,7 +69,11 @@ async function seed(opts: Record<string, unknown>, o: SeedOptions): Promise<void
   const ctx = await createContext(configFrom(opts));
   try {
     const started = performance.now();
-    if (o.reset) await ctx.store.clear();
+    if (o.reset) {
+      await ctx.store.clear();
+      // The Care Connect definitions are part of every store, wiped or not.
+      await loadConformance(ctx.store);
+    }
     let total = 0;
     if (o.patients === undefined || o.demo) total += await loadDemoData(ctx.store, { log: { info: () => undefined, warn: () => undefined, error: () => undefined } });
     if (o.patients !== undefined) {

@@ -1,3 +1,4 @@
+import { READ_ONLY_TYPES } from '../profiles/read-only.js';
 import type { Condition } from '../search/plan.js';
 import type { Store } from '../store/store.js';
 
@@ -17,7 +18,8 @@ export interface ExportOptions {
  */
 export async function* exportResources(store: Store, options: ExportOptions = {}): AsyncGenerator<string> {
   const pageSize = options.pageSize ?? 1000;
-  const types = options.type ? [options.type] : [...(await store.counts()).keys()];
+  // The server's own read-only definitions are not data: exported only when asked for by type.
+  const types = options.type ? [options.type] : [...(await store.counts()).keys()].filter((t) => !READ_ONLY_TYPES.has(t));
   if (options.patient !== undefined) {
     yield* compartment(store, options.patient, types, pageSize);
     return;
