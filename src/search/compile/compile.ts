@@ -1,6 +1,6 @@
 import type { SearchPlan, SortKey } from '../plan.js';
 import { AliasCounter, inList, join, raw, type Sql, sql } from './builder.js';
-import { compileCondition, type PidLookup } from './conditions.js';
+import { compileCondition, type PidLookup, selectivityRank } from './conditions.js';
 import { type Dialect, sqliteDialect } from './dialect.js';
 
 export interface CompiledSearch {
@@ -41,7 +41,10 @@ export function compileWhere(plan: Pick<SearchPlan, 'types' | 'where'>, pids: Pi
   const ctx = { aliases: new AliasCounter(), pids, dialect };
   const a = raw(alias);
   const parts = [sql`${a}.type ${inList(plan.types)}`, sql`${a}.deleted = 0`];
-  for (const c of plan.where) parts.push(compileCondition(c, alias, plan.types, ctx));
+  // The most selective condition drives; the others probe its candidates (conditions.ts, Mode).
+  const ranks = plan.where.map(selectivityRank);
+  const driver = ranks.indexOf(Math.min(...ranks));
+  plan.where.forEach((c, i) => parts.push(compileCondition(c, alias, plan.types, ctx, i === driver ? 'drive' : 'probe')));
   return join(parts, ' AND ');
 }
 

@@ -16,11 +16,57 @@ const FALSE = raw('1 = 0');
 const TRUE = raw('1 = 1');
 
 /**
+ * How a condition on an index table is written. The one condition that drives the
+ * search reads its index to produce candidate rows (`rid IN (SELECT rid FROM idx …)`);
+ * every other condition probes the candidates one by one through the (rid, pid)
+ * index (`EXISTS (SELECT 1 FROM idx WHERE rid = r.rid …)`). Written all as IN, SQLite
+ * would build the whole list of every condition (150,000 rows for
+ * `category=vital-signs`) to test thirty candidates.
+ */
+export type Mode = 'drive' | 'probe';
+
+/**
+ * How likely a condition is to narrow the search, lowest first: the driver is the
+ * lowest ranked. A static order, from what each kind of parameter usually matches.
+ */
+export function selectivityRank(c: Condition): number {
+  switch (c.kind) {
+    case 'id':
+      return c.not ? 9 : 0;
+    case 'compartment':
+      return 1;
+    case 'reference':
+      return 2;
+    case 'token':
+      if (c.not) return 10;
+      return c.values.every((v) => v.system && v.code !== undefined) ? 3 : 6;
+    case 'string':
+      return c.mode === 'exact' ? 3 : c.mode === 'prefix' ? 5 : 9;
+    case 'composite':
+    case 'uri':
+      return 4;
+    case 'has':
+    case 'chain':
+      return 6;
+    case 'text':
+    case 'token-text':
+      return 7;
+    case 'date':
+    case 'number':
+    case 'quantity':
+    case 'lastUpdated':
+      return 8;
+    default:
+      return 10;
+  }
+}
+
+/**
  * Compiles one condition to a boolean SQL expression over the resource row `alias`
  * (a row of `resource`, whose type is one of `types`).
  * https://hl7.org/fhir/STU3/search.html
  */
-export function compileCondition(c: Condition, alias: string, types: string[], ctx: CompileContext): Sql {
+export function compileCondition(c: Condition, alias: string, types: string[], ctx: CompileContext, mode: Mode = 'drive'): Sql {
   const a = raw(alias);
   switch (c.kind) {
     case 'none':
@@ -31,25 +77,28 @@ export function compileCondition(c: Condition, alias: string, types: string[], c
     case 'lastUpdated':
       return or(c.values.map((v) => dateTest(sql`${a}.last_updated`, sql`${a}.last_updated`, v)));
     case 'compartment': {
-      const inCompartment = sql`${a}.rid IN (SELECT rid FROM compartment WHERE patient = ${c.patient})`;
+      const inCompartment =
+        mode === 'drive'
+          ? sql`${a}.rid IN (SELECT rid FROM compartment WHERE patient = ${c.patient})`
+          : sql`EXISTS (SELECT 1 FROM compartment WHERE rid = ${a}.rid AND patient = ${c.patient})`;
       if (!types.includes('Patient')) return inCompartment;
       return sql`(${inCompartment} OR (${a}.type = 'Patient' AND ${a}.id = ${c.patient}))`;
     }
     case 'or':
-      return or(c.any.map((x) => compileCondition(x, alias, types, ctx)));
+      return or(c.any.map((x) => compileCondition(x, alias, types, ctx, mode)));
     case 'missing': {
       const pids = ctx.pids(types, c.param);
       if (!pids.length) return c.missing ? TRUE : FALSE;
-      return sql`${a}.rid ${raw(c.missing ? 'NOT ' : '')}IN (SELECT rid FROM ${raw(`idx_${c.table}`)} WHERE pid ${inList(pids)})`;
+      return sql`${raw(c.missing ? 'NOT ' : '')}EXISTS (SELECT 1 FROM ${raw(`idx_${c.table}`)} WHERE rid = ${a}.rid AND pid ${inList(pids)})`;
     }
     case 'chain':
-      return compileChain(c, a, types, ctx);
+      return compileChain(c, a, types, ctx, mode);
     case 'has':
       return compileHas(c, a, ctx);
     case 'text':
       return compileText(c, a, ctx);
     default:
-      return compileIndexed(c, a, types, ctx);
+      return compileIndexed(c, a, types, ctx, mode);
   }
 }
 
@@ -57,16 +106,26 @@ function in_(values: string[]): Sql {
   return sql`IN (${join(values.map((v) => sql`${v}`), ', ')})`;
 }
 
-/** Conditions answered by one index table: `rid IN (SELECT rid FROM idx_x WHERE pid = ? AND ...)`. */
-function compileIndexed(c: Condition, a: Sql, types: string[], ctx: CompileContext): Sql {
+/**
+ * Conditions answered by one index table. Driving: `rid IN (SELECT rid FROM idx_x WHERE
+ * pid = ? AND test UNION …)`, each ORed value an index range. Probing (and always for
+ * :not, which cannot drive): `EXISTS (SELECT 1 FROM idx_x WHERE rid = r.rid AND pid = ?
+ * AND (test OR …))`.
+ */
+function compileIndexed(c: Condition, a: Sql, types: string[], ctx: CompileContext, mode: Mode): Sql {
   const table = tableOf(c);
   const negate = c.kind === 'token' && c.not === true;
   if (!('param' in c) || !table) return FALSE;
   const pids = ctx.pids(types, c.param);
   const tests = valueTests(c);
   if (!pids.length || !tests.length) return negate ? TRUE : FALSE;
-  const subqueries = tests.map((t) => sql`SELECT rid FROM ${raw(`idx_${table}`)} WHERE pid ${inList(pids)} AND ${t}`);
-  return sql`${a}.rid ${raw(negate ? 'NOT ' : '')}IN (${join(subqueries, ' UNION ')})`;
+  const idx = raw(`idx_${table}`);
+  if (mode === 'probe' || negate) {
+    const any = tests.length === 1 ? tests[0]! : sql`(${join(tests.map((t) => sql`(${t})`), ' OR ')})`;
+    return sql`${raw(negate ? 'NOT ' : '')}EXISTS (SELECT 1 FROM ${idx} WHERE rid = ${a}.rid AND pid ${inList(pids)} AND ${any})`;
+  }
+  const subqueries = tests.map((t) => sql`SELECT rid FROM ${idx} WHERE pid ${inList(pids)} AND ${t}`);
+  return sql`${a}.rid IN (${join(subqueries, ' UNION ')})`;
 }
 
 const TABLE_OF: Partial<Record<Condition['kind'], IndexTable>> = {
@@ -272,13 +331,15 @@ function or(parts: Sql[]): Sql {
 }
 
 /** `subject:Patient.name=x`: the reference points at a current resource matching the inner test. */
-function compileChain(c: Extract<Condition, { kind: 'chain' }>, a: Sql, types: string[], ctx: CompileContext): Sql {
+function compileChain(c: Extract<Condition, { kind: 'chain' }>, a: Sql, types: string[], ctx: CompileContext, mode: Mode): Sql {
   const pids = ctx.pids(types, c.param);
   if (!pids.length || !c.targetTypes.length) return FALSE;
   const alias = ctx.aliases.next();
   const r = raw(alias);
   const inner = compileCondition(c.where, alias, c.targetTypes, ctx);
-  return sql`${a}.rid IN (SELECT rid FROM idx_reference WHERE pid ${inList(pids)} AND (target_type, target_id) IN (SELECT ${r}.type, ${r}.id FROM resource ${r} WHERE ${r}.type ${inList(c.targetTypes)} AND ${r}.deleted = 0 AND ${inner}))`;
+  const targets = sql`(target_type, target_id) IN (SELECT ${r}.type, ${r}.id FROM resource ${r} WHERE ${r}.type ${inList(c.targetTypes)} AND ${r}.deleted = 0 AND ${inner})`;
+  if (mode === 'probe') return sql`EXISTS (SELECT 1 FROM idx_reference WHERE rid = ${a}.rid AND pid ${inList(pids)} AND ${targets})`;
+  return sql`${a}.rid IN (SELECT rid FROM idx_reference WHERE pid ${inList(pids)} AND ${targets})`;
 }
 
 /** `_has:Observation:patient:code=x`: some current Observation matching the test references this resource. */

@@ -100,9 +100,11 @@ function openDb(file: string): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');
   db.pragma('foreign_keys = OFF');
-  db.pragma('cache_size = -65536');
+  // Memory is bounded: a 32 MB page cache per connection and no memory-mapping (mapped pages
+  // count as the process's resident memory); the operating system's file cache does the rest.
+  db.pragma('cache_size = -32768');
   db.pragma('temp_store = MEMORY');
-  db.pragma('mmap_size = 268435456');
+  db.pragma('mmap_size = 0');
   return db;
 }
 
