@@ -6,6 +6,13 @@ export interface WriteOptions {
   batchSize?: number;
   /** Called after each batch with the number written so far. */
   onProgress?: (written: number) => void;
+  /**
+   * Transactions in flight at once (default 1). On PostgreSQL, 2–3 keep both the database
+   * and this process busy: one batch is prepared while another is written. Only for
+   * resources whose ids are all distinct (a generated population), since two batches
+   * creating the same id concurrently would conflict.
+   */
+  concurrency?: number;
 }
 
 /**
@@ -15,15 +22,23 @@ export interface WriteOptions {
  */
 export async function writeResources(store: Store, resources: Iterable<Resource> | AsyncIterable<Resource>, options: WriteOptions = {}): Promise<number> {
   const size = options.batchSize ?? 500;
+  const limit = Math.max(1, options.concurrency ?? 1);
   let batch: Resource[] = [];
   let written = 0;
+  const inflight = new Set<Promise<void>>();
   const flush = async () => {
     if (!batch.length) return;
     const items = batch;
     batch = [];
-    await store.transaction((tx) => tx.writeMany(items.map((r) => ({ type: r.resourceType, id: r.id!, resource: r }))));
-    written += items.length;
-    options.onProgress?.(written);
+    const p = store
+      .transaction((tx) => tx.writeMany(items.map((r) => ({ type: r.resourceType, id: r.id!, resource: r }))))
+      .then(() => {
+        written += items.length;
+        options.onProgress?.(written);
+      });
+    inflight.add(p);
+    p.finally(() => inflight.delete(p)).catch(() => undefined);
+    if (inflight.size >= limit) await Promise.race(inflight);
   };
   for await (const r of resources) {
     if (typeof r.id !== 'string' || !r.id) throw new Error(`A ${r.resourceType} without an id cannot be written directly`);
@@ -31,5 +46,6 @@ export async function writeResources(store: Store, resources: Iterable<Resource>
     if (batch.length >= size) await flush();
   }
   await flush();
+  await Promise.all(inflight);
   return written;
 }

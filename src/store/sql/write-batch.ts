@@ -115,7 +115,8 @@ export async function writeBatch(conn: SqlConnection, ops: WriteOp[], ctx: Batch
   const counts = new Map<string, number>();
   for (const i of [...fresh, ...revived]) counts.set(ops[i]!.type, (counts.get(ops[i]!.type) ?? 0) + 1);
   for (const [type, n] of deletedCounts) counts.set(type, (counts.get(type) ?? 0) - n);
-  for (const [type, n] of counts) {
+  // In type order, so concurrent transactions lock the count rows in the same order (no deadlock).
+  for (const [type, n] of [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (n === 0) continue;
     await conn.run('INSERT INTO type_count (type, n) VALUES (?, ?) ON CONFLICT (type) DO UPDATE SET n = type_count.n + excluded.n', [type, n]);
   }
