@@ -1,6 +1,7 @@
 import { badRequest } from '../fhir/outcome.js';
 import { parseSearch } from '../search/parse/query.js';
 import type { StoreReader, StoredVersion } from '../store/store.js';
+import { expandTerminology } from './terminology.js';
 import type { RequestContext } from './types.js';
 
 /**
@@ -18,7 +19,7 @@ export async function conditionalMatches(reader: StoreReader, type: string, quer
     strict: true,
     baseUrl: ctx.config.baseUrl,
   });
-  const page = await reader.search({ ...parsed.plan, count: 2, offset: 0, total: false, sort: [] });
+  const page = await reader.search({ ...expandTerminology(parsed.plan), count: 2, offset: 0, total: false, sort: [] });
   return page.rows;
 }
 

@@ -8,6 +8,7 @@ import { requireId, requireType } from './checks.js';
 import { type CursorState, queryString, signCursor, verifyCursor } from './cursor.js';
 import { resolveIncludes } from './includes.js';
 import { subset } from './summary.js';
+import { expandTerminology } from './terminology.js';
 import type { FhirRequest, FhirResponse, Interaction, RequestContext, Resource } from './types.js';
 
 /**
@@ -32,7 +33,8 @@ export const search: Interaction = async (req, ctx) => {
     if (state.a !== undefined && Number.isInteger(state.a)) parsed.plan.after = state.a;
   }
   const countOnly = parsed.summary === 'count';
-  const page = await ctx.store.search(countOnly ? { ...parsed.plan, count: 0 } : parsed.plan);
+  const plan = expandTerminology(parsed.plan);
+  const page = await ctx.store.search(countOnly ? { ...plan, count: 0 } : plan);
   const included = countOnly ? [] : await resolveIncludes(ctx.store, ctx.registry, page.rows, parsed.includes, parsed.revincludes, ctx.config.baseUrl);
 
   const bundle: BundleData = {

@@ -149,13 +149,15 @@ function addRows(rows: IndexRows, def: ParamDef, v: TypedValue, options: Indexer
   }
 }
 
-function addToken(rows: IndexRows, code: string, { type, value }: TypedValue): void {
+function addToken(rows: IndexRows, code: string, { type, value, system }: TypedValue): void {
   if (typeof value === 'boolean') {
     rows.token.push([code, null, String(value), null]);
     return;
   }
   if (typeof value === 'string') {
+    // A code is found by itself (`gender=male`, `|male`) and with the system its binding implies.
     rows.token.push([code, null, value, null]);
+    if (system) rows.token.push([code, system, value, null]);
     return;
   }
   if (typeof value !== 'object' || value === null) return;

@@ -7,6 +7,8 @@ import { splitUnion } from './registry.js';
 export interface TypedValue {
   type: string;
   value: unknown;
+  /** The code system a `code` implies through its element's binding (model.ts, implicitSystem). */
+  system?: string;
 }
 
 export type PathFn = (resource: Record<string, unknown>) => TypedValue[];
@@ -139,13 +141,17 @@ function compileSteps(steps: Step[], model: FhirModel): Walk {
 function compileStep(step: Step, model: FhirModel): Walk {
   switch (step.kind) {
     case 'child': {
-      // node type -> the JSON keys to read and the type of each (several for a choice element).
-      const keys = new Map<string, Array<[string, string]>>();
-      const keysOf = (type: string): Array<[string, string]> => {
+      // node type -> the JSON keys to read, the type of each (several for a choice element), and a code's implied system.
+      const keys = new Map<string, Array<[string, string, string | undefined]>>();
+      const keysOf = (type: string): Array<[string, string, string | undefined]> => {
         let k = keys.get(type);
         if (!k) {
           const el = model.type(type)?.elements.find((e) => e.name === step.name);
-          k = !el ? [] : el.choice ? el.types.map((t) => [step.name + t.charAt(0).toUpperCase() + t.slice(1), t]) : [[step.name, el.types[0]!]];
+          k = !el
+            ? []
+            : el.choice
+              ? el.types.map((t) => [step.name + t.charAt(0).toUpperCase() + t.slice(1), t, undefined])
+              : [[step.name, el.types[0]!, el.implicitSystem]];
           keys.set(type, k);
         }
         return k;
@@ -155,9 +161,9 @@ function compileStep(step: Step, model: FhirModel): Walk {
         for (const node of nodes) {
           if (typeof node.value !== 'object' || node.value === null) continue;
           const obj = node.value as Record<string, unknown>;
-          for (const [key, type] of keysOf(node.type)) {
+          for (const [key, type, system] of keysOf(node.type)) {
             const v = obj[key];
-            if (v !== undefined && v !== null) push(out, v, type);
+            if (v !== undefined && v !== null) push(out, v, type, system);
           }
         }
         return out;
@@ -183,12 +189,12 @@ function compileStep(step: Step, model: FhirModel): Walk {
   }
 }
 
-function push(out: TypedValue[], value: unknown, type: string): void {
+function push(out: TypedValue[], value: unknown, type: string, system?: string): void {
   if (value === undefined || value === null) return;
   if (Array.isArray(value)) {
-    for (const v of value) if (v !== null && v !== undefined) out.push({ type, value: v });
+    for (const v of value) if (v !== null && v !== undefined) out.push(system ? { type, value: v, system } : { type, value: v });
   } else {
-    out.push({ type, value });
+    out.push(system ? { type, value, system } : { type, value });
   }
 }
 

@@ -49,6 +49,12 @@ export interface ReferenceValue {
 export type Condition =
   | { kind: 'token'; param: string; values: TokenValue[]; not?: boolean }
   | { kind: 'token-text'; param: string; values: string[] }
+  /**
+   * Token modifiers that need terminology: `:in` / `:not-in` a value set, `:below` /
+   * `:above` a code in a code system's hierarchy. The search interaction expands them to
+   * plain token conditions before the plan reaches a store.
+   */
+  | { kind: 'token-set'; param: string; relation: 'in' | 'not-in' | 'below' | 'above'; values: Array<{ valueSet?: string; system?: string; code?: string }> }
   | { kind: 'string'; param: string; values: string[]; mode: 'prefix' | 'exact' | 'contains' }
   | { kind: 'date'; param: string; values: DateValue[] }
   | { kind: 'number'; param: string; values: NumberValue[] }

@@ -46,6 +46,7 @@ for (const kind of await storeKinds()) {
       await put({ resourceType: 'Patient', id: 'jk', name: [{ family: 'Kanfeldt', given: ['Jo'] }], gender: 'female', birthDate: '1980-06', generalPractitioner: [{ reference: 'Practitioner/dr1' }] });
       await put({ resourceType: 'Patient', id: 'ze', name: [{ family: 'Zoë', given: ['Ana'] }], gender: 'female', birthDate: '2001' });
       await put({ resourceType: 'Encounter', id: 'e1', status: 'finished', subject: { reference: 'Patient/bk' }, period: { start: '2020-02-03T09:00:00Z', end: '2020-02-03T10:00:00Z' }, diagnosis: [{ condition: { reference: 'Condition/c1' } }] });
+      await put({ resourceType: 'Encounter', id: 'e2', status: 'finished', class: { system: 'http://hl7.org/fhir/v3/ActCode', code: 'IMP' }, subject: { reference: 'Patient/jk' } });
       await put({ resourceType: 'Condition', id: 'c1', subject: { reference: 'Patient/bk' }, code: { coding: [{ system: sct, code: '44054006', display: 'Diabetes mellitus type 2' }] }, clinicalStatus: 'active', verificationStatus: 'confirmed' });
       const bp = (id: string, sys: number, dia: number, date: string) => ({
         resourceType: 'Observation',
@@ -76,7 +77,10 @@ for (const kind of await storeKinds()) {
       });
       it('gender=male returns the male patients', async () => {
         expect(await ids('/STU3/Patient?gender=male')).toEqual(['bk']);
-        expect(await ids('/STU3/Patient?gender=http://hl7.org/fhir/administrative-gender|female')).toEqual([]);
+        // A code carries the system its binding implies, and is found without one too.
+        expect(await ids('/STU3/Patient?gender=http://hl7.org/fhir/administrative-gender|female&_sort=_id')).toEqual(['jk', 'ze']);
+        expect(await ids('/STU3/Patient?gender=|male')).toEqual(['bk']);
+        expect(await ids('/STU3/Patient?gender=http://example.org/other|male')).toEqual([]);
         expect(await ids('/STU3/Patient?gender=female,male&_sort=_id')).toEqual(['bk', 'jk', 'ze']);
       });
       it('date prefixes ne, sa and ap work', async () => {
@@ -196,6 +200,21 @@ for (const kind of await storeKinds()) {
       expect(await ids('/STU3/Patient?general-practitioner:Practitioner=dr1')).toEqual(['jk']);
       expect(await ids('/STU3/Condition?code:text=diabetes')).toEqual(['c1']);
       expect(await ids('/STU3/Observation?code:not=27113001&_sort=_id')).toEqual(['o1', 'o2']);
+    });
+
+    it('expands :in, :not-in, :below and :above with the value sets and code systems the server holds', async () => {
+      expect(await ids('/STU3/Patient?gender:in=http://hl7.org/fhir/ValueSet/administrative-gender&_sort=_id')).toEqual(['bk', 'jk', 'ze']);
+      expect(await ids('/STU3/Observation?status:not-in=http://hl7.org/fhir/ValueSet/observation-status')).toEqual([]);
+      expect(await ids('/STU3/Encounter?class:below=http://hl7.org/fhir/v3/ActCode|_ActEncounterCode')).toEqual(['e2']);
+      expect(await ids('/STU3/Encounter?class:above=http://hl7.org/fhir/v3/ActCode|IMP')).toEqual(['e2']);
+      expect(await ids('/STU3/Encounter?class:below=http://hl7.org/fhir/v3/ActCode|_ActAccountCode')).toEqual([]);
+      // SNOMED CT hierarchies and value sets defined by SNOMED CT filters cannot be expanded without SNOMED CT: a 400 saying so.
+      const snomed = await s.request('GET', '/STU3/Condition?code:below=http://snomed.info/sct|73211009');
+      expect(snomed.status).toBe(400);
+      expect(snomed.json.issue[0].diagnostics).toMatch(/not held by this server/);
+      const filtered = await s.request('GET', '/STU3/Condition?code:in=https://fhir.hl7.org.uk/STU3/ValueSet/CareConnect-ConditionCode-1');
+      expect(filtered.status).toBe(400);
+      expect((await s.request('GET', '/STU3/Condition?code:in=http://example.org/no-such-value-set')).status).toBe(400);
     });
 
     it('searches by POST _search with a form body, and across types', async () => {

@@ -1,7 +1,8 @@
 import fhirpath from 'fhirpath';
 import stu3Model from 'fhirpath/fhir-context/stu3/index.js';
 import type { Condition, DateValue, NumberValue, QuantityValue, ReferenceValue, SearchPlan, SortKey, TokenValue } from '../../src/search/plan.js';
-import type { ParamDef, SearchRegistry } from '../../src/search/registry.js';
+import { fhirModel } from '../../src/fhir/definitions/model.js';
+import { type ParamDef, type SearchRegistry, splitUnion } from '../../src/search/registry.js';
 import { add, cmp, dec, type Dec, mul, sub } from './decimal.js';
 
 /**
@@ -30,8 +31,9 @@ import { add, cmp, dec, type Dec, mul, sub } from './decimal.js';
  *   otherwise compare the number as written, and the system and code when given
  *   (with no system, the code may match Quantity.code or Quantity.unit, as the STU3
  *   examples say for `5.4||mg`).
- * - token over ContactPoint uses ContactPoint.system as the token's system; over a
- *   code, boolean or string there is no system.
+ * - token over ContactPoint uses ContactPoint.system as the token's system; a code
+ *   has no system, and also the system its element's binding implies (when the bound
+ *   value set is of one code system); a boolean or string has no system.
  * - the Patient compartment holds the Patient and every resource that refers to it
  *   through a parameter the STU3 CompartmentDefinition lists for the resource's type
  *   (for a Patient: `link`).
@@ -288,6 +290,8 @@ export class MemorySearch {
     switch (c.kind) {
       case 'none':
         return false;
+      case 'token-set':
+        throw new Error('evaluator: token :in/:below/:above are expanded by the server before searching; not generated here');
       case 'id':
         return c.values.includes(i.r.id) !== (c.not === true);
       case 'lastUpdated':
@@ -399,7 +403,7 @@ export class MemorySearch {
     const nodes = this.evaluator(i.r.type, def)(i.r.resource);
     switch (def.type) {
       case 'token':
-        return { kind: 'token', tokens: tokensOf(nodes) };
+        return { kind: 'token', tokens: tokensOf(nodes, implicitSystemOf(i.r.type, def.expression ?? '')) };
       case 'string':
         return { kind: 'string', strings: nodes.flatMap(stringsOf) };
       case 'date':
@@ -514,7 +518,34 @@ function str(x: unknown): string | null {
   return typeof x === 'string' ? x : null;
 }
 
-function tokensOf(nodes: Node[]): Tokens {
+/**
+ * The system a `code` implies, read statically from the parameter's expression: the
+ * element the path ends on, looked up in the model (the binding's single code system).
+ * fhirpath.js gives values their type but not their element, so it cannot tell.
+ */
+function implicitSystemOf(type: string, expression: string): string | undefined {
+  const model = fhirModel();
+  const found = new Set<string | undefined>();
+  for (const part of splitUnion(expression)) {
+    const names = part.replace(/^\(+/, '').replace(/\s+as\s+\w+\)$/, '').replace(/\.(as|ofType|where)\([^)]*\)/g, '').split('.');
+    if (names[0] !== type) continue;
+    let owner = type;
+    let system: string | undefined;
+    for (const name of names.slice(1)) {
+      const el = model.type(owner)?.elements.find((e) => e.name === name);
+      if (!el) {
+        system = undefined;
+        break;
+      }
+      system = el.implicitSystem;
+      owner = el.types[0] ?? '';
+    }
+    found.add(system);
+  }
+  return found.size === 1 ? [...found][0] : undefined;
+}
+
+function tokensOf(nodes: Node[], implicitSystem?: string): Tokens {
   const out: Tokens = { codes: [], texts: [] };
   const text = (t: unknown) => {
     if (typeof t === 'string' && fold(t)) out.texts.push(fold(t));
@@ -526,6 +557,7 @@ function tokensOf(nodes: Node[]): Tokens {
     }
     if (typeof value === 'string') {
       out.codes.push({ system: null, code: value });
+      if (implicitSystem && type === 'code') out.codes.push({ system: implicitSystem, code: value });
       continue;
     }
     const o = value as Obj;

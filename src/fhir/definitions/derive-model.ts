@@ -35,7 +35,7 @@ const SD_PREFIX = 'http://hl7.org/fhir/StructureDefinition/';
  * Derives the compact model from the base (non-constraint) StructureDefinitions.
  * https://hl7.org/fhir/STU3/elementdefinition.html
  */
-export function deriveModel(sds: StructureDefinitionLike[]): ModelJson {
+export function deriveModel(sds: StructureDefinitionLike[], valueSets: ValueSetLike[] = []): ModelJson {
   const primitives: PrimitiveDef[] = [];
   const types: TypeDef[] = [];
   const base = sds.filter((sd) => sd.derivation !== 'constraint' && sd.kind !== 'logical' && sd.snapshot);
@@ -44,9 +44,32 @@ export function deriveModel(sds: StructureDefinitionLike[]): ModelJson {
     const kind: TypeKind = sd.kind === 'resource' ? 'resource' : sd.kind === 'primitive-type' ? 'primitive' : 'complex';
     types.push(...deriveTypes(sd, kind));
   }
+  const systems = singleSystems(valueSets);
+  for (const t of types) {
+    for (const e of t.elements) {
+      const system = e.types.length === 1 && e.types[0] === 'code' && e.binding?.valueSet ? systems.get(e.binding.valueSet) : undefined;
+      if (system) e.implicitSystem = system;
+    }
+  }
   primitives.sort((a, b) => a.name.localeCompare(b.name));
   types.sort((a, b) => a.name.localeCompare(b.name));
   return { fhirVersion: '3.0.2', primitives, types };
+}
+
+export interface ValueSetLike {
+  url: string;
+  compose?: { include?: Array<{ system?: string; valueSet?: string[] }> };
+}
+
+/** Value sets whose codes all come from one code system (nothing imported): their system. */
+function singleSystems(valueSets: ValueSetLike[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const vs of valueSets) {
+    const includes = vs.compose?.include ?? [];
+    const systems = new Set(includes.map((i) => i.system));
+    if (includes.length && systems.size === 1 && !includes.some((i) => i.valueSet?.length || !i.system)) out.set(vs.url, [...systems][0]!);
+  }
+  return out;
 }
 
 function derivePrimitive(sd: StructureDefinitionLike): PrimitiveDef {

@@ -45,6 +45,11 @@ export interface ElementDef {
   /** Allowed reference targets (resource type names), when the element is a Reference. */
   targets?: string[];
   binding?: BindingDef;
+  /**
+   * For a `code` element bound to a value set of a single code system: that system, which
+   * the code implies (`Patient.gender` -> http://hl7.org/fhir/administrative-gender).
+   */
+  implicitSystem?: string;
   constraints?: ConstraintDef[];
   /** Constraint keys that the element is the subject of (informational). */
 }

@@ -1,5 +1,5 @@
 import { cached } from './cache.js';
-import { deriveModel, type StructureDefinitionLike } from './derive-model.js';
+import { deriveModel, type StructureDefinitionLike, type ValueSetLike } from './derive-model.js';
 import type { ElementDef, ModelJson, PrimitiveDef, TypeDef } from './model-types.js';
 import { readPackageResources } from './package-files.js';
 
@@ -74,6 +74,8 @@ let model: FhirModel | undefined;
 
 /** The shared model (derived from the package on first use, then cached on disk). */
 export function fhirModel(): FhirModel {
-  model ??= new FhirModel(cached('model', () => deriveModel(readPackageResources<StructureDefinitionLike>('StructureDefinition'))));
+  model ??= new FhirModel(
+    cached('model', () => deriveModel(readPackageResources<StructureDefinitionLike>('StructureDefinition'), readPackageResources<ValueSetLike>('ValueSet'))),
+  );
   return model;
 }

@@ -50,6 +50,7 @@ export function selectivityRank(c: Condition): number {
       return 6;
     case 'text':
     case 'token-text':
+    case 'token-set':
       return 7;
     case 'date':
     case 'number':
@@ -97,6 +98,9 @@ export function compileCondition(c: Condition, alias: string, types: string[], c
       return compileHas(c, a, ctx);
     case 'text':
       return compileText(c, a, ctx);
+    case 'token-set':
+      // Expanded by the search interaction (interactions/terminology.ts) before compiling.
+      throw new Error(`token :${c.relation} must be expanded before compiling`);
     default:
       return compileIndexed(c, a, types, ctx, mode);
   }

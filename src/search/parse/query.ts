@@ -128,7 +128,7 @@ function commonParam(types: string[], code: string, registry: SearchRegistry): P
 /** The modifiers the parser accepts per parameter type (besides :missing); the CapabilityStatement repeats them. */
 export const SUPPORTED_MODIFIERS: Record<ParamDef['type'], string[]> = {
   string: [':exact', ':contains'],
-  token: [':not', ':text'],
+  token: [':not', ':text', ':in', ':not-in', ':below', ':above'],
   date: [],
   number: [],
   quantity: [],
@@ -199,6 +199,19 @@ export function parseCondition(types: string[], name: string, value: string, reg
       };
     case 'token':
       if (modifier === 'text') return { kind: 'token-text', param: code, values: values.map((v) => normalise(unescape(v))) };
+      if (modifier === 'in' || modifier === 'not-in') return { kind: 'token-set', param: code, relation: modifier, values: values.map((v) => ({ valueSet: unescape(v) })) };
+      if (modifier === 'below' || modifier === 'above') {
+        return {
+          kind: 'token-set',
+          param: code,
+          relation: modifier,
+          values: values.map((v) => {
+            const t = parseTokenValue(v);
+            if (!t.system || t.code === undefined) throw badRequest(`${name} needs system|code (the code system whose hierarchy to follow)`, name, 'value');
+            return { system: t.system, code: t.code };
+          }),
+        };
+      }
       if (modifier && modifier !== 'not') return ignore(`The modifier :${modifier} is not supported on token parameter ${code}`, name), undefined;
       return { kind: 'token', param: code, values: values.map(parseTokenValue), ...(modifier === 'not' ? { not: true } : {}) };
     case 'date':
