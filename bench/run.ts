@@ -1,5 +1,6 @@
 import { readById } from './read-by-id.js';
 import { searchBench } from './search.js';
+import { loadBench } from './load.js';
 import { validateBench } from './validate.js';
 
 /**
@@ -13,4 +14,5 @@ const sections: string[] = [];
 if (all || which.has('read')) sections.push(await readById(duration));
 if (all || which.has('validate')) sections.push(await validateBench());
 if (all || which.has('search')) sections.push(await searchBench(duration));
+if (all || which.has('load')) sections.push(await loadBench());
 console.log(sections.join('\n\n'));

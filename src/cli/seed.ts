@@ -84,7 +84,7 @@ async function seed(opts: Record<string, unknown>, o: SeedOptions): Promise<void
         writeResources(ctx.store, population, {
           ...(o.batchSize ? { batchSize: o.batchSize } : {}),
           // Generated ids are distinct, so PostgreSQL can write one batch while the next is prepared.
-          concurrency: ctx.store.dialect === 'postgres' ? 3 : 1,
+          concurrency: ctx.store.dialect === 'postgres' ? 4 : 1,
           onProgress: (n) => bar.update(n, Math.max(n, estimate)),
         });
       total += o.bulk && o.patients >= BULK_FROM ? await ctx.store.bulk(write) : await write();

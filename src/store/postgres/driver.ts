@@ -93,6 +93,7 @@ class PgConnection implements SqlConnection {
 export class PostgresDriver implements SqlDriver {
   readonly dialect = 'postgres' as const;
   readonly forUpdate = ' FOR UPDATE';
+  bulkLoading = false;
   readonly reader: SqlConnection;
   readonly deferrableIndexes = deferrableIndexes(POSTGRES_SCHEMA);
   private readonly pool: pg.Pool;
@@ -108,6 +109,8 @@ export class PostgresDriver implements SqlDriver {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      // A bulk load need not wait for each commit to reach the disk (a crash means loading again).
+      if (this.bulkLoading) await client.query('SET LOCAL synchronous_commit = off');
       const result = await fn(new PgConnection(client));
       await client.query('COMMIT');
       return result;

@@ -62,6 +62,12 @@ export interface SqlDriver {
   readonly forUpdate: string;
   /** Whether `err` is a unique-constraint violation (a concurrent insert of the same key). */
   isUniqueViolation(err: unknown): boolean;
+  /**
+   * Set while a bulk load runs (Store.bulk): commits need not wait for the disk, since a
+   * crash midway means loading again anyway (PostgreSQL: synchronous_commit off; SQLite's
+   * WAL commits do not wait for the disk in the first place).
+   */
+  bulkLoading?: boolean;
   /** Creates or upgrades the schema. */
   migrate(): Promise<void>;
   /** The schema's CREATE INDEX statements a bulk load may defer (every index not needed to write). */

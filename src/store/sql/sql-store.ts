@@ -137,12 +137,14 @@ export class SqlStore implements Store {
     await this.driver.transaction(async (conn) => {
       for (const name of names) await conn.run(`DROP INDEX IF EXISTS ${name}`);
     });
+    this.driver.bulkLoading = true;
     try {
       return await fn();
     } finally {
-      await this.driver.transaction(async (conn) => {
-        for (const sql of this.driver.deferrableIndexes) await conn.run(sql);
-      });
+      this.driver.bulkLoading = false;
+      // One transaction per index: PostgreSQL builds them side by side on its pool's
+      // connections; SQLite's single writer takes them in turn.
+      await Promise.all(this.driver.deferrableIndexes.map((sql) => this.driver.transaction((conn) => conn.run(sql))));
       await this.driver.transaction((conn) => conn.run('ANALYZE'));
     }
   }
