@@ -111,25 +111,27 @@ describe('ccri import', () => {
 
   it('reports each bad resource with its file and position, carries on, and fails the run', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'bad.ndjson'), ['{"resourceType":"Patient","id":"ok1"}', '{"resourceType":"Patient","id":"bad id!"}', 'not json', '{"resourceType":"Nonsense","id":"z"}', '{"resourceType":"Patient","id":"ok2","gender":7}'].join('\n'));
+    // --validate checks the Care Connect profile too (a Patient needs an official name).
+    writeFileSync(join(dir, 'bad.ndjson'), ['{"resourceType":"Patient","id":"ok1","name":[{"use":"official","family":"Ok"}]}', '{"resourceType":"Patient","id":"bad id!"}', 'not json', '{"resourceType":"Nonsense","id":"z"}', '{"resourceType":"Patient","id":"ok2","gender":7}', '{"resourceType":"Patient","id":"nameless"}'].join('\n'));
     writeFileSync(join(dir, 'tx.json'), JSON.stringify({
       resourceType: 'Bundle', type: 'transaction',
       entry: [
-        { resource: { resourceType: 'Patient', id: 't1' }, request: { method: 'PUT', url: 'Patient/t1' } },
-        { resource: { resourceType: 'Patient', id: 't2', birthDate: 'yesterday' }, request: { method: 'PUT', url: 'Patient/t2' } },
+        { resource: { resourceType: 'Patient', id: 't1', name: [{ use: 'official', family: 'T' }] }, request: { method: 'PUT', url: 'Patient/t1' } },
+        { resource: { resourceType: 'Patient', id: 't2', name: [{ use: 'official', family: 'T' }], birthDate: 'yesterday' }, request: { method: 'PUT', url: 'Patient/t2' } },
       ],
     }));
     const ctx = await context();
     try {
       const lines: string[] = [];
       const summary = await runImport(ctx, [join(dir, 'bad.ndjson'), join(dir, 'tx.json')], { quiet: true, validate: true, report: (l) => lines.push(l) });
-      expect(summary.errors).toBe(5);
+      expect(summary.errors).toBe(6);
       expect(summary.resources).toBe(1);
       const text = lines.join('\n');
       expect(text).toContain(`${join(dir, 'bad.ndjson')}: line 2: Patient has an invalid id`);
       expect(text).toContain(`${join(dir, 'bad.ndjson')}: line 3: `);
       expect(text).toContain(`${join(dir, 'bad.ndjson')}: line 4: unknown resource type 'Nonsense'`);
       expect(text).toContain(`${join(dir, 'bad.ndjson')}: line 5: Patient/ok2: `);
+      expect(text).toContain(`${join(dir, 'bad.ndjson')}: line 6: Patient/nameless: `);
       expect(text).toContain(`${join(dir, 'tx.json')}: entry 1: `);
       expect(await ctx.store.read('Patient', 'ok1')).toBeDefined();
       expect(await ctx.store.read('Patient', 't1')).toBeUndefined();
@@ -140,7 +142,7 @@ describe('ccri import', () => {
     const cli = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot(), 'src/cli/main.ts'), 'import', '--data-dir', tempDir(), join(dir, 'bad.ndjson')], { encoding: 'utf8', cwd: projectRoot() });
     expect(cli.status, cli.stderr).toBe(1);
     expect(cli.stderr).toContain('bad.ndjson: line 2:');
-    expect(cli.stderr).toMatch(/Imported 2 resources from 1 file\(s\) in [\d.]+ s, [\d,]+ resources\/s; 3 error\(s\)/);
+    expect(cli.stderr).toMatch(/Imported 3 resources from 1 file\(s\) in [\d.]+ s, [\d,]+ resources\/s; 3 error\(s\)/);
   }, 120_000);
 
   it('repairs the JSON shape of elements given with the wrong cardinality', () => {
