@@ -58,7 +58,7 @@ export function buildCapabilityStatement(ctx: Pick<RequestContext, 'registry' | 
       conditionalUpdate: !readOnly,
       conditionalDelete: readOnly ? 'not-supported' : 'single',
       searchInclude: ['*', ...refs.map((p) => `${type}:${p.code}`)],
-      ...(revIncludes.length ? { searchRevInclude: revIncludes } : {}),
+      ...(revIncludes.length ? { searchRevInclude: ['*', ...revIncludes] } : {}),
       searchParam: params
         .filter((p) => !p.code.startsWith('_') || p.code === '_text' || p.code === '_content' || p.code === '_tag' || p.code === '_profile' || p.code === '_security')
         .map((p) => ({

@@ -3,6 +3,7 @@ import { compilePath, type PathFn } from '../search/paths.js';
 import type { IncludeSpec } from '../search/parse/query.js';
 import { parseReference } from '../search/references.js';
 import type { SearchRegistry } from '../search/registry.js';
+import type { Condition } from '../search/plan.js';
 import type { StoreReader, StoredVersion } from '../store/store.js';
 
 /** At most this many included resources per page, and this many :iterate rounds. */
@@ -84,25 +85,32 @@ async function forwardTargets(reader: StoreReader, registry: SearchRegistry, fro
   return out;
 }
 
+/**
+ * The resources referring to `to` through the specs' parameters: one search per source
+ * type, its parameters ORed (so `_revinclude=*` is one query per type that can refer to
+ * the matches, not one per parameter).
+ */
 async function backwardSources(reader: StoreReader, registry: SearchRegistry, to: StoredVersion[], specs: IncludeSpec[]): Promise<StoredVersion[]> {
   const out: StoredVersion[] = [];
   for (const spec of specs) {
     const types = spec.sourceType === '*' ? registry.types() : [spec.sourceType];
     for (const type of types) {
-      const params = spec.wildcard ? registry.params(type).filter((p) => p.type === 'reference') : [registry.param(type, spec.param)!];
+      const params = spec.wildcard ? registry.params(type).filter((p) => p.type === 'reference' && p.expression) : [registry.param(type, spec.param)!];
+      const any: Condition[] = [];
       for (const p of params) {
         const targets = to.filter((v) => !p.targets || p.targets.includes(v.type)).filter((v) => !spec.targetType || v.type === spec.targetType);
-        if (!targets.length) continue;
-        const page = await reader.search({
-          types: [type],
-          where: [{ kind: 'reference', param: p.code, values: targets.map((v) => ({ type: v.type, id: v.id })) }],
-          sort: [],
-          count: MAX_INCLUDED,
-          offset: 0,
-          total: false,
-        });
-        out.push(...page.rows);
+        if (targets.length) any.push({ kind: 'reference', param: p.code, values: targets.map((v) => ({ type: v.type, id: v.id })) });
       }
+      if (!any.length) continue;
+      const page = await reader.search({
+        types: [type],
+        where: [any.length === 1 ? any[0]! : { kind: 'or', any }],
+        sort: [],
+        count: MAX_INCLUDED,
+        offset: 0,
+        total: false,
+      });
+      out.push(...page.rows);
     }
   }
   return out;

@@ -93,6 +93,7 @@ describe('demo data set', () => {
     'AllergyIntolerance?patient=1', 'Condition?patient=1', 'Procedure?patient=1', 'Immunization?patient=1',
     'MedicationRequest?patient=1', 'MedicationStatement?patient=1', 'MedicationRequest?medication=1',
     'Encounter?patient=4', 'Observation?patient=1002',
+    'Condition?patient.identifier=https://fhir.nhs.uk/Id/nhs-number%7C9876543210',
   ])('%s returns records', async (url) => {
     expect((await ids(url)).length).toBeGreaterThan(0);
   });

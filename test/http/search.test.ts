@@ -107,6 +107,8 @@ for (const kind of await storeKinds()) {
       expect(await ids('/STU3/Observation?combo-code-value-quantity=72313002$le120&_sort=_id')).toEqual(['o1']);
       expect(await ids('/STU3/Observation?code-value-quantity=27113001$72.5|http://unitsofmeasure.org|kg&_sort=_id')).toEqual(['o3']);
       expect(await ids('/STU3/Observation?code-value-quantity=27113001$gt75|http://unitsofmeasure.org|kg&_sort=_id')).toEqual(['o4']);
+      expect(await ids('/STU3/Observation?component-code-value-quantity:missing=true&_sort=_id')).toEqual(['o3', 'o4']);
+      expect(await ids('/STU3/Observation?_sort=-code-value-quantity,_id')).toEqual(['o3', 'o4', 'o1', 'o2']);
     });
 
     it('compares quantities in canonical units (72500 g is 72.5 kg)', async () => {
@@ -137,6 +139,10 @@ for (const kind of await storeKinds()) {
       expect(iter.json.entry.map((e: any) => e.resource.id)).toEqual(['o1', 'e1', 'c1']);
       const star = await s.request('GET', '/STU3/Patient?_id=bk&_include=*');
       expect(star.json.entry.map((e: any) => e.resource.id)).toEqual(['bk', 'gp1']);
+      const revStar = await s.request('GET', '/STU3/Patient?_id=bk&_revinclude=*');
+      expect(revStar.json.entry.map((e: any) => `${e.resource.resourceType}/${e.resource.id}`).sort()).toEqual(
+        ['Condition/c1', 'Encounter/e1', 'Observation/o1', 'Observation/o2', 'Observation/o4', 'Patient/bk'].sort(),
+      );
     });
 
     it('sorts on several keys and pages with stable links', async () => {

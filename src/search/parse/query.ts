@@ -157,7 +157,7 @@ export function compositeSupported(def: ParamDef): boolean {
 }
 
 const TABLE: Partial<Record<ParamDef['type'], IndexTable>> = {
-  token: 'token', string: 'string', date: 'date', number: 'number', quantity: 'quantity', reference: 'reference', uri: 'uri',
+  token: 'token', string: 'string', date: 'date', number: 'number', quantity: 'quantity', reference: 'reference', uri: 'uri', composite: 'composite',
 };
 
 /** One `name=value` pair (values ORed by commas) as a condition; undefined when ignored. */
@@ -337,8 +337,8 @@ function parseSort(types: string[], value: string, registry: SearchRegistry, ign
 /** `_include=Encounter:diagnosis[:Condition]`, `_include=*`, with `:iterate` (or STU3's `:recurse`). */
 function parseInclude(name: string, value: string, registry: SearchRegistry, reverse: boolean, types: string[]): IncludeSpec | undefined {
   const iterate = name.endsWith(':iterate') || name.endsWith(':recurse');
-  // `_revinclude=*` would search every reference of every type: not offered.
-  if (value === '*') return reverse ? undefined : { sourceType: types.length === 1 ? types[0]! : '*', param: '*', iterate, wildcard: true };
+  // `_include=*`: every reference of the matches; `_revinclude=*`: every resource of any type referring to them.
+  if (value === '*') return reverse ? { sourceType: '*', param: '*', iterate, wildcard: true } : { sourceType: types.length === 1 ? types[0]! : '*', param: '*', iterate, wildcard: true };
   const [sourceType, param, targetType] = value.split(':');
   if (!sourceType || !param) return undefined;
   if (param === '*') return registry.types().includes(sourceType) ? { sourceType, param, iterate, wildcard: true } : undefined;
