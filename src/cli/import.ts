@@ -58,7 +58,7 @@ export function importCommand(program: Command): void {
       .command('import')
       .description('load FHIR Bundles (transaction, batch, collection) and NDJSON, JSON or XML, from files, directories or - (standard input)')
       .argument('<paths...>', 'files, directories (searched recursively) or - for standard input')
-      .option('--validate', 'validate each resource first (structure; Care Connect profiles when available)')
+      .option('--validate', 'validate each resource first, against the STU3 definitions and its type\'s Care Connect profile (errors are reported and not loaded)')
       .option('--strict', 'refuse resources whose JSON shape needs repair (a single value where an array is due, or the reverse)')
       .option('--batch-size <n>', 'resources per store transaction', '500')
       .option('--no-bulk', 'keep every search index up to date during the load (by default inputs of 50 MB or more build them at the end)'),
