@@ -58,10 +58,30 @@ describe('hostile and malformed input', () => {
     ['/STU3/Patient?_sort=family&_summary=maybe'],
     ['/STU3/Observation?value-quantity=abc'],
     ['/STU3/Patient?_has:Observation=x'],
+    [`/STU3/Patient?family=${Array.from({ length: 2000 }, (_, i) => `a${i}`).join(',')}`],
+    [`/STU3/Patient?_id=${Array.from({ length: 2000 }, (_, i) => `a${i}`).join(',')}`],
+    // Patient.link refers to a Patient, so these chain and nest as deep as they are written.
+    [`/STU3/Patient?${'link.'.repeat(300)}name=x`],
+    [`/STU3/Patient?${'_has:Patient:link:'.repeat(300)}name=x`],
   ])('GET %s -> 400', async (url) => {
     const res = await s.request('GET', url);
     expect(res.status).toBe(400);
     expect(res.json.resourceType).toBe('OperationOutcome');
+  });
+
+  it('answers many ORed values, long chains and deep _has nesting without failing', async () => {
+    const many = Array.from({ length: 200 }, (_, i) => `a${i}`).join(',');
+    for (const url of [
+      `/STU3/Patient?family=${many}`,
+      `/STU3/Patient?identifier=${many}`,
+      `/STU3/Patient?${'_has:Patient:link:'.repeat(10)}name=x`,
+      `/STU3/Patient?${'link.'.repeat(10)}name=x`,
+      `/STU3/Patient?_sort=${Array(100).fill('family').join(',')}`,
+      `/STU3/Patient?name=${'x'.repeat(5000)}`,
+    ]) {
+      const res = await s.request('GET', url);
+      expect(res.status, url.slice(0, 80)).toBe(200);
+    }
   });
 
   it('rejects a tampered paging cursor', async () => {

@@ -13,6 +13,8 @@ export interface CompileContext {
 }
 
 const FALSE = raw('1 = 0');
+/** ORed values each get their own index range up to this many; past it they share one subquery. */
+const MAX_UNION = 32;
 const TRUE = raw('1 = 1');
 
 /**
@@ -127,6 +129,10 @@ function compileIndexed(c: Condition, a: Sql, types: string[], ctx: CompileConte
   if (mode === 'probe' || negate) {
     const any = tests.length === 1 ? tests[0]! : sql`(${join(tests.map((t) => sql`(${t})`), ' OR ')})`;
     return sql`${raw(negate ? 'NOT ' : '')}EXISTS (SELECT 1 FROM ${idx} WHERE rid = ${a}.rid AND pid ${inList(pids)} AND ${any})`;
+  }
+  if (tests.length > MAX_UNION) {
+    // SQLite allows 500 terms in a compound SELECT: beyond a few dozen, one subquery with the tests ORed.
+    return sql`${a}.rid IN (SELECT rid FROM ${idx} WHERE pid ${inList(pids)} AND (${join(tests.map((t) => sql`(${t})`), ' OR ')}))`;
   }
   const subqueries = tests.map((t) => sql`SELECT rid FROM ${idx} WHERE pid ${inList(pids)} AND ${t}`);
   return sql`${a}.rid IN (${join(subqueries, ' UNION ')})`;

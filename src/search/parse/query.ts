@@ -156,21 +156,30 @@ export function compositeSupported(def: ParamDef): boolean {
   return ok;
 }
 
+/** The deepest a chain or a nesting of _has may go. */
+const MAX_DEPTH = 10;
+
+/** The most comma-separated values one parameter may have. */
+const MAX_OR_VALUES = 200;
+
 const TABLE: Partial<Record<ParamDef['type'], IndexTable>> = {
   token: 'token', string: 'string', date: 'date', number: 'number', quantity: 'quantity', reference: 'reference', uri: 'uri', composite: 'composite',
 };
 
 /** One `name=value` pair (values ORed by commas) as a condition; undefined when ignored. */
-export function parseCondition(types: string[], name: string, value: string, registry: SearchRegistry, options: SearchOptions, ignore: Ignore): Condition | undefined {
-  if (name.startsWith('_has:')) return parseHas(types, name, value, registry, options, ignore);
+export function parseCondition(types: string[], name: string, value: string, registry: SearchRegistry, options: SearchOptions, ignore: Ignore, depth = 0): Condition | undefined {
+  if (depth > MAX_DEPTH) throw new FhirError(400, issue('too-costly', `${name.slice(0, 100)}…: chains and _has may be at most ${MAX_DEPTH} levels deep`, '_has'));
+  if (name.startsWith('_has:')) return parseHas(types, name, value, registry, options, ignore, depth);
   const dot = name.indexOf('.');
-  if (dot > 0) return parseChain(types, name.slice(0, dot), name.slice(dot + 1), value, registry, options, ignore);
+  if (dot > 0) return parseChain(types, name.slice(0, dot), name.slice(dot + 1), value, registry, options, ignore, depth);
 
   const [code, modifier] = name.split(':') as [string, string | undefined];
   if (code === '_id') {
     if (modifier && modifier !== 'not' && modifier !== 'missing') return ignore(`The modifier :${modifier} is not supported on _id`, name), undefined;
     if (modifier === 'missing') return parseMissingFlag(name, value) ? { kind: 'none' } : undefined;
-    return { kind: 'id', values: splitUnescaped(value, ',').map(unescape), ...(modifier === 'not' ? { not: true } : {}) };
+    const ids = splitUnescaped(value, ',').map(unescape);
+    if (ids.length > MAX_OR_VALUES) throw new FhirError(400, issue('too-costly', `_id has ${ids.length} values; at most ${MAX_OR_VALUES} may be ORed`, name));
+    return { kind: 'id', values: ids, ...(modifier === 'not' ? { not: true } : {}) };
   }
   if (code === '_lastUpdated') {
     if (modifier) return ignore(`The modifier :${modifier} is not supported on _lastUpdated`, name), undefined;
@@ -183,6 +192,7 @@ export function parseCondition(types: string[], name: string, value: string, reg
     return { kind: 'text', values: words, content: code === '_content' };
   }
   const values = splitUnescaped(value, ',');
+  if (values.length > MAX_OR_VALUES) throw new FhirError(400, issue('too-costly', `${name} has ${values.length} values; at most ${MAX_OR_VALUES} may be ORed in one parameter`, name));
   const table = TABLE[def.type];
   if (modifier === 'missing') {
     if (!table) return ignore(`:missing is not supported on ${def.type} parameter ${code}`, name), undefined;
@@ -284,7 +294,7 @@ function parseMissingFlag(name: string, value: string): boolean {
 }
 
 /** `subject:Patient.name=x`, `patient.identifier=x`, to any depth. */
-function parseChain(types: string[], head: string, rest: string, value: string, registry: SearchRegistry, options: SearchOptions, ignore: Ignore): Condition | undefined {
+function parseChain(types: string[], head: string, rest: string, value: string, registry: SearchRegistry, options: SearchOptions, ignore: Ignore, depth: number): Condition | undefined {
   const [code, typeModifier] = head.split(':') as [string, string | undefined];
   const def = commonParam(types, code, registry);
   if (!def || def.type !== 'reference') return ignore(`'${code}' is not a reference parameter of ${types.join(', ')}, so it cannot be chained`, head), undefined;
@@ -294,14 +304,14 @@ function parseChain(types: string[], head: string, rest: string, value: string, 
   if (!typeModifier && !nextCode.startsWith('_')) targetTypes = targetTypes.filter((t) => registry.param(t, nextCode));
   if (!targetTypes.length) return ignore(`No target type of ${code} has a search parameter '${nextCode}'`, `${head}.${rest}`), undefined;
   // Several target types: chain into each that knows the parameter, and OR the results.
-  const inner = targetTypes.map((t) => parseCondition([t], rest, value, registry, options, ignore));
+  const inner = targetTypes.map((t) => parseCondition([t], rest, value, registry, options, ignore, depth + 1));
   const conditions = inner.map((where, i) => (where ? ({ kind: 'chain', param: code, targetTypes: [targetTypes[i]!], where } as Condition) : undefined)).filter((c): c is Condition => c !== undefined);
   if (!conditions.length) return undefined;
   return conditions.length === 1 ? conditions[0] : { kind: 'or', any: conditions };
 }
 
 /** `_has:Observation:patient:code=1234`: resources that some Observation refers to via `patient`. */
-function parseHas(types: string[], name: string, value: string, registry: SearchRegistry, options: SearchOptions, ignore: Ignore): Condition | undefined {
+function parseHas(types: string[], name: string, value: string, registry: SearchRegistry, options: SearchOptions, ignore: Ignore, depth: number): Condition | undefined {
   const parts = name.split(':');
   if (parts.length < 4) throw badRequest(`Invalid _has '${name}': expected _has:Type:reference-parameter:search-parameter`, name);
   const [, type, param] = parts as [string, string, string];
@@ -310,7 +320,7 @@ function parseHas(types: string[], name: string, value: string, registry: Search
   const def = registry.param(type, param);
   if (!def || def.type !== 'reference') return ignore(`'${param}' is not a reference parameter of ${type}`, name), undefined;
   if (def.targets && !types.some((t) => def.targets!.includes(t))) return ignore(`${type}.${param} does not refer to ${types.join(', ')}`, name), undefined;
-  const where = parseCondition([type], rest, value, registry, options, ignore);
+  const where = parseCondition([type], rest, value, registry, options, ignore, depth + 1);
   return where ? { kind: 'has', type, param, where } : undefined;
 }
 

@@ -109,6 +109,7 @@ function openDb(file: string): Db {
 }
 
 const CHUNK = 50;
+const MAX_STATEMENTS = 1000;
 
 /** How long a read may go on trusting the cache without asking SQLite whether another process wrote. */
 export const CROSS_PROCESS_MS = 5;
@@ -119,11 +120,16 @@ class SqliteConnection implements SqlConnection {
 
   constructor(private readonly db: Db) {}
 
-  /** better-sqlite3 is synchronous; prepared statements are cached by their text. */
+  /**
+   * better-sqlite3 is synchronous; prepared statements are cached by their text. The cache
+   * is bounded (search shapes come from requests, and each distinct shape is a statement):
+   * past MAX_STATEMENTS the oldest is dropped.
+   */
   private prepare(sql: string): Statement {
     let s = this.statements.get(sql);
     if (!s) {
       s = this.db.prepare(sql);
+      if (this.statements.size >= MAX_STATEMENTS) this.statements.delete(this.statements.keys().next().value!);
       this.statements.set(sql, s);
     }
     return s;
