@@ -133,6 +133,10 @@ function checkText(rule: PrimitiveRule, value: string, ctx: WalkContext): boolea
     ctx.reportHere('value', `a ${rule.name} must not be an empty string; leave the property out instead (https://hl7.org/fhir/STU3/json.html)`);
     return false;
   }
+  if (UNREPRESENTABLE.test(value)) {
+    ctx.reportHere('value', `a ${rule.name} must not hold control characters (other than tab, line feed and carriage return) or unpaired surrogates: XML cannot carry them, nor can the database`);
+    return false;
+  }
   switch (rule.kind) {
     case Kind.Text:
       if (mayBeBlank(value.charCodeAt(0)) && !NON_WHITESPACE.test(value)) {
@@ -166,6 +170,9 @@ function checkText(rule: PrimitiveRule, value: string, ctx: WalkContext): boolea
   ctx.reportHere('value', `'${quote(value)}' is not a valid ${rule.name}`);
   return false;
 }
+
+/** Characters no FHIR string may hold: C0 controls but tab, LF, CR (XML 1.0), and lone UTF-16 surrogates. */
+const UNREPRESENTABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A first character that could be whitespace (ASCII space and controls, or non-ASCII): worth the regex. */
 function mayBeBlank(c: number): boolean {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, storeKinds, type TestServer } from '../helpers/server.js';
 
 /** Every request is hostile until proven otherwise: bad input gets a clear 4xx, never a 500. */
-describe('hostile and malformed input', () => {
+for (const kind of await storeKinds()) describe(`hostile and malformed input (${kind})`, () => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer('sqlite');
+    s = await startTestServer(kind);
   });
   afterAll(async () => s.cleanup());
 
@@ -26,6 +26,8 @@ describe('hostile and malformed input', () => {
     ['XML in the wrong namespace', '<Patient xmlns="http://example.org"/>', xml],
     ['an unknown resource type', '{"resourceType":"Spaceship"}', {}],
     ['a prototype-pollution key', '{"resourceType":"Patient","__proto__":{"admin":true}}', {}],
+    ['a NUL character in a string', '{"resourceType":"Patient","name":[{"family":"a\\u0000b"}]}', {}],
+    ['an unpaired surrogate in a string', '{"resourceType":"Patient","name":[{"family":"\\ud800"}]}', {}],
     ['a deeply nested body', `{"resourceType":"Patient","extension":${'[{"url":"x","extension":'.repeat(2000)}[]${'}]'.repeat(2000)}}`, {}],
   ])('%s -> 400 OperationOutcome', async (_name, body, headers) => {
     const res = await s.request('POST', '/STU3/Patient', { body, headers: headers as Record<string, string> });
@@ -59,6 +61,8 @@ describe('hostile and malformed input', () => {
     ['/STU3/Observation?value-quantity=abc'],
     ['/STU3/Patient?_has:Observation=x'],
     [`/STU3/Patient?family=${Array.from({ length: 2000 }, (_, i) => `a${i}`).join(',')}`],
+    ['/STU3/Patient?family=%00'],
+    ['/STU3/Patient?identifier=a%00b'],
     [`/STU3/Patient?_id=${Array.from({ length: 2000 }, (_, i) => `a${i}`).join(',')}`],
     // Patient.link refers to a Patient, so these chain and nest as deep as they are written.
     [`/STU3/Patient?${'link.'.repeat(300)}name=x`],

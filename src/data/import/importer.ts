@@ -6,6 +6,7 @@ import type { RequestContext, Resource } from '../../interactions/types.js';
 import { messageOf, parseUnits } from './parse.js';
 import { repairCardinality } from './repair.js';
 import type { Source } from './sources.js';
+import { validateStructure } from '../../validation/structure.js';
 import { validateForImport } from './validate.js';
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -94,12 +95,12 @@ export class Importer {
     if (!fhirModel().isResourceType(type)) return this.error(file, position, `unknown resource type '${type}'`);
     if (resource.id === undefined) resource.id = randomUUID();
     if (typeof resource.id !== 'string' || !ID.test(resource.id)) return this.error(file, position, `${type} has an invalid id '${String(resource.id)}'`);
-    if (this.options.validate) {
-      // Only a validated load pays for the shape repair; transaction Bundles always get it.
-      this.repair(resource);
-      const issues = validateForImport(resource);
-      if (issues.length) return this.error(file, position, `${type}/${resource.id}: ${issues.map((i) => `${i.diagnostics}${i.expression ? ` (${i.expression.join(', ')})` : ''}`).join('; ')}`);
-    }
+    // Whatever is written is checked against the STU3 definitions, as the server checks every
+    // write (a resource that breaks them could not even be served as XML); --validate adds the
+    // Care Connect profile.
+    this.repair(resource);
+    const issues = this.options.validate ? validateForImport(resource) : validateStructure(resource).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+    if (issues.length) return this.error(file, position, `${type}/${resource.id}: ${issues.map((i) => `${i.diagnostics}${i.expression ? ` (${i.expression.join(', ')})` : ''}`).join('; ')}`);
     this.pending.push({ resource, file, position });
   }
 

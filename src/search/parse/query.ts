@@ -59,6 +59,8 @@ export function parseSearch(types: string[], query: Array<[string, string]>, reg
   const parsed: ParsedSearch = { plan, includes: [], revincludes: [], warnings, canonical: [] };
 
   for (const [name, value] of query) {
+    // No database takes a NUL in text (PostgreSQL refuses it): refused here, where every search passes.
+    if (name.includes('\u0000') || value.includes('\u0000')) throw badRequest(`The parameter ${name.replace(/\u0000/g, '\\0').slice(0, 100)} holds a NUL character`, name);
     const base = name.split(':')[0]!;
     if (!NOT_CANONICAL.has(base)) parsed.canonical.push([name, value]);
     if (value === '' && base !== '_cursor') continue;
