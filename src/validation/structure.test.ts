@@ -369,7 +369,8 @@ function checkFolder(dir: string, source: AllowedFailure['source']) {
 describe('the official STU3 examples', () => {
   const sharedPresent = existsSync(sharedDir);
   if (!sharedPresent && process.env.CI !== 'true') {
-    it.skip(`examples in ${sharedDir}: folder not found, skipped (it is required when CI=true)`, () => {});
+    // Said once, loudly; no test is collected (a user's clone has no ../shared; CI=true requires it).
+    console.warn(`structure.test.ts: ${sharedDir} not found; the official examples are not checked here (they are when CI=true)`);
   } else {
     it('every example in fhir-stu3-examples/json passes, or is allowlisted with its reason', () => {
       expect(sharedPresent, `${sharedDir} is missing`).toBe(true);
