@@ -35,9 +35,14 @@ class PgConnection implements SqlConnection {
   }
 
   /** One statement for all rows: INSERT ... SELECT * FROM unnest($1::type[], ...). */
-  async insertMany(table: string, columns: string[], rows: SqlValue[][], suffix = ''): Promise<void> {
-    if (!rows.length) return;
-    const arrays = columns.map((_, i) => rows.map((r) => r[i] ?? null));
+  async insertMany(table: string, columns: string[], values: SqlValue[], suffix = ''): Promise<void> {
+    const width = columns.length;
+    if (!values.length) return;
+    const arrays = columns.map((_, c) => {
+      const column: SqlValue[] = new Array(values.length / width);
+      for (let r = 0; r < column.length; r++) column[r] = values[r * width + c] ?? null;
+      return column;
+    });
     const unnest = columns.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c] ?? 'text'}[]`).join(', ');
     await this.client.query(`INSERT INTO ${table} (${columns.join(', ')}) SELECT * FROM unnest(${unnest})${suffix ? ` ${suffix}` : ''}`, arrays);
   }

@@ -13,11 +13,13 @@ export interface SqlConnection {
   get<T = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T | undefined>;
   run(sql: string, params?: SqlValue[]): Promise<number>;
   /**
-   * Inserts many rows into one table in as few statements as the database allows
+   * Inserts many rows into one table in as few statements as the database allows. The
+   * rows come as one flat array, row after row (`values.length` is rows × columns): a bulk
+   * load builds no array per row.
    * (SQLite: a cached prepared statement per row, in process; PostgreSQL: one
    * INSERT ... SELECT FROM unnest(...) per call). `suffix` is appended (e.g. an ON CONFLICT clause).
    */
-  insertMany(table: string, columns: string[], rows: SqlValue[][], suffix?: string): Promise<void>;
+  insertMany(table: string, columns: string[], values: SqlValue[], suffix?: string): Promise<void>;
 
   // Bulk helpers for writeMany (sql-store.ts): one statement per call on PostgreSQL,
   // a cached prepared statement per row on SQLite (where a statement costs microseconds).

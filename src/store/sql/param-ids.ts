@@ -10,6 +10,7 @@ import type { SqlConnection, SqlDriver } from './driver.js';
  */
 export class ParamIds {
   private readonly ids = new Map<string, number>();
+  private readonly byType = new Map<string, Map<string, number>>();
 
   constructor(private readonly driver: SqlDriver) {}
 
@@ -19,7 +20,7 @@ export class ParamIds {
     const missing = pairs.filter(([t, c]) => !this.ids.has(key(t, c)));
     if (missing.length) {
       await this.driver.transaction(async (conn) => {
-        await conn.insertMany('search_param', ['type', 'code'], missing.map(([t, c]) => [t, c]), 'ON CONFLICT (type, code) DO NOTHING');
+        await conn.insertMany('search_param', ['type', 'code'], missing.flat(), 'ON CONFLICT (type, code) DO NOTHING');
       });
       await this.load();
     }
@@ -27,7 +28,7 @@ export class ParamIds {
 
   async load(conn: SqlConnection = this.driver.reader): Promise<void> {
     const rows = await conn.all<{ pid: number | string; type: string; code: string }>('SELECT pid, type, code FROM search_param');
-    for (const r of rows) this.ids.set(key(r.type, r.code), Number(r.pid));
+    for (const r of rows) this.remember(key(r.type, r.code), Number(r.pid));
   }
 
   /** The id of (type, code), or undefined when it was never registered. */
@@ -41,23 +42,44 @@ export class ParamIds {
     await this.load(conn);
   }
 
-  /** A lookup for every parameter in `rows`; new ones are created in the transaction and kept in `pending`. */
+  /**
+   * A lookup for every parameter in `rows`; new ones are created in the transaction and
+   * kept in `pending`. The known ids of a type are one map (this runs for every resource
+   * written, so no key strings are built for them).
+   */
   async resolver(conn: SqlConnection, type: string, rows: IndexRows, pending: Map<string, number>): Promise<(code: string) => number> {
+    const known = this.byType.get(type);
+    let fresh: Map<string, number> | undefined;
     for (const list of [rows.token, rows.string, rows.date, rows.number, rows.quantity, rows.reference, rows.uri, rows.composite]) {
       for (const row of list) {
-        const k = key(type, row[0]);
-        if (this.ids.has(k) || pending.has(k)) continue;
-        await conn.run('INSERT INTO search_param (type, code) VALUES (?, ?) ON CONFLICT (type, code) DO NOTHING', [type, row[0]]);
-        const created = await conn.get<{ pid: number | string }>('SELECT pid FROM search_param WHERE type = ? AND code = ?', [type, row[0]]);
-        pending.set(k, Number(created!.pid));
+        const code = row[0];
+        if (known?.has(code) || fresh?.has(code)) continue;
+        const k = key(type, code);
+        let pid = pending.get(k);
+        if (pid === undefined) {
+          await conn.run('INSERT INTO search_param (type, code) VALUES (?, ?) ON CONFLICT (type, code) DO NOTHING', [type, code]);
+          const created = await conn.get<{ pid: number | string }>('SELECT pid FROM search_param WHERE type = ? AND code = ?', [type, code]);
+          pid = Number(created!.pid);
+          pending.set(k, pid);
+        }
+        (fresh ??= new Map()).set(code, pid);
       }
     }
-    return (code) => this.ids.get(key(type, code)) ?? pending.get(key(type, code))!;
+    if (!fresh) return (code) => known!.get(code)!;
+    return (code) => known?.get(code) ?? fresh!.get(code)!;
   }
 
   /** Called after a commit: the transaction's new ids are now real. */
   adopt(pending: Map<string, number>): void {
-    for (const [k, v] of pending) this.ids.set(k, v);
+    for (const [k, v] of pending) this.remember(k, v);
+  }
+
+  private remember(k: string, pid: number): void {
+    this.ids.set(k, pid);
+    const [type, code] = k.split('\u0000') as [string, string];
+    let m = this.byType.get(type);
+    if (!m) this.byType.set(type, (m = new Map()));
+    m.set(code, pid);
   }
 }
 

@@ -46,7 +46,8 @@ export async function writeBatch(conn: SqlConnection, ops: WriteOp[], ctx: Batch
   const results: WriteResult[] = new Array(ops.length);
   const fresh: number[] = [];
   const revived: number[] = [];
-  const versions: SqlValue[][] = [];
+  /** resource_version rows, flat: rid, type, id, version, last_updated, method, json. */
+  const versions: SqlValue[] = [];
   const staleIndexes: number[] = [];
   const deletedCounts = new Map<string, number>();
   const json: Array<string | null> = new Array(ops.length).fill(null);
@@ -59,7 +60,7 @@ export async function writeBatch(conn: SqlConnection, ops: WriteOp[], ctx: Batch
         return;
       }
       const version = cur.version + 1;
-      versions.push([cur.rid, op.type, op.id, version, ctx.now, 'DELETE', null]);
+      versions.push(cur.rid, op.type, op.id, version, ctx.now, 'DELETE', null);
       staleIndexes.push(cur.rid);
       deletedCounts.set(op.type, (deletedCounts.get(op.type) ?? 0) + 1);
       results[i] = { kind: 'deleted', version: { type: op.type, id: op.id, version, lastUpdated, deleted: true, json: null, method: 'DELETE' } };
@@ -100,7 +101,7 @@ export async function writeBatch(conn: SqlConnection, ops: WriteOp[], ctx: Batch
   await conn.updateResources(updates);
 
   ops.forEach((op, i) => {
-    if (op.resource !== null) versions.push([rids.get(i)!, op.type, op.id, results[i]!.version.version, ctx.now, results[i]!.version.method, json[i]!]);
+    if (op.resource !== null) versions.push(rids.get(i)!, op.type, op.id, results[i]!.version.version, ctx.now, results[i]!.version.method, json[i]!);
   });
   await conn.insertMany('resource_version', ['rid', 'type', 'id', 'version', 'last_updated', 'method', 'json'], versions);
 
@@ -160,8 +161,9 @@ export async function deleteIndexRows(conn: SqlConnection, rids: number[]): Prom
 
 /** All the index rows of many resources, one insertMany per table. */
 export async function insertIndexRows(conn: SqlConnection, items: Array<{ rid: number; type: string; rows: IndexRows }>, ctx: Pick<BatchContext, 'pids' | 'pending'>): Promise<void> {
-  const byTable = new Map<IndexTableName, SqlValue[][]>();
-  const compartments: SqlValue[][] = [];
+  // Flat rows per table (rid, pid, then the table's columns): no array per row.
+  const byTable = new Map<IndexTableName, SqlValue[]>();
+  const compartments: SqlValue[] = [];
   const text: Array<[number, string, string]> = [];
   for (const { rid, type, rows } of items) {
     const pid = await ctx.pids.resolver(conn, type, rows, ctx.pending);
@@ -170,9 +172,12 @@ export async function insertIndexRows(conn: SqlConnection, items: Array<{ rid: n
       if (!list.length) continue;
       let out = byTable.get(table);
       if (!out) byTable.set(table, (out = []));
-      for (const [param, ...values] of list) out.push([rid, pid(param), ...values]);
+      for (const row of list) {
+        out.push(rid, pid(row[0]));
+        for (let c = 1; c < row.length; c++) out.push(row[c]!);
+      }
     }
-    for (const p of new Set(rows.compartments)) compartments.push([rid, p]);
+    for (const p of new Set(rows.compartments)) compartments.push(rid, p);
     if (rows.text && (rows.text.narrative || rows.text.content)) text.push([rid, rows.text.narrative, rows.text.content]);
   }
   for (const [table, rows] of byTable) await conn.insertMany(`idx_${table}`, ['rid', 'pid', ...INDEX_TABLES[table]], rows);

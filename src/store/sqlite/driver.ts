@@ -151,27 +151,21 @@ class SqliteConnection implements SqlConnection {
    * Rows go in 50 at a time through one multi-row INSERT, with the values in one flat
    * array (no argument spreading): about three times faster than a statement per row.
    */
-  async insertMany(table: string, columns: string[], rows: SqlValue[][], suffix = ''): Promise<void> {
-    if (!rows.length) return;
+  async insertMany(table: string, columns: string[], values: SqlValue[], suffix = ''): Promise<void> {
     const width = columns.length;
+    const rows = values.length / width;
+    if (!rows) return;
     const head = `INSERT INTO ${table} (${columns.join(', ')}) VALUES `;
     const tuple = `(${columns.map(() => '?').join(', ')})`;
     const tail = suffix ? ` ${suffix}` : '';
     let i = 0;
-    if (rows.length >= CHUNK) {
+    if (rows >= CHUNK) {
       const stmt = this.prepare(head + Array(CHUNK).fill(tuple).join(', ') + tail);
-      const flat: SqlValue[] = new Array(CHUNK * width);
-      for (; i + CHUNK <= rows.length; i += CHUNK) {
-        for (let j = 0; j < CHUNK; j++) {
-          const row = rows[i + j]!;
-          for (let c = 0; c < width; c++) flat[j * width + c] = row[c] ?? null;
-        }
-        stmt.run(flat);
-      }
+      for (; i + CHUNK <= rows; i += CHUNK) stmt.run(values.slice(i * width, (i + CHUNK) * width));
     }
-    if (i < rows.length) {
+    if (i < rows) {
       const stmt = this.prepare(head + tuple + tail);
-      for (; i < rows.length; i++) stmt.run(rows[i]!);
+      for (; i < rows; i++) stmt.run(values.slice(i * width, (i + 1) * width));
     }
   }
 
