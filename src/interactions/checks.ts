@@ -26,7 +26,8 @@ export function requireVersion(version: string | undefined): number {
 /**
  * The body of a create or update: present, of the URL's type, structurally valid
  * against the STU3 definitions (400 with every issue found otherwise), and checked
- * against its profiles as `ctx.config.validation` says (422, see on-write.ts).
+ * against its profiles as `ctx.config.validation` says (422, see on-write.ts); one walk
+ * over the resource does both.
  * https://hl7.org/fhir/STU3/http.html#create
  */
 export function requireBody(req: FhirRequest, type: string, ctx: Pick<RequestContext, 'config' | 'log'>): Resource {
@@ -35,7 +36,6 @@ export function requireBody(req: FhirRequest, type: string, ctx: Pick<RequestCon
   if (body.resourceType !== type) {
     throw badRequest(`The body is a ${String(body.resourceType)}, but the URL is for ${type}`, 'resourceType');
   }
-  checkStructure(body);
   validateOnWrite(body, req, ctx);
   return body;
 }

@@ -31,7 +31,11 @@ const STATUS_TEXT: Record<number, string> = { 200: '200 OK', 201: '201 Created',
 export const transaction: Interaction = async (req, ctx) => {
   const bundle = req.body;
   if (!bundle || bundle.resourceType !== 'Bundle') throw badRequest('POST to the base expects a Bundle of type batch or transaction');
-  checkStructure(bundle);
+  // The Bundle itself here; each entry's resource when its entry is processed (a bad one fails
+  // the transaction, or only its own entry in a batch), so no resource is checked twice.
+  const { entry: given, ...head } = bundle;
+  const shells = Array.isArray(given) ? given.map(entryWithoutResource).filter((e) => e !== undefined) : given;
+  checkStructure((Array.isArray(shells) && !shells.length ? head : { ...head, entry: shells }) as Resource);
   const kind = bundle.type;
   if (kind !== 'transaction' && kind !== 'batch') throw badRequest(`Bundle.type must be batch or transaction, not '${String(kind)}'`, 'Bundle.type');
   const entries = ((bundle.entry as Array<Record<string, unknown>> | undefined) ?? []).map((e, i) => plan(e, i, ctx.config.baseUrl));
@@ -39,6 +43,13 @@ export const transaction: Interaction = async (req, ctx) => {
   const out: BundleData = { resourceType: 'Bundle', id: randomUUID(), type: `${kind}-response`, entry: responses };
   return { status: 200, body: { bundle: out } };
 };
+
+/** An entry without its resource (undefined when nothing else is left: plan() then says what is missing). */
+function entryWithoutResource(entry: unknown): unknown {
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return entry;
+  const { resource: _resource, ...rest } = entry as Record<string, unknown>;
+  return Object.keys(rest).length ? rest : undefined;
+}
 
 function plan(entry: Record<string, unknown>, index: number, baseUrl: string): Planned {
   const where = `Bundle.entry[${index}]`;

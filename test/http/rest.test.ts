@@ -167,6 +167,12 @@ for (const kind of await storeKinds()) {
       expect(fail.status).toBe(412);
       expect(fail.json.issue[0].diagnostics).toMatch(/Bundle.entry\[1\]/);
       expect((await s.request('GET', '/STU3/Patient?family=Never')).json.total).toBe(0);
+
+      const malformed = await s.request('POST', '/STU3', {
+        body: { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { ...patient('Never'), birthDate: 'soon' }, request: { method: 'POST', url: 'Patient' } }] },
+      });
+      expect(malformed.status).toBe(400);
+      expect(malformed.json.issue[0].diagnostics).toMatch(/Bundle.entry\[0\].*birthDate/);
     });
 
     it('processes a batch entry by entry', async () => {
@@ -177,6 +183,7 @@ for (const kind of await storeKinds()) {
           entry: [
             { resource: patient('Batch'), request: { method: 'POST', url: 'Patient' } },
             { request: { method: 'GET', url: 'Patient/does-not-exist' } },
+            { resource: { resourceType: 'Patient', birthDate: 'not a date' }, request: { method: 'POST', url: 'Patient' } },
           ],
         },
       });
@@ -184,6 +191,9 @@ for (const kind of await storeKinds()) {
       expect(res.json.entry[0].response.status).toBe('201 Created');
       expect(res.json.entry[1].response.status).toBe('404');
       expect(res.json.entry[1].response.outcome.resourceType).toBe('OperationOutcome');
+      // A malformed resource fails its own entry only: a batch's entries are independent.
+      expect(res.json.entry[2].response.status).toBe('400');
+      expect(res.json.entry[2].response.outcome.issue[0].expression).toEqual(['Patient.birthDate']);
     });
 
     it('returns a CapabilityStatement', async () => {

@@ -1,12 +1,14 @@
-import { type Issue, unprocessable } from '../../fhir/outcome.js';
+import { FhirError, type Issue, unprocessable } from '../../fhir/outcome.js';
+import { validateStructure } from '../structure.js';
 import type { FhirRequest, RequestContext, Resource } from '../../interactions/types.js';
 import { careConnectCatalogue } from './catalogue.js';
-import { validateResource } from './validate.js';
+import { validateResourceParts } from './validate.js';
 
 /**
  * Validation on write (create, update, and the entries of a transaction or batch),
- * as `ServerConfig.validation` says:
- * - off: only the structural checks of the base definitions (done before this);
+ * as `ServerConfig.validation` says. Whatever the setting, a resource that breaks the
+ * STU3 base definitions' structure (shape, cardinality, primitives) is a 400. Then:
+ * - off: nothing more;
  * - warn: the resource is validated against its type's Care Connect profile and the
  *   profiles it claims; problems are logged and returned with
  *   `Prefer: return=OperationOutcome`, and the write goes ahead;
@@ -20,11 +22,17 @@ const warningsByRequest = new WeakMap<FhirRequest, Issue[]>();
 
 export function validateOnWrite(resource: Resource, req: FhirRequest, ctx: Pick<RequestContext, 'config' | 'log'>): void {
   const setting = ctx.config.validation;
-  if (setting === 'off') return;
+  if (setting === 'off') {
+    rejectStructural(validateStructure(resource));
+    return;
+  }
   const catalogue = careConnectCatalogue();
   const type = resource.resourceType;
   const profile = catalogue.profileFor(type);
-  const issues = validateResource(resource, { source: catalogue.source, profiles: profile ? [profile] : [] });
+  // One walk: what breaks the STU3 base definitions is a 400 whatever the setting; the rest is as configured.
+  const { structural, other } = validateResourceParts(resource, { source: catalogue.source, profiles: profile ? [profile] : [] });
+  rejectStructural(structural);
+  const issues = [...structural, ...other];
   const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
   const meta = resource.meta as { profile?: unknown } | undefined;
   const claims = Array.isArray(meta?.profile) && meta.profile.length > 0;
@@ -36,6 +44,11 @@ export function validateOnWrite(resource: Resource, req: FhirRequest, ctx: Pick<
     `${type} does not conform to ${profile ?? 'its profiles'}; written anyway (validation: ${setting})`,
   );
   warningsByRequest.set(req, problems);
+}
+
+function rejectStructural(issues: Issue[]): void {
+  const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  if (errors.length) throw new FhirError(400, errors);
 }
 
 /** The problems found when a request's resource was written (for `Prefer: return=OperationOutcome`). */

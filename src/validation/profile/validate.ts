@@ -47,9 +47,19 @@ export interface ValidateOptions {
  * https://hl7.org/fhir/STU3/validation.html
  */
 export function validateResource(resource: unknown, options: ValidateOptions): Issue[] {
+  const { structural, other } = validateResourceParts(resource, options);
+  return dedupe([...structural, ...other]);
+}
+
+/**
+ * As {@link validateResource}, with the issues of the structural checks (the STU3 base
+ * definitions' shape, cardinality and primitives: a 400 on write) kept apart from the
+ * rest (bindings, invariants, profiles: a 422 or a warning, as configured). One walk.
+ */
+export function validateResourceParts(resource: unknown, options: ValidateOptions): { structural: Issue[]; other: Issue[] } {
   const model = options.model ?? fhirModel();
   if (!isRecord(resource) || typeof resource.resourceType !== 'string' || !model.isResourceType(resource.resourceType)) {
-    return validateStructure(resource, { ...(options.path ? { path: options.path } : {}), model });
+    return { structural: validateStructure(resource, { ...(options.path ? { path: options.path } : {}), model }), other: [] };
   }
   const engine = engineFor(withPackage(options.source), model);
   const root = options.path ?? resource.resourceType;
@@ -60,10 +70,10 @@ export function validateResource(resource: unknown, options: ValidateOptions): I
     for (const p of s.pending) runPending(s, p);
     checkBusinessRules(s, resource, root, options.mode);
     if (resource.resourceType === 'QuestionnaireResponse') checkQuestionnaireResponse(s, resource, root, options.resolve);
-    return dedupe([...structural, ...s.issues]);
+    return { structural, other: s.issues };
   } catch (err) {
     // Not expected: reported rather than thrown, like the structural validator.
-    return [...s.issues, { severity: 'error', code: 'exception', diagnostics: `The validator failed: ${err instanceof Error ? err.message : String(err)}`, expression: [root] }];
+    return { structural: [], other: [...s.issues, { severity: 'error', code: 'exception', diagnostics: `The validator failed: ${err instanceof Error ? err.message : String(err)}`, expression: [root] }] };
   }
 }
 
