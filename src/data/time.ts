@@ -40,8 +40,3 @@ export function atAge(birth: number, years: number): number {
   return d.getTime() + (years - whole) * YEAR;
 }
 
-/** A time of day in working hours (08:00-18:00), to the minute, on the day of `ms`. */
-export function inWorkingHours(ms: number, minuteOfDay: number): number {
-  const day = Math.floor(ms / DAY) * DAY;
-  return day + (8 * 60 + (minuteOfDay % 600)) * 60_000;
-}

@@ -57,16 +57,3 @@ export function plainNumber(value: number): string {
   else out = digits.slice(0, pointAt) + '.' + digits.slice(pointAt);
   return (negative ? '-' : '') + out;
 }
-
-/**
- * Copies the exactness markers of a subtree onto a structural copy of it.
- * Used where code must clone a resource and keep its decimals.
- */
-export function copyExact(from: unknown, to: unknown): void {
-  if (typeof from !== 'object' || from === null || typeof to !== 'object' || to === null) return;
-  const f = from as Holder;
-  if (!f[HAS_EXACT]) return;
-  flagExact(to);
-  if (f[EXACT]) Object.defineProperty(to, EXACT, { value: { ...f[EXACT] }, enumerable: false, writable: true });
-  for (const key of Object.keys(f)) copyExact(f[key], (to as Holder)[key]);
-}

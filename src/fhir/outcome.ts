@@ -65,7 +65,6 @@ export const methodNotAllowed = (diagnostics: string) => new FhirError(405, issu
 export const conflict = (diagnostics: string) => new FhirError(409, issue('conflict', diagnostics));
 export const preconditionFailed = (diagnostics: string) => new FhirError(412, issue('conflict', diagnostics));
 export const unprocessable = (issues: Issue[]) => new FhirError(422, issues);
-export const notSupported = (diagnostics: string, status = 400) => new FhirError(status, issue('not-supported', diagnostics));
 
 /** An OperationOutcome saying all went well (used for `Prefer: return=OperationOutcome`). */
 export function allOk(diagnostics = 'All OK'): OperationOutcome {

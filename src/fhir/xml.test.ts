@@ -205,7 +205,6 @@ describe.skipIf(!examplesPresent && !CI)(
           maxBuffer: 64 * 1024 * 1024,
         });
         const output = `${run.stdout}${run.stderr}`;
-        const byFile = new Map(produced.map((p) => [p.file, p.example]));
         const validated = new Set<string>();
         for (const line of output.split('\n')) {
           const ok = / validates$/.exec(line);

@@ -107,8 +107,3 @@ export function buildCapabilityStatement(ctx: Pick<RequestContext, 'registry' | 
   };
 }
 
-/** Drops the cached statement (for tests that change the configuration). */
-export function clearCapabilityCache(): void {
-  cache.clear();
-}
-

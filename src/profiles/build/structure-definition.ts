@@ -1,6 +1,7 @@
 import { sliceBy, uri, type ExtensionDef, type ExtensionSlot, type ProfileDef, type Rule, type Rules, type TypedValue } from '../dsl.js';
-import { hl7Definition, idOf } from '../urls.js';
+import { hl7Definition } from '../urls.js';
 import { baseDefinition, type ElementDefinition } from './base.js';
+import { canonicalHead } from './canonical.js';
 import { SnapshotBuilder } from './snapshot.js';
 
 /**
@@ -10,7 +11,6 @@ import { SnapshotBuilder } from './snapshot.js';
  * https://hl7.org/fhir/STU3/structuredefinition.html
  */
 
-export const PUBLISHER = 'Care Connect Reference Implementation project';
 const PURPOSE = 'Written by the Care Connect Reference Implementation project from the published HL7 UK Care Connect STU3 profiles (release 1, December 2018).';
 const EXTENSION_SLICING = { discriminator: [{ type: 'value', path: 'url' }], description: 'Extensions are always sliced by (at least) url', rules: 'open' };
 
@@ -62,14 +62,7 @@ function structureDefinition(
     .filter((e) => stated.has(e.id))
     .map((e) => ({ id: e.id, path: e.path, ...(e.sliceName ? { sliceName: e.sliceName } : {}), ...stated.get(e.id) }));
   return {
-    resourceType: 'StructureDefinition',
-    id: idOf(def.url),
-    url: def.url,
-    name: def.name,
-    title: def.title,
-    status: 'draft',
-    publisher: PUBLISHER,
-    description: def.description,
+    ...canonicalHead('StructureDefinition', def),
     purpose: PURPOSE,
     fhirVersion: '3.0.1',
     kind,

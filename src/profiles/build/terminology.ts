@@ -1,6 +1,5 @@
 import type { CodeSystemDef, ValueSetDef } from '../dsl.js';
-import { idOf } from '../urls.js';
-import { PUBLISHER } from './structure-definition.js';
+import { canonicalHead } from './canonical.js';
 
 /**
  * Code tables and value set definitions to STU3 CodeSystem and ValueSet resources.
@@ -9,14 +8,7 @@ import { PUBLISHER } from './structure-definition.js';
 
 export function buildCodeSystem(def: CodeSystemDef, wholeSystemValueSet?: string): Record<string, unknown> & { resourceType: 'CodeSystem'; url: string } {
   return {
-    resourceType: 'CodeSystem',
-    id: idOf(def.url),
-    url: def.url,
-    name: def.name,
-    title: def.title,
-    status: 'draft',
-    publisher: PUBLISHER,
-    description: def.description,
+    ...canonicalHead('CodeSystem', def),
     caseSensitive: def.caseSensitive ?? true,
     ...(wholeSystemValueSet ? { valueSet: wholeSystemValueSet } : {}),
     content: 'complete',
@@ -27,14 +19,7 @@ export function buildCodeSystem(def: CodeSystemDef, wholeSystemValueSet?: string
 
 export function buildValueSet(def: ValueSetDef): Record<string, unknown> & { resourceType: 'ValueSet'; url: string } {
   return {
-    resourceType: 'ValueSet',
-    id: idOf(def.url),
-    url: def.url,
-    name: def.name,
-    title: def.title,
-    status: 'draft',
-    publisher: PUBLISHER,
-    description: def.description,
+    ...canonicalHead('ValueSet', def),
     compose: {
       include: def.include.map((i) => ({
         system: i.system,
