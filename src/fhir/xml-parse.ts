@@ -149,6 +149,30 @@ interface Entry {
   flagged: boolean;
 }
 
+interface ElementChild {
+  child: XNode;
+  tag: string;
+  childAttrs: Attrs | undefined;
+  childScope: Scope;
+  ns: string | undefined;
+  local: string;
+}
+
+/** The element children of a node, namespaces resolved; text other than whitespace is an error. */
+function* elementChildren(children: XNode[], scope: Scope, path: string): Generator<ElementChild> {
+  for (const child of children) {
+    const tag = tagOf(child);
+    if (tag === TEXT) {
+      if (/\S/.test(String(child[TEXT]))) fail('Unexpected text content', path);
+      continue;
+    }
+    const childAttrs = child[ATTRS] as Attrs | undefined;
+    const childScope = scopeOf(childAttrs, scope);
+    const { ns, local } = resolve(tag, childScope, path);
+    yield { child, tag, childAttrs, childScope, ns, local };
+  }
+}
+
 function parseComplex(
   children: XNode[],
   attrs: Attrs | undefined,
@@ -170,15 +194,7 @@ function parseComplex(
   const entries = new Map<string, Entry>();
   let choices: Set<string> | undefined;
   const before = ctx.decimals;
-  for (const child of children) {
-    const tag = tagOf(child);
-    if (tag === TEXT) {
-      if (/\S/.test(String(child[TEXT]))) fail('Unexpected text content', path);
-      continue;
-    }
-    const childAttrs = child[ATTRS] as Attrs | undefined;
-    const childScope = scopeOf(childAttrs, scope);
-    const { ns, local } = resolve(tag, childScope, path);
+  for (const { child, tag, childAttrs, childScope, ns, local } of elementChildren(children, scope, path)) {
     const prop = type.properties.get(local);
     if (!prop || prop.element.xmlAttr) fail(`Unknown element '${local}'`, `${path}.${local}`);
     const isXhtml = prop.type === 'xhtml';
@@ -263,15 +279,7 @@ function parsePrimitive(entry: Entry, children: XNode[], attrs: Attrs | undefine
   }
   let extension: unknown[] | undefined;
   const before = ctx.decimals;
-  for (const child of children) {
-    const tag = tagOf(child);
-    if (tag === TEXT) {
-      if (/\S/.test(String(child[TEXT]))) fail('Unexpected text content', path);
-      continue;
-    }
-    const childAttrs = child[ATTRS] as Attrs | undefined;
-    const childScope = scopeOf(childAttrs, scope);
-    const { ns, local } = resolve(tag, childScope, path);
+  for (const { child, tag, childAttrs, childScope, ns, local } of elementChildren(children, scope, path)) {
     if (local !== 'extension') fail(`Unknown element '${local}'`, `${path}.${local}`);
     if (ns !== FHIR_NS) fail(`The element '${local}' is not in the FHIR namespace`, `${path}.${local}`);
     extension ??= [];
