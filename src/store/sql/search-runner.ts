@@ -3,12 +3,12 @@ import type { Dialect } from '../../search/compile/dialect.js';
 import type { Condition, SearchPage, SearchPlan } from '../../search/plan.js';
 import type { SqlConnection, SqlValue } from './driver.js';
 import type { ParamIds } from './param-ids.js';
-import { toStoredVersion } from './sql-store.js';
+import { toStoredVersion, type VersionRow } from './version-row.js';
 
 /** Runs a search plan: compile, execute the page (and the count), map the rows. */
 export async function runSearch(conn: SqlConnection, pids: ParamIds, dialect: Dialect, plan: SearchPlan): Promise<SearchPage> {
   const compiled = await compileForStore(conn, pids, dialect, plan);
-  const rows = await conn.all<Parameters<typeof toStoredVersion>[0] & { rid: number | string }>(compiled.page.text, compiled.page.params as SqlValue[]);
+  const rows = await conn.all<VersionRow & { rid: number | string }>(compiled.page.text, compiled.page.params as SqlValue[]);
   const more = rows.length > plan.count;
   const kept = rows.slice(0, plan.count);
   const page: SearchPage = { rows: kept.map(toStoredVersion), more };

@@ -5,15 +5,7 @@ import { dialectFor, type Dialect } from '../../search/compile/dialect.js';
 import { ParamIds } from './param-ids.js';
 import { type BatchContext, deleteIndexRows, INDEX_TABLES, insertIndexRows, writeBatch } from './write-batch.js';
 import { compileForStore, runSearch } from './search-runner.js';
-
-interface VersionRow {
-  type: string;
-  id: string;
-  version: number | string;
-  last_updated: number | string;
-  method: string;
-  json: string | null;
-}
+import { toStoredVersion, type VersionRow } from './version-row.js';
 
 const READ_SQL =
   'SELECT r.type, r.id, v.version, v.last_updated, v.method, v.json FROM resource r ' +
@@ -22,19 +14,7 @@ const VREAD_SQL =
   'SELECT v.type, v.id, v.version, v.last_updated, v.method, v.json FROM resource r ' +
   'JOIN resource_version v ON v.rid = r.rid WHERE r.type = ? AND r.id = ? AND v.version = ?';
 
-export function toStoredVersion(row: VersionRow): StoredVersion {
-  return {
-    type: row.type,
-    id: row.id,
-    version: Number(row.version),
-    lastUpdated: new Date(Number(row.last_updated)).toISOString(),
-    deleted: row.method === 'DELETE',
-    json: row.json,
-    method: row.method as StoredVersion['method'],
-  };
-}
 
-export { INDEX_TABLES };
 
 /**
  * The one Store implementation, over a dialect's SqlDriver.
