@@ -3,12 +3,25 @@ import { canonicalQuantity } from './ucum.js';
 import { emptyIndexRows, type Indexer, type IndexRows } from './index-rows.js';
 import { MAX_INDEXED, normalise, normaliseText } from './normalise.js';
 import { compilePath, compileRelativePath, type PathFn, type TypedValue } from './paths.js';
-import type { ParamDef, SearchRegistry } from './registry.js';
+import { compositeSupported } from './parse/query.js';
+import { type ParamDef, type SearchRegistry, splitUnion } from './registry.js';
 import { parseReference } from './references.js';
 
 type Obj = Record<string, unknown>;
 
-interface CompiledParam {
+/**
+ * The encoding of the index rows. Change it whenever what is extracted changes, so that
+ * stores written before reindex themselves when they open (store/sql/sql-store.ts).
+ * 2: rows per index key (a union part shared by parameters); one row per code, with the
+ * system its binding implies.
+ */
+export const INDEX_FORMAT = '2';
+
+/** One index key of a type: the compiled union part and how its values become rows. */
+interface CompiledKey {
+  /** The key rows are stored under (registry.ts, indexKeys). */
+  key: string;
+  /** A parameter with this key: its type, and for a composite its components. */
   def: ParamDef;
   path: PathFn;
   /** For a composite: the two components, relative to each item the expression finds. */
@@ -23,67 +36,70 @@ export interface IndexerOptions {
 }
 
 /**
- * Builds the write-time indexer from the registry: each parameter's expression is
- * compiled once, and each resource is turned into index rows in one pass.
+ * Builds the write-time indexer from the registry: each index key (a union part of a
+ * parameter's expression, shared by the parameters that have it) is compiled once, and
+ * each resource is turned into index rows in one pass, one set of rows per key.
  * https://hl7.org/fhir/STU3/search.html
  */
 export function createIndexer(registry: SearchRegistry, options: IndexerOptions = {}): Indexer {
-  const compiled = new Map<string, CompiledParam[]>();
-  const paramsOf = (type: string): CompiledParam[] => {
-    let list = compiled.get(type);
-    if (!list) {
-      list = registry
-        .params(type)
-        .filter((p) => p.expression && p.code !== '_id' && p.code !== '_lastUpdated')
-        .map((def) => compileParam(def))
-        .filter((p): p is CompiledParam => p !== undefined);
-      compiled.set(type, list);
+  const compiled = new Map<string, { keys: CompiledKey[]; compartmentKeys: Set<string> }>();
+  const forType = (type: string) => {
+    let entry = compiled.get(type);
+    if (!entry) {
+      const keys = new Map<string, CompiledKey>();
+      for (const def of registry.params(type)) {
+        const parts = def.expression ? splitUnion(def.expression) : [];
+        registry.keys(type, def.code).forEach((key, i) => {
+          if (keys.has(key)) return;
+          const c = compileKey(key, def, parts[i]!);
+          if (c) keys.set(key, c);
+        });
+      }
+      const compartmentKeys = new Set(registry.compartmentParams(type).flatMap((code) => registry.keys(type, code)));
+      compiled.set(type, (entry = { keys: [...keys.values()], compartmentKeys }));
     }
-    return list;
+    return entry;
   };
 
   return (resource) => {
     const type = String(resource.resourceType);
     const rows = emptyIndexRows();
-    for (const { def, path, components } of paramsOf(type)) {
+    const { keys, compartmentKeys } = forType(type);
+    for (const { key, def, path, components } of keys) {
       let values: TypedValue[];
       try {
         values = path(resource);
       } catch {
         continue;
       }
-      if (components) for (const item of values) addCompositeRows(rows, def, item, components, options);
-      else for (const v of values) addRows(rows, def, v, options);
+      if (components) for (const item of values) addCompositeRows(rows, key, def, item, components, options);
+      else for (const v of values) addRows(rows, key, def.type, v, options);
     }
     if (registry.param(type, '_content')) rows.text = wordsOf(resource);
-    const compartmentParams = registry.compartmentParams(type);
-    if (compartmentParams.length) {
-      for (const [param, targetType, targetId] of rows.reference) {
-        if (targetType === 'Patient' && targetId && compartmentParams.includes(param)) rows.compartments.push(targetId);
+    if (compartmentKeys.size) {
+      for (const [key, targetType, targetId] of rows.reference) {
+        if (targetType === 'Patient' && targetId && compartmentKeys.has(key)) rows.compartments.push(targetId);
       }
     }
     return rows;
   };
 }
 
-/** Composite parameters with two components compiled in the path subset are indexed; others are not supported. */
-export function compileParam(def: ParamDef): CompiledParam | undefined {
-  const path = compilePath(def.expression!);
-  if (def.type !== 'composite') return { def, path };
-  if (def.components?.length !== 2) return undefined;
-  const first = compileRelativePath(def.components[0]!.expression);
-  const second = compileRelativePath(def.components[1]!.expression);
-  return first && second ? { def, path, components: [first, second] } : undefined;
+function compileKey(key: string, def: ParamDef, part: string): CompiledKey | undefined {
+  const path = compilePath(part);
+  if (def.type !== 'composite') return { key, def, path };
+  if (!compositeSupported(def)) return undefined;
+  return { key, def, path, components: [compileRelativePath(def.components![0]!.expression)!, compileRelativePath(def.components![1]!.expression)!] };
 }
 
 /** One row per (first, second) pair found within the same item. */
-function addCompositeRows(rows: IndexRows, def: ParamDef, item: TypedValue, [first, second]: [RelativeFn, RelativeFn], options: IndexerOptions): void {
+function addCompositeRows(rows: IndexRows, key: string, def: ParamDef, item: TypedValue, [first, second]: [RelativeFn, RelativeFn], options: IndexerOptions): void {
   const [c1, c2] = def.components!;
   const firsts = componentKeys(c1!.type, first(item), options);
   if (!firsts.length) return;
   for (const v of second(item)) {
     for (const tail of componentTails(c2!.type, v, options)) {
-      for (const [s1, k1] of firsts) rows.composite.push([def.code, s1, k1, ...tail]);
+      for (const [s1, k1] of firsts) rows.composite.push([key, s1, k1, ...tail]);
     }
   }
 }
@@ -123,26 +139,26 @@ function componentTails(type: ParamDef['type'], v: TypedValue, options: IndexerO
   }
 }
 
-function addRows(rows: IndexRows, def: ParamDef, v: TypedValue, options: IndexerOptions): void {
-  switch (def.type) {
+function addRows(rows: IndexRows, code: string, type: ParamDef['type'], v: TypedValue, options: IndexerOptions): void {
+  switch (type) {
     case 'token':
-      return addToken(rows, def.code, v);
+      return addToken(rows, code, v);
     case 'string':
-      return addString(rows, def.code, v);
+      return addString(rows, code, v);
     case 'date':
-      return addDate(rows, def.code, v);
+      return addDate(rows, code, v);
     case 'number': {
       // A number parameter over a Quantity (Encounter.length is a Duration) indexes its value.
       const n = typeof v.value === 'number' ? v.value : typeof v.value === 'object' && v.value !== null ? (v.value as Obj).value : undefined;
-      if (typeof n === 'number') rows.number.push([def.code, n]);
+      if (typeof n === 'number') rows.number.push([code, n]);
       return;
     }
     case 'quantity':
-      return addQuantity(rows, def.code, v);
+      return addQuantity(rows, code, v);
     case 'reference':
-      return addReference(rows, def.code, v, options);
+      return addReference(rows, code, v, options);
     case 'uri':
-      if (typeof v.value === 'string') rows.uri.push([def.code, v.value]);
+      if (typeof v.value === 'string') rows.uri.push([code, v.value]);
       return;
     default:
       return;
@@ -155,9 +171,8 @@ function addToken(rows: IndexRows, code: string, { type, value, system }: TypedV
     return;
   }
   if (typeof value === 'string') {
-    // A code is found by itself (`gender=male`, `|male`) and with the system its binding implies.
-    rows.token.push([code, null, value, null]);
-    if (system) rows.token.push([code, system, value, null]);
+    // A code has the system its binding implies (`gender=http://hl7.org/fhir/administrative-gender|male`), if any.
+    rows.token.push([code, system ?? null, value, null]);
     return;
   }
   if (typeof value !== 'object' || value === null) return;

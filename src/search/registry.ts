@@ -131,14 +131,48 @@ export class SearchRegistry {
     return this.json.patientCompartment[type] ?? [];
   }
 
-  /** Every (type, code) that can have index rows, for the store to register. */
+  private readonly keyCache = new Map<string, string[]>();
+
+  /**
+   * The index keys a parameter's rows are stored under: one per union part of its
+   * expression (see indexKeys). Empty for `_id`, `_lastUpdated`, `_text`, `_content`
+   * and unknown parameters, which have no index rows.
+   */
+  keys(type: string, code: string): string[] {
+    const k = `${type}\u0000${code}`;
+    let keys = this.keyCache.get(k);
+    if (!keys) {
+      const def = this.param(type, code);
+      keys = def && code !== '_id' && code !== '_lastUpdated' ? indexKeys(def) : [];
+      this.keyCache.set(k, keys);
+    }
+    return keys;
+  }
+
+  /** Every (type, index key) that can have index rows, for the store to register. */
   indexedPairs(): Array<[string, string]> {
     const out: Array<[string, string]> = [];
     for (const [type, list] of Object.entries(this.json.params)) {
-      for (const p of list) if (p.code !== '_id' && p.code !== '_lastUpdated') out.push([type, p.code]);
+      for (const key of new Set(list.flatMap((p) => this.keys(type, p.code)))) out.push([type, key]);
     }
     return out;
   }
+}
+
+/**
+ * Index rows are stored per union part of a parameter's expression, not per parameter,
+ * so parameters that share a path share its rows: Observation's `patient` and `subject`
+ * are both `Observation.subject`, and `combo-code` is `code` and `component-code`
+ * together. The key names the table's kind and the part (a composite adds its two
+ * components), so two parameters share rows exactly when their extraction would be
+ * the same. The parameter's rows are those of all its keys (docs/storage.md).
+ */
+export function indexKeys(def: ParamDef): string[] {
+  if (!def.expression) return [];
+  const parts = splitUnion(def.expression);
+  if (def.type !== 'composite') return [...new Set(parts.map((part) => `${def.type} ${part}`))];
+  const components = (def.components ?? []).map((c) => `${c.type} ${c.expression}`).join(' ; ');
+  return [...new Set(parts.map((part) => `composite ${part} ; ${components}`))];
 }
 
 let registry: SearchRegistry | undefined;

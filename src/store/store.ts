@@ -98,8 +98,15 @@ export interface Store extends StoreReader {
 
 export interface StoreOptions {
   indexer: Indexer;
-  /** Every (resource type, parameter code) the indexer may emit, registered at start-up. */
+  /** Every (resource type, index key) the indexer may emit, registered at start-up. */
   params?: Array<[string, string]>;
+  /**
+   * The version of the index rows' encoding (search/extract.ts, INDEX_FORMAT). A store whose
+   * rows were written under another one is reindexed when it opens.
+   */
+  indexFormat?: string;
+  /** The index keys a search parameter's rows are stored under (by default, its code). */
+  indexKeys?: (type: string, code: string) => string[];
   /** Current versions kept in memory for reads by id (0 disables; SQLite only). */
   readCacheSize?: number;
   /** Milliseconds since the epoch; injected so tests control time. */

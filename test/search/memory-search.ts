@@ -32,8 +32,8 @@ import { add, cmp, dec, type Dec, mul, sub } from './decimal.js';
  *   (with no system, the code may match Quantity.code or Quantity.unit, as the STU3
  *   examples say for `5.4||mg`).
  * - token over ContactPoint uses ContactPoint.system as the token's system; a code
- *   has no system, and also the system its element's binding implies (when the bound
- *   value set is of one code system); a boolean or string has no system.
+ *   has the system its element's binding implies (when the bound value set is of one
+ *   code system), else none; a boolean or string has no system.
  * - the Patient compartment holds the Patient and every resource that refers to it
  *   through a parameter the STU3 CompartmentDefinition lists for the resource's type
  *   (for a Patient: `link`).
@@ -556,8 +556,7 @@ function tokensOf(nodes: Node[], implicitSystem?: string): Tokens {
       continue;
     }
     if (typeof value === 'string') {
-      out.codes.push({ system: null, code: value });
-      if (implicitSystem && type === 'code') out.codes.push({ system: implicitSystem, code: value });
+      out.codes.push({ system: implicitSystem && type === 'code' ? implicitSystem : null, code: value });
       continue;
     }
     const o = value as Obj;

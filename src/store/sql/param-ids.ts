@@ -12,7 +12,31 @@ export class ParamIds {
   private readonly ids = new Map<string, number>();
   private readonly byType = new Map<string, Map<string, number>>();
 
-  constructor(private readonly driver: SqlDriver) {}
+  /**
+   * @param keysOf the index keys of a search parameter (its rows are those of all its keys;
+   *   search/registry.ts, indexKeys). By default a parameter is its own key.
+   */
+  constructor(
+    private readonly driver: SqlDriver,
+    private readonly keysOf: (type: string, code: string) => string[] = (_type, code) => [code],
+  ) {}
+
+  /** The ids of a parameter's index keys on each of `types` (loaded beforehand with ensureParams). */
+  lookup(types: string[], code: string): number[] {
+    const out: number[] = [];
+    for (const type of types) {
+      for (const k of this.keysOf(type, code)) {
+        const pid = this.get(type, k);
+        if (pid !== undefined) out.push(pid);
+      }
+    }
+    return out;
+  }
+
+  /** Makes sure the index keys of the parameters `pairs` (type, code) are known. */
+  ensureParams(conn: SqlConnection, pairs: Array<[string, string]>): Promise<void> {
+    return this.ensureKnown(conn, pairs.flatMap(([type, code]) => this.keysOf(type, code).map((k): [string, string] => [type, k])));
+  }
 
   /** Registers `pairs` (type, code) that the database does not know yet, then loads the mapping. */
   async register(pairs: Array<[string, string]>): Promise<void> {

@@ -33,9 +33,8 @@ export async function runSearch(conn: SqlConnection, pids: ParamIds, dialect: Di
 
 /** Compiles a plan with the store's parameter ids (loading any this node has not seen yet). */
 export async function compileForStore(conn: SqlConnection, pids: ParamIds, dialect: Dialect, plan: SearchPlan): Promise<CompiledSearch> {
-  await pids.ensureKnown(conn, paramPairs(plan));
-  const lookup = (types: string[], code: string) => types.map((t) => pids.get(t, code)).filter((p): p is number => p !== undefined);
-  return compileSearch(plan, lookup, dialect);
+  await pids.ensureParams(conn, paramPairs(plan));
+  return compileSearch(plan, (types, code) => pids.lookup(types, code), dialect);
 }
 
 /** Every (type, parameter) the plan mentions, so unknown ids can be loaded before compiling. */

@@ -35,7 +35,7 @@ export class SqlStore implements Store {
   ) {
     this.dialect = driver.dialect;
     this.clock = options.clock ?? Date.now;
-    this.pids = new ParamIds(driver);
+    this.pids = new ParamIds(driver, options.indexKeys);
     this.dialect_ = dialectFor(driver.dialect);
     this.cacheSize = options.readCacheSize ?? 10_000;
   }
@@ -43,6 +43,18 @@ export class SqlStore implements Store {
   async init(): Promise<this> {
     await this.driver.migrate();
     await this.pids.register(this.options.params ?? []);
+    const format = this.options.indexFormat;
+    if (format !== undefined) {
+      const stored = await this.driver.reader.get<{ value: string }>("SELECT value FROM store_meta WHERE key = 'index-format'");
+      if (stored?.value !== format) {
+        // Rows written under another format (or before formats were recorded) would answer
+        // searches wrongly: rebuild them, once.
+        await this.reindex();
+        await this.driver.transaction((conn) =>
+          conn.run("INSERT INTO store_meta (key, value) VALUES ('index-format', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [format]),
+        );
+      }
+    }
     return this;
   }
 

@@ -6,6 +6,7 @@ import { openStore } from '../open.js';
 import { runStoreContract } from '../store.contract.js';
 import { CROSS_PROCESS_MS } from './driver.js';
 import { defaultStoreOptions } from '../default-options.js';
+import { emptyIndexRows } from '../../search/index-rows.js';
 
 runStoreContract('SQLite', async (clock) => {
   const dir = mkdtempSync(join(tmpdir(), 'ccri-sqlite-'));
@@ -40,5 +41,35 @@ describe('SQLite read cache', () => {
       await b.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('index format', () => {
+  it('reindexes, once, a store whose index rows were written under another format', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccri-format-'));
+    const search = (store: Awaited<ReturnType<typeof openStore>>) =>
+      store.search({ types: ['Observation'], where: [{ kind: 'reference', param: 'patient', values: [{ type: 'Patient', id: 'p1' }] }], sort: [], count: 10, offset: 0, total: false });
+    // An "older" store: its indexer wrote no rows at all, under format 0.
+    const old = await openStore({ ...defaultStoreOptions(), indexer: () => emptyIndexRows(), indexFormat: '0', dataDir: dir });
+    try {
+      await old.transaction((tx) => tx.write({ type: 'Observation', id: 'o1', resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/p1' } } }));
+      expect((await search(old)).rows).toHaveLength(0);
+    } finally {
+      await old.close();
+    }
+    let reindexed = 0;
+    const options = defaultStoreOptions();
+    const counting = { ...options, indexer: (r: Record<string, unknown>) => (reindexed++, options.indexer(r)), dataDir: dir };
+    const current = await openStore(counting);
+    try {
+      expect(reindexed).toBe(1);
+      expect((await search(current)).rows.map((r) => r.id)).toEqual(['o1']);
+    } finally {
+      await current.close();
+    }
+    const again = await openStore(counting);
+    await again.close();
+    expect(reindexed).toBe(1);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
