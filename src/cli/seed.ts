@@ -4,6 +4,7 @@ import { demoResources, loadDemoData } from '../data/demo.js';
 import { generatePopulation } from '../data/generate/population.js';
 import type { Res } from '../data/generate/types.js';
 import { writeResources } from '../data/write.js';
+import { loadPopulation } from '../data/bulk/load.js';
 import { loadConformance } from '../profiles/load.js';
 import { createContext, timing } from './context.js';
 import { configFrom, storeOptions } from './options.js';
@@ -79,14 +80,14 @@ async function seed(opts: Record<string, unknown>, o: SeedOptions): Promise<void
     if (o.patients !== undefined) {
       const bar = progressBar('seed');
       const estimate = o.patients * PER_PATIENT + 300;
-      const population = generatePopulation({ patients: o.patients, seed: o.seed });
+      const options = { ...(o.batchSize ? { batchSize: o.batchSize } : {}), onProgress: (n: number) => bar.update(n, Math.max(n, estimate)) };
+      const population = { patients: o.patients, seed: o.seed };
       const write = () =>
-        writeResources(ctx.store, population, {
-          ...(o.batchSize ? { batchSize: o.batchSize } : {}),
-          // Generated ids are distinct, so PostgreSQL can write one batch while the next is prepared.
-          concurrency: ctx.store.dialect === 'postgres' ? 4 : 1,
-          onProgress: (n) => bar.update(n, Math.max(n, estimate)),
-        });
+        ctx.store.dialect === 'sqlite'
+          ? // SQLite: a worker thread generates and indexes while this one writes (data/bulk/load.ts).
+            loadPopulation(ctx.store, population, { ...options, baseUrl: ctx.config.baseUrl })
+          : // PostgreSQL: generated ids are distinct, so the database writes one batch while the next is prepared.
+            writeResources(ctx.store, generatePopulation(population), { ...options, concurrency: 4 });
       total += o.bulk && o.patients >= BULK_FROM ? await ctx.store.bulk(write) : await write();
       bar.stop();
     }

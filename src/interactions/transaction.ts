@@ -1,3 +1,4 @@
+import { preparedOps } from '../store/sql/prepared.js';
 import { randomUUID } from 'node:crypto';
 import { badRequest, FhirError, issue, preconditionFailed } from '../fhir/outcome.js';
 import type { Store, StoreTx } from '../store/store.js';
@@ -204,6 +205,8 @@ function storeIn(store: Store, tx: StoreTx): Store {
     clear: () => store.clear(),
     reindex: (f) => store.reindex(f),
     bulk: (fn) => store.bulk(fn),
+    paramIds: () => store.paramIds(),
+    writePrepared: async (b) => (await tx.writeMany(preparedOps(b))).length,
     setting: (k, c) => store.setting(k, c),
     close: () => store.close(),
   };

@@ -1,3 +1,4 @@
+import type { PreparedBatch } from './sql/prepared.js';
 import type { Indexer } from '../search/index-rows.js';
 import type { SearchPlan, SearchPage } from '../search/plan.js';
 
@@ -87,6 +88,10 @@ export interface Store extends StoreReader {
    * If the process dies midway, the next start recreates the indexes.
    */
   bulk<T>(fn: () => Promise<T>): Promise<T>;
+  /** The id of every (type, index key) the store knows, for preparing batches elsewhere (sql/prepared.ts). */
+  paramIds(): Array<[string, string, number]>;
+  /** Writes a batch of new resources prepared elsewhere (a worker thread); returns how many. */
+  writePrepared(batch: PreparedBatch): Promise<number>;
   /** Removes everything (used by `ccri seed --reset` and tests). */
   clear(): Promise<void>;
   /** A setting kept in the store, created once by `create` and then shared by every node (e.g. the cursor secret). */

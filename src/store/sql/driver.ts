@@ -6,6 +6,8 @@
  * SQL is written once with `?` placeholders; a driver translates as it must.
  */
 
+import type { PreparedBatch } from './prepared.js';
+
 export type SqlValue = string | number | bigint | null;
 
 export interface SqlConnection {
@@ -36,6 +38,13 @@ export interface SqlConnection {
   readonly textKey: string;
   /** Full-text rows: the folded words of the narrative and of all content. */
   insertText(rows: Array<[rid: number, narrative: string, content: string]>): Promise<void>;
+  /**
+   * Inserts a prepared batch of new resources (prepared.ts) with every index row, reading
+   * the rows out of the batch's JSON inside the database. Returns false, having written
+   * nothing, when one of the resources already exists. Absent where the database has no
+   * such path; the store then writes the batch the ordinary way.
+   */
+  insertPrepared?(batch: PreparedBatch): Promise<boolean>;
 }
 
 /** CREATE INDEX statements of a schema that only searches need: not the unique keys, not the rid indexes writes delete by. */

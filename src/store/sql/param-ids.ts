@@ -21,6 +21,13 @@ export class ParamIds {
     private readonly keysOf: (type: string, code: string) => string[] = (_type, code) => [code],
   ) {}
 
+  /** Every known (type, index key, id). */
+  entries(): Array<[string, string, number]> {
+    const out: Array<[string, string, number]> = [];
+    for (const [type, m] of this.byType) for (const [code, pid] of m) out.push([type, code, pid]);
+    return out;
+  }
+
   /** The ids of a parameter's index keys on each of `types` (loaded beforehand with ensureParams). */
   lookup(types: string[], code: string): number[] {
     const out: number[] = [];

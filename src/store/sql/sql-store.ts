@@ -3,9 +3,10 @@ import type { HistoryPage, HistoryQuery, Store, StoredVersion, StoreOptions, Sto
 import type { SqlConnection, SqlDriver, SqlValue } from './driver.js';
 import { dialectFor, type Dialect } from '../../search/compile/dialect.js';
 import { ParamIds } from './param-ids.js';
-import { type BatchContext, deleteIndexRows, INDEX_TABLES, insertIndexRows, writeBatch } from './write-batch.js';
+import { addCounts, type BatchContext, deleteIndexRows, INDEX_TABLES, insertIndexRows, writeBatch } from './write-batch.js';
 import { compileForStore, runSearch } from './search-runner.js';
 import { toStoredVersion, type VersionRow } from './version-row.js';
+import { type PreparedBatch, preparedOps } from './prepared.js';
 
 const READ_SQL =
   'SELECT r.type, r.id, v.version, v.last_updated, v.method, v.json FROM resource r ' +
@@ -91,6 +92,28 @@ export class SqlStore implements Store {
 
   search(plan: SearchPlan): Promise<SearchPage> {
     return runSearch(this.driver.reader, this.pids, this.dialect_, plan);
+  }
+
+  /** The id of every (type, index key) this store knows, for preparing batches elsewhere. */
+  paramIds(): Array<[string, string, number]> {
+    return this.pids.entries();
+  }
+
+  /**
+   * Writes a prepared batch of new resources in one transaction: in a few statements
+   * where the driver can (SQLite), otherwise, or when any of them exists already or
+   * two share an id, resource by resource through writeMany, with the same outcome.
+   */
+  async writePrepared(batch: PreparedBatch): Promise<number> {
+    const direct = batch.distinct
+      ? await this.driver.transaction(async (conn) => {
+          if (!conn.insertPrepared || !(await conn.insertPrepared(batch))) return false;
+          await addCounts(conn, new Map(Object.entries(batch.counts)));
+          return true;
+        })
+      : false;
+    if (!direct) await this.transaction((tx) => tx.writeMany(preparedOps(batch)));
+    return batch.count;
   }
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {

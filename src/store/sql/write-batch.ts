@@ -17,7 +17,7 @@ export const INDEX_TABLES = {
   composite: ['system1', 'code1', 'system2', 'code2', 'low2', 'high2', 'canon2', 'unit2', 'norm2'],
 } as const;
 
-type IndexTableName = keyof typeof INDEX_TABLES;
+export type IndexTableName = keyof typeof INDEX_TABLES;
 
 /** Everything a batch needs besides the connection. */
 export interface BatchContext {
@@ -67,7 +67,7 @@ export async function writeBatch(conn: SqlConnection, ops: WriteOp[], ctx: Batch
       return;
     }
     const version = cur ? cur.version + 1 : 1;
-    json[i] = serialise(op, version, lastUpdated);
+    json[i] = serialise(op.resource, op.id, version, lastUpdated);
     const method: StoredVersion['method'] = cur ? 'PUT' : 'POST';
     if (!cur) fresh.push(i);
     else {
@@ -116,12 +116,17 @@ export async function writeBatch(conn: SqlConnection, ops: WriteOp[], ctx: Batch
   const counts = new Map<string, number>();
   for (const i of [...fresh, ...revived]) counts.set(ops[i]!.type, (counts.get(ops[i]!.type) ?? 0) + 1);
   for (const [type, n] of deletedCounts) counts.set(type, (counts.get(type) ?? 0) - n);
+  await addCounts(conn, counts);
+  return results;
+}
+
+/** Adds to the current-resource counts per type. */
+export async function addCounts(conn: SqlConnection, counts: Map<string, number>): Promise<void> {
   // In type order, so concurrent transactions lock the count rows in the same order (no deadlock).
   for (const [type, n] of [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (n === 0) continue;
     await conn.run('INSERT INTO type_count (type, n) VALUES (?, ?) ON CONFLICT (type) DO UPDATE SET n = type_count.n + excluded.n', [type, n]);
   }
-  return results;
 }
 
 function checkPreconditions(op: WriteOp, cur: CurrentRow | undefined): void {
@@ -136,9 +141,8 @@ function checkPreconditions(op: WriteOp, cur: CurrentRow | undefined): void {
 }
 
 /** Sets id and meta (versionId, lastUpdated first), puts the identity first, and serialises. */
-function serialise(op: WriteOp, version: number, lastUpdated: string): string {
-  const resource = op.resource!;
-  resource.id = op.id;
+export function serialise(resource: Record<string, unknown>, id: string, version: number, lastUpdated: string): string {
+  resource.id = id;
   const meta = (resource.meta && typeof resource.meta === 'object' ? resource.meta : {}) as Record<string, unknown>;
   const { versionId: _v, lastUpdated: _l, ...rest } = meta;
   resource.meta = { versionId: String(version), lastUpdated, ...rest };

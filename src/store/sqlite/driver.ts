@@ -4,6 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type CurrentRow, deferrableIndexes, type SqlConnection, type SqlDriver, type SqlValue } from '../sql/driver.js';
 import { Mutex } from '../sql/mutex.js';
+import type { PreparedBatch } from '../sql/prepared.js';
+import { INDEX_TABLES, type IndexTableName } from '../sql/write-batch.js';
 import { SCHEMA_VERSION, SQLITE_SCHEMA } from './schema.js';
 
 /**
@@ -197,5 +199,29 @@ class SqliteConnection implements SqlConnection {
   async insertText(rows: Array<[number, string, string]>): Promise<void> {
     const stmt = this.prepare('INSERT INTO idx_text (rowid, narrative, content) VALUES (?, ?, ?)');
     for (const row of rows) stmt.run(row);
+  }
+
+  /**
+   * New rows take rids max(rid) + 1 onwards, in batch order (an INTEGER PRIMARY KEY takes
+   * the next number, and this connection holds the write lock), so a row's position in
+   * the batch plus the first rid is its resource's rid.
+   */
+  async insertPrepared(b: PreparedBatch): Promise<boolean> {
+    const clash = this.prepare('SELECT 1 AS x FROM json_each(?) j JOIN resource r ON r.type = j.value ->> 0 AND r.id = j.value ->> 1 LIMIT 1').get(b.resources);
+    if (clash) return false;
+    const first = Number((this.prepare('SELECT coalesce(max(rid), 0) + 1 AS rid FROM resource').get() as { rid: number }).rid);
+    const inserted = this.prepare('INSERT INTO resource (type, id, version, last_updated, deleted) SELECT value ->> 0, value ->> 1, 1, ?, 0 FROM json_each(?) ORDER BY key').run(b.lastUpdated, b.resources);
+    if (inserted.changes !== b.count || Number(inserted.lastInsertRowid) !== first + b.count - 1) throw new Error('Bulk insert: resource ids were not assigned in order');
+    this.prepare(
+      `INSERT INTO resource_version (rid, type, id, version, last_updated, method, json) SELECT ? + key, value ->> 0, value ->> 1, 1, ?, 'POST', value ->> 2 FROM json_each(?) ORDER BY key`,
+    ).run(first, b.lastUpdated, b.resources);
+    for (const [table, columns] of Object.entries(INDEX_TABLES) as Array<[IndexTableName, readonly string[]]>) {
+      if (b.tables[table] === '[]') continue;
+      const picks = columns.map((_, c) => `value ->> ${c + 2}`).join(', ');
+      this.prepare(`INSERT INTO idx_${table} (rid, pid, ${columns.join(', ')}) SELECT ? + (value ->> 0), value ->> 1, ${picks} FROM json_each(?)`).run(first, b.tables[table]);
+    }
+    this.prepare('INSERT INTO compartment (rid, patient) SELECT ? + (value ->> 0), value ->> 1 FROM json_each(?)').run(first, b.compartments);
+    this.prepare('INSERT INTO idx_text (rowid, narrative, content) SELECT ? + (value ->> 0), value ->> 1, value ->> 2 FROM json_each(?)').run(first, b.text);
+    return true;
   }
 }

@@ -1,0 +1,96 @@
+import { parseJson } from '../../fhir/json.js';
+import type { Indexer } from '../../search/index-rows.js';
+import type { WriteOp } from '../store.js';
+import { INDEX_TABLES, type IndexTableName, serialise } from './write-batch.js';
+
+/**
+ * A batch of new resources made ready for the store away from the thread that writes:
+ * serialised (version 1, one lastUpdated), indexed, with parameter ids resolved. Each
+ * part is one JSON text, so a batch crosses between threads as a few strings and the
+ * database reads the rows out of them itself (SQLite's json_each): the writing thread
+ * does no per-row work. Bulk loads prepare in a worker thread (data/prepare-worker.ts)
+ * while the main thread writes the previous batch.
+ *
+ * Rows refer to their resource by its position in the batch; the store turns positions
+ * into row ids as it inserts. docs/storage.md, "Bulk loads".
+ */
+export interface PreparedBatch {
+  /** How many resources. */
+  count: number;
+  /** Whether every (type, id) in the batch is distinct. */
+  distinct: boolean;
+  /** Epoch ms: every resource's meta.lastUpdated. */
+  lastUpdated: number;
+  /** `[[type, id, json], …]` in batch order. */
+  resources: string;
+  /** Per index table, `[[position, pid, …columns], …]` (columns in INDEX_TABLES order). */
+  tables: Record<IndexTableName, string>;
+  /** `[[position, patient id], …]`. */
+  compartments: string;
+  /** `[[position, narrative words, content words], …]`. */
+  text: string;
+  /** New resources per type. */
+  counts: Record<string, number>;
+}
+
+/** What preparing needs: the indexer, and the store's ids of a type's index keys. */
+export interface PrepareContext {
+  indexer: Indexer;
+  pidsOf: (type: string) => ReadonlyMap<string, number> | undefined;
+}
+
+type Resource = Record<string, unknown> & { resourceType: string; id?: string };
+
+const TABLE_NAMES = Object.keys(INDEX_TABLES) as IndexTableName[];
+
+/** The batch as ordinary writes (for stores and transactions that write it resource by resource). */
+export function preparedOps(batch: PreparedBatch): WriteOp[] {
+  const resources = JSON.parse(batch.resources) as Array<[string, string, string]>;
+  return resources.map(([type, id, json]) => ({ type, id, resource: parseJson(json) as Record<string, unknown> }));
+}
+
+/**
+ * Prepares resources that carry their own ids as new (version 1) resources. The
+ * resources' id and meta are set as a write would set them. Throws on a resource
+ * without an id or an index key the store has not registered.
+ */
+export function prepareBatch(resources: Resource[], ctx: PrepareContext, now: number): PreparedBatch {
+  const lastUpdated = new Date(now).toISOString();
+  const out: Array<[string, string, string]> = [];
+  const tables = Object.fromEntries(TABLE_NAMES.map((t) => [t, [] as unknown[][]])) as Record<IndexTableName, unknown[][]>;
+  const compartments: Array<[number, string]> = [];
+  const text: Array<[number, string, string]> = [];
+  const counts: Record<string, number> = {};
+  const keys = new Set<string>();
+  resources.forEach((resource, i) => {
+    const { resourceType: type, id } = resource;
+    if (typeof id !== 'string' || !id) throw new Error(`A ${type} without an id cannot be written directly`);
+    keys.add(`${type}/${id}`);
+    counts[type] = (counts[type] ?? 0) + 1;
+    const rows = ctx.indexer(resource);
+    out.push([type, id, serialise(resource, id, 1, lastUpdated)]);
+    const pids = ctx.pidsOf(type);
+    for (const table of TABLE_NAMES) {
+      const into = tables[table];
+      for (const row of rows[table] as unknown as Array<[string, ...unknown[]]>) {
+        const pid = pids?.get(row[0]);
+        if (pid === undefined) throw new Error(`No parameter id for ${type} ${row[0]}`);
+        // The row becomes [position, pid, …columns] in place: no second array.
+        row.splice(0, 1, i, pid);
+        into.push(row);
+      }
+    }
+    for (const p of new Set(rows.compartments)) compartments.push([i, p]);
+    if (rows.text && (rows.text.narrative || rows.text.content)) text.push([i, rows.text.narrative, rows.text.content]);
+  });
+  return {
+    count: resources.length,
+    distinct: keys.size === resources.length,
+    lastUpdated: now,
+    resources: JSON.stringify(out),
+    tables: Object.fromEntries(Object.entries(tables).map(([t, rows]) => [t, JSON.stringify(rows)])) as Record<IndexTableName, string>,
+    compartments: JSON.stringify(compartments),
+    text: JSON.stringify(text),
+    counts,
+  };
+}

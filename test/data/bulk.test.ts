@@ -1,0 +1,123 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadPopulation } from '../../src/data/bulk/load.js';
+import { generatePopulation } from '../../src/data/generate/population.js';
+import { writeResources } from '../../src/data/write.js';
+import { createIndexer } from '../../src/search/extract.js';
+import { searchRegistry } from '../../src/search/registry.js';
+import { defaultStoreOptions } from '../../src/store/default-options.js';
+import { openStore } from '../../src/store/open.js';
+import { prepareBatch, type PrepareContext } from '../../src/store/sql/prepared.js';
+import type { Store } from '../../src/store/store.js';
+
+const NOW = Date.parse('2025-06-01T12:00:00Z');
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+async function sqliteStore(): Promise<{ store: Store; file: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ccri-bulk-'));
+  dirs.push(dir);
+  const store = await openStore({ ...defaultStoreOptions(() => NOW), dataDir: dir });
+  return { store, file: join(dir, 'ccri.sqlite') };
+}
+
+function context(store: Store): PrepareContext {
+  const pids = new Map<string, Map<string, number>>();
+  for (const [type, key, pid] of store.paramIds()) {
+    if (!pids.has(type)) pids.set(type, new Map());
+    pids.get(type)!.set(key, pid);
+  }
+  return { indexer: createIndexer(searchRegistry()), pidsOf: (type) => pids.get(type) };
+}
+
+/** Every row of every table a write fills, in a stable order. */
+function dump(file: string): Record<string, unknown[]> {
+  const db = new Database(file, { readonly: true });
+  try {
+    const out: Record<string, unknown[]> = {};
+    out.resource = db.prepare('SELECT rid, type, id, version, last_updated, deleted FROM resource ORDER BY rid').raw().all();
+    out.resource_version = db.prepare('SELECT rid, type, id, version, last_updated, method, json FROM resource_version ORDER BY seq').raw().all();
+    for (const t of ['token', 'string', 'date', 'number', 'quantity', 'reference', 'uri', 'composite']) {
+      out[t] = db.prepare(`SELECT * FROM idx_${t}`).raw().all().map((r) => JSON.stringify(r)).sort();
+    }
+    out.compartment = db.prepare('SELECT rid, patient FROM compartment ORDER BY rid, patient').raw().all();
+    out.type_count = db.prepare('SELECT type, n FROM type_count ORDER BY type').raw().all();
+    // The full-text index holds no text: ask it for the documents of a few words instead.
+    out.text = ['hypertension', 'paracetamol', 'heart', 'ward'].map((w) => db.prepare(`SELECT rowid FROM idx_text WHERE idx_text MATCH ? ORDER BY rowid`).pluck().all(`content : "${w}"*`));
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
+describe('bulk loads (prepared batches)', () => {
+  const resources = () => [...generatePopulation({ patients: 25, seed: 7 })];
+
+  it('leave exactly the rows that ordinary writes leave', async () => {
+    const ordinary = await sqliteStore();
+    await writeResources(ordinary.store, resources(), { batchSize: 100 });
+    await ordinary.store.close();
+
+    const prepared = await sqliteStore();
+    const ctx = context(prepared.store);
+    const all = resources();
+    for (let i = 0; i < all.length; i += 100) await prepared.store.writePrepared(prepareBatch(all.slice(i, i + 100), ctx, NOW));
+    await prepared.store.close();
+
+    const a = dump(ordinary.file);
+    const b = dump(prepared.file);
+    expect(a.resource!.length).toBe(all.length);
+    expect((a.token as unknown[]).length).toBeGreaterThan(all.length);
+    expect((a.text as unknown[][]).some((ids) => ids.length > 0)).toBe(true);
+    for (const table of Object.keys(a)) expect(b[table], table).toEqual(a[table]);
+  });
+
+  it('writes a batch with an existing resource, or an id twice, the ordinary way', async () => {
+    const { store } = await sqliteStore();
+    const ctx = context(store);
+    const patient = (family: string) => ({ resourceType: 'Patient', id: 'p1', name: [{ family }] });
+    await store.writePrepared(prepareBatch([patient('One')], ctx, NOW));
+    // p1 exists: the batch becomes an update (version 2) and the new Observation is still written.
+    const obs = { resourceType: 'Observation', id: 'o1', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/p1' } };
+    await store.writePrepared(prepareBatch([patient('Two'), obs], ctx, NOW));
+    expect((await store.read('Patient', 'p1'))?.version).toBe(2);
+    expect((await store.read('Observation', 'o1'))?.version).toBe(1);
+    // The same id twice in one batch: both writes happen, in order.
+    const batch = prepareBatch([patient('Three'), patient('Four')], ctx, NOW);
+    expect(batch.distinct).toBe(false);
+    await store.writePrepared(batch);
+    const read = await store.read('Patient', 'p1');
+    expect(read?.version).toBe(4);
+    expect(JSON.parse(read!.json!).name[0].family).toBe('Four');
+    const found = await store.search({ types: ['Patient'], where: [{ kind: 'string', param: 'family', mode: 'prefix', values: ['four'] }], sort: [], count: 10, offset: 0, total: true });
+    expect(found.rows.map((r) => r.id)).toEqual(['p1']);
+    expect((await store.counts()).get('Patient')).toBe(1);
+    await store.close();
+  });
+
+  it('refuses a resource without an id, and an index key the store does not know', async () => {
+    const { store } = await sqliteStore();
+    const ctx = context(store);
+    expect(() => prepareBatch([{ resourceType: 'Patient' }], ctx, NOW)).toThrow(/without an id/);
+    expect(() => prepareBatch([{ resourceType: 'Patient', id: 'x', gender: 'male' }], { ...ctx, pidsOf: () => new Map() }, NOW)).toThrow(/No parameter id/);
+    await store.close();
+  });
+
+  it('loads a generated population through the preparing worker thread', async () => {
+    const { store, file } = await sqliteStore();
+    const progress: number[] = [];
+    const n = await store.bulk(() => loadPopulation(store, { patients: 25, seed: 7 }, { batchSize: 100, onProgress: (w) => progress.push(w) }));
+    expect(n).toBe(resources().length);
+    expect(progress.at(-1)).toBe(n);
+    expect(progress.length).toBeGreaterThan(1);
+    const total = [...(await store.counts()).values()].reduce((a, b) => a + b, 0);
+    expect(total).toBe(n);
+    const found = await store.search({ types: ['Observation'], where: [{ kind: 'token', param: 'category', values: [{ code: 'vital-signs' }] }], sort: [], count: 1, offset: 0, total: true });
+    expect(found.total).toBeGreaterThan(0);
+    await store.close();
+    expect(dump(file).resource!.length).toBe(n);
+  });
+});
