@@ -259,7 +259,8 @@ function addReference(rows: IndexRows, code: string, { value }: TypedValue, opti
   const ref = typeof value === 'string' ? value : typeof value === 'object' && value !== null ? (value as Obj).reference : undefined;
   if (typeof ref !== 'string' || !ref || ref.startsWith('#')) return;
   const parsed = parseReference(ref, options.baseUrl);
-  rows.reference.push([code, parsed.type ?? null, parsed.id ?? null, ref]);
+  // A local reference is found by its type and id; only one elsewhere needs its URL kept.
+  rows.reference.push([code, parsed.type ?? null, parsed.id ?? null, parsed.type ? '' : ref]);
 }
 
 /** The text indexed for `_content` stops here. */

@@ -14,7 +14,7 @@ export interface IndexRows {
   number: Array<[param: string, value: number]>;
   /** [param, value, system, code, human-readable unit, canonical value, canonical unit] — for quantity params. */
   quantity: Array<[param: string, value: number, system: string | null, code: string | null, unit: string | null, canonValue: number | null, canonUnit: string | null]>;
-  /** [param, target type, target id, the reference as written] — for reference params. */
+  /** [param, target type, target id, the reference as written ('' for a local one)] — for reference params. */
   reference: Array<[param: string, targetType: string | null, targetId: string | null, url: string]>;
   /** [param, uri] — for uri params. */
   uri: Array<[param: string, uri: string]>;

@@ -175,7 +175,8 @@ function valueTests(c: Condition): Sql[] {
       return c.values.map(quantityTest);
     case 'reference':
       return c.values.map((v) => {
-        if (v.url !== undefined) return sql`url = ${v.url}`;
+        // `url <> ''` lets the database use the partial index on the URLs kept (external ones).
+        if (v.url !== undefined) return sql`url = ${v.url} AND url <> ''`;
         return v.type ? sql`target_id = ${v.id ?? ''} AND target_type = ${v.type}` : sql`target_id = ${v.id ?? ''}`;
       });
     case 'uri':

@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS resource_version (
   UNIQUE (rid, version)
 );
 CREATE INDEX IF NOT EXISTS resource_version_type ON resource_version (type, seq);
-CREATE INDEX IF NOT EXISTS resource_version_instance ON resource_version (type, id, seq);
+DROP INDEX IF EXISTS resource_version_instance;
 CREATE INDEX IF NOT EXISTS resource_version_updated ON resource_version (last_updated);
 CREATE INDEX IF NOT EXISTS resource_type_updated ON resource (type, last_updated);
 
@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS search_param (
 
 CREATE TABLE IF NOT EXISTS idx_token (rid BIGINT NOT NULL, pid INTEGER NOT NULL, system TEXT COLLATE "C", code TEXT COLLATE "C", text TEXT COLLATE "C");
 CREATE INDEX IF NOT EXISTS idx_token_code ON idx_token (pid, code, system);
-CREATE INDEX IF NOT EXISTS idx_token_system ON idx_token (pid, system);
+DROP INDEX IF EXISTS idx_token_system;
 CREATE INDEX IF NOT EXISTS idx_token_rid ON idx_token (rid, pid);
 
 CREATE TABLE IF NOT EXISTS idx_string (rid BIGINT NOT NULL, pid INTEGER NOT NULL, norm TEXT COLLATE "C" NOT NULL, exact TEXT COLLATE "C" NOT NULL);
@@ -67,7 +67,8 @@ CREATE INDEX IF NOT EXISTS idx_quantity_rid ON idx_quantity (rid, pid);
 
 CREATE TABLE IF NOT EXISTS idx_reference (rid BIGINT NOT NULL, pid INTEGER NOT NULL, target_type TEXT COLLATE "C", target_id TEXT COLLATE "C", url TEXT COLLATE "C" NOT NULL);
 CREATE INDEX IF NOT EXISTS idx_reference_target ON idx_reference (pid, target_id, target_type);
-CREATE INDEX IF NOT EXISTS idx_reference_url ON idx_reference (pid, url);
+DROP INDEX IF EXISTS idx_reference_url;
+CREATE INDEX IF NOT EXISTS idx_reference_url_ext ON idx_reference (pid, url) WHERE url <> '';
 CREATE INDEX IF NOT EXISTS idx_reference_rid ON idx_reference (rid, pid);
 
 CREATE TABLE IF NOT EXISTS idx_uri (rid BIGINT NOT NULL, pid INTEGER NOT NULL, uri TEXT COLLATE "C" NOT NULL);

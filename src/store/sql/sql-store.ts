@@ -223,13 +223,13 @@ async function vreadWith(conn: SqlConnection, type: string, id: string, version:
 async function historyWith(conn: SqlConnection, q: HistoryQuery): Promise<HistoryPage> {
   const where: string[] = [];
   const params: SqlValue[] = [];
-  if (q.type) {
+  if (q.id !== undefined) {
+    // One resource's versions, through its rid and the (rid, version) key.
+    where.push('rid = (SELECT rid FROM resource WHERE type = ? AND id = ?)');
+    params.push(q.type ?? '', q.id);
+  } else if (q.type) {
     where.push('type = ?');
     params.push(q.type);
-  }
-  if (q.id !== undefined) {
-    where.push('id = ?');
-    params.push(q.id);
   }
   if (q.since !== undefined) {
     where.push('last_updated >= ?');

@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS resource_version (
   UNIQUE (rid, version)
 );
 CREATE INDEX IF NOT EXISTS resource_version_type ON resource_version (type, seq);
-CREATE INDEX IF NOT EXISTS resource_version_instance ON resource_version (type, id, seq);
+DROP INDEX IF EXISTS resource_version_instance;
 CREATE INDEX IF NOT EXISTS resource_version_updated ON resource_version (last_updated);
 CREATE INDEX IF NOT EXISTS resource_type_updated ON resource (type, last_updated);
 
@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS search_param (
 
 CREATE TABLE IF NOT EXISTS idx_token (rid INTEGER NOT NULL, pid INTEGER NOT NULL, system TEXT, code TEXT, text TEXT);
 CREATE INDEX IF NOT EXISTS idx_token_code ON idx_token (pid, code, system);
-CREATE INDEX IF NOT EXISTS idx_token_system ON idx_token (pid, system);
+DROP INDEX IF EXISTS idx_token_system;
 CREATE INDEX IF NOT EXISTS idx_token_rid ON idx_token (rid, pid);
 
 CREATE TABLE IF NOT EXISTS idx_string (rid INTEGER NOT NULL, pid INTEGER NOT NULL, norm TEXT NOT NULL, exact TEXT NOT NULL);
@@ -67,7 +67,8 @@ CREATE INDEX IF NOT EXISTS idx_quantity_rid ON idx_quantity (rid, pid);
 
 CREATE TABLE IF NOT EXISTS idx_reference (rid INTEGER NOT NULL, pid INTEGER NOT NULL, target_type TEXT, target_id TEXT, url TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS idx_reference_target ON idx_reference (pid, target_id, target_type);
-CREATE INDEX IF NOT EXISTS idx_reference_url ON idx_reference (pid, url);
+DROP INDEX IF EXISTS idx_reference_url;
+CREATE INDEX IF NOT EXISTS idx_reference_url_ext ON idx_reference (pid, url) WHERE url <> '';
 CREATE INDEX IF NOT EXISTS idx_reference_rid ON idx_reference (rid, pid);
 
 CREATE TABLE IF NOT EXISTS idx_uri (rid INTEGER NOT NULL, pid INTEGER NOT NULL, uri TEXT NOT NULL);
@@ -82,7 +83,7 @@ CREATE TABLE IF NOT EXISTS idx_composite (
 CREATE INDEX IF NOT EXISTS idx_composite_code ON idx_composite (pid, code1, system1);
 CREATE INDEX IF NOT EXISTS idx_composite_rid ON idx_composite (rid, pid);
 
-CREATE VIRTUAL TABLE IF NOT EXISTS idx_text USING fts5(narrative, content, content='', contentless_delete=1);
+CREATE VIRTUAL TABLE IF NOT EXISTS idx_text USING fts5(narrative, content, content='', contentless_delete=1, detail=column);
 
 CREATE TABLE IF NOT EXISTS compartment (rid INTEGER NOT NULL, patient TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS compartment_patient ON compartment (patient, rid);
