@@ -75,8 +75,8 @@ export interface SqlDriver {
   isUniqueViolation(err: unknown): boolean;
   /**
    * Set while a bulk load runs (Store.bulk): commits need not wait for the disk, since a
-   * crash midway means loading again anyway (PostgreSQL: synchronous_commit off; SQLite's
-   * WAL commits do not wait for the disk in the first place).
+   * crash midway means loading again anyway (PostgreSQL: synchronous_commit off; SQLite:
+   * synchronous off, so checkpoints do not wait either).
    */
   bulkLoading?: boolean;
   /** Creates or upgrades the schema. */

@@ -21,8 +21,10 @@ export interface PreparedBatch {
   distinct: boolean;
   /** Epoch ms: every resource's meta.lastUpdated. */
   lastUpdated: number;
-  /** `[[type, id, json], …]` in batch order. */
-  resources: string;
+  /** `[[type, id], …]` in batch order. */
+  keys: string;
+  /** Each resource's JSON, in batch order (bound as values: cheaper to write than read out of JSON). */
+  json: string[];
   /** Per index table, `[[position, pid, …columns], …]` (columns in INDEX_TABLES order). */
   tables: Record<IndexTableName, string>;
   /** `[[position, patient id], …]`. */
@@ -45,8 +47,8 @@ const TABLE_NAMES = Object.keys(INDEX_TABLES) as IndexTableName[];
 
 /** The batch as ordinary writes (for stores and transactions that write it resource by resource). */
 export function preparedOps(batch: PreparedBatch): WriteOp[] {
-  const resources = JSON.parse(batch.resources) as Array<[string, string, string]>;
-  return resources.map(([type, id, json]) => ({ type, id, resource: parseJson(json) as Record<string, unknown> }));
+  const keys = JSON.parse(batch.keys) as Array<[string, string]>;
+  return keys.map(([type, id], i) => ({ type, id, resource: parseJson(batch.json[i]!) as Record<string, unknown> }));
 }
 
 /**
@@ -56,7 +58,8 @@ export function preparedOps(batch: PreparedBatch): WriteOp[] {
  */
 export function prepareBatch(resources: Resource[], ctx: PrepareContext, now: number): PreparedBatch {
   const lastUpdated = new Date(now).toISOString();
-  const out: Array<[string, string, string]> = [];
+  const out: Array<[string, string]> = [];
+  const json: string[] = [];
   const tables = Object.fromEntries(TABLE_NAMES.map((t) => [t, [] as unknown[][]])) as Record<IndexTableName, unknown[][]>;
   const compartments: Array<[number, string]> = [];
   const text: Array<[number, string, string]> = [];
@@ -68,7 +71,8 @@ export function prepareBatch(resources: Resource[], ctx: PrepareContext, now: nu
     keys.add(`${type}/${id}`);
     counts[type] = (counts[type] ?? 0) + 1;
     const rows = ctx.indexer(resource);
-    out.push([type, id, serialise(resource, id, 1, lastUpdated)]);
+    out.push([type, id]);
+    json.push(serialise(resource, id, 1, lastUpdated));
     const pids = ctx.pidsOf(type);
     for (const table of TABLE_NAMES) {
       const into = tables[table];
@@ -87,7 +91,8 @@ export function prepareBatch(resources: Resource[], ctx: PrepareContext, now: nu
     count: resources.length,
     distinct: keys.size === resources.length,
     lastUpdated: now,
-    resources: JSON.stringify(out),
+    keys: JSON.stringify(out),
+    json,
     tables: Object.fromEntries(Object.entries(tables).map(([t, rows]) => [t, JSON.stringify(rows)])) as Record<IndexTableName, string>,
     compartments: JSON.stringify(compartments),
     text: JSON.stringify(text),

@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS search_param (
 );
 
 CREATE TABLE IF NOT EXISTS idx_token (rid INTEGER NOT NULL, pid INTEGER NOT NULL, system TEXT, code TEXT, text TEXT);
-CREATE INDEX IF NOT EXISTS idx_token_code ON idx_token (pid, code, system);
+CREATE INDEX IF NOT EXISTS idx_token_code ON idx_token (pid, code);
 DROP INDEX IF EXISTS idx_token_system;
 CREATE INDEX IF NOT EXISTS idx_token_rid ON idx_token (rid, pid);
 
@@ -66,7 +66,7 @@ CREATE INDEX IF NOT EXISTS idx_quantity_canon ON idx_quantity (pid, canon_unit, 
 CREATE INDEX IF NOT EXISTS idx_quantity_rid ON idx_quantity (rid, pid);
 
 CREATE TABLE IF NOT EXISTS idx_reference (rid INTEGER NOT NULL, pid INTEGER NOT NULL, target_type TEXT, target_id TEXT, url TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS idx_reference_target ON idx_reference (pid, target_id, target_type);
+CREATE INDEX IF NOT EXISTS idx_reference_target ON idx_reference (pid, target_id);
 DROP INDEX IF EXISTS idx_reference_url;
 CREATE INDEX IF NOT EXISTS idx_reference_url_ext ON idx_reference (pid, url) WHERE url <> '';
 CREATE INDEX IF NOT EXISTS idx_reference_rid ON idx_reference (rid, pid);
