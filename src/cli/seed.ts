@@ -4,7 +4,7 @@ import { demoResources, loadDemoData } from '../data/demo.js';
 import { generatePopulation } from '../data/generate/population.js';
 import type { Res } from '../data/generate/types.js';
 import { writeResources } from '../data/write.js';
-import { loadPopulation } from '../data/bulk/load.js';
+import { PopulationLoader } from '../data/bulk/load.js';
 import { loadConformance } from '../profiles/load.js';
 import { createContext, timing } from './context.js';
 import { configFrom, storeOptions } from './options.js';
@@ -67,7 +67,21 @@ async function writeNdjson(o: SeedOptions): Promise<void> {
 }
 
 async function seed(opts: Record<string, unknown>, o: SeedOptions): Promise<void> {
-  const ctx = await createContext(configFrom(opts));
+  const config = configFrom(opts);
+  const bar = progressBar('seed');
+  const estimate = (o.patients ?? 0) * PER_PATIENT + 300;
+  const options = { ...(o.batchSize ? { batchSize: o.batchSize } : {}), onProgress: (n: number) => bar.update(n, Math.max(n, estimate)) };
+  const population = o.patients !== undefined ? { patients: o.patients, seed: o.seed } : undefined;
+  // SQLite: a worker thread generates and indexes while this one writes (data/bulk/load.ts).
+  // It starts now, so that its start-up overlaps opening the store.
+  const loader = population && !config.databaseUrl ? new PopulationLoader(population, { ...options, baseUrl: config.baseUrl }) : undefined;
+  let ctx: Awaited<ReturnType<typeof createContext>>;
+  try {
+    ctx = await createContext(config);
+  } catch (err) {
+    await loader?.stop();
+    throw err;
+  }
   try {
     const started = performance.now();
     if (o.reset) {
@@ -77,22 +91,18 @@ async function seed(opts: Record<string, unknown>, o: SeedOptions): Promise<void
     }
     let total = 0;
     if (o.patients === undefined || o.demo) total += await loadDemoData(ctx.store, { log: { info: () => undefined, warn: () => undefined, error: () => undefined } });
-    if (o.patients !== undefined) {
-      const bar = progressBar('seed');
-      const estimate = o.patients * PER_PATIENT + 300;
-      const options = { ...(o.batchSize ? { batchSize: o.batchSize } : {}), onProgress: (n: number) => bar.update(n, Math.max(n, estimate)) };
-      const population = { patients: o.patients, seed: o.seed };
+    if (population) {
       const write = () =>
-        ctx.store.dialect === 'sqlite'
-          ? // SQLite: a worker thread generates and indexes while this one writes (data/bulk/load.ts).
-            loadPopulation(ctx.store, population, { ...options, baseUrl: ctx.config.baseUrl })
+        loader
+          ? loader.load(ctx.store)
           : // PostgreSQL: generated ids are distinct, so the database writes one batch while the next is prepared.
             writeResources(ctx.store, generatePopulation(population), { ...options, concurrency: 4 });
-      total += o.bulk && o.patients >= BULK_FROM ? await ctx.store.bulk(write) : await write();
+      total += o.bulk && population.patients >= BULK_FROM ? await ctx.store.bulk(write) : await write();
       bar.stop();
     }
     console.log(`Loaded ${total} resources${o.reset ? ' into a wiped store' : ''} in ${timing(total, performance.now() - started)}.`);
   } finally {
+    await loader?.stop();
     await ctx.store.close();
   }
 }

@@ -7,10 +7,9 @@ export interface WorkerInput {
   batchSize: number;
   /** Batches the worker may have prepared and not yet seen written. */
   window: number;
-  /** The store's (type, index key, id) triples. */
-  pids: Array<[string, string, number]>;
   baseUrl?: string;
 }
 
 export type FromWorker = { kind: 'batch'; batch: PreparedBatch } | { kind: 'done' } | { kind: 'failed'; message: string };
-export type ToWorker = { kind: 'written' };
+/** `start` gives the store's (type, index key, id) triples; `written` returns a batch's credit. */
+export type ToWorker = { kind: 'start'; pids: Array<[string, string, number]> } | { kind: 'written' };

@@ -6,18 +6,13 @@ import { generatePopulation } from '../generate/population.js';
 import type { FromWorker, ToWorker, WorkerInput } from './messages.js';
 
 /**
- * The preparing side of a bulk load (see load.ts): generates the resources, indexes and
- * serialises them a batch at a time, and posts each batch to the writing thread, never
- * more than `window` batches ahead of it.
+ * The preparing side of a bulk load (see load.ts): once `start` brings the store's
+ * parameter ids, generates the resources, indexes and serialises them a batch at a time,
+ * and posts each batch to the writing thread, never more than `window` batches ahead.
  */
 const input = workerData as WorkerInput;
 const port = parentPort!;
 const pids = new Map<string, Map<string, number>>();
-for (const [type, key, pid] of input.pids) {
-  let m = pids.get(type);
-  if (!m) pids.set(type, (m = new Map()));
-  m.set(key, pid);
-}
 const ctx = {
   indexer: createIndexer(searchRegistry(), input.baseUrl ? { baseUrl: input.baseUrl } : {}),
   pidsOf: (type: string) => pids.get(type),
@@ -29,8 +24,17 @@ port.on('message', (m: ToWorker) => {
   if (m.kind === 'written') {
     credit++;
     wake?.();
+  } else {
+    for (const [type, key, pid] of m.pids) {
+      let map = pids.get(type);
+      if (!map) pids.set(type, (map = new Map()));
+      map.set(key, pid);
+    }
+    run().catch((err: unknown) => port.postMessage({ kind: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies FromWorker));
   }
 });
+// Compile the indexer now, before the store's ids arrive.
+ctx.indexer({ resourceType: 'Patient' });
 
 async function run(): Promise<void> {
   let batch: Array<Record<string, unknown> & { resourceType: string }> = [];
@@ -48,4 +52,3 @@ async function run(): Promise<void> {
   port.postMessage({ kind: 'done' } satisfies FromWorker);
 }
 
-run().catch((err: unknown) => port.postMessage({ kind: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies FromWorker));
