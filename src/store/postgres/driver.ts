@@ -131,6 +131,11 @@ export class PostgresDriver implements SqlDriver {
     return (err as { code?: string })?.code === '23505';
   }
 
+  async analyze(): Promise<void> {
+    // PostgreSQL samples by itself (default_statistics_target).
+    await this.transaction((conn) => conn.run('ANALYZE'));
+  }
+
   async migrate(): Promise<void> {
     const client = await this.pool.connect();
     try {

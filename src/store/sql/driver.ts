@@ -79,6 +79,8 @@ export interface SqlDriver {
    * synchronous off, so checkpoints do not wait either).
    */
   bulkLoading?: boolean;
+  /** Gathers the planner's statistics (after a bulk load). */
+  analyze(): Promise<void>;
   /** Creates or upgrades the schema. */
   migrate(): Promise<void>;
   /** The schema's CREATE INDEX statements a bulk load may defer (every index not needed to write). */

@@ -160,7 +160,7 @@ export class SqlStore implements Store {
       // One transaction per index: PostgreSQL builds them side by side on its pool's
       // connections; SQLite's single writer takes them in turn.
       await Promise.all(this.driver.deferrableIndexes.map((sql) => this.driver.transaction((conn) => conn.run(sql))));
-      await this.driver.transaction((conn) => conn.run('ANALYZE'));
+      await this.driver.analyze();
     }
   }
 
