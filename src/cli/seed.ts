@@ -4,7 +4,7 @@ import { demoResources, loadDemoData } from '../data/demo.js';
 import { generatePopulation } from '../data/generate/population.js';
 import type { Res } from '../data/generate/types.js';
 import { writeResources } from '../data/write.js';
-import { PopulationLoader } from '../data/bulk/load.js';
+import { loadPopulation, populationWorker } from '../data/bulk/load.js';
 import { loadConformance } from '../profiles/load.js';
 import { createContext, timing } from './context.js';
 import { configFrom, storeOptions } from './options.js';
@@ -74,7 +74,7 @@ async function seed(opts: Record<string, unknown>, o: SeedOptions): Promise<void
   const population = o.patients !== undefined ? { patients: o.patients, seed: o.seed } : undefined;
   // SQLite: a worker thread generates and indexes while this one writes (data/bulk/load.ts).
   // It starts now, so that its start-up overlaps opening the store.
-  const loader = population && !config.databaseUrl ? new PopulationLoader(population, { ...options, baseUrl: config.baseUrl }) : undefined;
+  const loader = population && !config.databaseUrl ? populationWorker(population, { ...(o.batchSize ? { batchSize: o.batchSize } : {}), baseUrl: config.baseUrl }) : undefined;
   let ctx: Awaited<ReturnType<typeof createContext>>;
   try {
     ctx = await createContext(config);
@@ -94,7 +94,7 @@ async function seed(opts: Record<string, unknown>, o: SeedOptions): Promise<void
     if (population) {
       const write = () =>
         loader
-          ? loader.load(ctx.store)
+          ? loadPopulation(ctx.store, loader, options.onProgress)
           : // PostgreSQL: generated ids are distinct, so the database writes one batch while the next is prepared.
             writeResources(ctx.store, generatePopulation(population), { ...options, concurrency: 4 });
       total += o.bulk && population.patients >= BULK_FROM ? await ctx.store.bulk(write) : await write();

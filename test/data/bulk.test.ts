@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadPopulation } from '../../src/data/bulk/load.js';
+import { loadPopulation, populationWorker } from '../../src/data/bulk/load.js';
 import { generatePopulation } from '../../src/data/generate/population.js';
 import { writeResources } from '../../src/data/write.js';
 import { createIndexer } from '../../src/search/extract.js';
@@ -109,7 +109,8 @@ describe('bulk loads (prepared batches)', () => {
   it('loads a generated population through the preparing worker thread', async () => {
     const { store, file } = await sqliteStore();
     const progress: number[] = [];
-    const n = await store.bulk(() => loadPopulation(store, { patients: 25, seed: 7 }, { batchSize: 100, onProgress: (w) => progress.push(w) }));
+    const worker = populationWorker({ patients: 25, seed: 7 }, { batchSize: 100 });
+    const n = await store.bulk(() => loadPopulation(store, worker, (w) => progress.push(w)));
     expect(n).toBe(resources().length);
     expect(progress.at(-1)).toBe(n);
     expect(progress.length).toBeGreaterThan(1);

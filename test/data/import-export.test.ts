@@ -109,7 +109,10 @@ describe('ccri import', () => {
     }
   });
 
-  it('reports each bad resource with its file and position, carries on, and fails the run', async () => {
+  it.each([
+    ['on this thread', false],
+    ['in a worker thread (bulk load)', true],
+  ])('reports each bad resource with its file and position, carries on, and fails the run (reading %s)', async (_how, bulk) => {
     const dir = tempDir();
     // --validate checks the Care Connect profile too (a Patient needs an official name).
     writeFileSync(join(dir, 'bad.ndjson'), ['{"resourceType":"Patient","id":"ok1","name":[{"use":"official","family":"Ok"}]}', '{"resourceType":"Patient","id":"bad id!"}', 'not json', '{"resourceType":"Nonsense","id":"z"}', '{"resourceType":"Patient","id":"ok2","gender":7}', '{"resourceType":"Patient","id":"nameless"}'].join('\n'));
@@ -123,9 +126,15 @@ describe('ccri import', () => {
     const ctx = await context();
     try {
       const lines: string[] = [];
-      const summary = await runImport(ctx, [join(dir, 'bad.ndjson'), join(dir, 'tx.json')], { quiet: true, validate: true, report: (l) => lines.push(l) });
+      // ok1 comes again in a later file (files load in path order): the later one wins (version 2).
+      writeFileSync(join(dir, 'z-again.ndjson'), '{"resourceType":"Patient","id":"ok1","name":[{"use":"official","family":"Again"}]}\n');
+      const summary = await runImport(ctx, [join(dir, 'bad.ndjson'), join(dir, 'tx.json'), join(dir, 'z-again.ndjson')], { quiet: true, validate: true, bulk, report: (l) => lines.push(l) });
       expect(summary.errors).toBe(6);
-      expect(summary.resources).toBe(1);
+      expect(summary.resources).toBe(2);
+      expect(summary.files).toBe(3);
+      const ok1 = await ctx.store.read('Patient', 'ok1');
+      expect(ok1?.version).toBe(2);
+      expect(JSON.parse(ok1!.json!).name[0].family).toBe('Again');
       const text = lines.join('\n');
       expect(text).toContain(`${join(dir, 'bad.ndjson')}: line 2: Patient has an invalid id`);
       expect(text).toContain(`${join(dir, 'bad.ndjson')}: line 3: `);

@@ -1,41 +1,31 @@
 import { Worker } from 'node:worker_threads';
 import type { Store } from '../../store/store.js';
 import type { GenerateOptions } from '../generate/population.js';
-import type { FromWorker, ToWorker, WorkerInput } from './messages.js';
+import type { FromWorker, ToWorker, WorkerInput, WorkerSource } from './messages.js';
 
-export interface BulkLoadOptions {
+export interface PreparingOptions {
   /** Resources per batch (one store transaction each); default 500. */
   batchSize?: number;
   /** This server's base URL (absolute references under it index as local ones). */
   baseUrl?: string;
-  /** Called after each batch with the number written so far. */
-  onProgress?: (written: number) => void;
 }
 
 /**
- * Generates a population and loads it on two threads: a worker generates, indexes and
- * serialises each batch (store/sql/prepared.ts) while this thread writes the one before
- * (Store.writePrepared). On a machine with two cores or more the two overlap, and the
- * load runs at the speed of the slower side. docs/data.md, "Bulk loads".
+ * Bulk loads on two threads: a worker makes the resources (generates them, or reads files
+ * to import), indexes and serialises each batch (store/sql/prepared.ts) while this thread
+ * writes the one before (Store.writePrepared). On a machine with two cores or more the two
+ * overlap, and the load runs at the speed of the slower side. docs/data.md, "Bulk loads".
  *
  * The worker starts when this is made, so its own start-up (loading the search
- * definitions and compiling the indexer) overlaps the opening of the store; `load`
- * then gives it the store's parameter ids and writes what it sends.
+ * definitions and compiling the indexer) overlaps opening the store; `events` then gives it
+ * the store's parameter ids and yields what it sends, in order.
  */
-export class PopulationLoader {
+export class PreparingWorker {
   private readonly worker: Worker;
-  private exited: Error | undefined;
+  private early: Error | undefined;
 
-  constructor(
-    population: GenerateOptions,
-    private readonly options: BulkLoadOptions = {},
-  ) {
-    const input: WorkerInput = {
-      population,
-      batchSize: options.batchSize ?? 500,
-      window: 3,
-      ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
-    };
+  constructor(source: WorkerSource, options: PreparingOptions = {}) {
+    const input: WorkerInput = { source, batchSize: options.batchSize ?? 500, window: 3, ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}) };
     // A large young generation: the worker makes short-lived objects by the million, and with
     // V8's default (16 MB) a quarter of its time went to collecting them.
     const resourceLimits = { maxYoungGenerationSizeMb: 128 };
@@ -47,59 +37,72 @@ export class PopulationLoader {
           resourceLimits,
         })
       : new Worker(new URL('./worker.js', import.meta.url), { workerData: input, resourceLimits });
-    // Until load() listens, remember an early failure rather than crash on it.
-    this.worker.on('error', (err) => (this.exited ??= err));
+    // Until events() listens, remember an early failure rather than crash on it.
+    this.worker.on('error', (err) => (this.early ??= err));
   }
 
-  /** Writes every batch the worker prepares into `store`; resolves with the number written. */
-  load(store: Store): Promise<number> {
-    const worker = this.worker;
-    return new Promise<number>((resolve, reject) => {
-      let written = 0;
-      let failed = false;
-      // Batches are written one after another, in the order they arrive.
-      let queue: Promise<void> = Promise.resolve();
-      const fail = (err: Error) => {
-        if (failed) return;
-        failed = true;
-        void worker.terminate();
-        reject(err);
-      };
-      if (this.exited) return fail(this.exited);
-      worker.on('message', (m: FromWorker) => {
-        if (m.kind === 'batch') {
-          queue = queue.then(async () => {
-            if (failed) return;
-            written += await store.writePrepared(m.batch);
-            this.options.onProgress?.(written);
-            worker.postMessage({ kind: 'written' } satisfies ToWorker);
-          });
-          queue.catch(fail);
-        } else if (m.kind === 'done') {
-          queue.then(() => {
-            if (failed) return;
-            void worker.terminate();
-            resolve(written);
-          }, fail);
-        } else {
-          fail(new Error(`The preparing worker failed: ${m.message}`));
-        }
-      });
-      worker.on('error', fail);
-      worker.on('exit', (code) => {
-        if (code !== 0) fail(new Error(`The preparing worker stopped (exit code ${code})`));
-      });
-      worker.postMessage({ kind: 'start', pids: store.paramIds() } satisfies ToWorker);
+  /**
+   * What the worker sends, in order, ending after `done`. A batch's credit goes back to the
+   * worker when the consumer asks for the next event, that is once it has written the batch.
+   */
+  async *events(store: Store): AsyncGenerator<Exclude<FromWorker, { kind: 'done' | 'failed' }>> {
+    const queue: FromWorker[] = [];
+    let failure: Error | undefined = this.early;
+    let wake: (() => void) | undefined;
+    const notify = () => {
+      wake?.();
+      wake = undefined;
+    };
+    this.worker.on('message', (m: FromWorker) => {
+      queue.push(m);
+      notify();
     });
+    this.worker.on('error', (err) => {
+      failure ??= err;
+      notify();
+    });
+    this.worker.on('exit', (code) => {
+      failure ??= new Error(`The preparing worker stopped (exit code ${code})`);
+      notify();
+    });
+    this.worker.postMessage({ kind: 'start', pids: store.paramIds() } satisfies ToWorker);
+    try {
+      for (;;) {
+        const m = queue.shift();
+        if (!m) {
+          if (failure) throw failure;
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
+        }
+        if (m.kind === 'done') return;
+        if (m.kind === 'failed') throw new Error(`The preparing worker failed: ${m.message}`);
+        yield m;
+        if (m.kind === 'batch') this.worker.postMessage({ kind: 'written' } satisfies ToWorker);
+      }
+    } finally {
+      await this.stop();
+    }
   }
 
-  /** Stops the worker (when the load will not happen after all). */
+  /** Stops the worker (also when the load will not happen after all). */
   async stop(): Promise<void> {
+    this.worker.removeAllListeners('exit');
     await this.worker.terminate();
   }
 }
 
-/** Generates `population` and loads it into `store` (see PopulationLoader). */
-export function loadPopulation(store: Store, population: GenerateOptions, options: BulkLoadOptions = {}): Promise<number> {
-  return new PopulationLoader(population, options).load(store);
+/** Generates a population in a worker and writes it into `store`; resolves with the number written. */
+export async function loadPopulation(store: Store, worker: PreparingWorker, onProgress?: (written: number) => void): Promise<number> {
+  let written = 0;
+  for await (const e of worker.events(store)) {
+    if (e.kind !== 'batch') continue;
+    written += await store.writePrepared(e.batch);
+    onProgress?.(written);
+  }
+  return written;
+}
+
+/** A worker that generates `population`. */
+export function populationWorker(population: GenerateOptions, options: PreparingOptions = {}): PreparingWorker {
+  return new PreparingWorker({ kind: 'population', population }, options);
 }

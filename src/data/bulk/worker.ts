@@ -1,14 +1,18 @@
+import { readFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
+import { stringifyJson } from '../../fhir/json.js';
 import { createIndexer } from '../../search/extract.js';
 import { searchRegistry } from '../../search/registry.js';
 import { prepareBatch } from '../../store/sql/prepared.js';
 import { generatePopulation } from '../generate/population.js';
+import { readSources } from '../import/reader.js';
 import type { FromWorker, ToWorker, WorkerInput } from './messages.js';
 
 /**
  * The preparing side of a bulk load (see load.ts): once `start` brings the store's
- * parameter ids, generates the resources, indexes and serialises them a batch at a time,
- * and posts each batch to the writing thread, never more than `window` batches ahead.
+ * parameter ids, makes the resources (generates a population, or reads files to import),
+ * indexes and serialises them a batch at a time, and posts each batch to the writing
+ * thread, never more than `window` batches ahead.
  */
 const input = workerData as WorkerInput;
 const port = parentPort!;
@@ -36,19 +40,33 @@ port.on('message', (m: ToWorker) => {
 // Compile the indexer now, before the store's ids arrive.
 ctx.indexer({ resourceType: 'Patient' });
 
-async function run(): Promise<void> {
-  let batch: Array<Record<string, unknown> & { resourceType: string }> = [];
-  const send = async () => {
-    while (credit === 0) await new Promise<void>((resolve) => (wake = resolve));
-    credit--;
-    port.postMessage({ kind: 'batch', batch: prepareBatch(batch, ctx, Date.now()) } satisfies FromWorker);
-    batch = [];
-  };
-  for (const resource of generatePopulation(input.population)) {
-    batch.push(resource);
-    if (batch.length >= input.batchSize) await send();
-  }
-  if (batch.length) await send();
-  port.postMessage({ kind: 'done' } satisfies FromWorker);
+async function send(message: Extract<FromWorker, { kind: 'batch' }>): Promise<void> {
+  while (credit === 0) await new Promise<void>((resolve) => (wake = resolve));
+  credit--;
+  port.postMessage(message);
 }
 
+async function run(): Promise<void> {
+  const source = input.source;
+  if (source.kind === 'population') {
+    let batch: Array<Record<string, unknown> & { resourceType: string }> = [];
+    for (const resource of generatePopulation(source.population)) {
+      batch.push(resource);
+      if (batch.length >= input.batchSize) {
+        await send({ kind: 'batch', batch: prepareBatch(batch, ctx, Date.now()) });
+        batch = [];
+      }
+    }
+    if (batch.length) await send({ kind: 'batch', batch: prepareBatch(batch, ctx, Date.now()) });
+  } else {
+    const files = source.files.map((f) => ({ name: f.name, size: f.size, read: () => readFile(f.name, 'utf8') }));
+    for await (const e of readSources(files, { ...source.read, batchSize: input.batchSize })) {
+      if (e.kind === 'resources') {
+        const batch = prepareBatch(e.items.map((i) => i.resource), ctx, Date.now());
+        await send({ kind: 'batch', batch, file: e.file, positions: e.items.map((i) => i.position), repaired: e.repaired });
+      } else if (e.kind === 'bundle') port.postMessage({ kind: 'bundle', file: e.file, position: e.position, json: stringifyJson(e.bundle) } satisfies FromWorker);
+      else port.postMessage(e satisfies FromWorker);
+    }
+  }
+  port.postMessage({ kind: 'done' } satisfies FromWorker);
+}

@@ -1,15 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { fhirModel } from '../../fhir/definitions/model.js';
+import { parseJson } from '../../fhir/json.js';
 import { FhirError } from '../../fhir/outcome.js';
 import { transaction } from '../../interactions/transaction.js';
 import type { RequestContext, Resource } from '../../interactions/types.js';
-import { messageOf, parseUnits } from './parse.js';
+import { type PreparedBatch, preparedOps } from '../../store/sql/prepared.js';
+import type { PreparingWorker } from '../bulk/load.js';
+import { messageOf } from './parse.js';
+import { type Located, type ReadEvent, readSources } from './reader.js';
 import { repairCardinality } from './repair.js';
 import type { Source } from './sources.js';
-import { validateStructure } from '../../validation/structure.js';
 import { validateForImport } from './validate.js';
-
-const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /** A resource (or bundle) that could not be loaded, and where it was. */
 export interface ImportError {
@@ -40,12 +39,6 @@ export interface ImportSummary {
   ms: number;
 }
 
-interface Pending {
-  resource: Resource;
-  file: string;
-  position: string;
-}
-
 /**
  * Loads FHIR resources into the store: transaction and batch Bundles through the
  * server's own transaction processing (so `urn:uuid:` fullUrls and the references to
@@ -53,63 +46,52 @@ interface Pending {
  * entries of collection Bundles, single resources) written directly, a batch per
  * store transaction. A bad resource is reported with its file and position and
  * skipped; the load carries on.
+ *
+ * Reading (parsing, checking, batching: reader.ts) runs on this thread, or, given a
+ * PreparingWorker for the files (a bulk load into SQLite), in that worker, which also
+ * indexes and serialises each batch while this thread writes the one before.
  */
 export class Importer {
   private readonly summary: ImportSummary = { files: 0, resources: 0, errors: 0, repaired: 0, ms: 0 };
-  private pending: Pending[] = [];
   private bytes = 0;
   private readonly started = performance.now();
 
   constructor(private readonly ctx: RequestContext, private readonly options: ImportOptions = {}) {}
 
-  async load(sources: readonly Source[]): Promise<ImportSummary> {
-    for (const source of sources) await this.loadSource(source);
-    await this.flush();
+  /** Loads `sources`; with `worker`, the files among them are read by it (its source must name them, in this order). */
+  async load(sources: readonly Source[], worker?: PreparingWorker): Promise<ImportSummary> {
+    const read = { ...(this.options.validate ? { validate: true } : {}), ...(this.options.strict ? { strict: true } : {}), ...(this.options.batchSize ? { batchSize: this.options.batchSize } : {}) };
+    if (worker) {
+      for await (const e of worker.events(this.ctx.store)) {
+        if (e.kind === 'batch') await this.writePrepared(e.batch, e.file!, e.positions!, e.repaired ?? 0);
+        else if (e.kind === 'bundle') await this.bundle(parseJson(e.json) as Resource, e.file, e.position);
+        else await this.handle(e);
+      }
+      sources = sources.filter((s) => s.path === undefined);
+    }
+    for await (const e of readSources(sources, read)) {
+      if (e.kind === 'resources') {
+        this.summary.repaired += e.repaired;
+        await this.write(e.file, e.items);
+      } else if (e.kind === 'bundle') await this.bundle(e.bundle, e.file, e.position);
+      else await this.handle(e);
+    }
     this.summary.ms = Math.round(performance.now() - this.started);
     return { ...this.summary };
   }
 
-  private async loadSource(source: Source): Promise<void> {
-    this.summary.files++;
-    let text: string;
-    try {
-      text = await source.read();
-    } catch (err) {
-      this.error(source.name, 'file', `cannot be read: ${messageOf(err)}`);
-      return;
+  private async handle(e: Extract<ReadEvent, { kind: 'error' | 'read' }>): Promise<void> {
+    if (e.kind === 'error') this.error(e.file, e.position, e.message);
+    else {
+      this.summary.files++;
+      this.bytes += e.bytes;
+      this.progress();
     }
-    for (const unit of parseUnits(text, source.name)) {
-      if (unit.kind === 'error') this.error(source.name, unit.position, unit.message);
-      else if (unit.kind === 'bundle') {
-        await this.flush();
-        await this.bundle(unit.bundle, source.name, unit.position);
-      } else this.direct(unit.resource, source.name, unit.position);
-      if (this.pending.length >= (this.options.batchSize ?? 500)) await this.flush();
-    }
-    this.bytes += source.size ?? text.length;
-    this.progress();
   }
 
-  private direct(resource: Resource, file: string, position: string): void {
-    const type = resource.resourceType;
-    if (!fhirModel().isResourceType(type)) return this.error(file, position, `unknown resource type '${type}'`);
-    if (resource.id === undefined) resource.id = randomUUID();
-    if (typeof resource.id !== 'string' || !ID.test(resource.id)) return this.error(file, position, `${type} has an invalid id '${String(resource.id)}'`);
-    // Whatever is written is checked against the STU3 definitions, as the server checks every
-    // write (a resource that breaks them could not even be served as XML); --validate adds the
-    // Care Connect profile.
-    this.repair(resource);
-    const issues = this.options.validate ? validateForImport(resource) : validateStructure(resource).filter((i) => i.severity === 'error' || i.severity === 'fatal');
-    if (issues.length) return this.error(file, position, `${type}/${resource.id}: ${issues.map((i) => `${i.diagnostics}${i.expression ? ` (${i.expression.join(', ')})` : ''}`).join('; ')}`);
-    this.pending.push({ resource, file, position });
-  }
-
-  /** Writes the pending resources in one transaction; if that fails, one by one to find the bad ones. */
-  private async flush(): Promise<void> {
-    if (!this.pending.length) return;
-    const items = this.pending;
-    this.pending = [];
-    const write = (list: Pending[]) =>
+  /** Writes resources in one transaction; if that fails, one by one to find the bad ones. */
+  private async write(file: string, items: Located[]): Promise<void> {
+    const write = (list: Located[]) =>
       this.ctx.store.transaction((tx) => tx.writeMany(list.map((p) => ({ type: p.resource.resourceType, id: p.resource.id!, resource: p.resource }))));
     try {
       await write(items);
@@ -120,16 +102,30 @@ export class Importer {
           await write([item]);
           this.summary.resources++;
         } catch (err) {
-          this.error(item.file, item.position, `${item.resource.resourceType}/${item.resource.id}: ${messageOf(err)}`);
+          this.error(file, item.position, `${item.resource.resourceType}/${item.resource.id}: ${messageOf(err)}`);
         }
       }
     }
     this.progress();
   }
 
+  /** Writes a batch the worker prepared; if that fails, its resources one by one. */
+  private async writePrepared(batch: PreparedBatch, file: string, positions: string[], repaired: number): Promise<void> {
+    this.summary.repaired += repaired;
+    try {
+      this.summary.resources += await this.ctx.store.writePrepared(batch);
+      this.progress();
+    } catch {
+      const ops = preparedOps(batch);
+      await this.write(file, ops.map((op, i) => ({ resource: op.resource as Resource, position: positions[i]! })));
+    }
+  }
+
   private async bundle(bundle: Resource, file: string, position: string): Promise<void> {
     const entries = Array.isArray(bundle.entry) ? (bundle.entry as Array<Record<string, unknown>>) : [];
-    for (const e of entries) if (e.resource && typeof e.resource === 'object') this.repair(e.resource as Resource);
+    if (!this.options.strict) {
+      for (const e of entries) if (e.resource && typeof e.resource === 'object' && repairCardinality(e.resource as Record<string, unknown>).length) this.summary.repaired++;
+    }
     if (this.options.validate) {
       let bad = false;
       entries.forEach((e, i) => {
@@ -158,11 +154,6 @@ export class Importer {
       this.error(file, entry !== undefined ? entryPosition(position, Number(entry)) : position, `the ${String(bundle.type)} was not loaded: ${detail}`);
     }
     this.progress();
-  }
-
-  private repair(resource: Resource): void {
-    if (this.options.strict) return;
-    if (repairCardinality(resource).length) this.summary.repaired++;
   }
 
   private error(file: string, position: string, message: string): void {

@@ -4,6 +4,8 @@ import { basename, join } from 'node:path';
 /** A place resources are read from: a file, or standard input ("-"). */
 export interface Source {
   name: string;
+  /** The file's path (none for standard input). */
+  path?: string;
   /** Size in bytes when known (for the time-left estimate). */
   size?: number;
   read(): Promise<string>;
@@ -30,7 +32,7 @@ export async function expandSources(args: readonly string[], stdin: () => Promis
     else files.push({ path: arg, size: info.size });
   }
   files.sort((a, b) => rank(a.path) - rank(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return [...files.map((f) => ({ name: f.path, size: f.size, read: () => readFile(f.path, 'utf8') })), ...out];
+  return [...files.map((f) => ({ name: f.path, path: f.path, size: f.size, read: () => readFile(f.path, 'utf8') })), ...out];
 }
 
 function rank(path: string): number {
