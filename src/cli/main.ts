@@ -1,21 +1,25 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { serveCommand } from './serve.js';
-import { reindexCommand } from './reindex.js';
-import { seedCommand } from './seed.js';
-import { importCommand } from './import.js';
-import { exportCommand } from './export.js';
-import { validateCommand } from './validate.js';
 
-/** `ccri`: the one program. Each subcommand lives in its own file. */
+/**
+ * `ccri`: the one program. Each subcommand lives in its own file, and only the one asked
+ * for is loaded (a `ccri seed` need not load the HTTP server); help loads them all.
+ */
+const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
+  serve: async () => (await import('./serve.js')).serveCommand,
+  reindex: async () => (await import('./reindex.js')).reindexCommand,
+  seed: async () => (await import('./seed.js')).seedCommand,
+  import: async () => (await import('./import.js')).importCommand,
+  export: async () => (await import('./export.js')).exportCommand,
+  validate: async () => (await import('./validate.js')).validateCommand,
+};
+
 const program = new Command();
 program.name('ccri').description('Care Connect Reference Implementation: a FHIR STU3 server with the Care Connect profiles').version('0.1.0');
-serveCommand(program);
-reindexCommand(program);
-seedCommand(program);
-importCommand(program);
-exportCommand(program);
-validateCommand(program);
+const asked = process.argv[2];
+for (const [name, load] of Object.entries(COMMANDS)) {
+  if (asked === undefined || !(asked in COMMANDS) || asked === name) (await load())(program);
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));

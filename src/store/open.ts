@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { PostgresDriver } from './postgres/driver.js';
 import { SqlStore } from './sql/sql-store.js';
 import { SqliteDriver } from './sqlite/driver.js';
 import type { StoreOptions } from './store.js';
@@ -16,6 +15,8 @@ export interface OpenStoreOptions extends StoreOptions {
 export async function openStore(options: OpenStoreOptions): Promise<SqlStore> {
   const url = options.databaseUrl;
   if (url && /^postgres(ql)?:\/\//.test(url)) {
+    // Loaded only when asked for: SQLite users never load the PostgreSQL client.
+    const { PostgresDriver } = await import('./postgres/driver.js');
     return new SqlStore(new PostgresDriver(url), options).init();
   }
   const file = options.sqliteFile ?? join(options.dataDir ?? 'data', 'ccri.sqlite');
