@@ -13,9 +13,9 @@ type Obj = Record<string, unknown>;
  * The encoding of the index rows. Change it whenever what is extracted changes, so that
  * stores written before reindex themselves when they open (store/sql/sql-store.ts).
  * 2: rows per index key (a union part shared by parameters); one row per code, with the
- * system its binding implies.
+ * system its binding implies. 3: SQLite's full-text index as two tables without positions.
  */
-export const INDEX_FORMAT = '2';
+export const INDEX_FORMAT = '3';
 
 /** One index key of a type: the compiled union part and how its values become rows. */
 interface CompiledKey {

@@ -46,7 +46,7 @@ function dump(file: string): Record<string, unknown[]> {
     out.compartment = db.prepare('SELECT rid, patient FROM compartment ORDER BY rid, patient').raw().all();
     out.type_count = db.prepare('SELECT type, n FROM type_count ORDER BY type').raw().all();
     // The full-text index holds no text: ask it for the documents of a few words instead.
-    out.text = ['hypertension', 'paracetamol', 'heart', 'ward'].map((w) => db.prepare(`SELECT rowid FROM idx_text WHERE idx_text MATCH ? ORDER BY rowid`).pluck().all(`content : "${w}"*`));
+    out.text = ['hypertension', 'paracetamol', 'heart', 'ward'].map((w) => db.prepare(`SELECT rowid FROM idx_text_content WHERE idx_text_content MATCH ? ORDER BY rowid`).pluck().all(`"${w}"*`));
     return out;
   } finally {
     db.close();

@@ -67,7 +67,7 @@ for (const [name, open] of stores) {
       const plan = await store.explain(parsed.plan, { forceIndexes: true });
       const text = plan.join('\n');
       if (name === 'SQLite') {
-        // FTS5 reports a full-text lookup as "SCAN idx_text VIRTUAL TABLE INDEX 0:M…": that is its index.
+        // FTS5 reports a full-text lookup as "SCAN idx_text_content VIRTUAL TABLE INDEX 0:M…": that is its index.
         expect(text, text).not.toMatch(/\bSCAN (idx_\w+|compartment)\b(?! USING| VIRTUAL TABLE INDEX \d+:M)/);
         expect(text, text).not.toMatch(/\bSCAN r\b(?! USING)/);
       } else {

@@ -19,6 +19,7 @@ const COLUMN_TYPES: Record<string, string> = {
 };
 
 class PgConnection implements SqlConnection {
+  readonly textTables = ['idx_text'];
   readonly textKey = 'rid';
   constructor(private readonly client: pg.Pool | pg.PoolClient) {}
 

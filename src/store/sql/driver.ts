@@ -34,7 +34,8 @@ export interface SqlConnection {
   updateResources(rows: Array<[rid: number, version: number, lastUpdated: number, deleted: number]>): Promise<void>;
   /** Deletes the rows of `table` whose `column` is one of `rids`. */
   deleteByRids(table: string, column: string, rids: number[]): Promise<void>;
-  /** The key column of idx_text (SQLite's FTS5 table keys by rowid). */
+  /** The full-text tables, and their key column (SQLite's FTS5 tables key by rowid). */
+  readonly textTables: string[];
   readonly textKey: string;
   /** Full-text rows: the folded words of the narrative and of all content. */
   insertText(rows: Array<[rid: number, narrative: string, content: string]>): Promise<void>;

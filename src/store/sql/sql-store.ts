@@ -141,7 +141,7 @@ export class SqlStore implements Store {
 
   async clear(): Promise<void> {
     await this.driver.transaction(async (conn) => {
-      for (const table of ['resource', 'resource_version', 'type_count', 'compartment', 'idx_text', ...Object.keys(INDEX_TABLES).map((t) => `idx_${t}`)]) {
+      for (const table of ['resource', 'resource_version', 'type_count', 'compartment', ...conn.textTables, ...Object.keys(INDEX_TABLES).map((t) => `idx_${t}`)]) {
         await conn.run(`DELETE FROM ${table}`);
       }
     });
@@ -156,11 +156,14 @@ export class SqlStore implements Store {
     try {
       return await fn();
     } finally {
-      this.driver.bulkLoading = false;
-      // One transaction per index: PostgreSQL builds them side by side on its pool's
-      // connections; SQLite's single writer takes them in turn.
-      await Promise.all(this.driver.deferrableIndexes.map((sql) => this.driver.transaction((conn) => conn.run(sql))));
-      await this.driver.analyze();
+      try {
+        // One transaction per index: PostgreSQL builds them side by side on its pool's
+        // connections; SQLite's single writer takes them in turn.
+        await Promise.all(this.driver.deferrableIndexes.map((sql) => this.driver.transaction((conn) => conn.run(sql))));
+        await this.driver.analyze();
+      } finally {
+        this.driver.bulkLoading = false;
+      }
     }
   }
 

@@ -162,7 +162,7 @@ export async function deleteIndexRows(conn: SqlConnection, rids: number[]): Prom
   if (!rids.length) return;
   for (const table of Object.keys(INDEX_TABLES)) await conn.deleteByRids(`idx_${table}`, 'rid', rids);
   await conn.deleteByRids('compartment', 'rid', rids);
-  await conn.deleteByRids('idx_text', conn.textKey, rids);
+  for (const table of conn.textTables) await conn.deleteByRids(table, conn.textKey, rids);
 }
 
 /** All the index rows of many resources, one insertMany per table. */

@@ -152,6 +152,7 @@ const MAX_STATEMENTS = 1000;
 export const CROSS_PROCESS_MS = 5;
 
 class SqliteConnection implements SqlConnection {
+  readonly textTables = ['idx_text_narrative', 'idx_text_content'];
   readonly textKey = 'rowid';
   private readonly statements = new Map<string, Statement>();
 
@@ -232,8 +233,12 @@ class SqliteConnection implements SqlConnection {
   }
 
   async insertText(rows: Array<[number, string, string]>): Promise<void> {
-    const stmt = this.prepare('INSERT INTO idx_text (rowid, narrative, content) VALUES (?, ?, ?)');
-    for (const row of rows) stmt.run(row);
+    const narrative = this.prepare('INSERT INTO idx_text_narrative (rowid, words) VALUES (?, ?)');
+    const content = this.prepare('INSERT INTO idx_text_content (rowid, words) VALUES (?, ?)');
+    for (const [rid, n, c] of rows) {
+      if (n) narrative.run(rid, n);
+      if (c) content.run(rid, c);
+    }
   }
 
   /**
@@ -258,7 +263,8 @@ class SqliteConnection implements SqlConnection {
       this.prepare(`INSERT INTO idx_${table} (rid, pid, ${columns.join(', ')}) SELECT ? + (value ->> 0), value ->> 1, ${picks} FROM json_each(?)`).run(first, b.tables[table]);
     }
     this.prepare('INSERT INTO compartment (rid, patient) SELECT ? + (value ->> 0), value ->> 1 FROM json_each(?)').run(first, b.compartments);
-    this.prepare('INSERT INTO idx_text (rowid, narrative, content) SELECT ? + (value ->> 0), value ->> 1, value ->> 2 FROM json_each(?)').run(first, b.text);
+    this.prepare("INSERT INTO idx_text_narrative (rowid, words) SELECT ? + (value ->> 0), value ->> 1 FROM json_each(?) WHERE value ->> 1 <> ''").run(first, b.text);
+    this.prepare("INSERT INTO idx_text_content (rowid, words) SELECT ? + (value ->> 0), value ->> 2 FROM json_each(?) WHERE value ->> 2 <> ''").run(first, b.text);
     return true;
   }
 }

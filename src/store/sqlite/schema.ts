@@ -83,7 +83,9 @@ CREATE TABLE IF NOT EXISTS idx_composite (
 CREATE INDEX IF NOT EXISTS idx_composite_code ON idx_composite (pid, code1, system1);
 CREATE INDEX IF NOT EXISTS idx_composite_rid ON idx_composite (rid, pid);
 
-CREATE VIRTUAL TABLE IF NOT EXISTS idx_text USING fts5(narrative, content, content='', contentless_delete=1, detail=column);
+DROP TABLE IF EXISTS idx_text;
+CREATE VIRTUAL TABLE IF NOT EXISTS idx_text_narrative USING fts5(words, content='', contentless_delete=1, detail=none);
+CREATE VIRTUAL TABLE IF NOT EXISTS idx_text_content USING fts5(words, content='', contentless_delete=1, detail=none);
 
 CREATE TABLE IF NOT EXISTS compartment (rid INTEGER NOT NULL, patient TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS compartment_patient ON compartment (patient, rid);
