@@ -16,6 +16,7 @@ export async function createContext(config: Config, options: { logger: Logger; c
     ...defaultStoreOptions(clock, config.baseUrl),
     ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
     dataDir: config.dataDir,
+    onReindexed: (n, ms) => options.logger.warn({ resources: n, ms: Math.round(ms) }, 'The store was written under an older index format: every search index was rebuilt'),
   });
   const cursorSecret = config.cursorSecret ?? (await store.setting('cursor-secret', () => randomBytes(32).toString('base64url')));
   return {

@@ -110,6 +110,8 @@ export interface StoreOptions {
    * rows were written under another one is reindexed when it opens.
    */
   indexFormat?: string;
+  /** Told when opening the store reindexed it (another index format): how many resources, in how many ms. */
+  onReindexed?: (resources: number, ms: number) => void;
   /** The index keys a search parameter's rows are stored under (by default, its code). */
   indexKeys?: (type: string, code: string) => string[];
   /** Current versions kept in memory for reads by id (0 disables; SQLite only). */

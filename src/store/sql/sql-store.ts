@@ -50,7 +50,9 @@ export class SqlStore implements Store {
       if (stored?.value !== format) {
         // Rows written under another format (or before formats were recorded) would answer
         // searches wrongly: rebuild them, once.
-        await this.reindex();
+        const started = performance.now();
+        const n = await this.reindex();
+        if (n) this.options.onReindexed?.(n, performance.now() - started);
         await this.driver.transaction((conn) =>
           conn.run("INSERT INTO store_meta (key, value) VALUES ('index-format', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [format]),
         );
