@@ -7,7 +7,8 @@ export function reindexCommand(program: Command): void {
   storeOptions(program.command('reindex').description('rebuild every search index from the stored resources')).action(async (opts: Record<string, unknown>) => {
     const { store } = await createContext(configFrom(opts));
     const bar = progressBar('reindex');
-    const n = await store.reindex((done, total) => bar.update(done, total));
+    // As a bulk load: the search-only indexes are dropped and built once at the end.
+    const n = await store.bulk(() => store.reindex((done, total) => bar.update(done, total)));
     bar.stop();
     await store.close();
     console.log(`Reindexed ${n} resources.`);

@@ -51,7 +51,9 @@ export class SqlStore implements Store {
         // Rows written under another format (or before formats were recorded) would answer
         // searches wrongly: rebuild them, once.
         const started = performance.now();
-        const n = await this.reindex();
+        const any = await this.driver.reader.get('SELECT 1 AS x FROM resource LIMIT 1');
+        // A bulk load's way: the search-only indexes are built once at the end.
+        const n = any ? await this.bulk(() => this.reindex()) : 0;
         if (n) this.options.onReindexed?.(n, performance.now() - started);
         await this.driver.transaction((conn) =>
           conn.run("INSERT INTO store_meta (key, value) VALUES ('index-format', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [format]),
