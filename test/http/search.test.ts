@@ -199,6 +199,11 @@ for (const kind of await storeKinds()) {
       expect(await ids('/STU3/Patient?_profile=https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Patient-1')).toEqual(['bk']);
       expect(await ids('/STU3/Patient?_text=clinic')).toEqual(['bk']);
       expect(await ids('/STU3/Condition?_content=diabetes')).toEqual(['c1']);
+      expect(await ids('/STU3/Condition?_content=44054006')).toEqual(['c1']);
+      // References and dates are not text: they have parameters of their own.
+      expect(await ids('/STU3/Condition?_content=bk')).toEqual([]);
+      expect(await ids('/STU3/Encounter?_content=finished')).toContain('e1');
+      expect(await ids('/STU3/Encounter?_content=2020')).toEqual([]);
       expect(await ids('/STU3/Patient?_lastUpdated=gt2000-01-01&_sort=_id')).toEqual(['bk', 'jk', 'ze']);
       expect(await ids('/STU3/Patient?_lastUpdated=lt2000-01-01')).toEqual([]);
       expect(await ids('/STU3/Patient?general-practitioner:missing=true')).toEqual(['ze']);
