@@ -43,7 +43,8 @@ export const search: Interaction = async (req, ctx) => {
     meta: { lastUpdated: new Date(ctx.clock()).toISOString() },
     type: 'searchset',
     ...(page.total !== undefined ? { total: page.total } : {}),
-    link: pageLinks(ctx, path, parsed, scope, page.more, page.lastRid),
+    // A count has no pages to go to.
+    link: pageLinks(ctx, path, parsed, scope, !countOnly && page.more, page.lastRid),
   };
   if (!countOnly) {
     const entries: BundleEntry[] = [

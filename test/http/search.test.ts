@@ -181,6 +181,7 @@ for (const kind of await storeKinds()) {
       const count = await s.request('GET', '/STU3/Observation?_summary=count');
       expect(count.json.total).toBe(4);
       expect(count.json.entry).toBeUndefined();
+      expect(count.json.link.map((l: { relation: string }) => l.relation)).toEqual(['self', 'first']);
       const summary = await s.request('GET', '/STU3/Patient?_id=bk&_summary=true');
       const p = summary.json.entry[0].resource;
       expect(p.text).toBeUndefined();
