@@ -155,6 +155,23 @@ describe('ccri import', () => {
     expect(cli.stderr).toMatch(/Imported 2 resources from 1 file\(s\) in [\d.]+ s, [\d,]+ resources\/s; 4 error\(s\)/);
   }, 120_000);
 
+  it('reads an NDJSON file line by line: CRLF endings, blank lines and a missing last newline keep their line numbers', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'crlf.ndjson');
+    writeFileSync(file, ['{"resourceType":"Patient","id":"a"}', '', '{"resourceType":"Patient","id":"b"', '  ', '{"resourceType":"Patient","id":"c"}'].join('\r\n'));
+    const ctx = await context();
+    try {
+      const lines: string[] = [];
+      const summary = await runImport(ctx, [file], { quiet: true, report: (l) => lines.push(l) });
+      expect(summary.resources).toBe(2);
+      expect(summary.errors).toBe(1);
+      expect(lines[0]).toMatch(/crlf\.ndjson: line 3: The body is not valid JSON/);
+      expect((await ctx.store.read('Patient', 'c'))?.version).toBe(1);
+    } finally {
+      await ctx.store.close();
+    }
+  });
+
   it('repairs the JSON shape of elements given with the wrong cardinality', () => {
     const obs = { resourceType: 'Observation', status: 'final', code: { text: 'x' }, extension: [{ url: 'http://e', valueString: ['a', 'b'] }], category: { text: 'c' } };
     expect(repairCardinality(obs)).toHaveLength(2);

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { stringifyJson } from '../../fhir/json.js';
 import { createIndexer } from '../../search/extract.js';
@@ -6,6 +5,7 @@ import { searchRegistry } from '../../search/registry.js';
 import { prepareBatch } from '../../store/sql/prepared.js';
 import { generatePopulation } from '../generate/population.js';
 import { readSources } from '../import/reader.js';
+import { fileSource } from '../import/sources.js';
 import type { FromWorker, ToWorker, WorkerInput } from './messages.js';
 
 /**
@@ -59,7 +59,7 @@ async function run(): Promise<void> {
     }
     if (batch.length) await send({ kind: 'batch', batch: prepareBatch(batch, ctx, Date.now()) });
   } else {
-    const files = source.files.map((f) => ({ name: f.name, size: f.size, read: () => readFile(f.name, 'utf8') }));
+    const files = source.files.map((f) => fileSource(f.name, f.size));
     for await (const e of readSources(files, { ...source.read, batchSize: input.batchSize })) {
       if (e.kind === 'resources') {
         const batch = prepareBatch(e.items.map((i) => i.resource), ctx, Date.now());

@@ -57,6 +57,21 @@ function looksLikeNdjson(text: string): boolean {
   }
 }
 
+/** The units of one NDJSON line (`line` counts from 1); none for a blank line. */
+export function* ndjsonLine(text: string, line: number): Generator<Unit> {
+  const raw = text.trim();
+  if (!raw) return;
+  const position = `line ${line}`;
+  let parsed: unknown;
+  try {
+    parsed = parseJson(raw);
+  } catch (err) {
+    yield { kind: 'error', message: messageOf(err), position };
+    return;
+  }
+  yield* fromTop(parsed as Resource, position);
+}
+
 function* ndjson(text: string): Generator<Unit> {
   let line = 0;
   let start = 0;
@@ -64,21 +79,10 @@ function* ndjson(text: string): Generator<Unit> {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     line++;
-    const raw = text.slice(start, end).trim();
+    const raw = text.slice(start, end);
     start = end + 1;
-    if (!raw) {
-      if (end >= text.length) break;
-      continue;
-    }
-    const position = `line ${line}`;
-    let parsed: unknown;
-    try {
-      parsed = parseJson(raw);
-    } catch (err) {
-      yield { kind: 'error', message: messageOf(err), position };
-      continue;
-    }
-    yield* fromTop(parsed as Resource, position);
+    if (!raw.trim() && end >= text.length) break;
+    yield* ndjsonLine(raw, line);
   }
 }
 

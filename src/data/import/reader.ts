@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { fhirModel } from '../../fhir/definitions/model.js';
 import type { Resource } from '../../interactions/types.js';
 import { validateStructure } from '../../validation/structure.js';
-import { messageOf, parseUnits } from './parse.js';
+import { messageOf, ndjsonLine, parseUnits, type Unit } from './parse.js';
 import { repairCardinality } from './repair.js';
-import type { Source } from './sources.js';
+import { NDJSON_NAME, type Source } from './sources.js';
 import { validateForImport } from './validate.js';
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -45,14 +45,6 @@ export type ReadEvent =
 export async function* readSources(sources: readonly Source[], options: ReadOptions = {}): AsyncGenerator<ReadEvent> {
   const size = options.batchSize ?? 500;
   for (const source of sources) {
-    let text: string;
-    try {
-      text = await source.read();
-    } catch (err) {
-      yield { kind: 'error', file: source.name, position: 'file', message: `cannot be read: ${messageOf(err)}` };
-      yield { kind: 'read', file: source.name, bytes: 0 };
-      continue;
-    }
     let items: Located[] = [];
     let repaired = 0;
     const batch = (): ReadEvent => {
@@ -61,7 +53,24 @@ export async function* readSources(sources: readonly Source[], options: ReadOpti
       repaired = 0;
       return event;
     };
-    for (const unit of parseUnits(text, source.name)) {
+    let units: Iterable<Unit> | AsyncIterable<Unit>;
+    let bytes = source.size ?? 0;
+    if (source.lines && NDJSON_NAME.test(source.name)) {
+      // NDJSON line by line: a file of any size (a string holds at most about 512 MB).
+      units = ndjsonUnits(source.lines());
+    } else {
+      let text: string;
+      try {
+        text = await source.read();
+      } catch (err) {
+        yield { kind: 'error', file: source.name, position: 'file', message: `cannot be read: ${messageOf(err)}` };
+        yield { kind: 'read', file: source.name, bytes: 0 };
+        continue;
+      }
+      bytes = source.size ?? text.length;
+      units = parseUnits(text, source.name);
+    }
+    for await (const unit of units) {
       if (unit.kind === 'error') yield { kind: 'error', file: source.name, position: unit.position, message: unit.message };
       else if (unit.kind === 'bundle') {
         // Everything before the Bundle is written before it.
@@ -78,7 +87,17 @@ export async function* readSources(sources: readonly Source[], options: ReadOpti
       }
     }
     if (items.length) yield batch();
-    yield { kind: 'read', file: source.name, bytes: source.size ?? text.length };
+    yield { kind: 'read', file: source.name, bytes };
+  }
+}
+
+async function* ndjsonUnits(lines: AsyncIterable<string>): AsyncGenerator<Unit> {
+  let n = 0;
+  try {
+    for await (const line of lines) yield* ndjsonLine(line, ++n);
+  } catch (err) {
+    // The file could not be read (or stopped being readable midway): what was read stands.
+    yield { kind: 'error', message: `cannot be read: ${messageOf(err)}`, position: n ? `line ${n + 1}` : 'file' };
   }
 }
 

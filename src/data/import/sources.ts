@@ -1,5 +1,7 @@
+import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 /** A place resources are read from: a file, or standard input ("-"). */
 export interface Source {
@@ -9,6 +11,22 @@ export interface Source {
   /** Size in bytes when known (for the time-left estimate). */
   size?: number;
   read(): Promise<string>;
+  /** The text line by line, without reading it whole (files; used for NDJSON, which may be larger than a string can be). */
+  lines?(): AsyncIterable<string>;
+}
+
+/** NDJSON by its name: one resource per line. */
+export const NDJSON_NAME = /\.(ndjson|jsonl)$/i;
+
+/** A file as a source. */
+export function fileSource(path: string, size: number): Source {
+  return {
+    name: path,
+    path,
+    size,
+    read: () => readFile(path, 'utf8'),
+    lines: () => createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity }),
+  };
 }
 
 const LOADABLE = /\.(json|ndjson|jsonl|xml)$/i;
@@ -32,7 +50,7 @@ export async function expandSources(args: readonly string[], stdin: () => Promis
     else files.push({ path: arg, size: info.size });
   }
   files.sort((a, b) => rank(a.path) - rank(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return [...files.map((f) => ({ name: f.path, path: f.path, size: f.size, read: () => readFile(f.path, 'utf8') })), ...out];
+  return [...files.map((f) => fileSource(f.path, f.size)), ...out];
 }
 
 function rank(path: string): number {
