@@ -172,6 +172,26 @@ describe('ccri import', () => {
     }
   });
 
+  it('loads standard input: NDJSON line by line, or one JSON or XML resource', async () => {
+    const data = tempDir();
+    const run = (input: string) => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot(), 'src/cli/main.ts'), 'import', '--data-dir', data, '-'], { encoding: 'utf8', cwd: projectRoot(), input });
+      return { status: r.status, stderr: r.stderr };
+    };
+    const ndjson = run('{"resourceType":"Patient","id":"s1"}\nnot json\n{"resourceType":"Patient","id":"s2"}\n');
+    expect(ndjson.status).toBe(1);
+    expect(ndjson.stderr).toContain('<stdin>: line 2: ');
+    expect(ndjson.stderr).toMatch(/Imported 2 resources from 1 file\(s\)/);
+    expect(run('{\n  "resourceType": "Patient",\n  "id": "s3"\n}\n').status).toBe(0);
+    expect(run('<Patient xmlns="http://hl7.org/fhir"><id value="s4"/></Patient>').status).toBe(0);
+    const ctx = await createContext(loadConfig({ dataDir: data, cursorSecret: 'test' }, {}), { logger: silent });
+    try {
+      for (const id of ['s1', 's2', 's3', 's4']) expect(await ctx.store.read('Patient', id), id).toBeDefined();
+    } finally {
+      await ctx.store.close();
+    }
+  }, 60_000);
+
   it('repairs the JSON shape of elements given with the wrong cardinality', () => {
     const obs = { resourceType: 'Observation', status: 'final', code: { text: 'x' }, extension: [{ url: 'http://e', valueString: ['a', 'b'] }], category: { text: 'c' } };
     expect(repairCardinality(obs)).toHaveLength(2);

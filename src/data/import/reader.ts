@@ -58,6 +58,9 @@ export async function* readSources(sources: readonly Source[], options: ReadOpti
     if (source.lines && NDJSON_NAME.test(source.name)) {
       // NDJSON line by line: a file of any size (a string holds at most about 512 MB).
       units = ndjsonUnits(source.lines());
+    } else if (source.lines && source.path === undefined) {
+      // Standard input: line by line if its first line is a whole JSON object, else read whole.
+      units = sniffedUnits(source.lines(), source.name);
     } else {
       let text: string;
       try {
@@ -88,6 +91,40 @@ export async function* readSources(sources: readonly Source[], options: ReadOpti
     }
     if (items.length) yield batch();
     yield { kind: 'read', file: source.name, bytes };
+  }
+}
+
+/** NDJSON line by line when the first non-blank line is a JSON object on its own; otherwise the whole text as parse.ts reads it. */
+async function* sniffedUnits(lines: AsyncIterable<string>, name: string): AsyncGenerator<Unit> {
+  const it = lines[Symbol.asyncIterator]();
+  const head: string[] = [];
+  for (let r = await it.next(); !r.done; r = await it.next()) {
+    head.push(r.value);
+    if (r.value.trim()) break;
+  }
+  const rest: AsyncIterable<string> = { [Symbol.asyncIterator]: () => it };
+  const first = head[head.length - 1]?.trim() ?? '';
+  if (first.startsWith('{') && first.endsWith('}') && isJson(first)) {
+    let n = 0;
+    for (const line of head) yield* ndjsonLine(line, ++n);
+    try {
+      for await (const line of rest) yield* ndjsonLine(line, ++n);
+    } catch (err) {
+      yield { kind: 'error', message: `cannot be read: ${messageOf(err)}`, position: `line ${n + 1}` };
+    }
+    return;
+  }
+  const all = [...head];
+  for await (const line of rest) all.push(line);
+  yield* parseUnits(all.join('\n'), name);
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -42,7 +42,12 @@ export async function expandSources(args: readonly string[], stdin: () => Promis
   const out: Source[] = [];
   for (const arg of args) {
     if (arg === '-') {
-      out.push({ name: '<stdin>', read: stdin });
+      out.push(
+        stdin === readStdin
+          ? // Read line by line where it is NDJSON (see reader.ts), so a pipe of any size loads.
+            { name: '<stdin>', read: stdin, lines: () => createInterface({ input: process.stdin, crlfDelay: Infinity }) }
+          : { name: '<stdin>', read: stdin },
+      );
       continue;
     }
     const info = await stat(arg);
