@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { Importer, type ImportSummary } from '../data/import/importer.js';
 import { expandSources } from '../data/import/sources.js';
-import { PreparingWorker } from '../data/bulk/load.js';
 import type { RequestContext } from '../interactions/types.js';
 import { createContext, timing } from './context.js';
 import { configFrom, storeOptions } from './options.js';
@@ -44,15 +43,8 @@ export async function runImport(ctx: RequestContext, paths: readonly string[], o
   });
   const bulk = options.bulk ?? totalBytes >= BULK_FROM_BYTES;
   const started = performance.now();
-  // A bulk load of files into SQLite reads, checks, indexes and serialises them in a worker
-  // thread while this one writes (data/bulk/load.ts); standard input is read here after them.
-  const files = sources.filter((s) => s.path !== undefined).map((s) => ({ name: s.path!, size: s.size ?? 0 }));
-  const read = { ...(options.validate ? { validate: true } : {}), ...(options.strict ? { strict: true } : {}) };
-  const worker =
-    bulk && ctx.store.dialect === 'sqlite' && files.length
-      ? new PreparingWorker({ kind: 'files', files, read }, { ...(options.batchSize ? { batchSize: options.batchSize } : {}), baseUrl: ctx.config.baseUrl })
-      : undefined;
-  const summary = bulk ? await ctx.store.bulk(() => importer.load(sources, worker)) : await importer.load(sources);
+  // A bulk load into SQLite reads the files on two threads (data/bulk/load.ts).
+  const summary = bulk ? await ctx.store.bulk(() => importer.load(sources, { twoThreads: ctx.store.dialect === 'sqlite' })) : await importer.load(sources);
   // The time includes building the search indexes at the end of a bulk load.
   summary.ms = Math.round(performance.now() - started);
   bar?.stop();

@@ -3,7 +3,7 @@ import { FhirError } from '../../fhir/outcome.js';
 import { transaction } from '../../interactions/transaction.js';
 import type { RequestContext, Resource } from '../../interactions/types.js';
 import { type PreparedBatch, preparedOps } from '../../store/sql/prepared.js';
-import type { PreparingWorker } from '../bulk/load.js';
+import { PreparingWorker } from '../bulk/load.js';
 import { messageOf } from './parse.js';
 import { type Located, type ReadEvent, readSources } from './reader.js';
 import { repairCardinality } from './repair.js';
@@ -18,7 +18,7 @@ export interface ImportError {
 }
 
 export interface ImportOptions {
-  /** Validate each resource before writing it (structure now; Care Connect profiles later). */
+  /** Check each resource against the Care Connect profile of its type too, not only the STU3 definitions. */
   validate?: boolean;
   /** Do not repair the JSON shape of elements (see repair.ts); report such resources as bad instead. */
   strict?: boolean;
@@ -58,10 +58,16 @@ export class Importer {
 
   constructor(private readonly ctx: RequestContext, private readonly options: ImportOptions = {}) {}
 
-  /** Loads `sources`; with `worker`, the files among them are read by it (its source must name them, in this order). */
-  async load(sources: readonly Source[], worker?: PreparingWorker): Promise<ImportSummary> {
+  /**
+   * Loads `sources`. With `twoThreads` (for a bulk load into SQLite) the files among them are
+   * read, indexed and serialised in a worker thread while this one writes; standard input is
+   * read here after them.
+   */
+  async load(sources: readonly Source[], options: { twoThreads?: boolean } = {}): Promise<ImportSummary> {
     const read = { ...(this.options.validate ? { validate: true } : {}), ...(this.options.strict ? { strict: true } : {}), ...(this.options.batchSize ? { batchSize: this.options.batchSize } : {}) };
-    if (worker) {
+    const files = sources.filter((s) => s.path !== undefined).map((s) => ({ name: s.path!, size: s.size ?? 0 }));
+    if (options.twoThreads && files.length) {
+      const worker = new PreparingWorker({ kind: 'files', files, read }, { ...(read.batchSize ? { batchSize: read.batchSize } : {}), baseUrl: this.ctx.config.baseUrl });
       for await (const e of worker.events(this.ctx.store)) {
         if (e.kind === 'batch') await this.writePrepared(e.batch, e.file!, e.positions!, e.repaired ?? 0);
         else if (e.kind === 'bundle') await this.bundle(parseJson(e.json) as Resource, e.file, e.position);
