@@ -43,8 +43,8 @@ export async function runImport(ctx: RequestContext, paths: readonly string[], o
   });
   const bulk = options.bulk ?? totalBytes >= BULK_FROM_BYTES;
   const started = performance.now();
-  // A bulk load into SQLite reads the files on two threads (data/bulk/load.ts).
-  const summary = bulk ? await ctx.store.bulk(() => importer.load(sources, { twoThreads: ctx.store.dialect === 'sqlite' })) : await importer.load(sources);
+  // A bulk load reads the files on two threads (data/bulk/load.ts).
+  const summary = bulk ? await ctx.store.bulk(() => importer.load(sources, { twoThreads: true })) : await importer.load(sources);
   // The time includes building the search indexes at the end of a bulk load.
   summary.ms = Math.round(performance.now() - started);
   bar?.stop();

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { demoResources, loadDemoData } from '../data/demo.js';
 import { generatePopulation } from '../data/generate/population.js';
 import type { Res } from '../data/generate/types.js';
-import { writeResources } from '../data/write.js';
 import { loadPopulation, populationWorker } from '../data/bulk/load.js';
 import { loadConformance } from '../profiles/load.js';
 import { createContext, timing } from './context.js';
@@ -72,9 +71,9 @@ async function seed(opts: Record<string, unknown>, o: SeedOptions): Promise<void
   const estimate = (o.patients ?? 0) * PER_PATIENT + 300;
   const options = { ...(o.batchSize ? { batchSize: o.batchSize } : {}), onProgress: (n: number) => bar.update(n, Math.max(n, estimate)) };
   const population = o.patients !== undefined ? { patients: o.patients, seed: o.seed } : undefined;
-  // SQLite: a worker thread generates and indexes while this one writes (data/bulk/load.ts).
-  // It starts now, so that its start-up overlaps opening the store.
-  const loader = population && !config.databaseUrl ? populationWorker(population, { ...(o.batchSize ? { batchSize: o.batchSize } : {}), baseUrl: config.baseUrl }) : undefined;
+  // A worker thread generates and indexes while this one writes (data/bulk/load.ts). It
+  // starts now, so that its start-up overlaps opening the store.
+  const loader = population ? populationWorker(population, { ...(o.batchSize ? { batchSize: o.batchSize } : {}), baseUrl: config.baseUrl }) : undefined;
   let ctx: Awaited<ReturnType<typeof createContext>>;
   try {
     ctx = await createContext(config);
@@ -92,11 +91,7 @@ async function seed(opts: Record<string, unknown>, o: SeedOptions): Promise<void
     let total = 0;
     if (o.patients === undefined || o.demo) total += await loadDemoData(ctx.store, { log: { info: () => undefined, warn: () => undefined, error: () => undefined } });
     if (population) {
-      const write = () =>
-        loader
-          ? loadPopulation(ctx.store, loader, options.onProgress)
-          : // PostgreSQL: generated ids are distinct, so the database writes one batch while the next is prepared.
-            writeResources(ctx.store, generatePopulation(population), { ...options, concurrency: 4 });
+      const write = () => loadPopulation(ctx.store, loader!, options.onProgress);
       total += o.bulk && population.patients >= BULK_FROM ? await ctx.store.bulk(write) : await write();
       bar.stop();
     }

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,16 +13,34 @@ import { defaultStoreOptions } from '../../src/store/default-options.js';
 import { openStore } from '../../src/store/open.js';
 import { prepareBatch, type PrepareContext } from '../../src/store/sql/prepared.js';
 import type { Store } from '../../src/store/store.js';
+import { createTestSchema, shouldRunPostgres } from '../helpers/postgres.js';
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const drops: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  for (const drop of drops) await drop();
+});
 
-async function sqliteStore(): Promise<{ store: Store; file: string }> {
+interface Opened {
+  store: Store;
+  /** Every row of every table a write fills, in a stable order. */
+  dump: () => Promise<Record<string, unknown[]>>;
+}
+
+async function sqliteStore(): Promise<Opened> {
   const dir = mkdtempSync(join(tmpdir(), 'ccri-bulk-'));
   dirs.push(dir);
   const store = await openStore({ ...defaultStoreOptions(() => NOW), dataDir: dir });
-  return { store, file: join(dir, 'ccri.sqlite') };
+  return { store, dump: async () => dumpSqlite(join(dir, 'ccri.sqlite')) };
+}
+
+async function postgresStore(): Promise<Opened> {
+  const schema = await createTestSchema('ccri_bulk');
+  drops.push(schema.drop);
+  const store = await openStore({ ...defaultStoreOptions(() => NOW), databaseUrl: schema.url });
+  return { store, dump: () => dumpPostgres(schema.url) };
 }
 
 function context(store: Store): PrepareContext {
@@ -33,42 +52,64 @@ function context(store: Store): PrepareContext {
   return { indexer: createIndexer(searchRegistry()), pidsOf: (type) => pids.get(type) };
 }
 
-/** Every row of every table a write fills, in a stable order. */
-function dump(file: string): Record<string, unknown[]> {
+const INDEX_TABLES = ['token', 'string', 'date', 'number', 'quantity', 'reference', 'uri', 'composite'];
+const WORDS = ['hypertension', 'paracetamol', 'heart', 'ward'];
+
+function dumpSqlite(file: string): Record<string, unknown[]> {
   const db = new Database(file, { readonly: true });
   try {
     const out: Record<string, unknown[]> = {};
     out.resource = db.prepare('SELECT rid, type, id, version, last_updated, deleted FROM resource ORDER BY rid').raw().all();
     out.resource_version = db.prepare('SELECT rid, type, id, version, last_updated, method, json FROM resource_version ORDER BY seq').raw().all();
-    for (const t of ['token', 'string', 'date', 'number', 'quantity', 'reference', 'uri', 'composite']) {
-      out[t] = db.prepare(`SELECT * FROM idx_${t}`).raw().all().map((r) => JSON.stringify(r)).sort();
-    }
+    for (const t of INDEX_TABLES) out[t] = db.prepare(`SELECT * FROM idx_${t}`).raw().all().map((r) => JSON.stringify(r)).sort();
     out.compartment = db.prepare('SELECT rid, patient FROM compartment ORDER BY rid, patient').raw().all();
     out.type_count = db.prepare('SELECT type, n FROM type_count ORDER BY type').raw().all();
     // The full-text index holds no text: ask it for the documents of a few words instead.
-    out.text = ['hypertension', 'paracetamol', 'heart', 'ward'].map((w) => db.prepare(`SELECT rowid FROM idx_text_content WHERE idx_text_content MATCH ? ORDER BY rowid`).pluck().all(`"${w}"*`));
+    out.text = WORDS.map((w) => db.prepare(`SELECT rowid FROM idx_text_content WHERE idx_text_content MATCH ? ORDER BY rowid`).pluck().all(`"${w}"*`));
     return out;
   } finally {
     db.close();
   }
 }
 
-describe('bulk loads (prepared batches)', () => {
+async function dumpPostgres(url: string): Promise<Record<string, unknown[]>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const rows = async (sql: string, params: unknown[] = []) => (await client.query({ text: sql, values: params, rowMode: 'array' })).rows as unknown[][];
+    const out: Record<string, unknown[]> = {};
+    out.resource = await rows('SELECT rid, type, id, version, last_updated, deleted FROM resource ORDER BY rid');
+    out.resource_version = await rows('SELECT rid, type, id, version, last_updated, method, json FROM resource_version ORDER BY seq');
+    for (const t of INDEX_TABLES) out[t] = (await rows(`SELECT * FROM idx_${t}`)).map((r) => JSON.stringify(r)).sort();
+    out.compartment = await rows('SELECT rid, patient FROM compartment ORDER BY rid, patient');
+    out.type_count = await rows('SELECT type, n FROM type_count ORDER BY type');
+    out.text = [];
+    for (const w of WORDS) out.text.push((await rows(`SELECT rid FROM idx_text WHERE content @@ to_tsquery('simple', $1) ORDER BY rid`, [`${w}:*`])).flat());
+    return out;
+  } finally {
+    await client.end();
+  }
+}
+
+const KINDS: Array<[string, () => Promise<Opened>]> = [['SQLite', sqliteStore]];
+if (await shouldRunPostgres()) KINDS.push(['PostgreSQL', postgresStore]);
+
+describe.each(KINDS)('bulk loads (prepared batches) on %s', (_kind, open) => {
   const resources = () => [...generatePopulation({ patients: 25, seed: 7 })];
 
   it('leave exactly the rows that ordinary writes leave', async () => {
-    const ordinary = await sqliteStore();
+    const ordinary = await open();
     await writeResources(ordinary.store, resources(), { batchSize: 100 });
+    const a = await ordinary.dump();
     await ordinary.store.close();
 
-    const prepared = await sqliteStore();
+    const prepared = await open();
     const ctx = context(prepared.store);
     const all = resources();
     for (let i = 0; i < all.length; i += 100) await prepared.store.writePrepared(prepareBatch(all.slice(i, i + 100), ctx, NOW));
+    const b = await prepared.dump();
     await prepared.store.close();
 
-    const a = dump(ordinary.file);
-    const b = dump(prepared.file);
     expect(a.resource!.length).toBe(all.length);
     expect((a.token as unknown[]).length).toBeGreaterThan(all.length);
     expect((a.text as unknown[][]).some((ids) => ids.length > 0)).toBe(true);
@@ -76,7 +117,7 @@ describe('bulk loads (prepared batches)', () => {
   });
 
   it('writes a batch with an existing resource, or an id twice, the ordinary way', async () => {
-    const { store } = await sqliteStore();
+    const { store } = await open();
     const ctx = context(store);
     const patient = (family: string) => ({ resourceType: 'Patient', id: 'p1', name: [{ family }] });
     await store.writePrepared(prepareBatch([patient('One')], ctx, NOW));
@@ -99,7 +140,7 @@ describe('bulk loads (prepared batches)', () => {
   });
 
   it('refuses a resource without an id, and an index key the store does not know', async () => {
-    const { store } = await sqliteStore();
+    const { store } = await open();
     const ctx = context(store);
     expect(() => prepareBatch([{ resourceType: 'Patient' }], ctx, NOW)).toThrow(/without an id/);
     expect(() => prepareBatch([{ resourceType: 'Patient', id: 'x', gender: 'male' }], { ...ctx, pidsOf: () => new Map() }, NOW)).toThrow(/No parameter id/);
@@ -107,7 +148,7 @@ describe('bulk loads (prepared batches)', () => {
   });
 
   it('loads a generated population through the preparing worker thread', async () => {
-    const { store, file } = await sqliteStore();
+    const { store, dump } = await open();
     const progress: number[] = [];
     const worker = populationWorker({ patients: 25, seed: 7 }, { batchSize: 100 });
     const n = await store.bulk(() => loadPopulation(store, worker, (w) => progress.push(w)));
@@ -118,7 +159,7 @@ describe('bulk loads (prepared batches)', () => {
     expect(total).toBe(n);
     const found = await store.search({ types: ['Observation'], where: [{ kind: 'token', param: 'category', values: [{ code: 'vital-signs' }] }], sort: [], count: 1, offset: 0, total: true });
     expect(found.total).toBeGreaterThan(0);
+    expect((await dump()).resource!.length).toBe(n);
     await store.close();
-    expect(dump(file).resource!.length).toBe(n);
   });
 });

@@ -25,7 +25,7 @@ export class PreparingWorker {
   private early: Error | undefined;
 
   constructor(source: WorkerSource, options: PreparingOptions = {}) {
-    const input: WorkerInput = { source, batchSize: options.batchSize ?? 500, window: 3, ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}) };
+    const input: WorkerInput = { source, batchSize: options.batchSize ?? 500, window: POSTGRES_CONCURRENCY + 2, ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}) };
     // A large young generation: the worker makes short-lived objects by the million, and with
     // V8's default (16 MB) a quarter of its time went to collecting them.
     const resourceLimits = { maxYoungGenerationSizeMb: 128 };
@@ -91,16 +91,32 @@ export class PreparingWorker {
   }
 }
 
-/** Generates a population in a worker and writes it into `store`; resolves with the number written. */
+/**
+ * Generates a population in a worker and writes it into `store`; resolves with the number
+ * written. On PostgreSQL several batches are written at once, on connections of the pool (the
+ * database does most of the work; a generated population's ids are all distinct, so the
+ * batches cannot collide); SQLite has one writer.
+ */
 export async function loadPopulation(store: Store, worker: PreparingWorker, onProgress?: (written: number) => void): Promise<number> {
+  const concurrency = store.dialect === 'postgres' ? POSTGRES_CONCURRENCY : 1;
   let written = 0;
+  const inflight = new Set<Promise<void>>();
   for await (const e of worker.events(store)) {
     if (e.kind !== 'batch') continue;
-    written += await store.writePrepared(e.batch);
-    onProgress?.(written);
+    const p = store.writePrepared(e.batch).then((n) => {
+      written += n;
+      onProgress?.(written);
+    });
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p)).catch(() => undefined);
+    if (inflight.size >= concurrency) await Promise.race(inflight);
   }
+  await Promise.all(inflight);
   return written;
 }
+
+/** Batches a PostgreSQL load writes at once. */
+const POSTGRES_CONCURRENCY = 4;
 
 /** A worker that generates `population`. */
 export function populationWorker(population: GenerateOptions, options: PreparingOptions = {}): PreparingWorker {

@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { type CurrentRow, deferrableIndexes, type SqlConnection, type SqlDriver, type SqlValue } from '../sql/driver.js';
 import { SCHEMA_VERSION } from '../sqlite/schema.js';
+import type { PreparedBatch } from '../sql/prepared.js';
+import { INDEX_TABLES, type IndexTableName } from '../sql/write-batch.js';
 import { POSTGRES_SCHEMA } from './schema.js';
 
 // BIGINT columns (rids, epoch milliseconds, counts) fit in a double; read them as numbers.
@@ -79,6 +81,43 @@ class PgConnection implements SqlConnection {
   async deleteByRids(table: string, column: string, rids: number[]): Promise<void> {
     if (!rids.length) return;
     await this.client.query(`DELETE FROM ${table} WHERE ${column} = ANY($1::bigint[])`, [rids]);
+  }
+
+  /**
+   * A prepared batch in one statement per table: the rows are read out of the batch's JSON
+   * (json_array_elements), each row's position mapped to its rid through the array of new rids.
+   */
+  async insertPrepared(b: PreparedBatch): Promise<boolean> {
+    const keys = JSON.parse(b.keys) as Array<[string, string]>;
+    const types = keys.map((k) => k[0]);
+    const ids = keys.map((k) => k[1]);
+    const clash = await this.client.query('SELECT 1 FROM resource r JOIN unnest($1::text[], $2::text[]) AS k(type, id) ON r.type = k.type AND r.id = k.id LIMIT 1', [types, ids]);
+    if (clash.rowCount) return false;
+    const inserted = await this.client.query(
+      'INSERT INTO resource (type, id, version, last_updated, deleted) SELECT t, i, 1, $3, 0 FROM unnest($1::text[], $2::text[]) AS u(t, i) RETURNING rid, type, id',
+      [types, ids, b.lastUpdated],
+    );
+    const ridOf = new Map(inserted.rows.map((r: Record<string, unknown>) => [`${String(r.type)}/${String(r.id)}`, Number(r.rid)]));
+    const rids = keys.map(([type, id]) => ridOf.get(`${type}/${id}`)!);
+    await this.insertMany(
+      'resource_version',
+      ['rid', 'type', 'id', 'version', 'last_updated', 'method', 'json'],
+      keys.flatMap(([type, id], i): SqlValue[] => [rids[i]!, type, id, 1, b.lastUpdated, 'POST', b.json[i]!]),
+    );
+    const rid = '($2::bigint[])[(v->>0)::int + 1]';
+    for (const [table, columns] of Object.entries(INDEX_TABLES) as Array<[IndexTableName, readonly string[]]>) {
+      if (b.tables[table] === '[]') continue;
+      const picks = columns.map((c, i) => (COLUMN_TYPES[c] ? `(v->>${i + 2})::${COLUMN_TYPES[c]}` : `v->>${i + 2}`)).join(', ');
+      await this.client.query(`INSERT INTO idx_${table} (rid, pid, ${columns.join(', ')}) SELECT ${rid}, (v->>1)::int, ${picks} FROM json_array_elements($1::json) v`, [b.tables[table], rids]);
+    }
+    if (b.compartments !== '[]') await this.client.query(`INSERT INTO compartment (rid, patient) SELECT ${rid}, v->>1 FROM json_array_elements($1::json) v`, [b.compartments, rids]);
+    if (b.text !== '[]') {
+      await this.client.query(
+        `INSERT INTO idx_text (rid, narrative, content) SELECT ${rid}, to_tsvector('simple', v->>1), to_tsvector('simple', v->>2) FROM json_array_elements($1::json) v`,
+        [b.text, rids],
+      );
+    }
+    return true;
   }
 
   async insertText(rows: Array<[number, string, string]>): Promise<void> {
