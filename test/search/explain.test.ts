@@ -26,6 +26,8 @@ const SHAPES: Array<[string, string]> = [
   ['Observation', 'subject:Patient.family=kanfeld'],
   ['Observation', 'component-code-value-quantity=72313002$gt140'],
   ['Observation', 'value-quantity=gt100|http://unitsofmeasure.org|mm[Hg]'],
+  // An external reference is found through the partial index on the URLs kept.
+  ['Observation', 'subject=http://elsewhere.org/fhir/Patient/1'],
   ['Encounter', 'patient=bk&date=ge2020'],
   ['Patient', '_has:Observation:patient:code=75367002'],
   ['Condition', '_content=diabetes'],
