@@ -10,14 +10,20 @@ import { badRequest } from './outcome.js';
  * with lossless-json and the written forms are kept (see decimal.ts).
  */
 
-/** Number tokens after `:`, `[` or `,` (numbers inside strings may match too; that only costs time). */
-const NUMBER_TOKEN = /[:,[]\s*(-?\d[\d.eE+-]*)/g;
+/**
+ * A string literal (skipped whole), or a number token (captured). Strings must be skipped:
+ * a time such as "10:00:00" holds "00" after a colon, and an earlier pattern that looked only
+ * for digits after `:`, `,` or `[` sent nearly every resource with a time (97% of a generated
+ * population) through the slow exact parse.
+ */
+const STRING_OR_NUMBER = /"[^"\\]*(?:\\.[^"\\]*)*"|(-?\d[\d.eE+-]*)/g;
 
-function needsExactParse(text: string): boolean {
-  NUMBER_TOKEN.lastIndex = 0;
-  for (let m = NUMBER_TOKEN.exec(text); m; m = NUMBER_TOKEN.exec(text)) {
-    const token = m[1]!;
-    if (String(Number(token)) !== token) return true;
+/** Whether the text holds a number written otherwise than in its shortest form (then parseJson keeps it exactly). */
+export function needsExactParse(text: string): boolean {
+  STRING_OR_NUMBER.lastIndex = 0;
+  for (let m = STRING_OR_NUMBER.exec(text); m; m = STRING_OR_NUMBER.exec(text)) {
+    const token = m[1];
+    if (token !== undefined && String(Number(token)) !== token) return true;
   }
   return false;
 }
