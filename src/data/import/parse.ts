@@ -46,11 +46,15 @@ export function* parseUnits(text: string, name: string): Generator<Unit> {
 /** More than one line that starts a JSON object. */
 function looksLikeNdjson(text: string): boolean {
   const first = text.indexOf('\n');
-  if (first < 0) return false;
-  const head = text.slice(0, first).trim();
-  if (!head.startsWith('{') || !head.endsWith('}')) return false;
+  return first >= 0 && isObjectLine(text.slice(0, first));
+}
+
+/** Whether a line holds one whole JSON object (the first line of NDJSON does). */
+export function isObjectLine(line: string): boolean {
+  const t = line.trim();
+  if (!t.startsWith('{') || !t.endsWith('}')) return false;
   try {
-    JSON.parse(head);
+    JSON.parse(t);
     return true;
   } catch {
     return false;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fhirModel } from '../../fhir/definitions/model.js';
 import type { Resource } from '../../interactions/types.js';
 import { validateStructure } from '../../validation/structure.js';
-import { messageOf, ndjsonLine, parseUnits, type Unit } from './parse.js';
+import { isObjectLine, messageOf, ndjsonLine, parseUnits, type Unit } from './parse.js';
 import { repairCardinality } from './repair.js';
 import { NDJSON_NAME, type Source } from './sources.js';
 import { validateForImport } from './validate.js';
@@ -103,29 +103,18 @@ async function* sniffedUnits(lines: AsyncIterable<string>, name: string): AsyncG
     if (r.value.trim()) break;
   }
   const rest: AsyncIterable<string> = { [Symbol.asyncIterator]: () => it };
-  const first = head[head.length - 1]?.trim() ?? '';
-  if (first.startsWith('{') && first.endsWith('}') && isJson(first)) {
-    let n = 0;
-    for (const line of head) yield* ndjsonLine(line, ++n);
-    try {
-      for await (const line of rest) yield* ndjsonLine(line, ++n);
-    } catch (err) {
-      yield { kind: 'error', message: `cannot be read: ${messageOf(err)}`, position: `line ${n + 1}` };
-    }
+  if (isObjectLine(head[head.length - 1] ?? '')) {
+    yield* ndjsonUnits(
+      (async function* () {
+        yield* head;
+        yield* rest;
+      })(),
+    );
     return;
   }
   const all = [...head];
   for await (const line of rest) all.push(line);
   yield* parseUnits(all.join('\n'), name);
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function* ndjsonUnits(lines: AsyncIterable<string>): AsyncGenerator<Unit> {
