@@ -1,4 +1,5 @@
 import { cached } from '../fhir/definitions/cache.js';
+import { splitTopLevel } from '../fhir/fhirpath-text.js';
 import { fhirModel } from '../fhir/definitions/model.js';
 import { readPackageFile, readPackageResources } from '../fhir/definitions/package-files.js';
 
@@ -43,23 +44,7 @@ interface SearchParameterLike {
 
 /** Splits `A.x | (B.y as T) | C.z` at top-level bars. */
 export function splitUnion(expression: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let quote = false;
-  let start = 0;
-  for (let i = 0; i < expression.length; i++) {
-    const ch = expression[i];
-    if (ch === "'" && expression[i - 1] !== '\\') quote = !quote;
-    if (quote) continue;
-    if (ch === '(') depth++;
-    else if (ch === ')') depth--;
-    else if (ch === '|' && depth === 0) {
-      parts.push(expression.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  parts.push(expression.slice(start).trim());
-  return parts.filter(Boolean);
+  return splitTopLevel(expression, '|').filter(Boolean);
 }
 
 /** The root type name of one union part: `Patient.name` -> Patient, `(Observation.value as Quantity)` -> Observation. */

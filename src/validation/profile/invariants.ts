@@ -1,5 +1,6 @@
 import fhirpath from 'fhirpath';
 import stu3Model from 'fhirpath/fhir-context/stu3/index.js';
+import { splitTopLevel, topLevel } from '../../fhir/fhirpath-text.js';
 
 /**
  * FHIRPath invariants (ElementDefinition.constraint), evaluated with fhirpath.js
@@ -115,46 +116,14 @@ export function guardOf(expression: string): ((node: unknown) => boolean) | unde
 
 /** The steps of an expression that is one invocation chain (`a.where(b = 'c').empty()`), or undefined. */
 function chain(e: string): string[] | undefined {
-  const steps: string[] = [];
-  let depth = 0;
-  let quote = false;
-  let start = 0;
-  for (let i = 0; i < e.length; i++) {
-    const c = e[i]!;
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === "'") quote = false;
-      continue;
-    }
-    if (c === "'") quote = true;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (depth === 0 && c === '.') {
-      steps.push(e.slice(start, i));
-      start = i + 1;
-    } else if (depth === 0 && /\s/.test(c)) return undefined;
-  }
-  steps.push(e.slice(start));
-  return steps;
+  for (const [c] of topLevel(e)) if (/\s/.test(c)) return undefined;
+  return splitTopLevel(e, '.');
 }
 
 /** The words of an expression outside parentheses and strings (to find top-level operators). */
 function topLevelWords(e: string): string[] {
-  let depth = 0;
-  let quote = false;
   let out = '';
-  for (let i = 0; i < e.length; i++) {
-    const c = e[i]!;
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === "'") quote = false;
-      continue;
-    }
-    if (c === "'") quote = true;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (depth === 0) out += c;
-  }
+  for (const [c] of topLevel(e)) out += c;
   return out.split(/\s+/);
 }
 
