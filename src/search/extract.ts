@@ -4,7 +4,7 @@ import { emptyIndexRows, type Indexer, type IndexRows } from './index-rows.js';
 import { MAX_INDEXED, normalise, normaliseText } from './normalise.js';
 import { compilePath, compileRelativePath, type PathFn, type TypedValue } from './paths.js';
 import { compositeSupported } from './parse/query.js';
-import { type ParamDef, type SearchRegistry, splitUnion } from './registry.js';
+import { indexKey, type ParamDef, type SearchRegistry, splitUnion } from './registry.js';
 import { parseReference } from './references.js';
 
 type Obj = Record<string, unknown>;
@@ -49,12 +49,14 @@ export function createIndexer(registry: SearchRegistry, options: IndexerOptions 
     if (!entry) {
       const keys = new Map<string, CompiledKey>();
       for (const def of registry.params(type)) {
-        const parts = def.expression ? splitUnion(def.expression) : [];
-        registry.keys(type, def.code).forEach((key, i) => {
-          if (keys.has(key)) return;
-          const c = compileKey(key, def, parts[i]!);
+        // No keys: _id and _lastUpdated (answered from the resource table), and no expression.
+        if (!registry.keys(type, def.code).length) continue;
+        for (const part of splitUnion(def.expression!)) {
+          const key = indexKey(def, part);
+          if (keys.has(key)) continue;
+          const c = compileKey(key, def, part);
           if (c) keys.set(key, c);
-        });
+        }
       }
       const compartmentKeys = new Set(registry.compartmentParams(type).flatMap((code) => registry.keys(type, code)));
       compiled.set(type, (entry = { keys: [...keys.values()], compartmentKeys }));

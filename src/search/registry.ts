@@ -153,11 +153,13 @@ export class SearchRegistry {
  * the same. The parameter's rows are those of all its keys (docs/storage.md).
  */
 export function indexKeys(def: ParamDef): string[] {
-  if (!def.expression) return [];
-  const parts = splitUnion(def.expression);
-  if (def.type !== 'composite') return [...new Set(parts.map((part) => `${def.type} ${part}`))];
-  const components = (def.components ?? []).map((c) => `${c.type} ${c.expression}`).join(' ; ');
-  return [...new Set(parts.map((part) => `composite ${part} ; ${components}`))];
+  return def.expression ? [...new Set(splitUnion(def.expression).map((part) => indexKey(def, part)))] : [];
+}
+
+/** The index key of one union part of a parameter's expression. */
+export function indexKey(def: ParamDef, part: string): string {
+  if (def.type !== 'composite') return `${def.type} ${part}`;
+  return `composite ${part} ; ${(def.components ?? []).map((c) => `${c.type} ${c.expression}`).join(' ; ')}`;
 }
 
 let registry: SearchRegistry | undefined;
