@@ -42,10 +42,9 @@ export interface SqlConnection {
   /**
    * Inserts a prepared batch of new resources (prepared.ts) with every index row, reading
    * the rows out of the batch's JSON inside the database. Returns false, having written
-   * nothing, when one of the resources already exists. Absent where the database has no
-   * such path; the store then writes the batch the ordinary way.
+   * nothing, when one of the resources already exists.
    */
-  insertPrepared?(batch: PreparedBatch): Promise<boolean>;
+  insertPrepared(batch: PreparedBatch): Promise<boolean>;
 }
 
 /**

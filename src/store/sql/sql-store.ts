@@ -104,18 +104,18 @@ export class SqlStore implements Store {
   }
 
   /**
-   * Writes a prepared batch of new resources in one transaction: in a few statements
-   * where the driver can (SQLite), otherwise, or when any of them exists already or
-   * two share an id, resource by resource through writeMany, with the same outcome.
+   * Writes a prepared batch of new resources in one transaction, a statement per table;
+   * when any of them exists already, or two share an id, resource by resource through
+   * writeMany instead, with the same outcome.
    */
   async writePrepared(batch: PreparedBatch): Promise<number> {
-    const direct = batch.distinct
-      ? await this.driver.transaction(async (conn) => {
-          if (!conn.insertPrepared || !(await conn.insertPrepared(batch))) return false;
-          await addCounts(conn, new Map(Object.entries(batch.counts)));
-          return true;
-        })
-      : false;
+    const direct =
+      batch.distinct &&
+      (await this.driver.transaction(async (conn) => {
+        if (!(await conn.insertPrepared(batch))) return false;
+        await addCounts(conn, new Map(Object.entries(batch.counts)));
+        return true;
+      }));
     if (!direct) await this.transaction((tx) => tx.writeMany(preparedOps(batch)));
     return batch.count;
   }
