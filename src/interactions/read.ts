@@ -11,7 +11,7 @@ import type { FhirRequest, FhirResponse, Interaction } from './types.js';
 export const read: Interaction = async (req, ctx) => {
   const type = requireType(req);
   const id = requireId(req.id);
-  const v = await ctx.store.read(type, id);
+  const v = await ctx.data.read(type, id);
   if (!v) throw notFound(`${type}/${id} is not known`);
   if (v.deleted) throw gone(`${type}/${id} was deleted`);
   return respondWithVersion(req, v);
@@ -22,7 +22,7 @@ export const vread: Interaction = async (req, ctx) => {
   const type = requireType(req);
   const id = requireId(req.id);
   const version = requireVersion(req.version);
-  const v = await ctx.store.vread(type, id, version);
+  const v = await ctx.data.vread(type, id, version);
   if (!v) throw notFound(`${type}/${id} has no version ${version}`);
   if (v.deleted) throw gone(`Version ${version} of ${type}/${id} is its deletion`);
   return respondWithVersion(req, v);

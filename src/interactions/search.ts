@@ -34,8 +34,8 @@ export const search: Interaction = async (req, ctx) => {
   }
   const countOnly = parsed.summary === 'count';
   const plan = expandTerminology(parsed.plan);
-  const page = await ctx.store.search(countOnly ? { ...plan, count: 0 } : plan);
-  const included = countOnly ? [] : await resolveIncludes(ctx.store, ctx.registry, page.rows, parsed.includes, parsed.revincludes, ctx.config.baseUrl);
+  const page = await ctx.data.search(countOnly ? { ...plan, count: 0 } : plan);
+  const included = countOnly ? [] : await resolveIncludes(ctx.data, ctx.registry, page.rows, parsed.includes, parsed.revincludes, ctx.config.baseUrl);
 
   const bundle: BundleData = {
     resourceType: 'Bundle',

@@ -101,7 +101,7 @@ describe('$validate', () => {
 async function serverWith(validation: ValidationSetting): Promise<{ server: Server; warnings: string[]; cleanup: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'ccri-validate-'));
   const warnings: string[] = [];
-  const logger: Logger = { info: () => undefined, error: () => undefined, warn: (obj, msg) => void warnings.push(typeof obj === 'string' ? obj : (msg ?? JSON.stringify(obj))) };
+  const logger: Logger = { info: () => undefined, error: () => undefined, warn: (obj, msg) => void warnings.push(typeof obj === 'string' ? obj : (msg ?? JSON.stringify(obj))), child: () => logger };
   const server = await createServer(loadConfig({ demoData: false, cursorSecret: 'test', dataDir: dir, validation }, {}), { logger });
   return { server, warnings, cleanup: async () => (await server.close(), rmSync(dir, { recursive: true, force: true })) };
 }

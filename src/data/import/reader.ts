@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fhirModel } from '../../fhir/definitions/model.js';
-import type { Resource } from '../../interactions/types.js';
+import type { Resource } from '../../fhir/resource.js';
 import { validateStructure } from '../../validation/structure.js';
 import { isObjectLine, messageOf, ndjsonLine, parseUnits, type Unit } from './parse.js';
 import { repairCardinality } from './repair.js';

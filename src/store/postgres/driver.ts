@@ -1,8 +1,9 @@
 import pg from 'pg';
 import { type CurrentRow, deferrableIndexes, type SqlConnection, type SqlDriver, type SqlValue } from '../sql/driver.js';
 import { SCHEMA_VERSION } from '../sqlite/schema.js';
-import type { PreparedBatch } from '../sql/prepared.js';
-import { INDEX_TABLES, type IndexTableName } from '../sql/write-batch.js';
+import type { PreparedBatch } from '../prepared.js';
+import type { IndexKind } from '../../search/index-rows.js';
+import { INDEX_TABLES } from '../sql/write-batch.js';
 import { POSTGRES_SCHEMA } from './schema.js';
 
 // BIGINT columns (rids, epoch milliseconds, counts) fit in a double; read them as numbers.
@@ -105,7 +106,7 @@ class PgConnection implements SqlConnection {
       keys.flatMap(([type, id], i): SqlValue[] => [rids[i]!, type, id, 1, b.lastUpdated, 'POST', b.json[i]!]),
     );
     const rid = '($2::bigint[])[(v->>0)::int + 1]';
-    for (const [table, columns] of Object.entries(INDEX_TABLES) as Array<[IndexTableName, readonly string[]]>) {
+    for (const [table, columns] of Object.entries(INDEX_TABLES) as Array<[IndexKind, readonly string[]]>) {
       if (b.tables[table] === '[]') continue;
       const picks = columns.map((c, i) => (COLUMN_TYPES[c] ? `(v->>${i + 2})::${COLUMN_TYPES[c]}` : `v->>${i + 2}`)).join(', ');
       await this.client.query(`INSERT INTO idx_${table} (rid, pid, ${columns.join(', ')}) SELECT ${rid}, (v->>1)::int, ${picks} FROM json_array_elements($1::json) v`, [b.tables[table], rids]);
@@ -138,6 +139,7 @@ class PgConnection implements SqlConnection {
 export class PostgresDriver implements SqlDriver {
   readonly dialect = 'postgres' as const;
   readonly forUpdate = ' FOR UPDATE';
+  readonly writeConcurrency: number;
   bulkLoading = false;
   readonly reader: SqlConnection;
   readonly deferrableIndexes = deferrableIndexes(POSTGRES_SCHEMA);
@@ -145,6 +147,7 @@ export class PostgresDriver implements SqlDriver {
 
   constructor(connectionString: string, poolSize = 10) {
     this.pool = new pg.Pool({ connectionString, max: poolSize });
+    this.writeConcurrency = Math.max(1, poolSize - 2);
     // An idle client's error (server restart) must not crash the process.
     this.pool.on('error', () => undefined);
     this.reader = new PgConnection(this.pool);

@@ -6,7 +6,7 @@
  * SQL is written once with `?` placeholders; a driver translates as it must.
  */
 
-import type { PreparedBatch } from './prepared.js';
+import type { PreparedBatch } from '../prepared.js';
 
 export type SqlValue = string | number | bigint | null;
 
@@ -78,6 +78,8 @@ export interface SqlDriver {
    * resolves, rolls back when it throws.
    */
   transaction<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T>;
+  /** How many write transactions may usefully run at once (one on SQLite, whose writer is single). */
+  readonly writeConcurrency: number;
   /** The clause that locks a selected row for the rest of the transaction (' FOR UPDATE' or ''). */
   readonly forUpdate: string;
   /** Whether `err` is a unique-constraint violation (a concurrent insert of the same key). */

@@ -1,12 +1,12 @@
-import { stringifyJson } from '../../fhir/json.js';
 import { conflict, preconditionFailed } from '../../fhir/outcome.js';
-import type { Indexer, IndexRows } from '../../search/index-rows.js';
+import type { Indexer, IndexKind, IndexRows } from '../../search/index-rows.js';
+import { serialise } from '../serialise.js';
 import type { StoredVersion, WriteOp, WriteResult } from '../store.js';
 import type { CurrentRow, SqlConnection, SqlValue } from './driver.js';
 import type { ParamIds } from './param-ids.js';
 
 /** The index tables and their columns after (rid, pid), in IndexRows order. */
-export const INDEX_TABLES = {
+export const INDEX_TABLES: { readonly [K in IndexKind]: readonly string[] } = {
   token: ['system', 'code', 'text'],
   string: ['norm', 'exact'],
   date: ['low', 'high'],
@@ -15,9 +15,8 @@ export const INDEX_TABLES = {
   reference: ['target_type', 'target_id', 'url'],
   uri: ['uri'],
   composite: ['system1', 'code1', 'system2', 'code2', 'low2', 'high2', 'canon2', 'unit2', 'norm2'],
-} as const;
+};
 
-export type IndexTableName = keyof typeof INDEX_TABLES;
 
 /** Everything a batch needs besides the connection. */
 export interface BatchContext {
@@ -140,24 +139,6 @@ function checkPreconditions(op: WriteOp, cur: CurrentRow | undefined): void {
   if (op.mustNotExist && cur && !cur.deleted) throw conflict(`${op.type}/${op.id} already exists`);
 }
 
-/** Sets id and meta (versionId, lastUpdated first), puts the identity first, and serialises. */
-export function serialise(resource: Record<string, unknown>, id: string, version: number, lastUpdated: string): string {
-  resource.id = id;
-  const meta = (resource.meta && typeof resource.meta === 'object' ? resource.meta : {}) as Record<string, unknown>;
-  const { versionId: _v, lastUpdated: _l, ...rest } = meta;
-  resource.meta = { versionId: String(version), lastUpdated, ...rest };
-  const keys = Object.keys(resource);
-  if (keys[0] === 'resourceType' && keys[1] === 'id' && keys[2] === 'meta') return stringifyJson(resource);
-  for (const k of keys) {
-    if (k === 'resourceType' || k === 'id' || k === 'meta') continue;
-    const value = resource[k];
-    // Deleting and re-adding moves a key last, in place (the object and its exact decimals are kept).
-    delete resource[k];
-    resource[k] = value;
-  }
-  return stringifyJson(resource);
-}
-
 export async function deleteIndexRows(conn: SqlConnection, rids: number[]): Promise<void> {
   if (!rids.length) return;
   for (const table of Object.keys(INDEX_TABLES)) await conn.deleteByRids(`idx_${table}`, 'rid', rids);
@@ -168,12 +149,12 @@ export async function deleteIndexRows(conn: SqlConnection, rids: number[]): Prom
 /** All the index rows of many resources, one insertMany per table. */
 export async function insertIndexRows(conn: SqlConnection, items: Array<{ rid: number; type: string; rows: IndexRows }>, ctx: Pick<BatchContext, 'pids' | 'pending'>): Promise<void> {
   // Flat rows per table (rid, pid, then the table's columns): no array per row.
-  const byTable = new Map<IndexTableName, SqlValue[]>();
+  const byTable = new Map<IndexKind, SqlValue[]>();
   const compartments: SqlValue[] = [];
   const text: Array<[number, string, string]> = [];
   for (const { rid, type, rows } of items) {
     const pid = await ctx.pids.resolver(conn, type, rows, ctx.pending);
-    for (const table of Object.keys(INDEX_TABLES) as IndexTableName[]) {
+    for (const table of Object.keys(INDEX_TABLES) as IndexKind[]) {
       const list = rows[table] as unknown as Array<[string, ...SqlValue[]]>;
       if (!list.length) continue;
       let out = byTable.get(table);

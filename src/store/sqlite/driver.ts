@@ -4,8 +4,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type CurrentRow, deferrableIndexes, type SqlConnection, type SqlDriver, type SqlValue } from '../sql/driver.js';
 import { Mutex } from '../sql/mutex.js';
-import type { PreparedBatch } from '../sql/prepared.js';
-import { INDEX_TABLES, type IndexTableName } from '../sql/write-batch.js';
+import type { PreparedBatch } from '../prepared.js';
+import type { IndexKind } from '../../search/index-rows.js';
+import { INDEX_TABLES } from '../sql/write-batch.js';
 import { SCHEMA_VERSION, SQLITE_SCHEMA } from './schema.js';
 
 /**
@@ -16,6 +17,7 @@ import { SCHEMA_VERSION, SQLITE_SCHEMA } from './schema.js';
 export class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite' as const;
   readonly forUpdate = '';
+  readonly writeConcurrency = 1;
   readonly reader: SqlConnection;
   readonly deferrableIndexes = deferrableIndexes(SQLITE_SCHEMA);
   private readonly writerDb: Db;
@@ -257,7 +259,7 @@ class SqliteConnection implements SqlConnection {
     const keys = JSON.parse(b.keys) as Array<[string, string]>;
     keys.forEach(([type, id], i) => versions.push(first + i, type, id, 1, b.lastUpdated, 'POST', b.json[i]!));
     await this.insertMany('resource_version', ['rid', 'type', 'id', 'version', 'last_updated', 'method', 'json'], versions);
-    for (const [table, columns] of Object.entries(INDEX_TABLES) as Array<[IndexTableName, readonly string[]]>) {
+    for (const [table, columns] of Object.entries(INDEX_TABLES) as Array<[IndexKind, readonly string[]]>) {
       if (b.tables[table] === '[]') continue;
       const picks = columns.map((_, c) => `value ->> ${c + 2}`).join(', ');
       this.prepare(`INSERT INTO idx_${table} (rid, pid, ${columns.join(', ')}) SELECT ? + (value ->> 0), value ->> 1, ${picks} FROM json_each(?)`).run(first, b.tables[table]);

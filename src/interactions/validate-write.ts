@@ -1,8 +1,8 @@
-import { FhirError, type Issue, unprocessable } from '../../fhir/outcome.js';
-import { validateStructure } from '../structure.js';
-import type { FhirRequest, RequestContext, Resource } from '../../interactions/types.js';
-import { careConnectCatalogue } from './catalogue.js';
-import { validateResourceParts } from './validate.js';
+import { FhirError, type Issue, unprocessable } from '../fhir/outcome.js';
+import { careConnectCatalogue } from '../validation/profile/catalogue.js';
+import { validateResourceParts } from '../validation/profile/validate.js';
+import { validateStructure } from '../validation/structure.js';
+import type { RequestContext, Resource } from './types.js';
 
 /**
  * Validation on write (create, update, and the entries of a transaction or batch),
@@ -18,13 +18,12 @@ import { validateResourceParts } from './validate.js';
  * https://hl7.org/fhir/STU3/http.html#2.21.0.5 (422 Unprocessable Entity)
  */
 
-const warningsByRequest = new WeakMap<FhirRequest, Issue[]>();
-
-export function validateOnWrite(resource: Resource, req: FhirRequest, ctx: Pick<RequestContext, 'config' | 'log'>): void {
+/** Returns the problems found in a resource that may be written anyway (for `Prefer: return=OperationOutcome`). */
+export function validateOnWrite(resource: Resource, ctx: Pick<RequestContext, 'config' | 'log'>): Issue[] {
   const setting = ctx.config.validation;
   if (setting === 'off') {
     rejectStructural(validateStructure(resource));
-    return;
+    return [];
   }
   const catalogue = careConnectCatalogue();
   const type = resource.resourceType;
@@ -38,20 +37,15 @@ export function validateOnWrite(resource: Resource, req: FhirRequest, ctx: Pick<
   const claims = Array.isArray(meta?.profile) && meta.profile.length > 0;
   if (errors.length && (setting === 'enforce' || (setting === 'claimed' && claims))) throw unprocessable(issues.filter((i) => i.severity !== 'information'));
   const problems = issues.filter((i) => i.severity !== 'information');
-  if (!problems.length) return;
+  if (!problems.length) return [];
   ctx.log.warn(
     { resourceType: type, id: resource.id, errors: errors.length, warnings: problems.length - errors.length, issues: problems.slice(0, 5).map((i) => i.diagnostics) },
     `${type} does not conform to ${profile ?? 'its profiles'}; written anyway (validation: ${setting})`,
   );
-  warningsByRequest.set(req, problems);
+  return problems;
 }
 
 function rejectStructural(issues: Issue[]): void {
   const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
   if (errors.length) throw new FhirError(400, errors);
-}
-
-/** The problems found when a request's resource was written (for `Prefer: return=OperationOutcome`). */
-export function writeWarnings(req: FhirRequest): Issue[] {
-  return warningsByRequest.get(req) ?? [];
 }
