@@ -1,6 +1,7 @@
 import { EVERYTHING } from '../search/access.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FhirError } from '../fhir/outcome.js';
+import type { Access } from '../search/access.js';
 import type { Condition, SearchPlan } from '../search/plan.js';
 import type { StoreAdmin as Store } from './store.js';
 
@@ -212,6 +213,48 @@ export function runStoreContract(name: string, open: (clock: () => number) => Pr
         const first = await store.reader(EVERYTHING).search(plan('Patient', [{ kind: 'token', param: 'gender', values: [{ code: 'male' }] }], { count: 1 }));
         expect(first.more).toBe(true);
         expect(first.total).toBe(2);
+      });
+
+      it('narrows every read to the access it was made for', async () => {
+        await put('Organization', 'org', { resourceType: 'Organization', name: 'Practice' });
+        const onlyA: Access = { default: 'compartment', patients: ['a'] };
+        const a = store.reader(onlyA);
+        expect((await a.read('Patient', 'a'))?.id).toBe('a');
+        expect(await a.read('Patient', 'c')).toBeUndefined();
+        expect(await a.read('Observation', 'o2')).toBeUndefined();
+        expect(await a.vread('Observation', 'o2', 1)).toBeUndefined();
+        expect((await a.vread('Observation', 'o1', 1))?.id).toBe('o1');
+        // A type with no patient compartment is seen only where the access says so.
+        expect(await a.read('Organization', 'org')).toBeUndefined();
+        expect((await store.reader({ ...onlyA, types: { Organization: 'all' } }).read('Organization', 'org'))?.id).toBe('org');
+        expect(await store.reader({ default: 'all', types: { Organization: 'none' }, patients: [] }).read('Organization', 'org')).toBeUndefined();
+        const page = await a.search({ ...plan('Patient', []), types: ['Patient', 'Observation', 'Organization'] });
+        expect(page.rows.map((r) => r.id)).toEqual(['a', 'o1', 'o3']);
+        expect(page.total).toBe(3);
+        // Inner queries are narrowed too: a chain cannot test a patient the caller cannot see.
+        const chain = plan('Observation', [{ kind: 'chain', param: 'subject', targetTypes: ['Patient'], where: { kind: 'token', param: 'gender', values: [{ code: 'male' }] } }]);
+        expect((await store.reader({ default: 'compartment', types: { Observation: 'all' }, patients: ['a'] }).search(chain)).rows.map((r) => r.id)).toEqual(['o1', 'o3']);
+        // A deleted resource keeps its compartment: its deletion and history are still its patient's.
+        await put('Observation', 'o1', null);
+        expect((await a.read('Observation', 'o1'))?.deleted).toBe(true);
+        expect((await store.reader({ default: 'compartment', patients: ['c'] }).read('Observation', 'o1'))).toBeUndefined();
+        const history = await a.history({ type: 'Observation', count: 10 });
+        expect(history.versions.map((v) => `${v.id}/${v.version}`)).toEqual(['o1/2', 'o3/1', 'o1/1']);
+        expect((await a.history({ count: 10 })).total).toBe(4);
+        // A revival takes its compartment rows afresh (none twice).
+        await put('Observation', 'o1', { resourceType: 'Observation', status: 'final', code: { text: 'y' }, subject: { reference: 'Patient/c' } });
+        expect(await a.read('Observation', 'o1')).toBeUndefined();
+        expect((await store.reader({ default: 'compartment', patients: ['c'] }).search(plan('Observation', []))).total).toBe(2);
+      });
+
+      it('narrows reads inside a transaction, and refuses writes under narrowed access', async () => {
+        const onlyA: Access = { default: 'compartment', patients: ['a'] };
+        await store.transaction(onlyA, async (tx) => {
+          expect(await tx.read('Observation', 'o2')).toBeUndefined();
+          expect((await tx.search(plan('Observation', []))).rows.map((r) => r.id)).toEqual(['o1', 'o3']);
+        });
+        await expect(store.transaction(onlyA, (tx) => tx.write({ type: 'Patient', id: 'a', resource: patient('Other') }))).rejects.toMatchObject({ status: 403 });
+        expect(JSON.parse((await store.reader(EVERYTHING).read('Patient', 'a'))!.json!).name[0].family).toBe('Kanfeld');
       });
 
       it('replaces index rows on update and drops them on delete', async () => {

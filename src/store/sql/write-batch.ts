@@ -48,6 +48,8 @@ export async function writeBatch(conn: SqlConnection, ops: WriteOp[], ctx: Batch
   /** resource_version rows, flat: rid, type, id, version, last_updated, method, json. */
   const versions: SqlValue[] = [];
   const staleIndexes: number[] = [];
+  /** Rows whose compartment rows go: updated and revived ones (a deletion keeps its resource's compartments). */
+  const staleCompartments: number[] = [];
   const deletedCounts = new Map<string, number>();
   const json: Array<string | null> = new Array(ops.length).fill(null);
 
@@ -72,6 +74,7 @@ export async function writeBatch(conn: SqlConnection, ops: WriteOp[], ctx: Batch
     else {
       if (cur.deleted) revived.push(i);
       else staleIndexes.push(cur.rid);
+      staleCompartments.push(cur.rid);
     }
     results[i] = {
       kind: cur && !cur.deleted ? 'updated' : 'created',
@@ -104,7 +107,8 @@ export async function writeBatch(conn: SqlConnection, ops: WriteOp[], ctx: Batch
   });
   await conn.insertMany('resource_version', ['rid', 'type', 'id', 'version', 'last_updated', 'method', 'json'], versions);
 
-  await deleteIndexRows(conn, staleIndexes);
+  await deleteIndexRows(conn, staleIndexes, false);
+  await conn.deleteByRids('compartment', 'rid', staleCompartments);
   const written = ops.map((op, i) => ({ op, i })).filter(({ op }) => op.resource !== null);
   await insertIndexRows(
     conn,
@@ -139,10 +143,16 @@ function checkPreconditions(op: WriteOp, cur: CurrentRow | undefined): void {
   if (op.mustNotExist && cur && !cur.deleted) throw conflict(`${op.type}/${op.id} already exists`);
 }
 
-export async function deleteIndexRows(conn: SqlConnection, rids: number[]): Promise<void> {
+/**
+ * Deletes the search-index rows of `rids`, and their compartment rows too unless
+ * `compartments` is false. A deleted resource keeps its compartment rows: they say whose
+ * it was, so that access narrowed to compartments treats its history, and its 410, as
+ * those of the resource it was (docs/storage.md).
+ */
+export async function deleteIndexRows(conn: SqlConnection, rids: number[], compartments = true): Promise<void> {
   if (!rids.length) return;
   for (const table of Object.keys(INDEX_TABLES)) await conn.deleteByRids(`idx_${table}`, 'rid', rids);
-  await conn.deleteByRids('compartment', 'rid', rids);
+  if (compartments) await conn.deleteByRids('compartment', 'rid', rids);
   for (const table of conn.textTables) await conn.deleteByRids(table, conn.textKey, rids);
 }
 
