@@ -27,6 +27,8 @@ export interface Server {
 export async function createServer(config: Config, options: { logger?: Logger | false; clock?: () => number } = {}): Promise<Server> {
   const log: Logger = options.logger === false ? pino({ enabled: false }) : (options.logger ?? pino({ level: config.logLevel }));
   const { server, store } = await openContext(config, { logger: log, ...(options.clock ? { clock: options.clock } : {}) });
+  // A bulk load by another process now keeps the indexes this server's searches use.
+  await store.holdServing();
   if (config.demoData && (await store.counts()).size === 0) await loadDemoData(store, log);
   // After the demo data check, which looks for an empty store.
   const conformance = await loadConformance(store);

@@ -111,6 +111,8 @@ export interface StoreAdmin extends Store {
   paramIds(): Array<[string, string, number]>;
   /** Writes a batch of new resources prepared elsewhere (a worker thread); returns how many. */
   writePrepared(batch: PreparedBatch): Promise<number>;
+  /** Says that this process serves requests from the store, until it closes: a bulk load elsewhere then keeps every index. */
+  holdServing(): Promise<void>;
   /** Removes everything (used by `ccri seed --reset` and tests). */
   clear(): Promise<void>;
   /** A setting kept in the store, created once by `create` and then shared by every node (e.g. the cursor secret). */
@@ -131,6 +133,10 @@ export interface StoreOptions {
   indexFormat?: string;
   /** Told when opening the store reindexed it (another index format): how many resources, in how many ms. */
   onReindexed?: (resources: number, ms: number) => void;
+  /** Told when opening the store migrated its schema: the versions applied. */
+  onMigrated?: (versions: number[]) => void;
+  /** Told when a bulk load keeps every index because another process serves from the database. */
+  onBulkShared?: () => void;
   /** The index keys a search parameter's rows are stored under (by default, its code). */
   indexKeys?: (type: string, code: string) => string[];
   /** Current versions kept in memory for reads by id (0 disables; SQLite only). */

@@ -2,11 +2,13 @@ import { forbidden } from '../../fhir/outcome.js';
 import { type Access, EVERYTHING, seesEverything, visibility } from '../../search/access.js';
 import { accessTest } from '../../search/compile/access.js';
 import { raw, type Sql, sql } from '../../search/compile/builder.js';
-import { dialectFor, type Dialect } from '../../search/compile/dialect.js';
 import type { SearchPage, SearchPlan } from '../../search/plan.js';
 import { type PreparedBatch, preparedOps } from '../prepared.js';
 import type { HistoryPage, HistoryQuery, StoreAdmin, StoredVersion, StoreOptions, StoreReader, StoreTx, WriteOp, WriteResult } from '../store.js';
 import type { SqlConnection, SqlDriver, SqlValue } from './driver.js';
+import { migrate } from './migrate.js';
+import { indexDdl } from './schema.js';
+import { searchOnlyIndexes } from './migrations.js';
 import { ParamIds } from './param-ids.js';
 import { compileForStore, runSearch } from './search-runner.js';
 import { toStoredVersion, type VersionRow } from './version-row.js';
@@ -26,7 +28,6 @@ const VREAD =
 export class SqlStore implements StoreAdmin {
   private readonly clock: () => number;
   private readonly pids: ParamIds;
-  private readonly dialect_: Dialect;
   private readonly cache = new Map<string, StoredVersion>();
   private readonly cacheSize: number;
   private cacheCounter = -1;
@@ -37,30 +38,45 @@ export class SqlStore implements StoreAdmin {
   ) {
     this.clock = options.clock ?? Date.now;
     this.pids = new ParamIds(driver, options.indexKeys);
-    this.dialect_ = dialectFor(driver.dialect);
     this.cacheSize = options.readCacheSize ?? 10_000;
   }
 
+  /**
+   * Brings the store up to date, holding the store's lock so that nodes starting together
+   * take turns: the schema migrations this store lacks, then, if its index rows were
+   * written under another index format, a reindex. The next node to take the lock finds
+   * both done.
+   */
   async init(): Promise<this> {
-    await this.driver.migrate();
-    await this.pids.register(this.options.params ?? []);
-    const format = this.options.indexFormat;
-    if (format !== undefined) {
-      const stored = await this.driver.reader.get<{ value: string }>("SELECT value FROM store_meta WHERE key = 'index-format'");
-      if (stored?.value !== format) {
-        // Rows written under another format (or before formats were recorded) would answer
-        // searches wrongly: rebuild them, once.
-        const started = performance.now();
-        const any = await this.driver.reader.get('SELECT 1 AS x FROM resource LIMIT 1');
-        // A bulk load's way: the search-only indexes are built once at the end.
-        const n = any ? await this.bulk(() => this.reindex()) : 0;
-        if (n) this.options.onReindexed?.(n, performance.now() - started);
-        await this.driver.transaction((conn) =>
-          conn.run("INSERT INTO store_meta (key, value) VALUES ('index-format', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [format]),
-        );
-      }
-    }
+    await this.driver.withLock(async () => {
+      const applied = await migrate(this.driver);
+      if (applied.length) this.options.onMigrated?.(applied);
+      await this.pids.register(this.options.params ?? []);
+      await this.reindexIfStale();
+    });
     return this;
+  }
+
+  private async reindexIfStale(): Promise<void> {
+    const format = this.options.indexFormat;
+    if (format === undefined) return;
+    const stored = await this.driver.reader.get<{ value: string }>("SELECT value FROM store_meta WHERE key = 'index-format'");
+    if (stored?.value === format) return;
+    // Rows written under another format (or before formats were recorded) would answer
+    // searches wrongly: rebuild them, once.
+    const started = performance.now();
+    const any = await this.driver.reader.get('SELECT 1 AS x FROM resource LIMIT 1');
+    // A bulk load's way: the search-only indexes are built once at the end.
+    const n = any ? await this.bulk(() => this.reindex()) : 0;
+    if (n) this.options.onReindexed?.(n, performance.now() - started);
+    await this.driver.transaction((conn) =>
+      conn.run("INSERT INTO store_meta (key, value) VALUES ('index-format', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [format]),
+    );
+  }
+
+  /** Says that this process serves requests from the store, until it closes: a bulk load elsewhere then keeps every index. */
+  holdServing(): Promise<void> {
+    return this.driver.holdServing();
   }
 
   /**
@@ -75,7 +91,7 @@ export class SqlStore implements StoreAdmin {
       read: (type, id) => (visibility(access, type) === 'all' ? this.cachedRead(type, id) : readWith(conn, type, id, access)),
       vread: (type, id, version) => vreadWith(conn, type, id, version, access),
       history: (query) => historyWith(conn, query, access),
-      search: (plan) => runSearch(conn, this.pids, this.dialect_, plan, access),
+      search: (plan) => runSearch(conn, this.pids, this.driver.dialect, plan, access),
     };
   }
 
@@ -115,11 +131,14 @@ export class SqlStore implements StoreAdmin {
   async writePrepared(batch: PreparedBatch): Promise<number> {
     const direct =
       batch.distinct &&
-      (await this.driver.transaction(async (conn) => {
-        if (!(await conn.insertPrepared(batch))) return false;
-        await addCounts(conn, new Map(Object.entries(batch.counts)));
-        return true;
-      }));
+      (await this.driver.transaction(
+        async (conn) => {
+          if (!(await conn.insertPrepared(batch))) return false;
+          await addCounts(conn, new Map(Object.entries(batch.counts)));
+          return true;
+        },
+        { relaxed: this.bulkLoads > 0 },
+      ));
     if (!direct) await this.transaction(EVERYTHING, (tx) => tx.writeMany(preparedOps(batch)));
     return batch.count;
   }
@@ -128,12 +147,12 @@ export class SqlStore implements StoreAdmin {
     const pending = new Map<string, number>();
     const result = await this.driver.transaction(async (conn) => {
       const now = this.clock();
-      const batch: BatchContext = { now, indexer: this.options.indexer, pids: this.pids, pending };
+      const batch: BatchContext = { now, dialect: this.driver.dialect, indexer: this.options.indexer, pids: this.pids, pending };
       const tx: StoreTx = {
         read: (type, id) => readWith(conn, type, id, access),
         vread: (type, id, version) => vreadWith(conn, type, id, version, access),
         history: (query) => historyWith(conn, query, access),
-        search: (plan) => runSearch(conn, this.pids, this.dialect_, plan, access),
+        search: (plan) => runSearch(conn, this.pids, this.driver.dialect, plan, access),
         write: async (op) => (await writeMany(conn, [mayWrite(access, op)], batch))[0]!,
         writeMany: (ops) => writeMany(conn, ops.map((op) => mayWrite(access, op)), batch),
       };
@@ -150,29 +169,41 @@ export class SqlStore implements StoreAdmin {
 
   async clear(): Promise<void> {
     await this.driver.transaction(async (conn) => {
-      for (const table of ['resource', 'resource_version', 'type_count', 'compartment', ...conn.textTables, ...Object.keys(INDEX_TABLES).map((t) => `idx_${t}`)]) {
+      for (const table of ['resource', 'resource_version', 'type_count', 'compartment', ...this.driver.dialect.textTables, ...Object.keys(INDEX_TABLES).map((t) => `idx_${t}`)]) {
         await conn.run(`DELETE FROM ${table}`);
       }
     });
   }
 
+  /** Bulk loads running now: their batches are written in relaxed transactions (SqlDriver.transaction). */
+  private bulkLoads = 0;
+
+  /**
+   * A bulk load. When no other process serves from the database, the indexes only
+   * searches need are dropped first and built once at the end; when one does (another
+   * node on a shared PostgreSQL), they are kept, so its searches keep working. Either way
+   * the load's own batches do not wait for the disk.
+   */
   async bulk<T>(fn: () => Promise<T>): Promise<T> {
-    const names = this.driver.deferrableIndexes.map((sql) => /EXISTS (\w+)/.exec(sql)![1]!);
-    await this.driver.transaction(async (conn) => {
-      for (const name of names) await conn.run(`DROP INDEX IF EXISTS ${name}`);
-    });
-    this.driver.bulkLoading = true;
+    const release = await this.driver.claimForBulk();
+    const deferred = release ? [...searchOnlyIndexes().map((i) => ({ name: i.name, ddl: indexDdl(i) })), ...this.driver.dialect.textIndex.searchOnly] : [];
+    if (!release) this.options.onBulkShared?.();
     try {
-      return await fn();
-    } finally {
+      await this.driver.transaction(async (conn) => {
+        for (const { name } of deferred) await conn.run(`DROP INDEX IF EXISTS ${name}`);
+      });
+      this.bulkLoads++;
       try {
+        return await fn();
+      } finally {
+        this.bulkLoads--;
         // One transaction per index: PostgreSQL builds them side by side on its pool's
         // connections; SQLite's single writer takes them in turn.
-        await Promise.all(this.driver.deferrableIndexes.map((sql) => this.driver.transaction((conn) => conn.run(sql))));
+        await Promise.all(deferred.map(({ ddl }) => this.driver.transaction((conn) => conn.run(ddl))));
         await this.driver.analyze();
-      } finally {
-        this.driver.bulkLoading = false;
       }
+    } finally {
+      await release?.();
     }
   }
 
@@ -197,11 +228,14 @@ export class SqlStore implements StoreAdmin {
       );
       if (!rows.length) break;
       const pending = new Map<string, number>();
-      await this.driver.transaction(async (conn) => {
-        const items = rows.map((row) => ({ rid: Number(row.rid), type: row.type, rows: this.options.indexer(JSON.parse(row.json) as Record<string, unknown>) }));
-        await deleteIndexRows(conn, items.map((i) => i.rid));
-        await insertIndexRows(conn, items, { pids: this.pids, pending });
-      });
+      await this.driver.transaction(
+        async (conn) => {
+          const items = rows.map((row) => ({ rid: Number(row.rid), type: row.type, rows: this.options.indexer(JSON.parse(row.json) as Record<string, unknown>) }));
+          await deleteIndexRows(conn, this.driver.dialect, items.map((i) => i.rid));
+          await insertIndexRows(conn, items, { pids: this.pids, pending });
+        },
+        { relaxed: this.bulkLoads > 0 },
+      );
       this.pids.adopt(pending);
       after = Number(rows[rows.length - 1]!.rid);
       done += rows.length;
@@ -216,7 +250,7 @@ export class SqlStore implements StoreAdmin {
 
   /** The database's plan for a search's page query (for the EXPLAIN tests and diagnosis). */
   async explain(plan: SearchPlan, access: Access, options: { forceIndexes?: boolean } = {}): Promise<string[]> {
-    const compiled = await compileForStore(this.driver.reader, this.pids, this.dialect_, plan, access);
+    const compiled = await compileForStore(this.driver.reader, this.pids, this.driver.dialect, plan, access);
     return this.driver.explain(compiled.page.text, compiled.page.params as SqlValue[], options);
   }
 }

@@ -4,6 +4,7 @@ import { serialise } from '../serialise.js';
 import type { StoredVersion, WriteOp, WriteResult } from '../store.js';
 import type { CurrentRow, SqlConnection, SqlValue } from './driver.js';
 import type { ParamIds } from './param-ids.js';
+import type { SqlDialect } from './schema.js';
 
 /** The index tables and their columns after (rid, pid), in IndexRows order. */
 export const INDEX_TABLES: { readonly [K in IndexKind]: readonly string[] } = {
@@ -21,6 +22,7 @@ export const INDEX_TABLES: { readonly [K in IndexKind]: readonly string[] } = {
 /** Everything a batch needs besides the connection. */
 export interface BatchContext {
   now: number;
+  dialect: SqlDialect;
   indexer: Indexer;
   pids: ParamIds;
   /** Parameter ids created in this transaction (adopted on commit). */
@@ -107,7 +109,7 @@ export async function writeBatch(conn: SqlConnection, ops: WriteOp[], ctx: Batch
   });
   await conn.insertMany('resource_version', ['rid', 'type', 'id', 'version', 'last_updated', 'method', 'json'], versions);
 
-  await deleteIndexRows(conn, staleIndexes, false);
+  await deleteIndexRows(conn, ctx.dialect, staleIndexes, false);
   await conn.deleteByRids('compartment', 'rid', staleCompartments);
   const written = ops.map((op, i) => ({ op, i })).filter(({ op }) => op.resource !== null);
   await insertIndexRows(
@@ -149,11 +151,11 @@ function checkPreconditions(op: WriteOp, cur: CurrentRow | undefined): void {
  * it was, so that access narrowed to compartments treats its history, and its 410, as
  * those of the resource it was (docs/storage.md).
  */
-export async function deleteIndexRows(conn: SqlConnection, rids: number[], compartments = true): Promise<void> {
+export async function deleteIndexRows(conn: SqlConnection, dialect: SqlDialect, rids: number[], compartments = true): Promise<void> {
   if (!rids.length) return;
   for (const table of Object.keys(INDEX_TABLES)) await conn.deleteByRids(`idx_${table}`, 'rid', rids);
   if (compartments) await conn.deleteByRids('compartment', 'rid', rids);
-  for (const table of conn.textTables) await conn.deleteByRids(table, conn.textKey, rids);
+  for (const table of dialect.textTables) await conn.deleteByRids(table, dialect.textKey, rids);
 }
 
 /** All the index rows of many resources, one insertMany per table. */
