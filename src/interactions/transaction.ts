@@ -90,6 +90,11 @@ function entryRequest(p: Planned, outer: FhirRequest): Incoming {
   return incoming;
 }
 
+/** Whether an entry's response carries its body: a read's, an operation's (its result), or a write's when representation is preferred. */
+function wantsBody(p: Planned, outer: FhirRequest): boolean {
+  return p.method === 'GET' || p.segments.some((s) => s.startsWith('$')) || outer.prefer.return === 'representation';
+}
+
 function responseEntry(res: FhirResponse, withResource: boolean): BundleEntry {
   const e: BundleEntry = { response: { status: STATUS_TEXT[res.status] ?? String(res.status) } };
   if (res.location) e.response!.location = res.location;
@@ -107,7 +112,7 @@ async function runBatch(entries: Planned[], outer: FhirRequest, ctx: RequestCont
   const out: BundleEntry[] = [];
   for (const p of entries) {
     try {
-      out.push(responseEntry(await ctx.entry(entryRequest(p, outer), ctx), p.method === 'GET' || outer.prefer.return === 'representation'));
+      out.push(responseEntry(await ctx.entry(entryRequest(p, outer), ctx), wantsBody(p, outer)));
     } catch (err) {
       const fe = err instanceof FhirError ? err : new FhirError(500, issue('exception', 'The entry could not be processed'));
       if (!(err instanceof FhirError)) ctx.log.error({ err }, 'batch entry failed');
@@ -126,7 +131,7 @@ async function runTransaction(entries: Planned[], outer: FhirRequest, ctx: Reque
     const ordered = [...entries].sort((x, y) => ORDER[x.method] - ORDER[y.method] || x.index - y.index);
     for (const p of ordered) {
       try {
-        out[p.index] = responseEntry(await txCtx.entry(entryRequest(p, outer), txCtx), p.method === 'GET' || outer.prefer.return === 'representation');
+        out[p.index] = responseEntry(await txCtx.entry(entryRequest(p, outer), txCtx), wantsBody(p, outer));
       } catch (err) {
         if (err instanceof FhirError) {
           throw new FhirError(err.status, err.issues.map((i) => ({ ...i, diagnostics: `Transaction failed on Bundle.entry[${p.index}] (${p.asSent}): ${i.diagnostics}` })));

@@ -1,6 +1,6 @@
 import type { Access } from '../search/access.js';
 import type { Indexer } from '../search/index-rows.js';
-import type { SearchPlan, SearchPage } from '../search/plan.js';
+import type { SearchPlan } from '../search/plan.js';
 
 /**
  * The store interfaces. SQLite and PostgreSQL implement them, and one contract suite
@@ -143,4 +143,15 @@ export interface StoreOptions {
   readCacheSize?: number;
   /** Milliseconds since the epoch; injected so tests control time. */
   clock?: () => number;
+}
+
+/** A page of search results. */
+export interface SearchPage {
+  rows: StoredVersion[];
+  /** The row id of the last row, for keyset paging (default order only). */
+  lastRid?: number;
+  /** All matches, when counted. */
+  total?: number;
+  /** True when there are matches after this page. */
+  more: boolean;
 }

@@ -1,7 +1,8 @@
 import { type Access, splitTypes } from '../../search/access.js';
 import { type CompiledSearch, compileSearch } from '../../search/compile/compile.js';
 import type { Dialect } from '../../search/compile/dialect.js';
-import type { Condition, SearchPage, SearchPlan } from '../../search/plan.js';
+import type { Condition, SearchPlan } from '../../search/plan.js';
+import type { SearchPage } from '../store.js';
 import type { SqlConnection, SqlValue } from './driver.js';
 import type { ParamIds } from './param-ids.js';
 import { toStoredVersion, type VersionRow } from './version-row.js';
