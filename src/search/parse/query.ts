@@ -3,6 +3,7 @@ import { normalise } from '../normalise.js';
 import { compileRelativePath } from '../paths.js';
 import type { CompositeValue, Condition, IndexTable, SearchPlan, SortKey, TokenValue } from '../plan.js';
 import type { ParamDef, SearchRegistry } from '../registry.js';
+import { parseElements, parseSummary, type SummaryMode } from './subset.js';
 import { parseDateValue, parseNumberValue, parseQuantityValue, parseReferenceValue, parseTokenValue, splitUnescaped, unescape } from './values.js';
 
 /**
@@ -19,7 +20,7 @@ export interface IncludeSpec {
   wildcard?: boolean;
 }
 
-export type SummaryMode = 'true' | 'text' | 'data' | 'count' | 'false';
+export type { SummaryMode } from './subset.js';
 
 export interface ParsedSearch {
   plan: SearchPlan;
@@ -96,11 +97,10 @@ export function parseSearch(types: string[], query: Array<[string, string]>, reg
         continue;
       }
       case '_summary':
-        if (!['true', 'text', 'data', 'count', 'false'].includes(value)) throw badRequest(`_summary must be one of true, text, data, count, false; not '${value}'`, '_summary');
-        parsed.summary = value as SummaryMode;
+        parsed.summary = parseSummary(value);
         continue;
       case '_elements':
-        parsed.elements = value.split(',').map((s) => s.trim()).filter(Boolean);
+        parsed.elements = parseElements(value);
         continue;
       case '_total':
         if (value === 'none') plan.total = false;
