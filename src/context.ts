@@ -39,6 +39,7 @@ export async function openContext(config: Config, options: { logger: Logger; clo
       maxCount: config.maxCount,
       cursorSecret,
       validation: config.validation,
+      searchHandling: config.searchHandling,
     },
     clock,
     log: options.logger,

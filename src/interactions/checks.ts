@@ -1,7 +1,7 @@
 import { fhirModel } from '../fhir/definitions/model.js';
 import { badRequest, FhirError, notFound } from '../fhir/outcome.js';
-import { validateStructure } from '../validation/structure.js';
 import type { Issue } from '../fhir/outcome.js';
+import { validateBase } from '../validation/profile/validate.js';
 import type { FhirRequest, RequestContext, Resource } from './types.js';
 import { validateOnWrite } from './validate-write.js';
 
@@ -41,7 +41,8 @@ export function requireBody(req: FhirRequest, type: string, ctx: Pick<RequestCon
   return { body, warnings: validateOnWrite(body, ctx) };
 }
 
+/** What every write is refused for (400): the STU3 base definitions' structure and the required bindings the server can check fully. */
 export function checkStructure(resource: Resource, path?: string): void {
-  const issues = validateStructure(resource, path ? { path } : {}).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  const issues = validateBase(resource, path ? { path } : {});
   if (issues.length) throw new FhirError(400, issues);
 }

@@ -16,6 +16,11 @@ export function writeResponse(req: FhirRequest, baseUrl: string, status: number,
   };
   const wanted = req.prefer.return ?? 'representation';
   if (wanted === 'representation' && v.json) res.body = { json: v.json };
-  else if (wanted === 'OperationOutcome') res.body = { resource: operationOutcome([{ severity: 'information', code: 'informational', diagnostics: message }, ...warnings]) as never };
+  else if (wanted === 'OperationOutcome') res.body = { resource: operationOutcome([{ severity: 'information', code: 'informational', diagnostics: message }, ...warnings.map(asWarning)]) as never };
   return res;
+}
+
+/** A write that succeeded reports what was wrong with it as warnings: an error would say it failed. */
+function asWarning(i: Issue): Issue {
+  return i.severity === 'error' || i.severity === 'fatal' ? { ...i, severity: 'warning' } : i;
 }

@@ -21,7 +21,7 @@ export const search: Interaction = async (req, ctx) => {
   const parsed = parseSearch(types, req.query, ctx.registry, {
     defaultCount: ctx.config.defaultCount,
     maxCount: ctx.config.maxCount,
-    strict: req.prefer.strict === true,
+    strict: req.prefer.strict ?? ctx.config.searchHandling === 'strict',
     baseUrl: ctx.config.baseUrl,
     now: ctx.clock(),
   });

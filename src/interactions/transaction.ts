@@ -85,7 +85,7 @@ function entryRequest(p: Planned, outer: FhirRequest): Incoming {
   if (ifNoneMatch) pre.ifNoneMatch = ifNoneMatch === '*' ? '*' : (/(\d+)/.exec(ifNoneMatch)?.[1] ?? ifNoneMatch);
   if (ifNoneExist) pre.ifNoneExist = ifNoneExist;
   if (ifModifiedSince) pre.ifModifiedSince = Date.parse(ifModifiedSince);
-  const incoming: Incoming = { method: p.method, path: p.segments, query: p.query, preconditions: pre, prefer: { return: 'representation', strict: outer.prefer.strict === true } };
+  const incoming: Incoming = { method: p.method, path: p.segments, query: p.query, preconditions: pre, prefer: { return: 'representation', ...(outer.prefer.strict !== undefined ? { strict: outer.prefer.strict } : {}) } };
   if (p.resource) incoming.body = p.resource;
   return incoming;
 }

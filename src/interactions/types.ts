@@ -86,6 +86,8 @@ export interface ServerConfig {
   cursorSecret: string;
   /** Write validation against profiles: off, warn, enforce, or claimed (enforce when meta.profile claims one, else warn). */
   validation: 'off' | 'warn' | 'enforce' | 'claimed';
+  /** Unknown or unsupported search parameters: strict (400) or lenient (ignored, with a warning); `Prefer: handling=` overrides it. */
+  searchHandling: 'strict' | 'lenient';
 }
 
 export interface Logger {
