@@ -243,6 +243,8 @@ for (const kind of await storeKinds()) {
       expect(outcome.resource.issue[0].severity).toBe('warning');
       const strict = await s.request('GET', '/STU3/Patient?nonsense=1', { headers: { prefer: 'handling=strict' } });
       expect(strict.status).toBe(400);
+      // A handling the server does not know leaves the default (strict) in force.
+      expect((await s.request('GET', '/STU3/Patient?nonsense=1', { headers: { prefer: 'handling=whatever' } })).status).toBe(400);
       const tooMany = await s.request('GET', '/STU3/Patient?_count=1000');
       expect(tooMany.json.entry.find((e: any) => e.search.mode === 'outcome').resource.issue[0].code).toBe('too-costly');
     });
