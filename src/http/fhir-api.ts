@@ -2,7 +2,7 @@ import cors from '@fastify/cors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FhirError, issue } from '../fhir/outcome.js';
 import type { FhirResponse, Incoming } from '../interactions/types.js';
-import { errorResponse, type Pipeline } from '../pipeline/dispatch.js';
+import type { Pipeline } from '../pipeline/dispatch.js';
 import { CONTENT_TYPE, type Format, responseFormat } from '../fhir/formats.js';
 import { preconditions, preferences } from './headers.js';
 import { renderBody } from './render.js';

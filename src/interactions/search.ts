@@ -8,7 +8,7 @@ import { requireId, requireType } from './checks.js';
 import { type CursorState, queryString, signCursor, verifyCursor } from './cursor.js';
 import { resolveIncludes } from './includes.js';
 import { subset } from './summary.js';
-import { expandTerminology } from './terminology.js';
+import { expandTerminology } from '../terminology/search.js';
 import type { FhirRequest, FhirResponse, Interaction, RequestContext, Resource } from './types.js';
 
 /**

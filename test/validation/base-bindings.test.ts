@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { baseRequiredBindings } from '../../src/validation/profile/base-bindings.js';
-import { packageSource } from '../../src/validation/profile/package-source.js';
+import { packageSource } from '../../src/fhir/definitions/package-source.js';
 import { validateBase, validateResourceParts } from '../../src/validation/profile/validate.js';
 import { CC_PATIENT } from './careconnect-source.js';
 import { careConnectCatalogue } from '../../src/validation/profile/catalogue.js';

@@ -3,7 +3,6 @@ import { type Access, EVERYTHING, seesEverything, visibility } from '../../searc
 import { accessTest } from '../../search/compile/access.js';
 import { raw, type Sql, sql } from '../../search/compile/builder.js';
 import type { SearchPlan } from '../../search/plan.js';
-import type { SearchPage } from '../store.js';
 import { type PreparedBatch, preparedOps } from '../prepared.js';
 import type { HistoryPage, HistoryQuery, StoreAdmin, StoredVersion, StoreOptions, StoreReader, StoreTx, WriteOp, WriteResult } from '../store.js';
 import type { SqlConnection, SqlDriver, SqlValue } from './driver.js';

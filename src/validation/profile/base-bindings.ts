@@ -1,8 +1,8 @@
 import { fhirModel, type FhirModel } from '../../fhir/definitions/model.js';
-import type { ConformanceSource } from '../conformance.js';
+import type { ConformanceSource } from '../../fhir/conformance.js';
 import { isComplete } from './codes.js';
 import { engineFor } from './engine.js';
-import { packageSource } from './package-source.js';
+import { packageSource } from '../../fhir/definitions/package-source.js';
 
 /** A required binding of the STU3 base definitions, and whether writes are held to it. */
 export interface BaseBinding {

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import type { IssueSeverity } from '../../fhir/outcome.js';
 import { quote } from '../context.js';
-import { isSnomedId, lookup, normalise } from './code-systems.js';
+import { isSnomedId, lookup, normalise } from '../../terminology/code-systems.js';
 import type { Binding } from './plan-types.js';
 import type { Session } from './session.js';
-import { type Expansion, SNOMED, UCUM, type Member } from './terminology.js';
+import { type Expansion, SNOMED, UCUM, type Member } from '../../terminology/terminology.js';
 import { isRecord } from './values.js';
 
 /**

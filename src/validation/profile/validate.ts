@@ -1,15 +1,13 @@
 import { fhirModel, type FhirModel } from '../../fhir/definitions/model.js';
 import type { Issue } from '../../fhir/outcome.js';
-import { layered, type ConformanceSource } from '../conformance.js';
+import { layered, type ConformanceSource } from '../../fhir/conformance.js';
 import { validateStructure } from '../structure.js';
 import { baseHook, enterResource, requiredBindingHook } from './base-checks.js';
 import { checkBusinessRules } from './business-rules.js';
-import { careConnectCatalogue } from './catalogue.js';
 import { engineFor } from './engine.js';
-import { packageSource } from './package-source.js';
+import { packageSource } from '../../fhir/definitions/package-source.js';
 import { checkQuestionnaireResponse } from './questionnaire.js';
 import { Session, type PendingProfile } from './session.js';
-import type { Terminology } from './terminology.js';
 import { isRecord } from './values.js';
 import { validateAgainst } from './walk-profile.js';
 
@@ -165,9 +163,4 @@ function withPackage(source: ConformanceSource): ConformanceSource {
     withBase.set(source, s);
   }
   return s;
-}
-
-/** The terminology the server validates with (its value sets and code systems over the STU3 package), for search's :in, :below and :above. */
-export function serverTerminology(): Terminology {
-  return engineFor(withPackage(careConnectCatalogue().source)).terminology;
 }
