@@ -105,6 +105,12 @@ export function bernie(ids: Ids, at: Places): Res[] {
   const chart = new Chart(new Rng(9876543210 % 2 ** 32), info, world);
   const asthma = chart.condition(CONDITIONS.asthma, parseDay('2004-05-10'), at.gp);
   prescribe(chart, { medicine: 'salbutamol', reason: asthma, start: parseDay('2004-05-12'), prescriber: at.gp, organisation: at.moir });
+  chart.push(resource('AllergyIntolerance', chart.id('allergy'), {
+    clinicalStatus: 'active', verificationStatus: 'confirmed', type: 'allergy', category: ['environment'], criticality: 'low',
+    code: sct(ALLERGIES.grassPollen),
+    patient: chart.subject, onsetDateTime: '2006-06', assertedDate: fhirDateTime(parseDay('2006-07-03')), recorder: reference(at.gp),
+    reaction: [{ manifestation: [{ coding: [{ system: SNOMED, code: '76067001', display: 'Sneezing' }] }], severity: 'mild' }],
+  }));
   pneumonia(chart, { hospital, ward, paediatrician });
   prescribe(chart, { medicine: 'clenil100', reason: asthma, start: parseDay('2015-02-02'), prescriber: at.gp, organisation: at.moir });
   const visitStart = parseDay('2025-06-11') + 10 * HOUR;
@@ -117,12 +123,6 @@ export function bernie(ids: Ids, at: Places): Res[] {
   chart.observation(VITALS.height, 166, visitStart + 5 * MINUTE, visit, at.consultant);
   chart.observation(VITALS.bmi, 22.2, visitStart + 5 * MINUTE, visit, at.consultant);
   chart.procedure(PROCEDURES.spirometry, visitStart + 15 * MINUTE, 20, at.consultant, visit, asthma, at.clinic);
-  chart.push(resource('AllergyIntolerance', '1-allergy-1', {
-    clinicalStatus: 'active', verificationStatus: 'confirmed', type: 'allergy', category: ['environment'], criticality: 'low',
-    code: sct(ALLERGIES.grassPollen),
-    patient: chart.subject, onsetDateTime: '2006-06', assertedDate: fhirDateTime(parseDay('2006-07-03')), recorder: reference(at.gp),
-    reaction: [{ manifestation: [{ coding: [{ system: SNOMED, code: '76067001', display: 'Sneezing' }] }], severity: 'mild' }],
-  }));
   for (const [date, vaccine] of [['1999-03-24', VACCINES.priorix], ['2001-07-30', VACCINES.priorix]] as const) {
     chart.push(resource('Immunization', chart.id('imm'), {
       status: 'completed', notGiven: false, vaccineCode: sct(vaccine), patient: chart.subject,

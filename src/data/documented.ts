@@ -5,9 +5,6 @@ import { resource } from './generate/build.js';
 import { Ids, reference, type Ref, type Res } from './generate/types.js';
 import { organisation } from './generate/world.js';
 
-/** The insulin glulisine product of the API documentation's Medication code search (dm+d). */
-const INSULIN_GLULISINE = '10097211000001102';
-
 /**
  * The resources the Care Connect API documentation uses in its examples, so that
  * each documented request returns what the documentation describes:
@@ -19,8 +16,7 @@ const INSULIN_GLULISINE = '10097211000001102';
  * - Organization RTG, Derby Teaching Hospitals NHS Trust, and its site RTG08,
  *   Long Eaton Clinic (NG10 1RY);
  * - Medication/1 (SNOMED CT 320141001, `Medication?code=320141001`), prescribed to
- *   Bernie (`MedicationRequest?medication=1`), and Medication/2, the insulin product the
- *   Medication page searches for (`Medication?code=10097211000001102`).
+ *   Bernie (`MedicationRequest?medication=1`).
  * Bernie has a record of her own (bernie.ts).
  */
 export function documentedResources(ids: Ids = new Ids('')): Res[] {
@@ -70,7 +66,6 @@ export function documentedResources(ids: Ids = new Ids('')): Res[] {
   // The documentation's Medication example is SNOMED CT 320141001, a salbutamol inhaler of the original's data.
   out.push(resource('Medication', '1', { code: { coding: [{ system: SNOMED, code: '320141001' }], text: 'Salbutamol inhaler' } }));
   out.push(...bernie(ids, { moir, derby, clinic, gp, consultant }));
-  out.push(resource('Medication', '2', { code: { coding: [{ system: SNOMED, code: INSULIN_GLULISINE }], text: 'Insulin glulisine 100 units/ml pre-filled pen' } }));
   return out;
 }
 

@@ -46,6 +46,21 @@ function checkPdf(pdf: Buffer): void {
   expect(text).toMatch(new RegExp(`trailer\\n<< /Size ${count} /Root 1 0 R /Info \\d+ 0 R >>`));
 }
 
+describe('the demo data set', () => {
+  it('names every resource once, and every reference resolves within it', () => {
+    const demo = [...demoResources()] as Obj[];
+    const ids = new Set(demo.map((r) => `${r.resourceType}/${r.id}`));
+    expect(ids.size, 'two resources share a type and id').toBe(demo.length);
+    const refs = (node: unknown): string[] => {
+      if (Array.isArray(node)) return node.flatMap(refs);
+      if (!node || typeof node !== 'object') return [];
+      return Object.entries(node).flatMap(([k, v]) => (k === 'reference' && typeof v === 'string' ? [v] : refs(v)));
+    };
+    for (const r of demo) for (const ref of refs(r)) expect(ids.has(ref), `${r.resourceType}/${r.id} -> ${ref}`).toBe(true);
+    for (const d of demo.filter((r) => r.resourceType === 'DocumentReference')) expect(ids.has(d.content[0].attachment.url)).toBe(true);
+  });
+});
+
 describe('generated narratives', () => {
   it('escapes text for XHTML and wraps it in the XHTML div', () => {
     expect(escapeXhtml('a < b & c > d')).toBe('a &lt; b &amp; c &gt; d');

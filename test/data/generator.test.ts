@@ -171,6 +171,7 @@ describe('generator', () => {
 
   it('gives every patient at least one encounter, and every reference resolves', () => {
     const ids = new Set(population.map((r) => `${r.resourceType}/${r.id}`));
+    expect(ids.size, 'two resources share a type and id').toBe(population.length);
     for (const { own } of patients.values()) expect(own.some((r) => r.resourceType === 'Encounter')).toBe(true);
     const refs = (node: unknown): string[] => {
       if (Array.isArray(node)) return node.flatMap(refs);
