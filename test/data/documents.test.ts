@@ -1,3 +1,4 @@
+import { inflateSync } from 'node:zlib';
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { ALLERGIES } from '../../src/data/codes/allergies.js';
@@ -19,9 +20,20 @@ const get = (ref: Obj | string) => byRef.get(typeof ref === 'string' ? ref : ref
 const code = (cc: Obj) => cc.coding[0].code as string;
 const patientOf = (r: Obj) => (r.subject ?? r.patient).reference as string;
 
+/** The page content streams of a PDF made by pdfDocument, inflated. */
+function pdfStreams(pdf: Buffer): string[] {
+  const text = pdf.toString('latin1');
+  return [...text.matchAll(/<< \/Length (\d+) \/Filter \/FlateDecode >>\nstream\n/g)].map((m) => {
+    const start = m.index! + m[0].length;
+    return inflateSync(pdf.subarray(start, start + Number(m[1]))).toString('latin1');
+  });
+}
+
 /** The text of a PDF made by pdfDocument: its string operands, in order. */
 function pdfText(pdf: Buffer): string {
-  return [...pdf.toString('latin1').matchAll(/\(((?:\\.|[^\\)])*)\) Tj/g)].map((m) => m[1]!.replace(/\\(.)/g, '$1')).join('\n');
+  return pdfStreams(pdf)
+    .flatMap((s) => [...s.matchAll(/\(((?:\\.|[^\\)])*)\) Tj/g)].map((m) => m[1]!.replace(/\\(.)/g, '$1')))
+    .join('\n');
 }
 
 /** Checks the structure readers rely on: the header, each object where the cross-reference table says, the stream lengths, the trailer. */
@@ -39,10 +51,13 @@ function checkPdf(pdf: Buffer): void {
     expect(e).toMatch(/^\d{10} 00000 n $/);
     expect(text.slice(Number(e.slice(0, 10))).startsWith(`${i + 1} 0 obj\n`)).toBe(true);
   });
-  for (const m of text.matchAll(/<< \/Length (\d+) >>\nstream\n/g)) {
+  const streams = [...text.matchAll(/<< \/Length (\d+) \/Filter \/FlateDecode >>\nstream\n/g)];
+  expect(streams.length).toBeGreaterThan(0);
+  for (const m of streams) {
     const start = m.index! + m[0].length;
     expect(text.slice(start + Number(m[1]), start + Number(m[1]) + 10)).toBe('\nendstream');
   }
+  for (const s of pdfStreams(pdf)) expect(s).toMatch(/^BT [\s\S]* ET$|^BT [\s\S]*\nET$/);
   expect(text).toMatch(new RegExp(`trailer\\n<< /Size ${count} /Root 1 0 R /Info \\d+ 0 R >>`));
 }
 
@@ -83,7 +98,7 @@ describe('generated narratives', () => {
     }
     // Vaccine names carry '&' (Merck Sharp & Dohme): escaping is exercised, not assumed.
     expect(escaped).toBeGreaterThan(0);
-    for (const type of ['Patient', 'Composition', 'DocumentReference', 'DiagnosticReport', 'Flag', 'Immunization']) {
+    for (const type of ['Patient', 'Composition', 'DocumentReference', 'Binary', 'DiagnosticReport', 'Flag', 'Immunization']) {
       const r = all(type)[0]!;
       expect(parseXml(serializeXml(r))).toEqual(r);
     }

@@ -1,7 +1,10 @@
+import { deflateSync } from 'node:zlib';
+
 /**
  * A small PDF writer for generated letters: A4 pages of left-aligned lines in the
- * standard Helvetica fonts (which every PDF reader has, so nothing is embedded). Enough
- * for a discharge letter, and deterministic: the same lines and date give the same bytes.
+ * standard Helvetica fonts (which every PDF reader has, so nothing is embedded), the page
+ * content compressed (FlateDecode, zlib: it halves the letter). Enough for a discharge
+ * letter, and deterministic: the same lines and date give the same bytes.
  * The format: ISO 32000-1 (PDF 1.7), here its 1.4 subset.
  */
 
@@ -48,7 +51,7 @@ export function pdfDocument(title: string, created: string, lines: readonly PdfL
   for (let i = 0; i < Math.max(1, lines.length); i += LINES_PER_PAGE) pages.push(lines.slice(i, i + LINES_PER_PAGE));
   // Objects: 1 catalog, 2 page tree, 3 and 4 fonts, 5 info, then a page and its content stream per page.
   const pageIds = pages.map((_, i) => 6 + 2 * i);
-  const objects: string[] = [
+  const objects: Array<string | Buffer> = [
     '<< /Type /Catalog /Pages 2 0 R >>',
     `<< /Type /Pages /Kids [${pageIds.map((id) => `${id} 0 R`).join(' ')}] /Count ${pages.length} >>`,
     '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>',
@@ -64,21 +67,28 @@ export function pdfDocument(title: string, created: string, lines: readonly PdfL
       ops.push(line.text ? `${literal(line.text)} Tj T*` : 'T*');
     }
     ops.push('ET');
-    const stream = ops.join('\n');
+    const stream = deflateSync(Buffer.from(ops.join('\n'), 'latin1'));
     objects.push(
       `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${PAGE_WIDTH} ${PAGE_HEIGHT}] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents ${pageIds[i]! + 1} 0 R >>`,
-      `<< /Length ${Buffer.byteLength(stream, 'latin1')} >>\nstream\n${stream}\nendstream`,
+      Buffer.concat([Buffer.from(`<< /Length ${stream.length} /Filter /FlateDecode >>\nstream\n`, 'latin1'), stream, Buffer.from('\nendstream', 'latin1')]),
     );
   }
-  let body = '%PDF-1.4\n';
+  const parts: Buffer[] = [Buffer.from('%PDF-1.4\n', 'latin1')];
+  let size = parts[0]!.length;
   const offsets: number[] = [];
+  const add = (b: Buffer) => {
+    parts.push(b);
+    size += b.length;
+  };
   for (const [i, obj] of objects.entries()) {
-    offsets.push(Buffer.byteLength(body, 'latin1'));
-    body += `${i + 1} 0 obj\n${obj}\nendobj\n`;
+    offsets.push(size);
+    add(Buffer.from(`${i + 1} 0 obj\n`, 'latin1'));
+    add(typeof obj === 'string' ? Buffer.from(obj, 'latin1') : obj);
+    add(Buffer.from('\nendobj\n', 'latin1'));
   }
-  const xref = Buffer.byteLength(body, 'latin1');
+  const xref = size;
   // Each cross-reference entry is exactly 20 bytes, its end-of-line included.
-  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
-  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R /Info 5 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(body, 'latin1');
+  add(Buffer.from(`xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`, 'latin1'));
+  add(Buffer.from(`trailer\n<< /Size ${objects.length + 1} /Root 1 0 R /Info 5 0 R >>\nstartxref\n${xref}\n%%EOF\n`, 'latin1'));
+  return Buffer.concat(parts);
 }
