@@ -73,6 +73,13 @@ describe('demo data set', () => {
     expect(male.json.entry.every((e: { resource: { gender: string } }) => e.resource.gender === 'male')).toBe(true);
   });
 
+  it('serves Bernie\'s discharge letter of 2011 as the Binary the documentation reads', async () => {
+    const res = await server.request('GET', '/STU3/Binary/5b1e91f0ccf84d0001fffe6d');
+    expect(res.status).toBe(200);
+    expect(res.json.contentType).toBe('application/pdf');
+    expect(Buffer.from(res.json.content, 'base64').subarray(0, 5).toString('latin1')).toBe('%PDF-');
+  });
+
   it('gives Bernie the documented details', async () => {
     const res = await server.request('GET', '/STU3/Patient/1');
     const p = res.json;
@@ -113,6 +120,10 @@ describe('demo data set', () => {
     'MedicationRequest?patient=1', 'MedicationStatement?patient=1', 'MedicationRequest?medication=1',
     'Encounter?patient=4', 'Observation?patient=1002',
     'Condition?patient.identifier=https://fhir.nhs.uk/Id/nhs-number%7C9876543210',
+    'DocumentReference?patient=1173', 'DocumentReference?type=http://snomed.info/sct|373942005',
+    'DocumentReference?setting=http://snomed.info/sct|893061000000109', 'Flag?patient=1', 'DiagnosticReport?patient=1',
+    'Composition?patient=1', 'FamilyMemberHistory?patient=1', 'Patient?family=Delgado&birthdate=1942-01-30',
+    'DocumentReference?patient=1&period=ge2010-01-01&period=le2011-12-31', 'Observation?patient=1&date=ge2010-01-01&date=le2011-12-31',
   ])('%s returns records', async (url) => {
     expect((await ids(url)).length).toBeGreaterThan(0);
   });

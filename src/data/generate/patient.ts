@@ -41,6 +41,7 @@ export interface PatientFacts {
 export function buildPatient(rng: Rng, id: string, ref: number, nhsNumber: string, hospitalNumber: string, practice: Practice, facts: PatientFacts = {}): { resource: Res; info: PatientInfo } {
   const sex = rng.chance(0.5) ? 'female' : 'male';
   const [lo, hi] = rng.weighted(AGE_BANDS);
+  // Drawn even when a fact replaces it, so that a fact changes nothing else that is drawn.
   const drawnBirth = Math.floor(atAge(ref - rng.int(lo, hi) * YEAR, 0) / DAY) * DAY - rng.int(0, 364) * DAY;
   const birth = facts.birthDate ? parseDay(facts.birthDate) : drawnBirth;
   const age = ageAt(birth, ref);
