@@ -60,3 +60,13 @@ export function readAccess(grants: readonly ScopeGrant[], patient: string | unde
   }
   return { default: 'none', types: byType, patients: patient ? [patient] : [] };
 }
+
+/**
+ * The scopes to advertise: the launch and identity scopes, and `context/*.mode` for every
+ * context and mode (the same with a resource type in place of `*` is understood too).
+ */
+export function smartScopes(): string[] {
+  const out = ['openid', 'fhirUser', 'profile', 'launch', 'launch/patient', 'offline_access', 'online_access'];
+  for (const context of ['patient', 'user', 'system']) for (const mode of ['read', 'write', '*']) out.push(`${context}/*.${mode}`);
+  return out;
+}

@@ -84,10 +84,36 @@ export interface ServerConfig {
   maxCount: number;
   /** The secret that signs paging cursors (shared by every node). */
   cursorSecret: string;
+  /**
+   * How the base is secured, when it is (the secure base): the authorization server's
+   * endpoints and the SMART capabilities, declared in the CapabilityStatement and in
+   * `.well-known/smart-configuration`.
+   */
+  security?: BaseSecurity;
   /** Write validation against profiles: off, warn, enforce, or claimed (enforce when meta.profile claims one, else warn). */
   validation: 'off' | 'warn' | 'enforce' | 'claimed';
   /** Unknown or unsupported search parameters: strict (400) or lenient (ignored, with a warning); `Prefer: handling=` overrides it. */
   searchHandling: 'strict' | 'lenient';
+}
+
+/** How a secured base tells clients where to get a token (SMART App Launch 1.0, "Conformance"). */
+export interface BaseSecurity {
+  endpoints: {
+    authorization?: string;
+    token?: string;
+    registration?: string;
+    introspection?: string;
+    revocation?: string;
+    management?: string;
+    jwks?: string;
+  };
+  /** The issuer of the tokens the base accepts. */
+  issuer: string;
+  /** SMART capabilities (`launch-standalone`, `permission-patient`…). */
+  capabilities: string[];
+  /** How clients authenticate at the token endpoint. */
+  tokenEndpointAuthMethods: string[];
+  scopesSupported: string[];
 }
 
 export interface Logger {
