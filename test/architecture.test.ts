@@ -23,11 +23,12 @@ const ALLOWED: Record<string, string[]> = {
   operations: ['fhir', 'search', 'store', 'profiles', 'terminology', 'validation', 'interactions'],
   pipeline: ['fhir', 'search', 'store', 'profiles', 'interactions'],
   data: ['fhir', 'search', 'store', 'profiles', 'terminology', 'validation', 'interactions'],
+  auth: ['fhir', 'search', 'store', 'profiles', 'interactions', 'pipeline'],
   http: ['fhir', 'interactions', 'pipeline'],
   scripts: ['fhir', 'search', 'profiles'],
 };
-/** Where a Fastify import may appear. */
-const HTTP_FOLDERS = new Set(['http']);
+/** Where a Fastify import may appear: the HTTP server, and the plugins of the authorization server and the explorer. */
+const HTTP_FOLDERS = new Set(['http', 'auth', 'ui']);
 
 interface SourceFile {
   path: string;
