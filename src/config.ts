@@ -68,11 +68,13 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const securePath = (overrides.securePath ?? env.CCRI_SECURE_PATH ?? '/secure/STU3').replace(/\/+$/, '');
   if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(securePath)) throw new Error(`CCRI_SECURE_PATH must be a path such as /secure/STU3, not '${securePath}'`);
   if (securePath === basePath) throw new Error(`CCRI_SECURE_PATH must differ from the open base's path (${basePath})`);
+  const tls = overrides.tls ?? (env.CCRI_TLS_CERT || env.CCRI_TLS_KEY ? { cert: env.CCRI_TLS_CERT ?? '', key: env.CCRI_TLS_KEY ?? '' } : undefined);
+  if (tls && (!tls.cert || !tls.key)) throw new Error('HTTPS needs both a certificate and a key (--tls-cert and --tls-key, or CCRI_TLS_CERT and CCRI_TLS_KEY)');
   const config: Config = {
     port,
     host: overrides.host ?? env.CCRI_HOST ?? 'localhost',
     dataDir: overrides.dataDir ?? env.CCRI_DATA_DIR ?? 'data',
-    baseUrl: (overrides.baseUrl ?? env.CCRI_BASE_URL ?? `http://localhost:${port}${basePath}`).replace(/\/+$/, ''),
+    baseUrl: (overrides.baseUrl ?? env.CCRI_BASE_URL ?? `${tls ? 'https' : 'http'}://localhost:${port}${basePath}`).replace(/\/+$/, ''),
     basePath,
     defaultCount: overrides.defaultCount ?? int('CCRI_DEFAULT_COUNT', env.CCRI_DEFAULT_COUNT, 10),
     maxCount: overrides.maxCount ?? int('CCRI_MAX_COUNT', env.CCRI_MAX_COUNT, 100),
@@ -98,11 +100,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   } else if (env.CCRI_AUTH_JWKS_URL || env.CCRI_AUTH_DISCOVERY) {
     throw new Error('CCRI_AUTH_JWKS_URL and CCRI_AUTH_DISCOVERY need CCRI_AUTH_ISSUER: the issuer whose tokens to accept');
   }
-  const tls = overrides.tls ?? (env.CCRI_TLS_CERT || env.CCRI_TLS_KEY ? { cert: env.CCRI_TLS_CERT ?? '', key: env.CCRI_TLS_KEY ?? '' } : undefined);
-  if (tls) {
-    if (!tls.cert || !tls.key) throw new Error('HTTPS needs both a certificate and a key (--tls-cert and --tls-key, or CCRI_TLS_CERT and CCRI_TLS_KEY)');
-    config.tls = tls;
-  }
+  if (tls) config.tls = tls;
   const cursorSecret = overrides.cursorSecret ?? env.CCRI_CURSOR_SECRET;
   if (cursorSecret) config.cursorSecret = cursorSecret;
   return config;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger as PinoLogger } from 'pino';
 import { externalIssuer } from './auth/external.js';
@@ -61,7 +62,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     bases.secure = createPipeline(server, { url: config.secureBaseUrl, policy, security: securityOf(issuer) });
     mounted.push({ path: config.securePath, pipeline: bases.secure });
   }
-  const app = await buildApp({ bases: mounted, bodyLimit: config.bodyLimit, ...(isPino(log) ? { logger: log } : {}) });
+  const https = config.tls ? { cert: readPem(config.tls.cert, 'certificate'), key: readPem(config.tls.key, 'key') } : undefined;
+  const app = await buildApp({ bases: mounted, bodyLimit: config.bodyLimit, ...(isPino(log) ? { logger: log } : {}), ...(https ? { https } : {}) });
   return {
     app,
     store,
@@ -88,6 +90,14 @@ function securityOf(issuer: TokenIssuer): BaseSecurity {
     tokenEndpointAuthMethods: [...(issuer.tokenEndpointAuthMethods ?? ['client_secret_basic', 'private_key_jwt'])],
     scopesSupported: smartScopes(),
   };
+}
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`The TLS ${what} ${path} cannot be read: ${(err as Error).message}`);
+  }
 }
 
 /** Whether a logger is pino's own (Fastify logs its access lines through it; any other logger only gets the pipeline's lines). */
