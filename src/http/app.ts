@@ -44,12 +44,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Errors Fastify raises before routing (a malformed URL, say) get the OperationOutcome treatment too.
     frameworkErrors: (err, request, reply) => sendPlain(request, reply, frameworkError(err)),
   });
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ method: request.method, url: redact(request.raw.url ?? ''), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, address: request.ip }, 'request');
-  });
+  const accessLog = options.logger?.isLevelEnabled('info') === true;
+  if (accessLog) {
+    app.addHook('onResponse', (request, reply, done) => {
+      request.log.info({ method: request.method, url: redact(request.raw.url ?? ''), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, address: request.ip }, 'request');
+      done();
+    });
+  }
   for (const base of options.bases) await app.register(fhirApi, { prefix: base.path, pipeline: base.pipeline, bodyLimit: options.bodyLimit });
   const where = options.bases.map((b) => b.path).join(' and ');
   app.setNotFoundHandler((request, reply) => sendPlain(request, reply, new FhirError(404, issue('not-found', `Nothing is served at ${request.url.split('?')[0]}; the FHIR API is at ${where}`))));

@@ -28,8 +28,9 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
   app.removeAllContentTypeParsers();
   // Bodies are parsed by the FHIR codecs once the route is known (pipeline/request.ts).
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: options.bodyLimit }, (_req, body, done) => done(null, body));
-  // Any origin may call the API: it is public, and tokens travel in headers, not cookies.
-  await app.register(cors, { origin: true, exposedHeaders: EXPOSED, maxAge: 86_400, strictPreflight: false });
+  // Any origin may call the API: it is public, and tokens travel in headers, never in cookies,
+  // so the wildcard needs no Vary and no per-request decision.
+  await app.register(cors, { origin: '*', exposedHeaders: EXPOSED, maxAge: 86_400, strictPreflight: false });
 
   const base = app.prefix;
   const { pipeline } = options;
@@ -37,7 +38,7 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
     const { incoming, problem } = incomingOf(request, base);
     const format = problem ? undefined : negotiate(request);
     const res = problem || format instanceof FhirError ? await pipeline.refuse(incoming, problem ?? format, { requestId: request.id }) : await pipeline.dispatch(incoming, { requestId: request.id });
-    send(request, reply, res);
+    send(request, reply, res, format instanceof FhirError ? 'json' : format);
   };
   app.route({ method: METHODS, url: '/', handler, exposeHeadRoute: false });
   app.route({ method: METHODS, url: '/*', handler, exposeHeadRoute: false });
@@ -93,7 +94,7 @@ function negotiate(request: FastifyRequest): Format | FhirError {
 }
 
 /** Writes a response in the format the request negotiated (JSON when that itself is the problem). */
-function send(request: FastifyRequest, reply: FastifyReply, res: FhirResponse): void {
+function send(request: FastifyRequest, reply: FastifyReply, res: FhirResponse, known?: Format): void {
   const headers: Record<string, string> = { ...res.headers };
   if (res.etag) headers.etag = res.etag;
   if (res.lastModified) headers['last-modified'] = httpDate(res.lastModified);
@@ -109,7 +110,7 @@ function send(request: FastifyRequest, reply: FastifyReply, res: FhirResponse): 
     return;
   }
   const pretty = new URLSearchParams((request.raw.url ?? '').split('?')[1] ?? '').get('_pretty') === 'true';
-  const negotiated = negotiate(request);
+  const negotiated = known ?? negotiate(request);
   const format: Format = negotiated instanceof FhirError ? 'json' : negotiated;
   headers['content-type'] = CONTENT_TYPE[format];
   reply.code(res.status).headers(headers).send(renderBody(res.body, format, pretty));

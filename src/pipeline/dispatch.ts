@@ -76,14 +76,14 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
     async refuse(incoming, error, options = {}) {
       const started = server.clock();
       const requestId = options.requestId ?? randomUUID();
-      const log = options.log ?? server.log.child({ reqId: requestId });
+      const log = options.log ?? lazyChild(server.log, requestId);
       return finish({ requestId, incoming, response: errorResponse(error, log), started });
     },
 
     async dispatch(incoming, options = {}) {
       const started = server.clock();
       const requestId = options.requestId ?? randomUUID();
-      const log = options.log ?? server.log.child({ reqId: requestId });
+      const log = options.log ?? lazyChild(server.log, requestId);
       let caller: Caller | undefined;
       let target: Target | undefined;
       let response: FhirResponse;
@@ -112,9 +112,34 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
   };
 }
 
-/** The data a caller with `access` reaches: the store's narrowed reader, and transactions under the same access. */
+/** A logger carrying the request id, made only when a line is logged (most requests log nothing of their own). */
+function lazyChild(log: Logger, reqId: string): Logger {
+  let child: Logger | undefined;
+  const get = () => (child ??= log.child({ reqId }));
+  return {
+    info: (obj, msg) => get().info(obj, msg),
+    warn: (obj, msg) => get().warn(obj, msg),
+    error: (obj, msg) => get().error(obj, msg),
+    child: (bindings) => get().child(bindings),
+  };
+}
+
+const datas = new WeakMap<Store, WeakMap<Access, Data>>();
+
+/**
+ * The data a caller with `access` reaches: the store's narrowed reader, and transactions
+ * under the same access. Made once per access value (the open base's is one for every
+ * request).
+ */
 export function dataFor(store: Store, access: Access): Data {
-  return { ...store.reader(access), transaction: (fn) => store.transaction(access, fn) };
+  let byAccess = datas.get(store);
+  if (!byAccess) datas.set(store, (byAccess = new WeakMap()));
+  let data = byAccess.get(access);
+  if (!data) {
+    data = { ...store.reader(access), transaction: (fn) => store.transaction(access, fn) };
+    byAccess.set(access, data);
+  }
+  return data;
 }
 
 /** An error as the response that reports it. */
