@@ -57,10 +57,11 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+const smart = sharedPath('sample-data', 'smart-stu3');
+
 describe('ccri import', () => {
-  it('loads the SMART sample data completely through transaction processing', async () => {
-    const dir = sharedPath('sample-data', 'smart-stu3');
-    if (!dir) return;
+  it.skipIf(!smart)('loads the SMART sample data completely through transaction processing', async () => {
+    const dir = smart!;
     const ctx = await context();
     try {
       const lines: string[] = [];
