@@ -15,7 +15,7 @@ function seed(args: string[]): { resources: number; seconds: number } {
   const started = Date.now();
   const r = spawnSync(process.execPath, ['dist/cli/main.js', 'seed', '--patients', String(PATIENTS), ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`seed failed: ${r.stderr}`);
-  const resources = Number(/Loaded (\d+) resources/.exec(r.stdout)?.[1] ?? 0);
+  const resources = Number(/Loaded (\d+) resources?/.exec(r.stdout)?.[1] ?? 0);
   return { resources, seconds: (Date.now() - started) / 1000 };
 }
 
