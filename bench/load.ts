@@ -1,9 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { machine } from './lib.js';
+import { machine, tempFolder } from './lib.js';
 
 /**
  * Bulk load: `ccri seed --patients N` (generate, index, write; search indexes built at the
@@ -37,11 +34,11 @@ export async function loadBench(): Promise<string> {
     row(
       'SQLite',
       measure(runs, () => {
-        const dir = mkdtempSync(join(tmpdir(), 'ccri-load-'));
+        const dir = tempFolder('ccri-load-');
         try {
-          return seed(['--data-dir', dir]);
+          return seed(['--data-dir', dir.path]);
         } finally {
-          rmSync(dir, { recursive: true, force: true });
+          dir.remove();
         }
       }),
       20_000,
