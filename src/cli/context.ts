@@ -28,8 +28,7 @@ export async function createContext(config: Config, options: { logger?: Logger; 
 }
 
 /** Seconds with one decimal, and a rate per second. */
-export function timing(n: number, ms: number): string {
+export function timing(count: number, ms: number): string {
   const s = ms / 1000;
-  return `${s.toFixed(1)} s, ${Math.round(n / Math.max(s, 0.001)).toLocaleString('en-GB')} resources/s`;
+  return `${s.toFixed(1)} s, ${Math.round(count / Math.max(s, 0.001)).toLocaleString('en-GB')} resources/s`;
 }
-
