@@ -95,7 +95,7 @@ export async function startCcri(env: Record<string, string>): Promise<Started> {
       child.once('exit', (code) => reject(new Error(`ccri serve exited (${code}) before it was listening`)));
       child.stdout!.on('data', (chunk) => {
         out += String(chunk);
-        const m = /listening on 127\.0\.0\.1:(\d+), process (\d+)\)/.exec(out);
+        const m = /listening on http:\/\/127\.0\.0\.1:(\d+) \(process (\d+)\)/.exec(out);
         if (!m) return;
         clearTimeout(timer);
         if (Number(m[2]) !== child.pid) reject(new Error(`the banner names process ${m[2]}, not the one started (${child.pid})`));
