@@ -1,3 +1,5 @@
+import { isPostgresUrl, withoutPassword } from './store/url.js';
+
 /**
  * Configuration: command-line flags win over environment variables, which win over
  * the defaults here. Every setting is listed in the README.
@@ -54,16 +56,6 @@ function int(name: string, value: string | undefined, fallback: number): number 
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, not '${value}'`);
   return n;
-}
-
-/** Whether a DATABASE_URL names PostgreSQL (the only database one can name). */
-export function isPostgresUrl(url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url);
-}
-
-/** A database URL fit to print: any password replaced by ***. */
-export function withoutPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):[^@/?#]*@/i, '$1:***@');
 }
 
 function port(name: string, value: string | number): number {

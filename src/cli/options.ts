@@ -1,6 +1,7 @@
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
-import { type Config, type ConfigOverrides, loadConfig, withoutPassword } from '../config.js';
+import { type Config, type ConfigOverrides, loadConfig } from '../config.js';
+import { withoutPassword } from '../store/url.js';
 import { sqliteFile } from '../store/open.js';
 
 /** The store options every subcommand shares. */

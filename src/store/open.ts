@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { isPostgresUrl, withoutPassword } from '../config.js';
 import { SqlStore } from './sql/sql-store.js';
 import { SqliteDriver } from './sqlite/driver.js';
 import type { StoreOptions } from './store.js';
+import { isPostgresUrl, withoutPassword } from './url.js';
 
 export interface OpenStoreOptions extends StoreOptions {
   /** postgres://… or postgresql://… selects PostgreSQL (any other URL is refused); without one, SQLite under dataDir. */

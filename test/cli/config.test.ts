@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { storeLabel } from '../../src/cli/options.js';
 import { count } from '../../src/cli/text.js';
-import { loadConfig, withoutPassword } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { withoutPassword } from '../../src/store/url.js';
 
 describe('DATABASE_URL', () => {
   it('postgres:// and postgresql:// select PostgreSQL', () => {
