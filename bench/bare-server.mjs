@@ -1,11 +1,15 @@
 // The ceiling: a bare node:http server answering every request with the same bytes
-// and headers as the FHIR server's read. Started as its own process by the benchmark.
+// and headers as the FHIR server's read. Started as its own process by the benchmark,
+// on a free port, which it reports with its process id.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
-const [port, bodyFile] = process.argv.slice(2);
-const { readFileSync } = await import('node:fs');
+const [bodyFile] = process.argv.slice(2);
 const { body, headers } = JSON.parse(readFileSync(bodyFile, 'utf8'));
-createServer((req, res) => {
+const server = createServer((req, res) => {
   res.writeHead(200, headers);
   res.end(body);
-}).listen(Number(port), '127.0.0.1', () => process.send?.('ready'));
+});
+server.listen(0, '127.0.0.1', () => process.send?.({ port: server.address().port, pid: process.pid }));
+// Gone with the benchmark, however it ends.
+process.on('disconnect', () => process.exit(0));

@@ -1,5 +1,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 
 export interface Measured {
@@ -24,34 +26,110 @@ export async function measure(name: string, url: string, options: { connections?
   };
 }
 
-/** Starts `ccri serve` as a child process and waits until it answers. */
-export async function startCcri(port: number, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--port', String(port), '--host', '127.0.0.1'], {
+/**
+ * What the benchmarks leave behind them (servers, temporary folders), cleaned up however the
+ * run ends: normally, on an error, or with Ctrl-C (SIGINT) or SIGTERM.
+ */
+const children = new Set<ChildProcess>();
+const folders = new Set<string>();
+let signalled = false;
+function cleanUp(): void {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill();
+  children.clear();
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+  folders.clear();
+}
+process.once('exit', cleanUp);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (signalled) return;
+    signalled = true;
+    console.error(`\nbench: ${signal}, stopping the servers and removing the temporary folders`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+}
+
+/** A temporary folder, removed at the end of the run (or sooner, with `remove`). */
+export function tempFolder(prefix: string): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  folders.add(path);
+  return {
+    path,
+    remove: () => {
+      rmSync(path, { recursive: true, force: true });
+      folders.delete(path);
+    },
+  };
+}
+
+/** A server the benchmark started, on the port it reported itself. */
+export interface Started {
+  child: ChildProcess;
+  port: number;
+  stop(): void;
+}
+
+function started(child: ChildProcess): Started['stop'] {
+  children.add(child);
+  return () => {
+    child.kill();
+    children.delete(child);
+  };
+}
+
+/**
+ * Starts `ccri serve --port 0` as a child process and waits for its banner, which gives the
+ * port it is listening on and its process id: the server the benchmark then talks to is
+ * the one it started, never another that happens to answer on some port.
+ */
+export async function startCcri(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--port', '0', '--host', '127.0.0.1'], {
     env: { ...process.env, CCRI_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await waitFor(`http://127.0.0.1:${port}/STU3/metadata`, 120_000);
-  return child;
-}
-
-export async function startBare(port: number, bodyFile: string): Promise<ChildProcess> {
-  const child = fork('bench/bare-server.mjs', [String(port), bodyFile], { stdio: 'inherit' });
-  await new Promise<void>((resolve) => child.once('message', () => resolve()));
-  return child;
-}
-
-export async function waitFor(url: string, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > until) throw new Error(`${url} did not come up`);
-    await new Promise((r) => setTimeout(r, 200));
+  const stop = started(child);
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error('ccri serve printed no banner in 120 s')), 120_000);
+      child.once('exit', (code) => reject(new Error(`ccri serve exited (${code}) before it was listening`)));
+      child.stdout!.on('data', (chunk) => {
+        out += String(chunk);
+        const m = /listening on http:\/\/127\.0\.0\.1:(\d+) \(process (\d+)\)/.exec(out);
+        if (!m) return;
+        clearTimeout(timer);
+        if (Number(m[2]) !== child.pid) reject(new Error(`the banner names process ${m[2]}, not the one started (${child.pid})`));
+        else resolve(Number(m[1]));
+      });
+    });
+    await expectCapabilityStatement(`http://127.0.0.1:${port}/STU3/metadata`);
+    return { child, port, stop };
+  } catch (err) {
+    stop();
+    throw err;
   }
+}
+
+/** Starts the bare node:http server (bare-server.mjs) on a free port; it reports the port and its process id. */
+export async function startBare(bodyFile: string): Promise<Started> {
+  const child = fork('bench/bare-server.mjs', [bodyFile], { stdio: 'inherit' });
+  const stop = started(child);
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`the bare server exited (${code}) before it was listening`)));
+      child.once('message', (m: { port: number; pid: number }) => (m.pid === child.pid ? resolve(m.port) : reject(new Error(`the bare server reported process ${m.pid}, not ${child.pid}`))));
+    });
+    return { child, port, stop };
+  } catch (err) {
+    stop();
+    throw err;
+  }
+}
+
+async function expectCapabilityStatement(url: string): Promise<void> {
+  const res = await fetch(url);
+  const body = (await res.json()) as { resourceType?: string };
+  if (!res.ok || body.resourceType !== 'CapabilityStatement') throw new Error(`${url} answered ${res.status} ${body.resourceType ?? ''}, not a CapabilityStatement`);
 }
 
 export function machine(): string {

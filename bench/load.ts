@@ -1,9 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { machine } from './lib.js';
+import { machine, tempFolder } from './lib.js';
 
 /**
  * Bulk load: `ccri seed --patients N` (generate, index, write; search indexes built at the
@@ -15,7 +12,7 @@ function seed(args: string[]): { resources: number; seconds: number } {
   const started = Date.now();
   const r = spawnSync(process.execPath, ['dist/cli/main.js', 'seed', '--patients', String(PATIENTS), ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`seed failed: ${r.stderr}`);
-  const resources = Number(/Loaded (\d+) resources/.exec(r.stdout)?.[1] ?? 0);
+  const resources = Number(/Loaded (\d+) resources?/.exec(r.stdout)?.[1] ?? 0);
   return { resources, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -37,11 +34,11 @@ export async function loadBench(): Promise<string> {
     row(
       'SQLite',
       measure(runs, () => {
-        const dir = mkdtempSync(join(tmpdir(), 'ccri-load-'));
+        const dir = tempFolder('ccri-load-');
         try {
-          return seed(['--data-dir', dir]);
+          return seed(['--data-dir', dir.path]);
         } finally {
-          rmSync(dir, { recursive: true, force: true });
+          dir.remove();
         }
       }),
       20_000,

@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { machine, measure, startBare, startCcri, table } from './lib.js';
+import { machine, measure, startBare, startCcri, table, tempFolder } from './lib.js';
 
 /**
  * GET /STU3/Patient/{id} on SQLite, against a bare node:http server returning the
@@ -11,9 +10,10 @@ import { machine, measure, startBare, startCcri, table } from './lib.js';
 const ROUNDS = 5;
 
 export async function readById(duration = 10): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'ccri-bench-'));
-  const port = 18080;
-  const ccri = await startCcri(port, { CCRI_DATA_DIR: dir, CCRI_DEMO_DATA: 'false' });
+  const folder = tempFolder('ccri-bench-');
+  const dir = folder.path;
+  const ccri = await startCcri({ CCRI_DATA_DIR: dir, CCRI_DEMO_DATA: 'false' });
+  const port = ccri.port;
   try {
     const created = await fetch(`http://127.0.0.1:${port}/STU3/Patient`, {
       method: 'POST',
@@ -36,17 +36,18 @@ export async function readById(duration = 10): Promise<string> {
     for (const h of ['content-type', 'etag', 'last-modified']) headers[h] = sample.headers.get(h) ?? '';
     const bodyFile = join(dir, 'body.json');
     writeFileSync(bodyFile, JSON.stringify({ body, headers }));
-    const bare = await startBare(port + 1, bodyFile);
+    const bare = await startBare(bodyFile);
+    const bareUrl = `http://127.0.0.1:${bare.port}/STU3/Patient/${id}`;
     try {
       await measure('warm-up', url, { duration: 2 });
-      await measure('warm-up', `http://127.0.0.1:${port + 1}/STU3/Patient/${id}`, { duration: 2 });
+      await measure('warm-up', bareUrl, { duration: 2 });
       // This machine's speed drifts by ±10% over a minute: alternate the two targets and
       // take the median of the per-round ratios rather than one long run of each.
       const rows = [];
       const ratios: number[] = [];
       for (let round = 1; round <= ROUNDS; round++) {
         const server = await measure(`ccri GET Patient/{id} (SQLite), round ${round}`, url, { duration });
-        const ceiling = await measure(`bare node:http, same bytes, round ${round}`, `http://127.0.0.1:${port + 1}/STU3/Patient/${id}`, { duration });
+        const ceiling = await measure(`bare node:http, same bytes, round ${round}`, bareUrl, { duration });
         rows.push(server, ceiling);
         ratios.push(server.requestsPerSecond / ceiling.requestsPerSecond);
       }
@@ -61,10 +62,10 @@ export async function readById(duration = 10): Promise<string> {
         `Ratios per round: ${ratios.map((r) => `${(r * 100).toFixed(0)}%`).join(', ')}. Median: **${(median * 100).toFixed(0)}%** of the bare server's requests per second (target ≥ 60%).`,
       ].join('\n');
     } finally {
-      bare.kill();
+      bare.stop();
     }
   } finally {
-    ccri.kill();
-    rmSync(dir, { recursive: true, force: true });
+    ccri.stop();
+    folder.remove();
   }
 }

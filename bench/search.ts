@@ -24,9 +24,8 @@ export async function searchBench(duration = 10): Promise<string> {
     writeFileSync(seeded, `${Date.now() - started}`);
   }
   const seedMs = Number(readFileSync(seeded, 'utf8'));
-  const port = 18180;
-  const ccri = await startCcri(port, { CCRI_DATA_DIR: dir, CCRI_CURSOR_SECRET: SECRET, CCRI_DEMO_DATA: 'false' });
-  const base = `http://127.0.0.1:${port}/STU3`;
+  const ccri = await startCcri({ CCRI_DATA_DIR: dir, CCRI_CURSOR_SECRET: SECRET, CCRI_DEMO_DATA: 'false' });
+  const base = `http://127.0.0.1:${ccri.port}/STU3`;
   try {
     const get = async (path: string) => (await (await fetch(`${base}/${path}`)).json()) as { total?: number; entry?: Array<{ resource: Record<string, any> }> };
     const total = (await get('Observation?_summary=count')).total ?? 0;
@@ -57,14 +56,14 @@ export async function searchBench(duration = 10): Promise<string> {
       await measure('warm-up', `${base}/${path}`, { duration: 2 });
       rows.push(await measure(`${name} (${(JSON.parse(body) as { entry?: unknown[] }).entry?.length ?? 0} entries, ${Math.round(body.length / 1024)} KB)`, `${base}/${path}`, { duration }));
       writeFileSync(bodyFile, JSON.stringify({ body, headers: { 'content-type': 'application/fhir+json; charset=utf-8' } }));
-      const bare = await startBare(port + 1, bodyFile);
+      const bare = await startBare(bodyFile);
       try {
-        rows.push(await measure('  bare node:http, same bytes', `http://127.0.0.1:${port + 1}/`, { duration }));
+        rows.push(await measure('  bare node:http, same bytes', `http://127.0.0.1:${bare.port}/`, { duration }));
       } finally {
-        bare.kill();
+        bare.stop();
       }
     }
-    const rss = peakRss(ccri.pid!);
+    const rss = peakRss(ccri.child.pid!);
     return [
       `### Search on ${PATIENTS.toLocaleString('en-GB')} synthetic patients (${new Date().toISOString().slice(0, 10)})`,
       '',
@@ -75,7 +74,7 @@ export async function searchBench(duration = 10): Promise<string> {
       `Peak resident memory of the server while serving these: **${Math.round(rss / 1024)} MB** (target < 300 MB).`,
     ].join('\n');
   } finally {
-    ccri.kill();
+    ccri.stop();
   }
 }
 

@@ -1,3 +1,5 @@
+import { isPostgresUrl, withoutPassword } from './store/url.js';
+
 /**
  * Configuration: command-line flags win over environment variables, which win over
  * the defaults here. Every setting is listed in the README.
@@ -56,8 +58,15 @@ function int(name: string, value: string | undefined, fallback: number): number 
   return n;
 }
 
+function port(name: string, value: string | number): number {
+  const n = typeof value === 'number' ? value : value.trim() === '' ? NaN : Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a whole number from 0 to 65535 (0 for any free port), not '${value}'`);
+  return n;
+}
+
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
-  const port = overrides.port ?? int('PORT', env.CCRI_PORT ?? env.PORT, 8080);
+  const envPort = env.CCRI_PORT ?? env.PORT;
+  const listenPort = overrides.port !== undefined ? port('port', overrides.port) : envPort ? port(env.CCRI_PORT ? 'CCRI_PORT' : 'PORT', envPort) : 8080;
   const basePath = overrides.basePath ?? '/STU3';
   const validation = (overrides.validation ?? env.CCRI_VALIDATION ?? 'claimed') as Config['validation'];
   if (!VALIDATION_SETTINGS.includes(validation)) throw new Error(`CCRI_VALIDATION must be off, warn, enforce or claimed, not '${validation}'`);
@@ -71,10 +80,10 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const tls = overrides.tls ?? (env.CCRI_TLS_CERT || env.CCRI_TLS_KEY ? { cert: env.CCRI_TLS_CERT ?? '', key: env.CCRI_TLS_KEY ?? '' } : undefined);
   if (tls && (!tls.cert || !tls.key)) throw new Error('HTTPS needs both a certificate and a key (--tls-cert and --tls-key, or CCRI_TLS_CERT and CCRI_TLS_KEY)');
   const config: Config = {
-    port,
+    port: listenPort,
     host: overrides.host ?? env.CCRI_HOST ?? 'localhost',
     dataDir: overrides.dataDir ?? env.CCRI_DATA_DIR ?? 'data',
-    baseUrl: (overrides.baseUrl ?? env.CCRI_BASE_URL ?? `${tls ? 'https' : 'http'}://localhost:${port}${basePath}`).replace(/\/+$/, ''),
+    baseUrl: (overrides.baseUrl ?? env.CCRI_BASE_URL ?? `${tls ? 'https' : 'http'}://localhost:${listenPort}${basePath}`).replace(/\/+$/, ''),
     basePath,
     defaultCount: overrides.defaultCount ?? int('CCRI_DEFAULT_COUNT', env.CCRI_DEFAULT_COUNT, 10),
     maxCount: overrides.maxCount ?? int('CCRI_MAX_COUNT', env.CCRI_MAX_COUNT, 100),
@@ -90,7 +99,11 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   // Beside the open base: its URL with the open base's path replaced (a proxy's path prefix is kept).
   config.secureBaseUrl = config.baseUrl.endsWith(basePath) ? `${config.baseUrl.slice(0, -basePath.length)}${securePath}` : `${new URL(config.baseUrl).origin}${securePath}`;
   const databaseUrl = overrides.databaseUrl ?? env.DATABASE_URL;
-  if (databaseUrl) config.databaseUrl = databaseUrl;
+  if (databaseUrl) {
+    // A URL that names no PostgreSQL database is a mistake, not a request for SQLite.
+    if (!isPostgresUrl(databaseUrl)) throw new Error(`The database URL (--database-url or DATABASE_URL) must start with postgres:// or postgresql://, not '${withoutPassword(databaseUrl)}'; leave it unset to use SQLite`);
+    config.databaseUrl = databaseUrl;
+  }
   const issuer = overrides.auth?.issuer ?? env.CCRI_AUTH_ISSUER;
   if (issuer) {
     const jwksUrl = overrides.auth?.jwksUrl ?? env.CCRI_AUTH_JWKS_URL;

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { Importer, type ImportSummary } from '../data/import/importer.js';
-import { expandSources } from '../data/import/sources.js';
+import { expandSources, SKIPPED, type Source } from '../data/import/sources.js';
 import { type CommandContext, createContext, timing } from './context.js';
-import { configFrom, storeOptions } from './options.js';
+import { configFrom, requireStore, storeOptions, wholeNumber } from './options.js';
+import { count } from './text.js';
 import { progressBar } from './progress.js';
 
 /** Inputs from this size load with Store.bulk (indexes built once at the end). */
@@ -17,6 +18,8 @@ export interface ImportCommandOptions {
   /** Where messages go (stderr by default); tests capture them. */
   report?: (line: string) => void;
   quiet?: boolean;
+  /** Where the progress line goes (stderr by default; drawn only on a terminal). */
+  progress?: NodeJS.WriteStream;
 }
 
 /**
@@ -26,19 +29,19 @@ export interface ImportCommandOptions {
  */
 export async function runImport(ctx: CommandContext, paths: readonly string[], options: ImportCommandOptions = {}): Promise<ImportSummary> {
   const report = options.report ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const sources = await expandSources(paths);
+  return importSources(ctx, await expandSources(paths, { onSkipped: (path) => report(`${path}: ${SKIPPED}`) }), options);
+}
+
+async function importSources(ctx: CommandContext, sources: readonly Source[], options: ImportCommandOptions): Promise<ImportSummary> {
+  const report = options.report ?? ((line: string) => process.stderr.write(`${line}\n`));
   const totalBytes = sources.reduce((s, x) => s + (x.size ?? 0), 0);
-  const bar = options.quiet ? undefined : progressBar('import');
+  const bar = options.quiet ? undefined : progressBar('import', options.progress);
   const importer = new Importer({ store: ctx.store, baseUrl: ctx.server.config.baseUrl, dispatch: ctx.dispatch }, {
     ...(options.validate ? { validate: true } : {}),
     ...(options.strict ? { strict: true } : {}),
     ...(options.batchSize ? { batchSize: options.batchSize } : {}),
     onError: (e) => report(`${e.file}: ${e.position}: ${e.message}`),
-    onProgress: (loaded, bytes) => {
-      // The total is estimated from the bytes read so far: resources per byte times all the bytes.
-      const estimate = bytes > 0 && totalBytes > bytes ? Math.round((loaded / bytes) * totalBytes) : loaded;
-      bar?.update(loaded, Math.max(loaded, estimate));
-    },
+    onProgress: (loaded) => bar?.update(loaded),
   });
   const bulk = options.bulk ?? totalBytes >= BULK_FROM_BYTES;
   const started = performance.now();
@@ -47,8 +50,8 @@ export async function runImport(ctx: CommandContext, paths: readonly string[], o
   // The time includes building the search indexes at the end of a bulk load.
   summary.ms = Math.round(performance.now() - started);
   bar?.stop();
-  const repaired = summary.repaired ? `; ${summary.repaired} resource(s) had element shapes repaired (--strict to refuse them)` : '';
-  report(`Imported ${summary.resources} resources from ${summary.files} file(s) in ${timing(summary.resources, summary.ms)}; ${summary.errors} error(s)${repaired}.`);
+  const repaired = summary.repaired ? `; ${count(summary.repaired, 'resource')} had element shapes repaired (--strict to refuse them)` : '';
+  report(`Imported ${count(summary.resources, 'resource')} from ${count(summary.files, 'file')} in ${timing(summary.resources, summary.ms)}; ${count(summary.errors, 'error')}${repaired}.`);
   return summary;
 }
 
@@ -60,12 +63,17 @@ export function importCommand(program: Command): void {
       .argument('<paths...>', 'files, directories (searched recursively) or - for standard input')
       .option('--validate', 'validate each resource first, against the STU3 definitions and its type\'s Care Connect profile (errors are reported and not loaded)')
       .option('--strict', 'refuse resources whose JSON shape needs repair (a single value where an array is due, or the reverse)')
-      .option('--batch-size <n>', 'resources per store transaction', '500')
+      .option('--create', 'create the store if the data directory holds none (otherwise that is an error)')
+      .option('--batch-size <n>', 'resources per store transaction', wholeNumber(1), 500)
       .option('--no-bulk', 'keep every search index up to date during the load (by default inputs of 50 MB or more build them at the end)'),
   ).action(async (paths: string[], opts: Record<string, unknown>) => {
-    const ctx = await createContext(configFrom(opts));
+    const config = configFrom(opts);
+    if (opts.create !== true) requireStore(config, '`ccri import --create` makes a new one');
+    // Every path is checked before the store opens.
+    const sources = await expandSources(paths, { onSkipped: (path) => process.stderr.write(`${path}: ${SKIPPED}\n`) });
+    const ctx = await createContext(config);
     try {
-      const summary = await runImport(ctx, paths, { validate: opts.validate === true, strict: opts.strict === true, batchSize: Number(opts.batchSize), ...(opts.bulk === false ? { bulk: false } : {}) });
+      const summary = await importSources(ctx, sources, { validate: opts.validate === true, strict: opts.strict === true, batchSize: opts.batchSize as number, ...(opts.bulk === false ? { bulk: false } : {}) });
       if (summary.errors > 0) process.exitCode = 1;
     } finally {
       await ctx.store.close();

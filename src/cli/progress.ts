@@ -1,30 +1,37 @@
 import cliProgress from 'cli-progress';
 
-/** A progress bar showing items per second and the time left; quiet when not on a terminal. */
-export function progressBar(label: string) {
+export interface Progress {
+  /** `done` so far; with `total` (known from the start and the same every time) a bar, without one a count. */
+  update(done: number, total?: number): void;
+  stop(): void;
+}
+
+/**
+ * A progress line on a terminal (nothing otherwise): a bar with the time left where the
+ * total is known before the work starts (reindex), else a running count of resources
+ * with the rate (import, seed: an estimated total would jump about, and a first estimate
+ * from one resource reads as "100% 1/1"). It appears at the first update.
+ */
+export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
   const started = Date.now();
-  const bar = new cliProgress.SingleBar(
-    {
-      format: `${label} [{bar}] {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted}`,
-      hideCursor: true,
-      noTTYOutput: false,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let startedBar = false;
+  let bar: cliProgress.SingleBar | undefined;
+  let barTotal: number | undefined;
   return {
-    update(done: number, total: number) {
-      if (!process.stderr.isTTY) return;
-      const rate = Math.round(done / Math.max((Date.now() - started) / 1000, 0.001));
-      if (!startedBar) {
-        bar.start(total, done, { rate });
-        startedBar = true;
+    update(done, total) {
+      if (!stream.isTTY) return;
+      const rate = Math.round(done / Math.max((Date.now() - started) / 1000, 0.001)).toLocaleString('en-GB');
+      const payload = { rate, count: done.toLocaleString('en-GB'), noun: done === 1 ? 'resource' : 'resources' };
+      if (!bar) {
+        barTotal = total;
+        const format = total === undefined ? `${label} | {count} {noun} | {rate}/s | {duration_formatted}` : `${label} [{bar}] {percentage}% | {count}/{total} | {rate}/s | ETA {eta_formatted}`;
+        bar = new cliProgress.SingleBar({ format, hideCursor: true, stream, formatValue: (v, _o, type) => (type === 'total' ? v.toLocaleString('en-GB') : String(v)) }, cliProgress.Presets.shades_classic);
+        bar.start(total ?? 0, done, payload);
+        return;
       }
-      bar.setTotal(total);
-      bar.update(done, { rate });
+      bar.update(Math.min(done, barTotal ?? done), payload);
     },
     stop() {
-      if (startedBar) bar.stop();
+      bar?.stop();
     },
   };
 }

@@ -1,4 +1,3 @@
-import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { demoResources, loadDemoData } from '../data/demo.js';
 import { generatePopulation } from '../data/generate/population.js';
@@ -6,14 +5,12 @@ import type { Res } from '../data/generate/types.js';
 import { loadPopulation, populationWorker } from '../data/bulk/load.js';
 import { loadConformance } from '../profiles/load.js';
 import { createContext, timing } from './context.js';
-import { configFrom, storeOptions } from './options.js';
+import { count } from './text.js';
+import { configFrom, outputFile, storeOptions, wholeNumber } from './options.js';
 import { progressBar } from './progress.js';
 
 /** Populations from this size load with Store.bulk (indexes built once at the end). */
 const BULK_FROM = 1000;
-
-/** Resources per patient, roughly, for the progress bar's total. */
-const PER_PATIENT = 38;
 
 export interface SeedOptions {
   patients?: number;
@@ -36,25 +33,24 @@ export function seedCommand(program: Command): void {
     program
       .command('seed')
       .description('generate synthetic Care Connect data and load it (the demo data set unless --patients is given)')
-      .option('--patients <n>', 'number of patients to generate')
-      .option('--seed <s>', 'random seed: the same seed gives the same data', '1')
+      .option('--patients <n>', 'number of patients to generate', wholeNumber(1))
+      .option('--seed <s>', 'random seed: the same seed gives the same data', wholeNumber(0), 1)
       .option('--reset', 'wipe the store first')
       .option('--demo', 'load the demo data set as well as --patients')
       .option('--output <file>', 'write NDJSON to a file ("-" for standard output) instead of loading')
-      .option('--batch-size <n>', 'resources per store transaction', '500')
+      .option('--batch-size <n>', 'resources per store transaction', wholeNumber(1), 500)
       .option('--no-bulk', 'keep every search index up to date during the load (by default a load of 1,000 patients or more builds them at the end)'),
   ).action(async (opts: Record<string, unknown>) => {
-    const o: SeedOptions = { seed: Number(opts.seed), reset: opts.reset === true, demo: opts.demo === true, batchSize: Number(opts.batchSize), bulk: opts.bulk !== false };
-    if (opts.patients !== undefined) o.patients = Number(opts.patients);
+    const o: SeedOptions = { seed: opts.seed as number, reset: opts.reset === true, demo: opts.demo === true, batchSize: opts.batchSize as number, bulk: opts.bulk !== false };
+    if (opts.patients !== undefined) o.patients = opts.patients as number;
     if (typeof opts.output === 'string') o.output = opts.output;
-    if (!Number.isInteger(o.seed) || (o.patients !== undefined && (!Number.isInteger(o.patients) || o.patients < 0))) throw new Error('--patients and --seed must be whole numbers');
     if (o.output !== undefined) return writeNdjson(o);
     await seed(opts, o);
   });
 }
 
 async function writeNdjson(o: SeedOptions): Promise<void> {
-  const out: NodeJS.WritableStream = o.output === '-' ? process.stdout : createWriteStream(o.output!);
+  const out: NodeJS.WritableStream = o.output === '-' ? process.stdout : await outputFile(o.output!);
   const source: Iterable<Res> = o.patients === undefined ? demoResources() : generatePopulation({ patients: o.patients, seed: o.seed });
   let n = 0;
   for (const r of source) {
@@ -62,14 +58,13 @@ async function writeNdjson(o: SeedOptions): Promise<void> {
     n++;
   }
   if (out !== process.stdout) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  console.error(`Wrote ${n} resources.`);
+  console.error(`Wrote ${count(n, 'resource')}.`);
 }
 
 async function seed(opts: Record<string, unknown>, o: SeedOptions): Promise<void> {
   const config = configFrom(opts);
   const bar = progressBar('seed');
-  const estimate = (o.patients ?? 0) * PER_PATIENT + 300;
-  const options = { ...(o.batchSize ? { batchSize: o.batchSize } : {}), onProgress: (n: number) => bar.update(n, Math.max(n, estimate)) };
+  const options = { ...(o.batchSize ? { batchSize: o.batchSize } : {}), onProgress: (n: number) => bar.update(n) };
   const population = o.patients !== undefined ? { patients: o.patients, seed: o.seed } : undefined;
   // A worker thread generates and indexes while this one writes (data/bulk/load.ts). It
   // starts now, so that its start-up overlaps opening the store.
@@ -95,7 +90,7 @@ async function seed(opts: Record<string, unknown>, o: SeedOptions): Promise<void
       total += o.bulk && population.patients >= BULK_FROM ? await ctx.store.bulk(write) : await write();
       bar.stop();
     }
-    console.log(`Loaded ${total} resources${o.reset ? ' into a wiped store' : ''} in ${timing(total, performance.now() - started)}.`);
+    console.log(`Loaded ${count(total, 'resource')}${o.reset ? ' into a wiped store' : ''} in ${timing(total, performance.now() - started)}.`);
   } finally {
     await loader?.stop();
     await ctx.store.close();

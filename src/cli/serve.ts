@@ -1,29 +1,55 @@
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { createServer } from '../server.js';
-import { configFrom, storeOptions } from './options.js';
+import { configFrom, storeLabel, storeOptions, wholeNumber } from './options.js';
 
 export function serveCommand(program: Command): void {
   storeOptions(
     program
       .command('serve')
       .description('serve the FHIR STU3 API (and load the demo data into an empty store)')
-      .option('-p, --port <port>', 'port to listen on (env CCRI_PORT or PORT; default 8080)')
+      .option('-p, --port <port>', 'port to listen on, 0 for any free one (env CCRI_PORT or PORT; default 8080)', wholeNumber(0, 65535))
       .option('--host <host>', 'interface to listen on (env CCRI_HOST; default localhost; 0.0.0.0 for all)')
       .option('--base-url <url>', 'public base URL used in links (env CCRI_BASE_URL; default http://localhost:<port>/STU3)')
       .option('--no-demo-data', 'do not load the demo data into an empty store (env CCRI_DEMO_DATA=false)')
       .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (env CCRI_TLS_CERT; with --tls-key)')
       .option('--tls-key <file>', 'the PEM private key of --tls-cert (env CCRI_TLS_KEY)'),
   ).action(async (opts: Record<string, unknown>) => {
-    const config = configFrom(opts);
+    let config = configFrom(opts);
+    // Port 0: a free port is chosen now, so that the base URL in links can name it.
+    if (config.port === 0) config = configFrom({ ...opts, port: await freePort(config.host) });
     const server = await createServer(config);
-    const shutdown = async () => {
+    const shutdown = async (signal: NodeJS.Signals) => {
       await server.close();
+      console.log(`ccri stopped (${signal}).`);
       process.exit(0);
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
-    const address = await server.app.listen({ port: config.port, host: config.host });
+    let address: string;
+    try {
+      address = await server.app.listen({ port: config.port, host: config.host });
+    } catch (err) {
+      await server.close();
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') throw new Error(`Port ${config.port} on ${config.host} is already in use (by another ccri, or another server): choose another with --port or CCRI_PORT (0 for any free port).`);
+      if (code === 'EACCES') throw new Error(`Port ${config.port} on ${config.host} needs privileges this user does not have: choose a port above 1023 with --port or CCRI_PORT.`);
+      throw err;
+    }
     const bases = [server.bases.open ? `${config.baseUrl} (open${config.openApi === 'read' ? ', read-only' : ''})` : undefined, server.bases.secure ? `${config.secureBaseUrl} (secure)` : undefined].filter(Boolean);
-    console.log(`FHIR STU3 API at ${bases.join(' and ')} (${config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`}), listening on ${address}`);
+    console.log(`FHIR STU3 API at ${bases.join(' and ')}, listening on ${address} (process ${process.pid})`);
+    console.log(`Store: ${storeLabel(config)}`);
+  });
+}
+
+/** A port no one is listening on just now, found by listening on port 0 for a moment. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
   });
 }

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
-import { expandSources } from '../data/import/sources.js';
+import { isObjectLine, messageOf } from '../data/import/parse.js';
+import { expandSources, NDJSON_NAME, SKIPPED } from '../data/import/sources.js';
 import { parseJson } from '../fhir/json.js';
-import { FhirError, type Issue } from '../fhir/outcome.js';
+import type { Issue } from '../fhir/outcome.js';
 import { parseXml } from '../fhir/xml.js';
 import { ConformanceIndex, layered, type ConformanceSource } from '../fhir/conformance.js';
 import { careConnectCatalogue } from '../validation/profile/catalogue.js';
 import { validateResource } from '../validation/profile/index.js';
+import { count } from './text.js';
 
 /**
  * `ccri validate <files|dirs|->`: validates FHIR resources (JSON, XML, NDJSON; a
@@ -43,24 +45,29 @@ interface Row {
 
 export async function runValidate(paths: readonly string[], options: ValidateCommandOptions = {}): Promise<ValidateSummary> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const sources = await expandSources(paths, ...(options.stdin ? [options.stdin] : []));
+  const skipped: string[] = [];
+  const sources = await expandSources(paths, { ...(options.stdin ? { stdin: options.stdin } : {}), onSkipped: (path) => skipped.push(path) });
   const source = await conformanceSource(options.definitions ?? []);
   const profiles = options.profiles ?? [];
   const rows: Row[] = [];
   const summary: ValidateSummary = { files: sources.length, resources: 0, errors: 0, warnings: 0 };
   for (const file of sources) {
-    let resources: unknown[];
+    let units: Parsed[];
     try {
-      resources = parseAll(await file.read(), file.name);
+      units = parseAll(await file.read(), file.name);
     } catch (err) {
-      rows.push({ file: file.name, location: '', severity: 'error', message: err instanceof Error ? err.message : String(err) });
-      summary.errors++;
-      continue;
+      units = [{ error: err instanceof Error ? err.message : String(err) }];
     }
-    resources.forEach((resource, i) => {
+    for (const unit of units) {
+      // A position (an NDJSON line) names the place, as `ccri import` does.
+      const name = unit.position ? `${file.name}: ${unit.position}` : file.name;
+      if ('error' in unit) {
+        rows.push({ file: name, location: '', severity: 'error', message: unit.error });
+        summary.errors++;
+        continue;
+      }
       summary.resources++;
-      const name = resources.length > 1 ? `${file.name}#${i + 1}` : file.name;
-      for (const issue of validateOne(resource, source, profiles)) {
+      for (const issue of validateOne(unit.resource, source, profiles)) {
         if (issue.severity === 'information') continue;
         if (issue.severity === 'error' || issue.severity === 'fatal') summary.errors++;
         else summary.warnings++;
@@ -68,10 +75,11 @@ export async function runValidate(paths: readonly string[], options: ValidateCom
         const message = location && issue.diagnostics.startsWith(`${location}: `) ? issue.diagnostics.slice(location.length + 2) : issue.diagnostics;
         rows.push({ file: name, location, severity: issue.severity, message });
       }
-    });
+    }
   }
+  for (const path of skipped) out(`${path}: ${SKIPPED}`);
   printTable(rows, out);
-  out(`${summary.resources} resource(s) in ${summary.files} file(s): ${summary.errors} error(s), ${summary.warnings} warning(s).`);
+  out(`${count(summary.resources, 'resource')} in ${count(summary.files, 'file')}: ${count(summary.errors, 'error')}, ${count(summary.warnings, 'warning')}.`);
   return summary;
 }
 
@@ -99,19 +107,31 @@ function key(i: Issue): string {
   return `${i.severity}\u0000${i.expression?.[0] ?? ''}\u0000${i.diagnostics}`;
 }
 
-/** The resources in a text: one JSON or XML resource, or NDJSON (one per line). */
-function parseAll(text: string, name: string): unknown[] {
+/** A resource read from a file, or why one could not be; with its line in NDJSON. */
+type Parsed = ({ resource: unknown } | { error: string }) & { position?: string };
+
+/**
+ * The resources in a text: one JSON or XML resource, or NDJSON (by its name, or several
+ * lines the first of which is a whole JSON object), each line on its own: a bad line is
+ * an error at its line number, and the others are still validated.
+ */
+function parseAll(text: string, name: string): Parsed[] {
   const trimmed = text.trimStart();
-  if (trimmed.startsWith('<')) return [parseXml(text)];
-  if (/\.(ndjson|jsonl)$/i.test(name)) return text.split('\n').filter((l) => l.trim()).map((l) => parseJson(l));
-  try {
-    return [parseJson(text)];
-  } catch (err) {
-    // Several JSON objects on separate lines (NDJSON on standard input).
-    const lines = text.split('\n').filter((l) => l.trim());
-    if (lines.length > 1 && lines.every((l) => l.trim().startsWith('{'))) return lines.map((l) => parseJson(l));
-    throw err instanceof FhirError ? err : new Error(String(err));
-  }
+  if (trimmed.startsWith('<')) return [{ resource: parseXml(text) }];
+  const firstLine = trimmed.indexOf('\n');
+  const severalObjects = firstLine >= 0 && trimmed.slice(firstLine).trim() !== '' && isObjectLine(trimmed.slice(0, firstLine));
+  if (!NDJSON_NAME.test(name) && !severalObjects) return [{ resource: parseJson(text) }];
+  const parsed: Parsed[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    const position = `line ${i + 1}`;
+    try {
+      parsed.push({ resource: parseJson(line), position });
+    } catch (err) {
+      parsed.push({ error: messageOf(err), position });
+    }
+  });
+  return parsed;
 }
 
 async function conformanceSource(paths: string[]): Promise<ConformanceSource> {
@@ -119,7 +139,10 @@ async function conformanceSource(paths: string[]): Promise<ConformanceSource> {
   if (!paths.length) return base;
   const extra = new ConformanceIndex();
   for (const s of await expandSources(paths)) {
-    for (const r of parseAll(await s.read(), s.name)) if (r && typeof r === 'object') extra.add(r as Record<string, unknown>);
+    for (const r of parseAll(await s.read(), s.name)) {
+      if ('error' in r) throw new Error(`${s.name}${r.position ? `: ${r.position}` : ''}: ${r.error}`);
+      if (r.resource && typeof r.resource === 'object') extra.add(r.resource as Record<string, unknown>);
+    }
   }
   return layered(extra, base);
 }

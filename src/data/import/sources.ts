@@ -31,13 +31,27 @@ export function fileSource(path: string, size: number): Source {
 
 const LOADABLE = /\.(json|ndjson|jsonl|xml)$/i;
 
+export interface ExpandOptions {
+  /** Standard input's text, for "-". */
+  stdin?: () => Promise<string>;
+  /** Told of each named file passed over because its name is not of a kind read here. */
+  onSkipped?: (path: string) => void;
+}
+
+/** Why a named file was passed over, as `import` and `validate` both say it (files of other kinds found in a directory are passed over quietly). */
+export const SKIPPED = 'skipped: only .json, .ndjson, .jsonl and .xml files are read';
+
 /**
- * The files to load: files as given, directories searched recursively for .json,
- * .ndjson, .jsonl and .xml files, "-" for standard input. Files whose name starts
- * with "0-" come first (shared practitioners and organisations that other bundles
- * refer to), then the rest in path order, so a load is the same every time.
+ * The files to load: .json, .ndjson, .jsonl and .xml files, named or found in directories
+ * (searched recursively), and "-" for standard input. Files of other kinds are passed over,
+ * whether named (a shell's `*` names them all; onSkipped hears of them) or found. Files whose name starts with
+ * "0-" come first (shared practitioners and organisations that other bundles refer to),
+ * then the rest in path order, so a load is the same every time. A path that does not
+ * exist is an error naming it.
  */
-export async function expandSources(args: readonly string[], stdin: () => Promise<string> = readStdin): Promise<Source[]> {
+export async function expandSources(args: readonly string[], options: ExpandOptions = {}): Promise<Source[]> {
+  const stdin = options.stdin ?? readStdin;
+  const skipped = options.onSkipped ?? (() => undefined);
   const files: Array<{ path: string; size: number }> = [];
   const out: Source[] = [];
   for (const arg of args) {
@@ -50,9 +64,12 @@ export async function expandSources(args: readonly string[], stdin: () => Promis
       );
       continue;
     }
-    const info = await stat(arg);
+    const info = await stat(arg).catch((err: NodeJS.ErrnoException) => {
+      throw new Error(err.code === 'ENOENT' ? `${arg}: no such file or directory` : `${arg}: cannot be read (${err.code ?? err.message})`);
+    });
     if (info.isDirectory()) await walk(arg, files);
-    else files.push({ path: arg, size: info.size });
+    else if (LOADABLE.test(arg)) files.push({ path: arg, size: info.size });
+    else skipped(arg);
   }
   files.sort((a, b) => rank(a.path) - rank(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return [...files.map((f) => fileSource(f.path, f.size)), ...out];

@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, ccri, cliEnv } from '../helpers/cli.js';
+import { createTestSchema, shouldRunPostgres } from '../helpers/postgres.js';
+
+/** `ccri serve` as a user runs it: the banner, a port in use, and stopping on a signal. */
+
+const postgres = await shouldRunPostgres();
+const root = mkdtempSync(join(tmpdir(), 'ccri-serve-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+interface Serving {
+  /** The process id the banner gives, and the one spawned: the server answering is this test's own when they agree. */
+  pid: number;
+  childPid: number;
+  port: number;
+  banner: string;
+  /** Sends the signal; resolves with the exit code and everything printed. */
+  stop(signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+/** Starts `ccri serve --port 0` and waits for its banner (the address it is listening on, and its process id). */
+function serve(args: string[], env: Record<string, string | undefined> = {}): Promise<Serving> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--no-demo-data', ...args], { env: cliEnv(env) });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += String(d)));
+  child.stderr.on('data', (d) => (stderr += String(d)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no banner in 60 s: ${stdout}${stderr}`));
+    }, 60_000);
+    const check = () => {
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+) \(process (\d+)\)\nStore: .*\n/.exec(stdout);
+      if (!m) return;
+      clearTimeout(timer);
+      child.stdout.off('data', check);
+      resolve({
+        pid: Number(m[2]),
+        childPid: child.pid!,
+        port: Number(m[1]),
+        banner: stdout,
+        stop: async (signal) => {
+          child.kill(signal);
+          const code = await exited;
+          return { code, stdout, stderr };
+        },
+      });
+    };
+    child.stdout.on('data', check);
+    void exited.then((code) => reject(new Error(`exited with ${code} before its banner: ${stderr}`)));
+  });
+}
+
+describe('ccri serve', () => {
+  it('--port 0 listens on a free port, and the banner names it, the process and the SQLite file; SIGTERM stops it and says so', async () => {
+    const data = join(root, 'sqlite');
+    const s = await serve(['--data-dir', data]);
+    try {
+      expect(s.pid).toBe(s.childPid);
+      expect(s.banner).toContain(`FHIR STU3 API at http://localhost:${s.port}/STU3 (open), listening on http://127.0.0.1:${s.port} (process ${s.childPid})`);
+      expect(s.banner).toContain(`Store: SQLite file ${join(data, 'ccri.sqlite')}`);
+      const res = await fetch(`http://127.0.0.1:${s.port}/STU3/metadata`);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { resourceType: string }).resourceType).toBe('CapabilityStatement');
+    } finally {
+      const end = await s.stop('SIGTERM');
+      expect(end.code).toBe(0);
+      expect(end.stdout).toContain('ccri stopped (SIGTERM).');
+    }
+  }, 90_000);
+
+  it('SIGINT (Ctrl-C) stops it too, and says so', async () => {
+    const s = await serve(['--data-dir', join(root, 'sigint')]);
+    const end = await s.stop('SIGINT');
+    expect(end.code).toBe(0);
+    expect(end.stdout).toContain('ccri stopped (SIGINT).');
+  }, 90_000);
+
+  it('a port in use: a message suggesting --port, and exit 1', async () => {
+    const other = createServer();
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = other.address() as AddressInfo;
+    try {
+      const r = ccri(['serve', '--port', String(port), '--host', '127.0.0.1', '--no-demo-data', '--data-dir', join(root, 'in-use')]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`Port ${port} on 127.0.0.1 is already in use`);
+      expect(r.stderr).toContain('choose another with --port');
+      expect(r.stderr).not.toMatch(/EADDRINUSE|\n\s+at /);
+    } finally {
+      other.close();
+    }
+  }, 90_000);
+
+  it.skipIf(!postgres)('a postgresql:// URL opens PostgreSQL, and the banner names the host and database, never the password', async () => {
+    const schema = await createTestSchema('ccri_serve');
+    try {
+      const url = schema.url.replace(/^postgres:\/\/([^@/]+)@/, 'postgresql://$1:hunter2@');
+      expect(url).toMatch(/^postgresql:\/\/[^:]+:hunter2@/);
+      const s = await serve([], { DATABASE_URL: url });
+      const end = await s.stop('SIGTERM');
+      expect(s.pid).toBe(s.childPid);
+      expect(end.code).toBe(0);
+      expect(s.banner).toMatch(/Store: PostgreSQL database \w+ on [\w.]+:\d+\n/);
+      expect(s.banner + end.stdout + end.stderr).not.toContain('hunter2');
+    } finally {
+      await schema.drop();
+    }
+  }, 90_000);
+});
