@@ -8,6 +8,8 @@ import { operationTable } from './operations/index.js';
 import { loadConformance } from './profiles/load.js';
 import type { Logger, RequestContext } from './interactions/types.js';
 import type { Store } from './store/store.js';
+import { servedCapabilityStatement } from './ui/capability.js';
+import { explorerPlugin } from './ui/plugin.js';
 
 export interface Server {
   app: FastifyInstance;
@@ -29,6 +31,7 @@ export async function createServer(config: Config, options: { logger?: Logger | 
   const conformance = await loadConformance(store);
   log.info(conformance, 'Care Connect conformance resources loaded');
   const app = await buildApp({ ctx, basePath: config.basePath, bodyLimit: config.bodyLimit, operations: operationTable() });
+  await app.register(explorerPlugin, { openBase: config.baseUrl, capabilityStatement: () => servedCapabilityStatement(ctx) });
   return {
     app,
     store,
