@@ -33,9 +33,17 @@ export const apiDocs: Page = {
           onFailure: (e: unknown) => reject(e instanceof Error ? e : new Error(String(e))),
         } as Record<string, unknown>);
       });
+      labelServerChooser(target);
       target.setAttribute('data-loaded', 'true');
     } catch (err) {
       replace(target, errorBox(err, 'The API documentation could not be shown'));
     }
   },
 };
+
+/** Swagger UI draws the server chooser without a label; screen readers need one, redrawn or not. */
+function labelServerChooser(root: HTMLElement): void {
+  const label = () => root.querySelector('select#servers:not([aria-label])')?.setAttribute('aria-label', 'Server to send requests to');
+  label();
+  new MutationObserver(label).observe(root, { childList: true, subtree: true });
+}
