@@ -6,7 +6,7 @@ export function serveCommand(program: Command): void {
   storeOptions(
     program
       .command('serve')
-      .description('serve the FHIR STU3 API (and load the demo data into an empty store)')
+      .description('serve the FHIR STU3 API and the web explorer (and load the demo data into an empty store)')
       .option('-p, --port <port>', 'port to listen on (env CCRI_PORT or PORT; default 8080)')
       .option('--host <host>', 'interface to listen on (env CCRI_HOST; default localhost; 0.0.0.0 for all)')
       .option('--base-url <url>', 'public base URL used in links (env CCRI_BASE_URL; default http://localhost:<port>/STU3)')
@@ -22,5 +22,6 @@ export function serveCommand(program: Command): void {
     process.once('SIGTERM', shutdown);
     await server.app.listen({ port: config.port, host: config.host });
     console.log(`FHIR STU3 API at ${config.baseUrl} (${config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`})`);
+    console.log(`Web explorer at ${new URL('/', config.baseUrl).href}`);
   });
 }

@@ -23,9 +23,14 @@ export function outcomeTable(outcome: OperationOutcome, status: number): HTMLEle
       ? table(
           'Validation issues',
           ['Severity', 'Path', 'Issue'],
-          issues.map((i) => [tag(i.severity ?? 'issue', COLOUR[i.severity as keyof typeof COLOUR] ?? 'grey'), h('code', { class: 'ccri-break' }, i.expression?.join(', ') ?? i.location?.join(', ') ?? ''), i.details?.text ?? i.diagnostics ?? i.code ?? '']),
+          issues.map((i) => [tag(i.severity ?? 'issue', COLOUR[i.severity as keyof typeof COLOUR] ?? 'grey'), h('code', { class: 'ccri-path' }, breakable(i.expression?.join(', ') ?? i.location?.join(', ') ?? '')), i.details?.text ?? i.diagnostics ?? i.code ?? '']),
           { id: 'issues-table' },
         )
       : null,
   );
+}
+
+/** A FHIRPath may wrap after each dot, never inside a name. */
+function breakable(path: string): Array<string | HTMLElement> {
+  return path.split('.').flatMap((part, i) => (i ? [h('wbr'), `.${part}`] : [part]));
 }

@@ -88,7 +88,7 @@ function elementTree(elements: ElementDefinition[], byUrl: Map<string, { id: str
     return h(
       'tr',
       { class: `nhsuk-table__row${prohibited ? ' ccri-prohibited' : ''}` },
-      h('td', { class: 'nhsuk-table__cell ccri-tree-name', style: `padding-left: ${depth * 0.9}em` }, h('span', { class: 'ccri-tree-indent' }, prohibited ? h('del', null, name) : name), e.sliceName ? [' ', tag('slice', 'purple')] : null, isExtension ? [' ', tag('extension', 'aqua-green')] : null, e.slicing ? h('span', { class: 'nhsuk-body-s ccri-block' }, `sliced by ${(e.slicing.discriminator ?? []).map((d) => `${d.type} ${d.path}`).join(', ')} (${e.slicing.rules ?? 'open'})`) : null),
+      h('td', { class: 'nhsuk-table__cell ccri-tree-name', style: `padding-left: ${0.25 + depth * 0.9}em` }, h('span', { class: 'ccri-tree-indent' }, prohibited ? h('del', null, name) : name), e.sliceName ? [' ', tag('slice', 'purple')] : null, isExtension ? [' ', tag('extension', 'aqua-green')] : null, e.slicing ? h('span', { class: 'nhsuk-body-s ccri-block' }, `sliced by ${(e.slicing.discriminator ?? []).map((d) => `${d.type} ${d.path}`).join(', ')} (${e.slicing.rules ?? 'open'})`) : null),
       h('td', { class: 'nhsuk-table__cell ccri-nowrap' }, `${e.min ?? 0}..${e.max ?? '*'}`),
       h('td', { class: 'nhsuk-table__cell' }, types.length ? types.flatMap((t, i) => (i ? [', ', t] : [t])) : ''),
       h('td', { class: 'nhsuk-table__cell' }, binding, e.short ? h('span', { class: 'nhsuk-body-s ccri-block' }, e.short) : null),

@@ -1,6 +1,6 @@
 import { table } from '../components.js';
 import { api } from '../config.js';
-import { diffLines } from '../diff.js';
+import { diffLines, type DiffLine } from '../diff.js';
 import { h, replace } from '../dom.js';
 import type { Resource } from '../fhir-types.js';
 import { button } from '../forms.js';
@@ -76,8 +76,8 @@ function diffView(from: Version, to: Version): HTMLElement {
       h(
         'code',
         null,
-        lines.map((l) =>
-          h(
+        collapse(lines).map((l) =>
+          l.kind === 'gap' ? h('span', { class: 'ccri-diff__gap' }, `  … ${l.count} unchanged lines …\n`) : h(
             'span',
             { class: `ccri-diff__${l.kind}` },
             l.kind === 'added' ? h('ins', null, h('span', { class: 'nhsuk-u-visually-hidden' }, 'added: '), `+ ${l.text}`) : l.kind === 'removed' ? h('del', null, h('span', { class: 'nhsuk-u-visually-hidden' }, 'removed: '), `- ${l.text}`) : `  ${l.text}`,
@@ -87,4 +87,29 @@ function diffView(from: Version, to: Version): HTMLElement {
       ),
     ),
   );
+}
+
+type Shown = DiffLine | { kind: 'gap'; count: number };
+const CONTEXT = 3;
+
+/** Long unchanged stretches fold to a line saying how many were left out, keeping three lines around each change. */
+function collapse(lines: DiffLine[]): Shown[] {
+  const near = lines.map(() => false);
+  lines.forEach((l, i) => {
+    if (l.kind === 'same') return;
+    for (let j = Math.max(0, i - CONTEXT); j <= Math.min(lines.length - 1, i + CONTEXT); j++) near[j] = true;
+  });
+  const out: Shown[] = [];
+  let skipped = 0;
+  lines.forEach((l, i) => {
+    if (l.kind === 'same' && !near[i]) {
+      skipped++;
+      return;
+    }
+    if (skipped) out.push({ kind: 'gap', count: skipped });
+    skipped = 0;
+    out.push(l);
+  });
+  if (skipped) out.push({ kind: 'gap', count: skipped });
+  return out;
 }

@@ -25,6 +25,7 @@ export const validatePage: Page = {
       { id: 'validate-form', novalidate: true, 'aria-label': 'Validate a resource' },
       h('div', { class: 'nhsuk-form-group' }, h('label', { class: 'nhsuk-label', for: 'resource-text' }, 'Resource'), h('div', { class: 'nhsuk-hint', id: 'resource-text-hint' }, 'Paste a resource in JSON or XML, or choose a file below.'), text),
       field('resource-file', 'Or upload a file', file),
+      h('p', { class: 'nhsuk-body-s' }, button('Load a patient from the data', { type: 'button', class: 'nhsuk-button nhsuk-button--secondary nhsuk-button--small', id: 'load-example', onclick: () => void loadExample(text) }), ' to see what a valid one looks like, then change it.'),
       field('profile', 'Profile', profileSelect, 'The Care Connect profiles this server serves'),
       button('Validate'),
     );
@@ -65,4 +66,16 @@ function jsonType(text: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Fills the box with the first patient in the data, formatted, as something to start from. */
+async function loadExample(text: HTMLTextAreaElement): Promise<void> {
+  try {
+    const bundle = await api().search('Patient', { _count: '1' });
+    const patient = bundle.entry?.[0]?.resource;
+    if (patient) text.value = JSON.stringify(patient, null, 2);
+  } catch (err) {
+    text.value = err instanceof Error ? err.message : String(err);
+  }
+  text.focus();
 }

@@ -39,7 +39,7 @@ export function summaryCards(byType: Map<string, Resource[]>): HTMLElement {
   const byDate = (a: Item, b: Item) => (b.when ?? '').localeCompare(a.when ?? '');
   return h(
     'div',
-    { class: 'nhsuk-grid-row ccri-cards' },
+    { class: 'ccri-cards' },
     column(card('Problems', 'problems', problems.sort(byDate), 'No problems recorded')),
     column(card('Current medications', 'medications', meds.sort(byDate), 'No current medications')),
     column(card('Allergies', 'allergies', allergies, 'No known allergies recorded')),
@@ -62,7 +62,7 @@ export function flagsCallout(flags: Resource[]): HTMLElement | null {
 }
 
 function column(child: HTMLElement): HTMLElement {
-  return h('div', { class: 'nhsuk-grid-column-one-half ccri-card-column' }, child);
+  return h('div', { class: 'ccri-card-column' }, child);
 }
 
 function card(title: string, id: string, items: Item[], empty: string): HTMLElement {
