@@ -86,6 +86,8 @@ describe.skipIf(!chromiumAvailable())('web explorer in a browser', () => {
     });
     expect(await page.locator('#card-problems li').count()).toBeGreaterThan(0);
     expect(await page.locator('#encounter-timeline li').count()).toBeGreaterThan(0);
+    // Nothing of the kinds his record lacks: no empty flag warning, no documents card.
+    expect(await page.locator('#flags, #card-documents').count()).toBe(0);
     await ui.check('03-patient-record');
   });
 
@@ -127,6 +129,23 @@ describe.skipIf(!chromiumAvailable())('web explorer in a browser', () => {
     expect(await diff.locator('del').textContent()).toContain('"status": "final"');
     expect(await diff.locator('ins').textContent()).toContain('"status": "amended"');
     await ui.check('07-resource-history');
+  });
+
+  it('shows flags, reports and documents on a record that has them', async () => {
+    const post = async (resource: object) => {
+      const res = await fetch(`${server.baseUrl}/${(resource as { resourceType: string }).resourceType}`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(resource) });
+      expect(res.status, await res.clone().text()).toBe(201);
+    };
+    const subject = { reference: 'Patient/3' };
+    const snomed = (code: string, display: string) => ({ coding: [{ system: 'http://snomed.info/sct', code, display }] });
+    await post({ resourceType: 'Flag', status: 'active', code: snomed('15188001', 'Hearing loss'), subject });
+    await post({ resourceType: 'DiagnosticReport', status: 'final', code: snomed('26604007', 'Full blood count'), subject, issued: '2025-01-02T10:00:00Z' });
+    await post({ resourceType: 'DocumentReference', status: 'current', type: snomed('823701000000103', 'Discharge letter'), subject, indexed: '2025-01-03T10:00:00Z', description: 'Discharge letter', content: [{ attachment: { contentType: 'text/plain', data: 'T0s=' } }] });
+    await ui.open('/patients/3');
+    expect(await page.locator('#flags').textContent()).toContain('Hearing loss');
+    expect(await page.locator('#card-documents').textContent()).toContain('Full blood count');
+    expect(await page.locator('#card-documents').textContent()).toContain('Discharge letter');
+    await ui.check('07b-patient-record-documents');
   });
 
   it('browses three types, and the URL it shows answers the same entries when fetched directly', async () => {
@@ -179,6 +198,10 @@ describe.skipIf(!chromiumAvailable())('web explorer in a browser', () => {
     await example.waitFor();
     expect(await example.getAttribute('data-example')).toMatch(/^Patient\//);
     await ui.check('12-profile');
+    // A profile badge links by canonical URL; the page finds the StructureDefinition that has it.
+    await ui.open(`/profiles?url=${encodeURIComponent('https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Observation-1')}`);
+    expect(new URL(page.url()).pathname).toBe('/profiles/CareConnect-Observation-1');
+    expect(await page.locator('#element-tree').textContent()).toContain('value[x]');
   });
 
   it('documents the API with Swagger UI: every type the CapabilityStatement has, and a working "try it"', async () => {

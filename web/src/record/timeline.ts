@@ -21,7 +21,7 @@ export function encounterTimeline(encounters: Resource[]): HTMLElement {
         'li',
         { class: 'ccri-timeline__item' },
         h('p', { class: 'ccri-timeline__date nhsuk-body-s' }, period?.start ? h('time', { datetime: period.start }, formatDate(period.start)) : 'Date not recorded', period?.end && period.end.slice(0, 10) !== period.start?.slice(0, 10) ? ` to ${formatDate(period.end)}` : ''),
-        h('p', { class: 'ccri-timeline__title' }, h('a', { href: `/resources/Encounter/${e.id}` }, kind.charAt(0).toUpperCase() + kind.slice(1)), e.status ? h('span', { class: 'nhsuk-body-s' }, ` (${e.status})`) : null),
+        h('p', { class: 'ccri-timeline__title' }, h('a', { href: `/resources/Encounter/${e.id}` }, kind.charAt(0).toUpperCase() + kind.slice(1)), e.status ? h('span', { class: 'ccri-muted' }, ` (${e.status})`) : null),
         reason || where ? h('p', { class: 'nhsuk-body-s ccri-timeline__detail' }, [reason, where].filter(Boolean).join(' · ')) : null,
       );
     }),
