@@ -5,6 +5,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { projectRoot } from '../fhir/definitions/cache.js';
 import { openApiFromCapabilityStatement, type OpenApiServer } from './openapi.js';
+import { PAGE_PATHS } from './routes.js';
 import { contentSecurityPolicy, errorPage, loadShell, type ExplorerConfig } from './shell.js';
 
 export interface ExplorerOptions {
@@ -17,12 +18,6 @@ export interface ExplorerOptions {
   /** Folder of the built front end (default: dist/web in the project). */
   assetsDir?: string;
 }
-
-/**
- * The pages of the single-page app. The browser's router draws them; the server
- * only has to answer each with the shell, and anything else with a 404 page.
- */
-export const PAGE_ROUTES = ['/', '/patients', '/patients/:id', '/browse', '/browse/:type', '/resources/:type/:id', '/validate', '/profiles', '/profiles/:id', '/api'];
 
 /**
  * The web explorer at `/`: the built front end, the SPA's routes, and
@@ -44,7 +39,7 @@ export async function explorerPlugin(app: FastifyInstance, options: ExplorerOpti
   const sendShell = (reply: FastifyReply, status: number) =>
     reply.code(status).headers({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', 'content-security-policy': csp, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' }).send(shell);
 
-  for (const url of PAGE_ROUTES) app.get(url, (_req, reply) => sendShell(reply, 200));
+  for (const url of PAGE_PATHS) app.get(url, (_req, reply) => sendShell(reply, 200));
 
   // Generated on first request and kept, plain and gzipped (it is about 1 MB of JSON, 60 kB compressed).
   let openApi: Promise<{ plain: string; gzipped: Buffer }> | undefined;

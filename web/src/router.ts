@@ -1,6 +1,7 @@
 import { errorBox, loading } from './components.js';
 import { config } from './config.js';
 import { h, replace } from './dom.js';
+import { PAGE_PATHS, type PagePath } from '../../src/ui/routes.js';
 
 export interface PageContext {
   params: Record<string, string>;
@@ -23,18 +24,21 @@ interface Route {
 }
 
 /** Pages load on demand, so a first visit fetches only the shell and the page it opens. */
-const routes: Route[] = [
-  route('/', undefined, () => import('./pages/home.js').then((m) => m.home)),
-  route('/patients', '/patients', () => import('./pages/patient-search.js').then((m) => m.patientSearch)),
-  route('/patients/:id', '/patients', () => import('./pages/patient-record.js').then((m) => m.patientRecord)),
-  route('/browse', '/browse', () => import('./pages/browse-types.js').then((m) => m.browseTypes)),
-  route('/browse/:type', '/browse', () => import('./pages/browse.js').then((m) => m.browse)),
-  route('/resources/:type/:id', '/browse', () => import('./pages/resource-view.js').then((m) => m.resourceView)),
-  route('/validate', '/validate', () => import('./pages/validate.js').then((m) => m.validatePage)),
-  route('/profiles', '/profiles', () => import('./pages/profiles.js').then((m) => m.profiles)),
-  route('/profiles/:id', '/profiles', () => import('./pages/profile.js').then((m) => m.profile)),
-  route('/api', '/api', () => import('./pages/api-docs.js').then((m) => m.apiDocs)),
-];
+const PAGES: Record<PagePath, { nav?: string; load: () => Promise<Page> }> = {
+  '/': { load: () => import('./pages/home.js').then((m) => m.home) },
+  '/patients': { nav: '/patients', load: () => import('./pages/patient-search.js').then((m) => m.patientSearch) },
+  '/patients/:id': { nav: '/patients', load: () => import('./pages/patient-record.js').then((m) => m.patientRecord) },
+  '/browse': { nav: '/browse', load: () => import('./pages/browse-types.js').then((m) => m.browseTypes) },
+  '/browse/:type': { nav: '/browse', load: () => import('./pages/browse.js').then((m) => m.browse) },
+  '/resources/:type/:id': { nav: '/browse', load: () => import('./pages/resource-view.js').then((m) => m.resourceView) },
+  '/validate': { nav: '/validate', load: () => import('./pages/validate.js').then((m) => m.validatePage) },
+  '/profiles': { nav: '/profiles', load: () => import('./pages/profiles.js').then((m) => m.profiles) },
+  '/profiles/:id': { nav: '/profiles', load: () => import('./pages/profile.js').then((m) => m.profile) },
+  '/api': { nav: '/api', load: () => import('./pages/api-docs.js').then((m) => m.apiDocs) },
+};
+
+// The server answers the same paths with the app (src/ui/routes.ts), so a reload lands on the same page.
+const routes: Route[] = PAGE_PATHS.map((path) => route(path, PAGES[path].nav, PAGES[path].load));
 
 function route(path: string, nav: string | undefined, load: () => Promise<Page>): Route {
   const keys: string[] = [];

@@ -19,6 +19,12 @@ export const home: Page = {
         { class: 'nhsuk-lede-text' },
         'A FHIR STU3 server with the NHS Care Connect profiles and synthetic data for an acute trust and the GP practices around it. Look at the records as a clinician would, and at the API as a developer uses it.',
       ),
+      h(
+        'div',
+        { class: 'nhsuk-inset-text' },
+        h('span', { class: 'nhsuk-u-visually-hidden' }, 'Information: '),
+        h('p', null, 'Start with the demo patient from the Care Connect API documentation: ', h('a', { href: '/patients?nhs=9876543210' }, 'Bernie Kanfeld, NHS number 987 654 3210'), '.'),
+      ),
       summaryList(
         [
           ['Open API base', h('code', { class: 'ccri-break', 'data-base': 'open' }, config.openBase)],
