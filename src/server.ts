@@ -31,7 +31,7 @@ export async function createServer(config: Config, options: { logger?: Logger | 
   const conformance = await loadConformance(store);
   log.info(conformance, 'Care Connect conformance resources loaded');
   const app = await buildApp({ ctx, basePath: config.basePath, bodyLimit: config.bodyLimit, operations: operationTable() });
-  await app.register(explorerPlugin, { openBase: config.baseUrl, capabilityStatement: () => servedCapabilityStatement(ctx) });
+  await app.register(explorerPlugin, { openBase: config.baseUrl, capabilityStatement: () => servedCapabilityStatement(ctx), log });
   return {
     app,
     store,

@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { projectRoot } from '../fhir/definitions/cache.js';
+import type { Logger } from '../interactions/types.js';
 import { openApiFromCapabilityStatement, type OpenApiServer } from './openapi.js';
 import { PAGE_PATHS } from './routes.js';
 import { contentSecurityPolicy, errorPage, loadShell, type ExplorerConfig } from './shell.js';
@@ -17,6 +18,8 @@ export interface ExplorerOptions {
   capabilityStatement: () => Promise<Record<string, unknown>>;
   /** Folder of the built front end (default: dist/web in the project). */
   assetsDir?: string;
+  /** Where unexpected errors are logged (default: Fastify's request logger). */
+  log?: Pick<Logger, 'error'>;
 }
 
 /**
@@ -66,7 +69,7 @@ export async function explorerPlugin(app: FastifyInstance, options: ExplorerOpti
   app.setErrorHandler((err: { statusCode?: number; message?: string }, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     const message = status === 500 ? 'The explorer could not answer this request; the error has been logged.' : (err.message ?? 'Bad request');
-    if (status === 500) request.log.error({ err }, 'explorer error');
+    if (status === 500) (options.log ?? request.log).error({ err }, 'explorer error');
     if (wantsHtml(request)) return reply.code(status).headers({ 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp }).send(errorPage(status, message));
     return reply.code(status).header('content-type', 'application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: status === 500 ? 'exception' : 'invalid', diagnostics: message }] });
   });

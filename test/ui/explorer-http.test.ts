@@ -92,8 +92,10 @@ describe('web explorer plugin on its own', () => {
   it('reports a failure to build the OpenAPI document as an error, in HTML for a browser', async () => {
     writeFileSync(join(dir, 'index.html'), '<html><script type="application/json" id="ccri-config">{}</script></html>');
     const app = Fastify();
+    const logged: unknown[] = [];
     await app.register(explorerPlugin, {
       openBase: 'http://localhost:9/STU3',
+      log: { error: (obj) => logged.push(obj) },
       secureBase: 'https://secure.example:8443/secure/STU3',
       assetsDir: dir,
       capabilityStatement: async () => {
@@ -104,6 +106,8 @@ describe('web explorer plugin on its own', () => {
     expect(json.statusCode).toBe(500);
     expect(JSON.parse(json.body)).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'exception' }] });
     expect(json.body).not.toContain('no statement');
+    // The detail goes to the log only.
+    expect(String((logged[0] as { err: Error }).err.message)).toBe('no statement');
     const html = await app.inject({ method: 'GET', url: '/openapi.json', headers: { accept: 'text/html' } });
     expect(html.statusCode).toBe(500);
     expect(html.body).toContain('<h1>Error 500</h1>');
