@@ -20,6 +20,11 @@ export interface Config {
    * warn for the rest).
    */
   validation: ValidationSetting;
+  /**
+   * Search parameters the server does not know or support: strict (400, listing the valid
+   * ones) or lenient (ignored, with a warning in the Bundle). `Prefer: handling=` overrides it.
+   */
+  searchHandling: SearchHandling;
   bodyLimit: number;
   logLevel: string;
   /** Load the demo data set when the store is empty. */
@@ -28,6 +33,7 @@ export interface Config {
 
 export type ValidationSetting = 'off' | 'warn' | 'enforce' | 'claimed';
 const VALIDATION_SETTINGS: readonly string[] = ['off', 'warn', 'enforce', 'claimed'];
+export type SearchHandling = 'strict' | 'lenient';
 
 export type ConfigOverrides = Partial<Omit<Config, 'baseUrl'>> & { baseUrl?: string };
 
@@ -43,6 +49,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const basePath = overrides.basePath ?? '/STU3';
   const validation = (overrides.validation ?? env.CCRI_VALIDATION ?? 'claimed') as Config['validation'];
   if (!VALIDATION_SETTINGS.includes(validation)) throw new Error(`CCRI_VALIDATION must be off, warn, enforce or claimed, not '${validation}'`);
+  const searchHandling = (overrides.searchHandling ?? env.CCRI_SEARCH_HANDLING ?? 'strict') as SearchHandling;
+  if (searchHandling !== 'strict' && searchHandling !== 'lenient') throw new Error(`CCRI_SEARCH_HANDLING must be strict or lenient, not '${String(searchHandling)}'`);
   const config: Config = {
     port,
     host: overrides.host ?? env.CCRI_HOST ?? 'localhost',
@@ -52,6 +60,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     defaultCount: overrides.defaultCount ?? int('CCRI_DEFAULT_COUNT', env.CCRI_DEFAULT_COUNT, 10),
     maxCount: overrides.maxCount ?? int('CCRI_MAX_COUNT', env.CCRI_MAX_COUNT, 100),
     validation,
+    searchHandling,
     bodyLimit: overrides.bodyLimit ?? int('CCRI_BODY_LIMIT', env.CCRI_BODY_LIMIT, 16 * 1024 * 1024),
     logLevel: overrides.logLevel ?? env.CCRI_LOG_LEVEL ?? 'info',
     demoData: overrides.demoData ?? env.CCRI_DEMO_DATA !== 'false',

@@ -1,35 +1,48 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config.js';
-import type { Logger, RequestContext } from './interactions/types.js';
+import type { Logger, ServerContext } from './interactions/types.js';
+import { operationRegistry } from './operations/registry.js';
 import { searchRegistry } from './search/registry.js';
 import { defaultStoreOptions } from './store/default-options.js';
 import { openStore } from './store/open.js';
+import type { StoreAdmin } from './store/store.js';
+
+/** The server's parts, and its store with the administration that only the wiring and the commands hold. */
+export interface Opened {
+  server: ServerContext;
+  store: StoreAdmin;
+}
 
 /**
- * Opens the store the configuration names and builds the context interactions run
- * in. The HTTP server (server.ts) and the commands that run interactions without it
- * (`ccri import` sends transaction Bundles through `transaction`) build it here alike.
+ * Opens the store the configuration names and builds the server context requests run
+ * in. The HTTP server (server.ts) and the commands (`ccri import` sends transaction
+ * Bundles through the request pipeline) build it here alike.
  */
-export async function createContext(config: Config, options: { logger: Logger; clock?: () => number }): Promise<RequestContext> {
+export async function openContext(config: Config, options: { logger: Logger; clock?: () => number }): Promise<Opened> {
   const clock = options.clock ?? Date.now;
   const store = await openStore({
     ...defaultStoreOptions(clock, config.baseUrl),
     ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
     dataDir: config.dataDir,
     onReindexed: (n, ms) => options.logger.warn({ resources: n, ms: Math.round(ms) }, 'The store was written under an older index format: every search index was rebuilt'),
+    onMigrated: (versions) => options.logger.info({ versions }, `The store's schema was migrated to version ${versions[versions.length - 1]}`),
+    onBulkShared: () => options.logger.warn('Another process serves from this database: the bulk load keeps every index up to date (slower, but its searches keep working)'),
   });
   const cursorSecret = config.cursorSecret ?? (await store.setting('cursor-secret', () => randomBytes(32).toString('base64url')));
-  return {
+  const server: ServerContext = {
     store,
     registry: searchRegistry(),
+    operations: operationRegistry(),
     config: {
       baseUrl: config.baseUrl,
       defaultCount: config.defaultCount,
       maxCount: config.maxCount,
       cursorSecret,
       validation: config.validation,
+      searchHandling: config.searchHandling,
     },
     clock,
     log: options.logger,
   };
+  return { server, store };
 }

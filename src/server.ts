@@ -1,41 +1,48 @@
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
+import pino, { type Logger as PinoLogger } from 'pino';
 import type { Config } from './config.js';
-import { createContext } from './context.js';
+import { openContext } from './context.js';
 import { loadDemoData } from './data/demo.js';
 import { buildApp } from './http/app.js';
-import { operationTable } from './operations/index.js';
+import type { FhirResponse, Incoming, Logger, ServerContext } from './interactions/types.js';
+import { createPipeline } from './pipeline/dispatch.js';
+import { openPolicy } from './pipeline/policy.js';
 import { loadConformance } from './profiles/load.js';
-import type { Logger, RequestContext } from './interactions/types.js';
-import type { Store } from './store/store.js';
+import type { StoreAdmin } from './store/store.js';
 import { servedCapabilityStatement } from './ui/capability.js';
 import { explorerPlugin } from './ui/plugin.js';
 
 export interface Server {
   app: FastifyInstance;
-  store: Store;
-  ctx: RequestContext;
+  /** The store, with its administration (tests and the commands use it; requests never do). */
+  store: StoreAdmin;
+  server: ServerContext;
+  /** Runs a request through the open base's pipeline in process, as HTTP requests are. */
+  dispatch(incoming: Incoming): Promise<FhirResponse>;
   close(): Promise<void>;
 }
 
 /**
- * Wires the store, the registry and the HTTP app together (without listening).
+ * Wires the store, the pipeline and the HTTP app together (without listening).
  * Tests use this with `app.inject()`; `ccri serve` adds `listen`.
  */
 export async function createServer(config: Config, options: { logger?: Logger | false; clock?: () => number } = {}): Promise<Server> {
-  const log = options.logger === false ? silentLogger : (options.logger ?? pino({ level: config.logLevel }));
-  const ctx = await createContext(config, { logger: log, ...(options.clock ? { clock: options.clock } : {}) });
-  const { store } = ctx;
-  if (config.demoData && (await store.counts()).size === 0) await loadDemoData(store, ctx);
+  const log: Logger = options.logger === false ? pino({ enabled: false }) : (options.logger ?? pino({ level: config.logLevel }));
+  const { server, store } = await openContext(config, { logger: log, ...(options.clock ? { clock: options.clock } : {}) });
+  // A bulk load by another process now keeps the indexes this server's searches use.
+  await store.holdServing();
+  if (config.demoData && (await store.counts()).size === 0) await loadDemoData(store, log);
   // After the demo data check, which looks for an empty store.
   const conformance = await loadConformance(store);
   log.info(conformance, 'Care Connect conformance resources loaded');
-  const app = await buildApp({ ctx, basePath: config.basePath, bodyLimit: config.bodyLimit, operations: operationTable() });
-  await app.register(explorerPlugin, { openBase: config.baseUrl, capabilityStatement: () => servedCapabilityStatement(ctx), log });
+  const open = createPipeline(server, { url: config.baseUrl, policy: openPolicy() });
+  const app = await buildApp({ bases: [{ path: config.basePath, pipeline: open }], bodyLimit: config.bodyLimit, ...(isPino(log) ? { logger: log } : {}) });
+  await app.register(explorerPlugin, { openBase: config.baseUrl, capabilityStatement: () => servedCapabilityStatement((incoming) => open.dispatch(incoming)), log });
   return {
     app,
     store,
-    ctx,
+    server,
+    dispatch: (incoming) => open.dispatch(incoming),
     close: async () => {
       await app.close();
       await store.close();
@@ -43,4 +50,7 @@ export async function createServer(config: Config, options: { logger?: Logger | 
   };
 }
 
-const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+/** Whether a logger is pino's own (Fastify logs its access lines through it; any other logger only gets the pipeline's lines). */
+function isPino(log: Logger): log is PinoLogger {
+  return typeof (log as Partial<PinoLogger>).fatal === 'function' && typeof (log as Partial<PinoLogger>).level === 'string' && (log as PinoLogger).isLevelEnabled('fatal');
+}

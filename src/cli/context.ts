@@ -1,17 +1,30 @@
 import pino from 'pino';
 import type { Config } from '../config.js';
-import { createContext as create } from '../context.js';
-import type { Logger, RequestContext } from '../interactions/types.js';
+import { openContext } from '../context.js';
+import type { FhirResponse, Incoming, Logger, ServerContext } from '../interactions/types.js';
+import { createPipeline } from '../pipeline/dispatch.js';
+import { openPolicy } from '../pipeline/policy.js';
+import type { StoreAdmin } from '../store/store.js';
+
+/** What a command works with: the store with its administration, and the request pipeline as the operator. */
+export interface CommandContext {
+  server: ServerContext;
+  store: StoreAdmin;
+  /** Runs a request through the pipeline, as the operator at the command line (who sees everything). */
+  dispatch(incoming: Incoming): Promise<FhirResponse>;
+}
 
 /**
  * The context for commands: like the server's, but logging errors only to stderr
  * (CCRI_LOG_LEVEL to see more): a load would otherwise print a line per warning.
  */
-export function createContext(config: Config, options: { logger?: Logger; clock?: () => number } = {}): Promise<RequestContext> {
-  return create(config, {
+export async function createContext(config: Config, options: { logger?: Logger; clock?: () => number } = {}): Promise<CommandContext> {
+  const { server, store } = await openContext(config, {
     logger: options.logger ?? pino({ level: process.env.CCRI_LOG_LEVEL ?? 'error' }, pino.destination(2)),
     ...(options.clock ? { clock: options.clock } : {}),
   });
+  const pipeline = createPipeline(server, { url: config.baseUrl, policy: openPolicy('system') });
+  return { server, store, dispatch: (incoming) => pipeline.dispatch(incoming) };
 }
 
 /** Seconds with one decimal, and a rate per second. */

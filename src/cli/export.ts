@@ -1,12 +1,12 @@
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { exportResources, type ExportOptions } from '../data/export.js';
-import type { Store } from '../store/store.js';
+import type { StoreAdmin } from '../store/store.js';
 import { createContext, timing } from './context.js';
 import { configFrom, storeOptions } from './options.js';
 
 /** Writes the export as NDJSON to a stream; returns the number of resources. */
-export async function runExport(store: Store, out: NodeJS.WritableStream, options: ExportOptions = {}): Promise<number> {
+export async function runExport(store: StoreAdmin, out: NodeJS.WritableStream, options: ExportOptions = {}): Promise<number> {
   let n = 0;
   for await (const json of exportResources(store, options)) {
     if (!out.write(`${json}\n`)) await new Promise((resolve) => out.once('drain', resolve));

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { Importer, type ImportSummary } from '../data/import/importer.js';
 import { expandSources } from '../data/import/sources.js';
-import type { RequestContext } from '../interactions/types.js';
-import { createContext, timing } from './context.js';
+import { type CommandContext, createContext, timing } from './context.js';
 import { configFrom, storeOptions } from './options.js';
 import { progressBar } from './progress.js';
 
@@ -25,12 +24,12 @@ export interface ImportCommandOptions {
  * resource with its file and position and a summary at the end. Returns the summary;
  * the command exits non-zero when anything failed.
  */
-export async function runImport(ctx: RequestContext, paths: readonly string[], options: ImportCommandOptions = {}): Promise<ImportSummary> {
+export async function runImport(ctx: CommandContext, paths: readonly string[], options: ImportCommandOptions = {}): Promise<ImportSummary> {
   const report = options.report ?? ((line: string) => process.stderr.write(`${line}\n`));
   const sources = await expandSources(paths);
   const totalBytes = sources.reduce((s, x) => s + (x.size ?? 0), 0);
   const bar = options.quiet ? undefined : progressBar('import');
-  const importer = new Importer(ctx, {
+  const importer = new Importer({ store: ctx.store, baseUrl: ctx.server.config.baseUrl, dispatch: ctx.dispatch }, {
     ...(options.validate ? { validate: true } : {}),
     ...(options.strict ? { strict: true } : {}),
     ...(options.batchSize ? { batchSize: options.batchSize } : {}),

@@ -89,7 +89,7 @@ async function seed(opts: Record<string, unknown>, o: SeedOptions): Promise<void
       await loadConformance(ctx.store);
     }
     let total = 0;
-    if (o.patients === undefined || o.demo) total += await loadDemoData(ctx.store, { log: { info: () => undefined, warn: () => undefined, error: () => undefined } });
+    if (o.patients === undefined || o.demo) total += await loadDemoData(ctx.store);
     if (population) {
       const write = () => loadPopulation(ctx.store, loader!, options.onProgress);
       total += o.bulk && population.patients >= BULK_FROM ? await ctx.store.bulk(write) : await write();

@@ -20,8 +20,8 @@ export function serveCommand(program: Command): void {
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
-    await server.app.listen({ port: config.port, host: config.host });
-    console.log(`FHIR STU3 API at ${config.baseUrl} (${config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`})`);
+    const address = await server.app.listen({ port: config.port, host: config.host });
+    console.log(`FHIR STU3 API at ${config.baseUrl} (${config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`}), listening on ${address}`);
     console.log(`Web explorer at ${new URL('/', config.baseUrl).href}`);
   });
 }

@@ -3,7 +3,7 @@ import { expandSources } from '../data/import/sources.js';
 import { parseJson } from '../fhir/json.js';
 import { FhirError, type Issue } from '../fhir/outcome.js';
 import { parseXml } from '../fhir/xml.js';
-import { ConformanceIndex, layered, type ConformanceSource } from '../validation/conformance.js';
+import { ConformanceIndex, layered, type ConformanceSource } from '../fhir/conformance.js';
 import { careConnectCatalogue } from '../validation/profile/catalogue.js';
 import { validateResource } from '../validation/profile/index.js';
 

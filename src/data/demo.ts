@@ -1,4 +1,4 @@
-import type { RequestContext } from '../interactions/types.js';
+import type { Logger } from '../interactions/types.js';
 import type { Store } from '../store/store.js';
 import { documentedResources } from './documented.js';
 import { generatePopulation } from './generate/population.js';
@@ -21,8 +21,8 @@ export function* demoResources(): Generator<Res> {
  * Loads the demo data set (about 100 patients with full records). `createServer`
  * calls this on the first start against an empty store; `ccri seed --reset` too.
  */
-export async function loadDemoData(store: Store, ctx: Pick<RequestContext, 'log'>): Promise<number> {
+export async function loadDemoData(store: Store, log?: Pick<Logger, 'info'>): Promise<number> {
   const n = await writeResources(store, demoResources());
-  ctx.log.info({ resources: n }, 'Loaded the demo data set');
+  log?.info({ resources: n }, 'Loaded the demo data set');
   return n;
 }

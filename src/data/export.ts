@@ -1,6 +1,7 @@
 import { READ_ONLY_TYPES } from '../profiles/read-only.js';
 import type { Condition } from '../search/plan.js';
-import type { Store } from '../store/store.js';
+import { EVERYTHING } from '../search/access.js';
+import type { StoreAdmin, StoreReader } from '../store/store.js';
 
 export interface ExportOptions {
   /** Only resources of this type. */
@@ -16,15 +17,15 @@ export interface ExportOptions {
  * patient's compartment), as the JSON text stored: one NDJSON line each.
  * https://hl7.org/fhir/STU3/compartmentdefinition-patient.html
  */
-export async function* exportResources(store: Store, options: ExportOptions = {}): AsyncGenerator<string> {
+export async function* exportResources(store: StoreAdmin, options: ExportOptions = {}): AsyncGenerator<string> {
   const pageSize = options.pageSize ?? 1000;
   // The server's own read-only definitions are not data: exported only when asked for by type.
   const types = options.type ? [options.type] : [...(await store.counts()).keys()].filter((t) => !READ_ONLY_TYPES.has(t));
   if (options.patient !== undefined) {
-    yield* compartment(store, options.patient, types, pageSize);
+    yield* compartment(store.reader(EVERYTHING), options.patient, types, pageSize);
     return;
   }
-  for (const type of types) yield* everyOfType(store, type, pageSize);
+  for (const type of types) yield* everyOfType(store.reader(EVERYTHING), type, pageSize);
 }
 
 /**
@@ -32,7 +33,7 @@ export async function* exportResources(store: Store, options: ExportOptions = {}
  * costs the same however far in): the first version seen of an id is its current one;
  * a deleted resource is skipped.
  */
-async function* everyOfType(store: Store, type: string, pageSize: number): AsyncGenerator<string> {
+async function* everyOfType(store: StoreReader, type: string, pageSize: number): AsyncGenerator<string> {
   const seen = new Set<string>();
   let beforeSeq: number | undefined;
   for (;;) {
@@ -48,7 +49,7 @@ async function* everyOfType(store: Store, type: string, pageSize: number): Async
   }
 }
 
-async function* compartment(store: Store, patient: string, types: string[], pageSize: number): AsyncGenerator<string> {
+async function* compartment(store: StoreReader, patient: string, types: string[], pageSize: number): AsyncGenerator<string> {
   if (types.includes('Patient')) {
     const self = await store.read('Patient', patient);
     if (self?.json && !self.deleted) yield self.json;

@@ -1,5 +1,6 @@
+import { EVERYTHING } from '../search/access.js';
 import type { Store } from '../store/store.js';
-import type { Resource } from '../interactions/types.js';
+import type { Resource } from '../fhir/resource.js';
 
 export interface WriteOptions {
   /** Resources per store transaction (default 500): one transaction per resource is slow on SQLite. */
@@ -19,7 +20,7 @@ export async function writeResources(store: Store, resources: Iterable<Resource>
     if (!batch.length) return;
     const items = batch;
     batch = [];
-    await store.transaction((tx) => tx.writeMany(items.map((r) => ({ type: r.resourceType, id: r.id!, resource: r }))));
+    await store.transaction(EVERYTHING, (tx) => tx.writeMany(items.map((r) => ({ type: r.resourceType, id: r.id!, resource: r }))));
     written += items.length;
   };
   for await (const r of resources) {

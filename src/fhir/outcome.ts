@@ -61,6 +61,7 @@ export const badRequest = (diagnostics: string, expression?: string, code: Issue
   new FhirError(400, issue(code, diagnostics, expression));
 export const notFound = (diagnostics: string) => new FhirError(404, issue('not-found', diagnostics));
 export const gone = (diagnostics: string) => new FhirError(410, issue('not-found', diagnostics));
+export const forbidden = (diagnostics: string) => new FhirError(403, issue('forbidden', diagnostics));
 export const methodNotAllowed = (diagnostics: string) => new FhirError(405, issue('not-supported', diagnostics));
 export const conflict = (diagnostics: string) => new FhirError(409, issue('conflict', diagnostics));
 export const preconditionFailed = (diagnostics: string) => new FhirError(412, issue('conflict', diagnostics));

@@ -34,7 +34,7 @@ export function preferences(header: string | undefined): FhirRequest['prefer'] {
   for (const part of header.split(/[,;]/)) {
     const [k, v] = part.split('=').map((s) => s.trim().replace(/^"|"$/g, '')) as [string, string | undefined];
     if (k === 'return' && (v === 'minimal' || v === 'representation' || v === 'OperationOutcome')) prefer.return = v as ReturnPreference;
-    if (k === 'handling') prefer.strict = v === 'strict';
+    if (k === 'handling' && (v === 'strict' || v === 'lenient')) prefer.strict = v === 'strict';
   }
   return prefer;
 }

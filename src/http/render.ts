@@ -2,7 +2,7 @@ import { parseJson, stringifyJson } from '../fhir/json.js';
 import { serializeXml } from '../fhir/xml.js';
 import { bundleToJson, materialise } from '../interactions/bundle.js';
 import type { Body } from '../interactions/types.js';
-import type { Format } from './formats.js';
+import type { Format } from '../fhir/formats.js';
 
 /**
  * Writes a response body in the negotiated format. JSON from the store is sent as

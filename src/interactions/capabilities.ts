@@ -1,5 +1,4 @@
 import { stringifyJson } from '../fhir/json.js';
-import { DECLARED_OPERATIONS } from '../operations/index.js';
 import { careConnectProfiles } from '../profiles/conformance.js';
 import { READ_ONLY_TYPES } from '../profiles/read-only.js';
 import { isSearchable, SUPPORTED_MODIFIERS } from '../search/parse/query.js';
@@ -14,7 +13,8 @@ export interface CapabilityAdditions {
   security?: Record<string, unknown>;
 }
 
-const cache = new Map<string, string>();
+/** Per server (its operation registry) and base URL: the statement never changes while it runs. */
+const cache = new WeakMap<object, Map<string, string>>();
 const INTERACTIONS = ['read', 'vread', 'update', 'delete', 'history-instance', 'history-type', 'create', 'search-type'];
 const WRITES = new Set(['update', 'delete', 'create']);
 
@@ -25,10 +25,13 @@ const WRITES = new Set(['update', 'delete', 'create']);
  * https://hl7.org/fhir/STU3/capabilitystatement.html
  */
 export const capabilities: Interaction = async (_req, ctx) => {
-  let json = cache.get(ctx.config.baseUrl);
+  let byBase = cache.get(ctx.operations);
+  if (!byBase) cache.set(ctx.operations, (byBase = new Map()));
+  let json = byBase.get(ctx.config.baseUrl);
   if (!json) {
-    json = stringifyJson(buildCapabilityStatement(ctx, { profiles: careConnectProfiles(), operations: DECLARED_OPERATIONS }));
-    cache.set(ctx.config.baseUrl, json);
+    const operations = [...ctx.operations.values()].map((op) => ({ name: op.name.slice(1), definition: op.definition }));
+    json = stringifyJson(buildCapabilityStatement(ctx, { profiles: careConnectProfiles(), operations }));
+    byBase.set(ctx.config.baseUrl, json);
   }
   return { status: 200, body: { json } };
 };

@@ -1,8 +1,9 @@
 import { fhirModel } from '../fhir/definitions/model.js';
 import { badRequest, FhirError, notFound } from '../fhir/outcome.js';
-import { validateOnWrite } from '../validation/profile/on-write.js';
-import { validateStructure } from '../validation/structure.js';
+import type { Issue } from '../fhir/outcome.js';
+import { validateBase } from '../validation/profile/validate.js';
 import type { FhirRequest, RequestContext, Resource } from './types.js';
+import { validateOnWrite } from './validate-write.js';
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
@@ -26,21 +27,22 @@ export function requireVersion(version: string | undefined): number {
 /**
  * The body of a create or update: present, of the URL's type, structurally valid
  * against the STU3 definitions (400 with every issue found otherwise), and checked
- * against its profiles as `ctx.config.validation` says (422, see on-write.ts); one walk
- * over the resource does both.
+ * against its profiles as `ctx.config.validation` says (422, see validate-write.ts); one
+ * walk over the resource does both. Returns the body and the problems found in it that
+ * did not stop the write.
  * https://hl7.org/fhir/STU3/http.html#create
  */
-export function requireBody(req: FhirRequest, type: string, ctx: Pick<RequestContext, 'config' | 'log'>): Resource {
+export function requireBody(req: FhirRequest, type: string, ctx: Pick<RequestContext, 'config' | 'log'>): { body: Resource; warnings: Issue[] } {
   const body = req.body;
   if (!body || typeof body !== 'object') throw badRequest(`A ${type} resource is required in the body`, undefined, 'required');
   if (body.resourceType !== type) {
     throw badRequest(`The body is a ${String(body.resourceType)}, but the URL is for ${type}`, 'resourceType');
   }
-  validateOnWrite(body, req, ctx);
-  return body;
+  return { body, warnings: validateOnWrite(body, ctx) };
 }
 
+/** What every write is refused for (400): the STU3 base definitions' structure and the required bindings the server can check fully. */
 export function checkStructure(resource: Resource, path?: string): void {
-  const issues = validateStructure(resource, path ? { path } : {}).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  const issues = validateBase(resource, path ? { path } : {});
   if (issues.length) throw new FhirError(400, issues);
 }

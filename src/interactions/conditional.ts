@@ -1,7 +1,7 @@
 import { badRequest } from '../fhir/outcome.js';
 import { parseSearch } from '../search/parse/query.js';
 import type { StoreReader, StoredVersion } from '../store/store.js';
-import { expandTerminology } from './terminology.js';
+import { expandTerminology } from '../terminology/search.js';
 import type { RequestContext } from './types.js';
 
 /**

@@ -13,15 +13,15 @@ import type { FhirRequest, FhirResponse, Interaction, RequestContext } from './t
  */
 export async function createIn(tx: StoreTx, req: FhirRequest, ctx: RequestContext, id: string = randomUUID()): Promise<FhirResponse> {
   const type = requireType(req);
-  const body = requireBody(req, type, ctx);
+  const { body, warnings } = requireBody(req, type, ctx);
   if (req.preconditions.ifNoneExist !== undefined) {
     const matches = await conditionalMatches(tx, type, parseQueryString(req.preconditions.ifNoneExist), ctx);
     if (matches.length > 1) throw preconditionFailed(`If-None-Exist matched more than one ${type}`);
-    if (matches.length === 1) return writeResponse(req, ctx.config.baseUrl, 200, matches[0]!, `${type}/${matches[0]!.id} already exists; nothing was created`);
+    if (matches.length === 1) return writeResponse(req, ctx.config.baseUrl, 200, matches[0]!, `${type}/${matches[0]!.id} already exists; nothing was created`, warnings);
   }
   // The server chooses the id of a created resource; any id in the body is ignored.
   const result = await tx.write({ type, id, resource: body, mustNotExist: true });
-  return writeResponse(req, ctx.config.baseUrl, 201, result.version, `Created ${type}/${id}`);
+  return writeResponse(req, ctx.config.baseUrl, 201, result.version, `Created ${type}/${id}`, warnings);
 }
 
-export const create: Interaction = (req, ctx) => ctx.store.transaction((tx) => createIn(tx, req, ctx));
+export const create: Interaction = (req, ctx) => ctx.data.transaction((tx) => createIn(tx, req, ctx));

@@ -33,4 +33,4 @@ function outcome(req: FhirRequest, message: string): FhirResponse {
   return { status: 204 };
 }
 
-export const del: Interaction = (req, ctx) => ctx.store.transaction((tx) => deleteIn(tx, req, ctx));
+export const del: Interaction = (req, ctx) => ctx.data.transaction((tx) => deleteIn(tx, req, ctx));

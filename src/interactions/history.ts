@@ -13,7 +13,7 @@ import type { FhirResponse, Interaction } from './types.js';
 export const history: Interaction = async (req, ctx) => {
   const type = req.type === undefined ? undefined : requireType(req);
   const id = req.id === undefined ? undefined : requireId(req.id);
-  if (type && id && !(await ctx.store.read(type, id))) throw notFound(`${type}/${id} is not known`);
+  if (type && id && !(await ctx.data.read(type, id))) throw notFound(`${type}/${id} is not known`);
 
   let count = ctx.config.defaultCount;
   let since: number | undefined;
@@ -37,7 +37,7 @@ export const history: Interaction = async (req, ctx) => {
   }
   const scope = `history ${type ?? ''}/${id ?? ''}`;
   const state = cursor ? verifyCursor(ctx.config.cursorSecret, scope, canonical, cursor) : { o: 0 };
-  const page = await ctx.store.history({
+  const page = await ctx.data.history({
     ...(type ? { type } : {}),
     ...(id !== undefined ? { id } : {}),
     ...(since !== undefined ? { since } : {}),

@@ -8,7 +8,7 @@ import { requireId, requireType } from './checks.js';
 import { type CursorState, queryString, signCursor, verifyCursor } from './cursor.js';
 import { resolveIncludes } from './includes.js';
 import { subset } from './summary.js';
-import { expandTerminology } from './terminology.js';
+import { expandTerminology } from '../terminology/search.js';
 import type { FhirRequest, FhirResponse, Interaction, RequestContext, Resource } from './types.js';
 
 /**
@@ -21,7 +21,7 @@ export const search: Interaction = async (req, ctx) => {
   const parsed = parseSearch(types, req.query, ctx.registry, {
     defaultCount: ctx.config.defaultCount,
     maxCount: ctx.config.maxCount,
-    strict: req.prefer.strict === true,
+    strict: req.prefer.strict ?? ctx.config.searchHandling === 'strict',
     baseUrl: ctx.config.baseUrl,
     now: ctx.clock(),
   });
@@ -34,8 +34,8 @@ export const search: Interaction = async (req, ctx) => {
   }
   const countOnly = parsed.summary === 'count';
   const plan = expandTerminology(parsed.plan);
-  const page = await ctx.store.search(countOnly ? { ...plan, count: 0 } : plan);
-  const included = countOnly ? [] : await resolveIncludes(ctx.store, ctx.registry, page.rows, parsed.includes, parsed.revincludes, ctx.config.baseUrl);
+  const page = await ctx.data.search(countOnly ? { ...plan, count: 0 } : plan);
+  const included = countOnly ? [] : await resolveIncludes(ctx.data, ctx.registry, page.rows, parsed.includes, parsed.revincludes, ctx.config.baseUrl);
 
   const bundle: BundleData = {
     resourceType: 'Bundle',

@@ -1,18 +1,16 @@
-import { preparedOps } from '../store/sql/prepared.js';
 import { randomUUID } from 'node:crypto';
 import { badRequest, FhirError, issue, preconditionFailed } from '../fhir/outcome.js';
-import type { Store, StoreTx } from '../store/store.js';
+import type { StoreReader } from '../store/store.js';
 import { type BundleData, type BundleEntry, materialise, RawResource } from './bundle.js';
 import { checkStructure } from './checks.js';
 import { conditionalMatches, parseQueryString } from './conditional.js';
-import { route } from './route.js';
-import type { FhirRequest, FhirResponse, Interaction, RequestContext, Resource } from './types.js';
-
-type Method = FhirRequest['method'];
+import type { FhirRequest, FhirResponse, Incoming, Interaction, Method, RequestContext, Resource } from './types.js';
 
 interface Planned {
   index: number;
   method: Method;
+  /** The method and URL as the entry gave them (for messages: a POST stays a POST after it is given its id). */
+  asSent: string;
   segments: string[];
   query: Array<[string, string]>;
   fullUrl?: string;
@@ -24,10 +22,13 @@ const ORDER: Record<Method, number> = { DELETE: 0, POST: 1, PUT: 2, GET: 3 };
 const STATUS_TEXT: Record<number, string> = { 200: '200 OK', 201: '201 Created', 204: '204 No Content', 304: '304 Not Modified' };
 
 /**
- * batch and transaction Bundles. A transaction is all or nothing: its entries run in
- * one store transaction in the order DELETE, POST, PUT, GET; ids of created resources
- * are chosen first, so `urn:uuid:` fullUrls and the references that point at them are
- * rewritten before anything is written. https://hl7.org/fhir/STU3/http.html#transaction
+ * batch and transaction Bundles. Each entry goes through the request pipeline
+ * (`ctx.entry`: route, authorise, interaction) as the Bundle's caller, so an entry is
+ * answered exactly as the same request alone would be. A transaction is all or nothing:
+ * its entries run in one store transaction in the order DELETE, POST, PUT, GET; ids of
+ * created resources are chosen first, so `urn:uuid:` fullUrls and the references that
+ * point at them are rewritten before anything is written.
+ * https://hl7.org/fhir/STU3/http.html#transaction
  */
 export const transaction: Interaction = async (req, ctx) => {
   const bundle = req.body;
@@ -63,26 +64,35 @@ function plan(entry: Record<string, unknown>, index: number, baseUrl: string): P
   let url = request.url;
   if (url.startsWith(`${baseUrl}/`)) url = url.slice(baseUrl.length + 1);
   const [path, q] = url.split('?', 2) as [string, string | undefined];
-  const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
-  const p: Planned = { index, method, segments, query: q ? [...new URLSearchParams(q)] : [], request };
+  let segments: string[];
+  try {
+    segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    throw badRequest(`${where}.request.url is not valid percent-encoding: '${request.url}'`, `${where}.request.url`);
+  }
+  const p: Planned = { index, method, asSent: `${method} ${request.url}`, segments, query: q ? [...new URLSearchParams(q)] : [], request };
   if (typeof entry.fullUrl === 'string') p.fullUrl = entry.fullUrl;
   if (entry.resource) p.resource = entry.resource as Resource;
   if ((method === 'POST' || method === 'PUT') && !p.resource) throw badRequest(`${where} has no resource to ${method}`, `${where}.resource`, 'required');
   return p;
 }
 
-/** The FhirRequest of one entry, routed as the HTTP layer would route it. */
-function entryRequest(p: Planned, outer: FhirRequest): { interaction: Interaction; req: FhirRequest } {
-  const r = route(p.method, p.segments);
+/** One entry as a request for the pipeline, as it would arrive over HTTP. */
+function entryRequest(p: Planned, outer: FhirRequest): Incoming {
   const pre: FhirRequest['preconditions'] = {};
   const { ifMatch, ifNoneMatch, ifNoneExist, ifModifiedSince } = p.request as Record<string, string | undefined>;
   if (ifMatch) pre.ifMatch = Number(/(\d+)/.exec(ifMatch)?.[1] ?? NaN);
   if (ifNoneMatch) pre.ifNoneMatch = ifNoneMatch === '*' ? '*' : (/(\d+)/.exec(ifNoneMatch)?.[1] ?? ifNoneMatch);
   if (ifNoneExist) pre.ifNoneExist = ifNoneExist;
   if (ifModifiedSince) pre.ifModifiedSince = Date.parse(ifModifiedSince);
-  const req: FhirRequest = { method: p.method, ...r.fields, query: p.query, preconditions: pre, prefer: { return: 'representation', strict: outer.prefer.strict === true } };
-  if (p.resource) req.body = p.resource;
-  return { interaction: r.interaction, req };
+  const incoming: Incoming = { method: p.method, path: p.segments, query: p.query, preconditions: pre, prefer: { return: 'representation', ...(outer.prefer.strict !== undefined ? { strict: outer.prefer.strict } : {}) } };
+  if (p.resource) incoming.body = p.resource;
+  return incoming;
+}
+
+/** Whether an entry's response carries its body: a read's, an operation's (its result), or a write's when representation is preferred. */
+function wantsBody(p: Planned, outer: FhirRequest): boolean {
+  return p.method === 'GET' || p.segments.some((s) => s.startsWith('$')) || outer.prefer.return === 'representation';
 }
 
 function responseEntry(res: FhirResponse, withResource: boolean): BundleEntry {
@@ -102,8 +112,7 @@ async function runBatch(entries: Planned[], outer: FhirRequest, ctx: RequestCont
   const out: BundleEntry[] = [];
   for (const p of entries) {
     try {
-      const { interaction, req } = entryRequest(p, outer);
-      out.push(responseEntry(await interaction(req, ctx), p.method === 'GET' || outer.prefer.return === 'representation'));
+      out.push(responseEntry(await ctx.entry(entryRequest(p, outer), ctx), wantsBody(p, outer)));
     } catch (err) {
       const fe = err instanceof FhirError ? err : new FhirError(500, issue('exception', 'The entry could not be processed'));
       if (!(err instanceof FhirError)) ctx.log.error({ err }, 'batch entry failed');
@@ -114,18 +123,18 @@ async function runBatch(entries: Planned[], outer: FhirRequest, ctx: RequestCont
 }
 
 async function runTransaction(entries: Planned[], outer: FhirRequest, ctx: RequestContext): Promise<BundleEntry[]> {
-  return ctx.store.transaction(async (tx) => {
-    const txCtx: RequestContext = { ...ctx, store: storeIn(ctx.store, tx) };
+  return ctx.data.transaction(async (tx) => {
+    // Every entry reads and writes through the one store transaction.
+    const txCtx: RequestContext = { ...ctx, data: { ...tx, transaction: (fn) => fn(tx) } };
     await assignIds(entries, tx, txCtx);
     const out: BundleEntry[] = new Array(entries.length);
     const ordered = [...entries].sort((x, y) => ORDER[x.method] - ORDER[y.method] || x.index - y.index);
     for (const p of ordered) {
       try {
-        const { interaction, req } = entryRequest(p, outer);
-        out[p.index] = responseEntry(await interaction(req, txCtx), p.method === 'GET' || outer.prefer.return === 'representation');
+        out[p.index] = responseEntry(await txCtx.entry(entryRequest(p, outer), txCtx), wantsBody(p, outer));
       } catch (err) {
         if (err instanceof FhirError) {
-          throw new FhirError(err.status, err.issues.map((i) => ({ ...i, diagnostics: `Transaction failed on Bundle.entry[${p.index}] (${p.method} ${p.segments.join('/')}): ${i.diagnostics}` })));
+          throw new FhirError(err.status, err.issues.map((i) => ({ ...i, diagnostics: `Transaction failed on Bundle.entry[${p.index}] (${p.asSent}): ${i.diagnostics}` })));
         }
         throw err;
       }
@@ -138,7 +147,7 @@ async function runTransaction(entries: Planned[], outer: FhirRequest, ctx: Reque
  * Chooses the id of every created or conditionally updated resource, maps each
  * entry's fullUrl to its `Type/id`, and rewrites the references that use them.
  */
-async function assignIds(entries: Planned[], tx: StoreTx, ctx: RequestContext): Promise<void> {
+async function assignIds(entries: Planned[], tx: StoreReader, ctx: RequestContext): Promise<void> {
   const mapped = new Map<string, string>();
   const touched = new Set<string>();
   for (const p of entries) {
@@ -191,24 +200,3 @@ function rewriteReferences(node: unknown, mapped: Map<string, string>): void {
     }
   }
 }
-
-/** A view of the store whose reads and writes all go through the open transaction. */
-function storeIn(store: Store, tx: StoreTx): Store {
-  return {
-    dialect: store.dialect,
-    read: (t, id) => tx.read(t, id),
-    vread: (t, id, v) => tx.vread(t, id, v),
-    history: (q) => tx.history(q),
-    search: (p) => tx.search(p),
-    transaction: (fn) => fn(tx),
-    counts: () => store.counts(),
-    clear: () => store.clear(),
-    reindex: (f) => store.reindex(f),
-    bulk: (fn) => store.bulk(fn),
-    paramIds: () => store.paramIds(),
-    writePrepared: async (b) => (await tx.writeMany(preparedOps(b))).length,
-    setting: (k, c) => store.setting(k, c),
-    close: () => store.close(),
-  };
-}
-

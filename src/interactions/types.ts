@@ -1,14 +1,17 @@
-import type { Issue } from '../fhir/outcome.js';
-import type { BundleData } from './bundle.js';
+import type { Resource } from '../fhir/resource.js';
+import type { Access } from '../search/access.js';
 import type { SearchRegistry } from '../search/registry.js';
 import type { Store, StoreReader, StoreTx } from '../store/store.js';
+import type { BundleData } from './bundle.js';
 
 /**
- * What an interaction sees of a request and returns as a response. Handlers know
- * nothing of HTTP: the http/ layer builds a FhirRequest and renders a FhirResponse.
+ * The contract between the request pipeline (src/pipeline) and the interactions and
+ * operations it runs. Handlers know nothing of HTTP: a transport turns what it receives
+ * into an `Incoming` request, the pipeline routes and authorises it into a `FhirRequest`
+ * and a `RequestContext`, and renders the `FhirResponse` the handler returns.
  */
 
-export type Resource = Record<string, unknown> & { resourceType: string; id?: string };
+export type { Resource };
 
 export interface Preconditions {
   /** If-Match: the version the client holds (from W/"n"). */
@@ -23,8 +26,30 @@ export interface Preconditions {
 
 export type ReturnPreference = 'minimal' | 'representation' | 'OperationOutcome';
 
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** A request as a transport received it, before routing: HTTP, a bundle entry, or an in-process caller. */
+export interface Incoming {
+  /** The HTTP method, as received (the router refuses those the API has no use for). */
+  method: string;
+  /** The path below the base, split at '/' and percent-decoded. */
+  path: string[];
+  /** Query parameters in order, repeated names kept. */
+  query: Array<[string, string]>;
+  preconditions: Preconditions;
+  prefer: FhirRequest['prefer'];
+  /** A body already parsed (bundle entries, in-process callers). */
+  body?: Resource;
+  /** A body as received, parsed once the route is known (a form-encoded `_search` adds to the query). */
+  text?: { body: string; contentType?: string };
+  /** The request's credentials: the `Authorization` header as sent. */
+  authorization?: string;
+  /** The network address the request came from. */
+  address?: string;
+}
+
 export interface FhirRequest {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: Method;
   type?: string;
   id?: string;
   version?: string;
@@ -42,6 +67,8 @@ export type Body = { resource: Resource } | { json: string } | { bundle: BundleD
 
 export interface FhirResponse {
   status: number;
+  /** Headers an error or a policy adds (e.g. WWW-Authenticate, Retry-After). */
+  headers?: Record<string, string>;
   body?: Body;
   etag?: string;
   /** An ISO instant; the HTTP layer writes it as an HTTP date. */
@@ -59,27 +86,76 @@ export interface ServerConfig {
   cursorSecret: string;
   /** Write validation against profiles: off, warn, enforce, or claimed (enforce when meta.profile claims one, else warn). */
   validation: 'off' | 'warn' | 'enforce' | 'claimed';
+  /** Unknown or unsupported search parameters: strict (400) or lenient (ignored, with a warning); `Prefer: handling=` overrides it. */
+  searchHandling: 'strict' | 'lenient';
 }
 
 export interface Logger {
   info(obj: object | string, msg?: string): void;
   warn(obj: object | string, msg?: string): void;
   error(obj: object | string, msg?: string): void;
+  /** A logger whose every line carries `bindings` (the request id, say). */
+  child(bindings: Record<string, unknown>): Logger;
 }
 
-export interface RequestContext {
+/** An operation (`$validate`, `$everything`…): where it may be called, and what it does. https://hl7.org/fhir/STU3/operations.html */
+export interface OperationDef {
+  /** The name with its `$`. */
+  name: string;
+  levels: ReadonlyArray<'system' | 'type' | 'instance'>;
+  methods: readonly Method[];
+  /** Whether it changes data (a scope to write is needed) or only reads. */
+  affectsState: boolean;
+  /** The canonical URL of its OperationDefinition. */
+  definition: string;
+  interaction: Interaction;
+}
+
+/** The operations the server supports, by name: the router, the CapabilityStatement and bundle entries all read this one registry. */
+export type OperationRegistry = ReadonlyMap<string, OperationDef>;
+
+/** Who is asking, once the pipeline has identified them. */
+export interface Caller {
+  /** 'anonymous' on the open base. */
+  kind: 'anonymous' | 'user' | 'patient' | 'system';
+  /** What the caller may see: every read it makes is narrowed by this. */
+  access: Access;
+  /** The network address the request came from. */
+  address?: string;
+}
+
+/** The data a request reaches, narrowed to its caller's access: reads, and transactions whose reads are narrowed too. */
+export interface Data extends StoreReader {
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+}
+
+/** What the server holds for every request: built once. */
+export interface ServerContext {
+  /** The request-facing store: readers and transactions exist only for an access value. */
   store: Store;
   registry: SearchRegistry;
+  operations: OperationRegistry;
   config: ServerConfig;
   clock: () => number;
   log: Logger;
 }
 
-/** Inside a transaction Bundle, reads and writes go through the transaction. */
-export interface WriteScope {
-  tx: StoreTx;
-  reader: StoreReader;
-  warnings: Issue[];
+/**
+ * What an interaction runs with: the server's parts (but not its store), and the
+ * request's own: who asks, their access, the data as they may see it, the request id and
+ * a logger that carries it. https://hl7.org/fhir/STU3/http.html
+ */
+export interface RequestContext extends Omit<ServerContext, 'store'> {
+  requestId: string;
+  caller: Caller;
+  /** The only way to the data: reads and transactions narrowed to `caller.access`. */
+  data: Data;
+  /**
+   * Runs one entry of a batch or transaction through the pipeline (route, authorise,
+   * interaction) as this request's caller, with `within` (whose data may be a store
+   * transaction's). Throws what the entry's interaction throws.
+   */
+  entry(incoming: Incoming, within: RequestContext): Promise<FhirResponse>;
 }
 
 export type Interaction = (req: FhirRequest, ctx: RequestContext) => Promise<FhirResponse>;

@@ -13,7 +13,7 @@ import type { FhirRequest, FhirResponse, Interaction, RequestContext } from './t
  */
 export async function updateIn(tx: StoreTx, req: FhirRequest, ctx: RequestContext): Promise<FhirResponse> {
   const type = requireType(req);
-  const body = requireBody(req, type, ctx);
+  const { body, warnings } = requireBody(req, type, ctx);
   let id: string;
   if (req.id !== undefined) {
     id = requireId(req.id);
@@ -32,7 +32,7 @@ export async function updateIn(tx: StoreTx, req: FhirRequest, ctx: RequestContex
   const op = req.preconditions.ifMatch !== undefined ? { ifMatch: req.preconditions.ifMatch } : {};
   const result = await tx.write({ type, id, resource: body, ...op });
   const created = result.kind === 'created';
-  return writeResponse(req, ctx.config.baseUrl, created ? 201 : 200, result.version, `${created ? 'Created' : 'Updated'} ${type}/${id}`);
+  return writeResponse(req, ctx.config.baseUrl, created ? 201 : 200, result.version, `${created ? 'Created' : 'Updated'} ${type}/${id}`, warnings);
 }
 
-export const update: Interaction = (req, ctx) => ctx.store.transaction((tx) => updateIn(tx, req, ctx));
+export const update: Interaction = (req, ctx) => ctx.data.transaction((tx) => updateIn(tx, req, ctx));

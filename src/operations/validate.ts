@@ -84,7 +84,7 @@ function setMode(input: Input, mode: unknown): void {
 }
 
 async function stored(type: string, id: string, ctx: RequestContext): Promise<Resource> {
-  const v = await ctx.store.read(type, id);
+  const v = await ctx.data.read(type, id);
   if (!v) throw notFound(`${type}/${id} is not known`);
   if (v.deleted || v.json === null) throw gone(`${type}/${id} was deleted`);
   return parseJson(v.json) as Resource;
@@ -93,7 +93,7 @@ async function stored(type: string, id: string, ctx: RequestContext): Promise<Re
 async function deleteCheck(req: FhirRequest, type: string, ctx: RequestContext): Promise<FhirResponse> {
   if (req.id === undefined) throw badRequest('$validate with mode delete is an instance-level operation: POST [base]/{type}/{id}/$validate', 'mode');
   const id = requireId(req.id);
-  const v = await ctx.store.read(type, id);
+  const v = await ctx.data.read(type, id);
   if (!v || v.deleted) throw notFound(`${type}/${id} is not known, so there is nothing to delete`);
   return outcome([{ severity: 'information', code: 'informational', diagnostics: `${type}/${id} can be deleted` }]);
 }

@@ -1,7 +1,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, cached } from '../fhir/definitions/cache.js';
-import { ConformanceIndex } from '../validation/conformance.js';
+import { ConformanceIndex } from '../fhir/conformance.js';
 import { definitionsFingerprint, generateConformance, type GeneratedConformance } from './build/generate.js';
 import { profiles } from './definitions/index.js';
 

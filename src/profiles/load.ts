@@ -1,4 +1,5 @@
 import { stringifyJson } from '../fhir/json.js';
+import { EVERYTHING } from '../search/access.js';
 import type { Store } from '../store/store.js';
 import type { ConformanceResource } from './build/generate.js';
 import { careConnectResources } from './conformance.js';
@@ -35,8 +36,9 @@ export async function loadConformance(store: Store): Promise<LoadResult> {
 
 async function differing(store: Store, resources: ConformanceResource[]): Promise<ConformanceResource[]> {
   const changed: ConformanceResource[] = [];
+  const reader = store.reader(EVERYTHING);
   for (const resource of resources) {
-    const stored = await store.read(resource.resourceType, resource.id);
+    const stored = await reader.read(resource.resourceType, resource.id);
     if (!stored || stored.deleted || stored.json === null || withoutMeta(stored.json) !== stringifyJson(resource)) changed.push(resource);
   }
   return changed;
@@ -44,7 +46,7 @@ async function differing(store: Store, resources: ConformanceResource[]): Promis
 
 async function write(store: Store, resources: ConformanceResource[]): Promise<void> {
   if (!resources.length) return;
-  await store.transaction(async (tx) => {
+  await store.transaction(EVERYTHING, async (tx) => {
     // The store sets id and meta on what it is given: it gets copies.
     for (const r of resources) await tx.write({ type: r.resourceType, id: r.id, resource: structuredClone(r) });
   });

@@ -30,6 +30,10 @@ export interface IndexRows {
   compartments: string[];
 }
 
+/** The kinds of index row, each stored in a table of its own. */
+export const INDEX_KINDS = ['token', 'string', 'date', 'number', 'quantity', 'reference', 'uri', 'composite'] as const;
+export type IndexKind = (typeof INDEX_KINDS)[number];
+
 export function emptyIndexRows(): IndexRows {
   return { token: [], string: [], date: [], number: [], quantity: [], reference: [], uri: [], composite: [], text: null, compartments: [] };
 }

@@ -1,5 +1,3 @@
-import type { StoredVersion } from '../store/store.js';
-
 /**
  * The typed intermediate form of a search, after parsing and checking against the
  * registry, before SQL. Each store compiles it with its dialect (search/compile/).
@@ -109,14 +107,4 @@ export interface SearchPlan {
   after?: number;
   /** Whether to count all matches (Bundle.total). */
   total: boolean;
-}
-
-export interface SearchPage {
-  rows: StoredVersion[];
-  /** The row id of the last row, for keyset paging (default order only). */
-  lastRid?: number;
-  /** All matches, when counted. */
-  total?: number;
-  /** True when there are matches after this page. */
-  more: boolean;
 }

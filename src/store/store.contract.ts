@@ -1,7 +1,9 @@
+import { EVERYTHING } from '../search/access.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FhirError } from '../fhir/outcome.js';
+import type { Access } from '../search/access.js';
 import type { Condition, SearchPlan } from '../search/plan.js';
-import type { Store } from './store.js';
+import type { StoreAdmin as Store } from './store.js';
 
 /**
  * The contract every store keeps. Each store's test file calls this with a factory;
@@ -31,16 +33,16 @@ export function runStoreContract(name: string, open: (clock: () => number) => Pr
       ...extra,
     });
     const put = (type: string, id: string, resource: Record<string, unknown> | null, more: { ifMatch?: number; mustNotExist?: boolean } = {}) =>
-      store.transaction((tx) => tx.write({ type, id, resource, ...more }));
+      store.transaction(EVERYTHING, (tx) => tx.write({ type, id, resource, ...more }));
     const plan = (type: string, where: Condition[], more: Partial<SearchPlan> = {}): SearchPlan => ({
       types: [type], where, sort: [], count: 50, offset: 0, total: true, ...more,
     });
-    const ids = async (p: SearchPlan) => (await store.search(p)).rows.map((r) => r.id);
+    const ids = async (p: SearchPlan) => (await store.reader(EVERYTHING).search(p)).rows.map((r) => r.id);
 
     it('creates, then reads the JSON exactly as stored, with meta set by the store', async () => {
       const result = await put('Patient', 'p1', patient('Smith'));
       expect(result.kind).toBe('created');
-      const read = await store.read('Patient', 'p1');
+      const read = await store.reader(EVERYTHING).read('Patient', 'p1');
       expect(read?.version).toBe(1);
       expect(read?.deleted).toBe(false);
       expect(read?.json).toBe(result.version.json);
@@ -54,11 +56,11 @@ export function runStoreContract(name: string, open: (clock: () => number) => Pr
       await put('Patient', 'p1', patient('Smith'));
       now += 1000;
       await put('Patient', 'p1', patient('Jones'));
-      expect((await store.read('Patient', 'p1'))?.version).toBe(2);
-      expect(JSON.parse((await store.vread('Patient', 'p1', 1))!.json!).name[0].family).toBe('Smith');
-      expect(JSON.parse((await store.vread('Patient', 'p1', 2))!.json!).name[0].family).toBe('Jones');
-      expect(await store.vread('Patient', 'p1', 3)).toBeUndefined();
-      const h = await store.history({ type: 'Patient', id: 'p1', count: 10 });
+      expect((await store.reader(EVERYTHING).read('Patient', 'p1'))?.version).toBe(2);
+      expect(JSON.parse((await store.reader(EVERYTHING).vread('Patient', 'p1', 1))!.json!).name[0].family).toBe('Smith');
+      expect(JSON.parse((await store.reader(EVERYTHING).vread('Patient', 'p1', 2))!.json!).name[0].family).toBe('Jones');
+      expect(await store.reader(EVERYTHING).vread('Patient', 'p1', 3)).toBeUndefined();
+      const h = await store.reader(EVERYTHING).history({ type: 'Patient', id: 'p1', count: 10 });
       expect(h.total).toBe(2);
       expect(h.versions.map((v) => v.version)).toEqual([2, 1]);
       expect(h.versions.map((v) => v.method)).toEqual(['PUT', 'POST']);
@@ -68,7 +70,7 @@ export function runStoreContract(name: string, open: (clock: () => number) => Pr
       await put('Patient', 'p1', patient('Smith'));
       const del = await put('Patient', 'p1', null);
       expect(del.kind).toBe('deleted');
-      const read = await store.read('Patient', 'p1');
+      const read = await store.reader(EVERYTHING).read('Patient', 'p1');
       expect(read?.deleted).toBe(true);
       expect(read?.json).toBeNull();
       expect((await store.counts()).get('Patient') ?? 0).toBe(0);
@@ -78,7 +80,7 @@ export function runStoreContract(name: string, open: (clock: () => number) => Pr
       const revived = await put('Patient', 'p1', patient('Smith'));
       expect(revived.kind).toBe('created');
       expect(revived.version.version).toBe(3);
-      expect((await store.history({ type: 'Patient', id: 'p1', count: 10 })).versions.map((v) => v.method)).toEqual(['PUT', 'DELETE', 'POST']);
+      expect((await store.reader(EVERYTHING).history({ type: 'Patient', id: 'p1', count: 10 })).versions.map((v) => v.method)).toEqual(['PUT', 'DELETE', 'POST']);
     });
 
     it('enforces If-Match with a 412 and mustNotExist with a 409', async () => {
@@ -102,30 +104,30 @@ export function runStoreContract(name: string, open: (clock: () => number) => Pr
         expect(failed).toHaveLength(1);
         expect(failed[0]!.reason).toBeInstanceOf(FhirError);
         expect((failed[0]!.reason as FhirError).status).toBe(412);
-        expect((await store.read('Patient', 'p1'))?.version).toBe(round + 1);
+        expect((await store.reader(EVERYTHING).read('Patient', 'p1'))?.version).toBe(round + 1);
       }
     });
 
     it('never loses a write among concurrent creates', async () => {
       await Promise.all(Array.from({ length: 60 }, (_, i) => put('Patient', `c${i}`, patient(`F${i}`))));
       expect((await store.counts()).get('Patient')).toBe(60);
-      expect((await store.search(plan('Patient', [], { count: 100 }))).rows).toHaveLength(60);
+      expect((await store.reader(EVERYTHING).search(plan('Patient', [], { count: 100 }))).rows).toHaveLength(60);
     });
 
     it('leaves nothing behind when a transaction fails', async () => {
       await put('Patient', 'keep', patient('Keep'));
       await expect(
-        store.transaction(async (tx) => {
+        store.transaction(EVERYTHING, async (tx) => {
           await tx.write({ type: 'Patient', id: 'p1', resource: patient('Smith') });
           await tx.write({ type: 'Patient', id: 'keep', resource: patient('Changed') });
           expect((await tx.read('Patient', 'p1'))?.version).toBe(1);
           throw new Error('boom');
         }),
       ).rejects.toThrow('boom');
-      expect(await store.read('Patient', 'p1')).toBeUndefined();
-      expect((await store.read('Patient', 'keep'))?.version).toBe(1);
+      expect(await store.reader(EVERYTHING).read('Patient', 'p1')).toBeUndefined();
+      expect((await store.reader(EVERYTHING).read('Patient', 'keep'))?.version).toBe(1);
       expect((await store.counts()).get('Patient')).toBe(1);
-      expect((await store.history({ count: 10 })).total).toBe(1);
+      expect((await store.reader(EVERYTHING).history({ count: 10 })).total).toBe(1);
       expect(await ids(plan('Patient', [{ kind: 'string', param: 'family', values: ['smith'], mode: 'prefix' }]))).toEqual([]);
       // The store still works after the rollback.
       expect((await put('Patient', 'p1', patient('Smith'))).kind).toBe('created');
@@ -136,14 +138,14 @@ export function runStoreContract(name: string, open: (clock: () => number) => Pr
         now += 1000;
         await put(i % 2 ? 'Observation' : 'Patient', `h${i}`, i % 2 ? { resourceType: 'Observation', status: 'final', code: { text: 'x' } } : patient(`H${i}`));
       }
-      const all = await store.history({ count: 2 });
+      const all = await store.reader(EVERYTHING).history({ count: 2 });
       expect(all.total).toBe(5);
       expect(all.versions.map((v) => v.id)).toEqual(['h4', 'h3']);
-      const next = await store.history({ count: 2, beforeSeq: all.versions[1]!.seq });
+      const next = await store.reader(EVERYTHING).history({ count: 2, beforeSeq: all.versions[1]!.seq });
       expect(next.versions.map((v) => v.id)).toEqual(['h2', 'h1']);
-      const type = await store.history({ type: 'Patient', count: 10 });
+      const type = await store.reader(EVERYTHING).history({ type: 'Patient', count: 10 });
       expect(type.versions.map((v) => v.id)).toEqual(['h4', 'h2', 'h0']);
-      const since = await store.history({ since: Date.parse('2024-01-01T00:00:03Z'), count: 10 });
+      const since = await store.reader(EVERYTHING).history({ since: Date.parse('2024-01-01T00:00:03Z'), count: 10 });
       expect(since.versions.map((v) => v.id)).toEqual(['h4', 'h3', 'h2']);
     });
 
@@ -204,13 +206,55 @@ export function runStoreContract(name: string, open: (clock: () => number) => Pr
         expect(await ids(plan('Observation', [{ kind: 'missing', param: 'date', table: 'date', missing: true }]))).toEqual(['o3']);
         expect(await ids(plan('Patient', [], { sort: [{ param: 'birthdate', table: 'date', descending: true }] }))).toEqual(['c', 'b', 'a']);
         expect(await ids(plan('Patient', [], { sort: [{ param: 'family', table: 'string', descending: false }] }))).toEqual(['c', 'a', 'b']);
-        const page = await store.search(plan('Patient', [], { count: 2, offset: 1 }));
+        const page = await store.reader(EVERYTHING).search(plan('Patient', [], { count: 2, offset: 1 }));
         expect(page.rows.map((r) => r.id)).toEqual(['b', 'c']);
         expect(page.total).toBe(3);
         expect(page.more).toBe(false);
-        const first = await store.search(plan('Patient', [{ kind: 'token', param: 'gender', values: [{ code: 'male' }] }], { count: 1 }));
+        const first = await store.reader(EVERYTHING).search(plan('Patient', [{ kind: 'token', param: 'gender', values: [{ code: 'male' }] }], { count: 1 }));
         expect(first.more).toBe(true);
         expect(first.total).toBe(2);
+      });
+
+      it('narrows every read to the access it was made for', async () => {
+        await put('Organization', 'org', { resourceType: 'Organization', name: 'Practice' });
+        const onlyA: Access = { default: 'compartment', patients: ['a'] };
+        const a = store.reader(onlyA);
+        expect((await a.read('Patient', 'a'))?.id).toBe('a');
+        expect(await a.read('Patient', 'c')).toBeUndefined();
+        expect(await a.read('Observation', 'o2')).toBeUndefined();
+        expect(await a.vread('Observation', 'o2', 1)).toBeUndefined();
+        expect((await a.vread('Observation', 'o1', 1))?.id).toBe('o1');
+        // A type with no patient compartment is seen only where the access says so.
+        expect(await a.read('Organization', 'org')).toBeUndefined();
+        expect((await store.reader({ ...onlyA, types: { Organization: 'all' } }).read('Organization', 'org'))?.id).toBe('org');
+        expect(await store.reader({ default: 'all', types: { Organization: 'none' }, patients: [] }).read('Organization', 'org')).toBeUndefined();
+        const page = await a.search({ ...plan('Patient', []), types: ['Patient', 'Observation', 'Organization'] });
+        expect(page.rows.map((r) => r.id)).toEqual(['a', 'o1', 'o3']);
+        expect(page.total).toBe(3);
+        // Inner queries are narrowed too: a chain cannot test a patient the caller cannot see.
+        const chain = plan('Observation', [{ kind: 'chain', param: 'subject', targetTypes: ['Patient'], where: { kind: 'token', param: 'gender', values: [{ code: 'male' }] } }]);
+        expect((await store.reader({ default: 'compartment', types: { Observation: 'all' }, patients: ['a'] }).search(chain)).rows.map((r) => r.id)).toEqual(['o1', 'o3']);
+        // A deleted resource keeps its compartment: its deletion and history are still its patient's.
+        await put('Observation', 'o1', null);
+        expect((await a.read('Observation', 'o1'))?.deleted).toBe(true);
+        expect((await store.reader({ default: 'compartment', patients: ['c'] }).read('Observation', 'o1'))).toBeUndefined();
+        const history = await a.history({ type: 'Observation', count: 10 });
+        expect(history.versions.map((v) => `${v.id}/${v.version}`)).toEqual(['o1/2', 'o3/1', 'o1/1']);
+        expect((await a.history({ count: 10 })).total).toBe(4);
+        // A revival takes its compartment rows afresh (none twice).
+        await put('Observation', 'o1', { resourceType: 'Observation', status: 'final', code: { text: 'y' }, subject: { reference: 'Patient/c' } });
+        expect(await a.read('Observation', 'o1')).toBeUndefined();
+        expect((await store.reader({ default: 'compartment', patients: ['c'] }).search(plan('Observation', []))).total).toBe(2);
+      });
+
+      it('narrows reads inside a transaction, and refuses writes under narrowed access', async () => {
+        const onlyA: Access = { default: 'compartment', patients: ['a'] };
+        await store.transaction(onlyA, async (tx) => {
+          expect(await tx.read('Observation', 'o2')).toBeUndefined();
+          expect((await tx.search(plan('Observation', []))).rows.map((r) => r.id)).toEqual(['o1', 'o3']);
+        });
+        await expect(store.transaction(onlyA, (tx) => tx.write({ type: 'Patient', id: 'a', resource: patient('Other') }))).rejects.toMatchObject({ status: 403 });
+        expect(JSON.parse((await store.reader(EVERYTHING).read('Patient', 'a'))!.json!).name[0].family).toBe('Kanfeld');
       });
 
       it('replaces index rows on update and drops them on delete', async () => {

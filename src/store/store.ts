@@ -1,10 +1,14 @@
-import type { PreparedBatch } from './sql/prepared.js';
+import type { Access } from '../search/access.js';
 import type { Indexer } from '../search/index-rows.js';
-import type { SearchPlan, SearchPage } from '../search/plan.js';
+import type { SearchPlan } from '../search/plan.js';
 
 /**
- * The store interface. SQLite and PostgreSQL implement it, and one contract suite
+ * The store interfaces. SQLite and PostgreSQL implement them, and one contract suite
  * (store.contract.ts) runs against both. Tables and encodings: docs/storage.md.
+ *
+ * `Store` is what requests use: readers and transactions exist only for an access value,
+ * and everything they read is narrowed by it. `StoreAdmin` is what the commands and the
+ * server's wiring use besides (bulk loads, reindexing, settings); handlers never hold it.
  */
 
 /** One stored version of a resource, with the JSON exactly as served. */
@@ -57,7 +61,10 @@ export interface HistoryPage {
   total: number;
 }
 
-/** Reads and searches; the same methods inside a write transaction see its own writes. */
+/**
+ * Reads and searches, seeing only what the access it was made for allows (anything
+ * else reads as absent); the same methods inside a write transaction see its own writes.
+ */
 export interface StoreReader {
   read(type: string, id: string): Promise<StoredVersion | undefined>;
   vread(type: string, id: string, version: number): Promise<StoredVersion | undefined>;
@@ -75,23 +82,37 @@ export interface StoreTx extends StoreReader {
   writeMany(ops: WriteOp[]): Promise<WriteResult[]>;
 }
 
-export interface Store extends StoreReader {
-  readonly dialect: 'sqlite' | 'postgres';
-  /** Runs `fn` in one database transaction: all its writes commit, or none do. */
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+/** What requests use. */
+export interface Store {
+  /** Reads and searches that see only what `access` allows. */
+  reader(access: Access): StoreReader;
+  /** Runs `fn` in one database transaction whose reads see only what `access` allows: all its writes commit, or none do. */
+  transaction<T>(access: Access, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+}
+
+/** A prepared batch of new resources (made in a worker thread, written in one statement per table). */
+export type { PreparedBatch } from './prepared.js';
+import type { PreparedBatch } from './prepared.js';
+
+/** What the commands and the server's wiring use besides: loading, maintenance, settings. */
+export interface StoreAdmin extends Store {
   /** Current resources per type (deleted ones excluded), maintained at write time. */
   counts(): Promise<Map<string, number>>;
   /**
-   * Runs a bulk load: the indexes only searches need are dropped first and built once
-   * at the end (much faster than maintaining them row by row). Searches during the load
-   * are slow, so this is for `ccri seed` and `ccri import`, not for a busy server.
-   * If the process dies midway, the next start recreates the indexes.
+   * Runs a bulk load. Where it is safe (no other node serves from the database), the
+   * indexes only searches need are dropped first and built once at the end (much faster
+   * than maintaining them row by row); otherwise they are kept up to date as usual. If
+   * the process dies midway, the next start recreates the indexes.
    */
   bulk<T>(fn: () => Promise<T>): Promise<T>;
+  /** How many prepared batches a bulk load may write at once. */
+  readonly writeConcurrency: number;
   /** The id of every (type, index key) the store knows, for preparing batches elsewhere (sql/prepared.ts). */
   paramIds(): Array<[string, string, number]>;
   /** Writes a batch of new resources prepared elsewhere (a worker thread); returns how many. */
   writePrepared(batch: PreparedBatch): Promise<number>;
+  /** Says that this process serves requests from the store, until it closes: a bulk load elsewhere then keeps every index. */
+  holdServing(): Promise<void>;
   /** Removes everything (used by `ccri seed --reset` and tests). */
   clear(): Promise<void>;
   /** A setting kept in the store, created once by `create` and then shared by every node (e.g. the cursor secret). */
@@ -112,10 +133,25 @@ export interface StoreOptions {
   indexFormat?: string;
   /** Told when opening the store reindexed it (another index format): how many resources, in how many ms. */
   onReindexed?: (resources: number, ms: number) => void;
+  /** Told when opening the store migrated its schema: the versions applied. */
+  onMigrated?: (versions: number[]) => void;
+  /** Told when a bulk load keeps every index because another process serves from the database. */
+  onBulkShared?: () => void;
   /** The index keys a search parameter's rows are stored under (by default, its code). */
   indexKeys?: (type: string, code: string) => string[];
   /** Current versions kept in memory for reads by id (0 disables; SQLite only). */
   readCacheSize?: number;
   /** Milliseconds since the epoch; injected so tests control time. */
   clock?: () => number;
+}
+
+/** A page of search results. */
+export interface SearchPage {
+  rows: StoredVersion[];
+  /** The row id of the last row, for keyset paging (default order only). */
+  lastRid?: number;
+  /** All matches, when counted. */
+  total?: number;
+  /** True when there are matches after this page. */
+  more: boolean;
 }

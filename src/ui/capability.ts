@@ -1,13 +1,15 @@
-import { capabilities } from '../interactions/capabilities.js';
-import type { RequestContext } from '../interactions/types.js';
+import type { FhirResponse, Incoming } from '../interactions/types.js';
 
 /**
- * The CapabilityStatement exactly as `GET [base]/metadata` serves it (the same
- * interaction, without the HTTP round trip), for the OpenAPI document.
+ * The CapabilityStatement as `GET [base]/metadata` answers it: the same request,
+ * dispatched in process through the base's pipeline (so it is authorised and
+ * recorded like any other), for the OpenAPI document.
  */
-export async function servedCapabilityStatement(ctx: RequestContext): Promise<Record<string, unknown>> {
-  const res = await capabilities({ method: 'GET', query: [], preconditions: {}, prefer: {} }, ctx);
+export async function servedCapabilityStatement(dispatch: (incoming: Incoming) => Promise<FhirResponse>): Promise<Record<string, unknown>> {
+  const res = await dispatch({ method: 'GET', path: ['metadata'], query: [], preconditions: {}, prefer: {} });
   const body = res.body;
-  if (!body || !('json' in body)) throw new Error('The capabilities interaction returned no JSON');
-  return JSON.parse(body.json) as Record<string, unknown>;
+  if (res.status !== 200 || !body) throw new Error(`GET metadata answered ${res.status}`);
+  if ('json' in body) return JSON.parse(body.json) as Record<string, unknown>;
+  if ('resource' in body) return body.resource as unknown as Record<string, unknown>;
+  throw new Error('GET metadata answered with a Bundle');
 }

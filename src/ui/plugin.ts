@@ -64,7 +64,8 @@ export async function explorerPlugin(app: FastifyInstance, options: ExplorerOpti
   });
 
   // Anything else a browser asks for gets the app's own "page not found"; other clients get the API's answer.
-  app.get('/*', (request, reply) => (wantsHtml(request) ? sendShell(reply, 404) : reply.callNotFound()));
+  // No HEAD twin: HEAD requests keep reaching the not-found handlers of the prefixes they fall under (the API's own for its base).
+  app.route({ method: 'GET', url: '/*', exposeHeadRoute: false, handler: (request, reply) => (wantsHtml(request) ? sendShell(reply, 404) : reply.callNotFound()) });
 
   app.setErrorHandler((err: { statusCode?: number; message?: string }, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;

@@ -1,3 +1,4 @@
+import { EVERYTHING } from '../../src/search/access.js';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,8 +12,8 @@ import { createIndexer } from '../../src/search/extract.js';
 import { searchRegistry } from '../../src/search/registry.js';
 import { defaultStoreOptions } from '../../src/store/default-options.js';
 import { openStore } from '../../src/store/open.js';
-import { prepareBatch, type PrepareContext } from '../../src/store/sql/prepared.js';
-import type { Store } from '../../src/store/store.js';
+import { prepareBatch, type PrepareContext } from '../../src/store/prepared.js';
+import type { StoreAdmin as Store } from '../../src/store/store.js';
 import { createTestSchema, shouldRunPostgres } from '../helpers/postgres.js';
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
@@ -124,16 +125,16 @@ describe.each(KINDS)('bulk loads (prepared batches) on %s', (_kind, open) => {
     // p1 exists: the batch becomes an update (version 2) and the new Observation is still written.
     const obs = { resourceType: 'Observation', id: 'o1', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/p1' } };
     await store.writePrepared(prepareBatch([patient('Two'), obs], ctx, NOW));
-    expect((await store.read('Patient', 'p1'))?.version).toBe(2);
-    expect((await store.read('Observation', 'o1'))?.version).toBe(1);
+    expect((await store.reader(EVERYTHING).read('Patient', 'p1'))?.version).toBe(2);
+    expect((await store.reader(EVERYTHING).read('Observation', 'o1'))?.version).toBe(1);
     // The same id twice in one batch: both writes happen, in order.
     const batch = prepareBatch([patient('Three'), patient('Four')], ctx, NOW);
     expect(batch.distinct).toBe(false);
     await store.writePrepared(batch);
-    const read = await store.read('Patient', 'p1');
+    const read = await store.reader(EVERYTHING).read('Patient', 'p1');
     expect(read?.version).toBe(4);
     expect(JSON.parse(read!.json!).name[0].family).toBe('Four');
-    const found = await store.search({ types: ['Patient'], where: [{ kind: 'string', param: 'family', mode: 'prefix', values: ['four'] }], sort: [], count: 10, offset: 0, total: true });
+    const found = await store.reader(EVERYTHING).search({ types: ['Patient'], where: [{ kind: 'string', param: 'family', mode: 'prefix', values: ['four'] }], sort: [], count: 10, offset: 0, total: true });
     expect(found.rows.map((r) => r.id)).toEqual(['p1']);
     expect((await store.counts()).get('Patient')).toBe(1);
     await store.close();
@@ -157,7 +158,7 @@ describe.each(KINDS)('bulk loads (prepared batches) on %s', (_kind, open) => {
     expect(progress.length).toBeGreaterThan(1);
     const total = [...(await store.counts()).values()].reduce((a, b) => a + b, 0);
     expect(total).toBe(n);
-    const found = await store.search({ types: ['Observation'], where: [{ kind: 'token', param: 'category', values: [{ code: 'vital-signs' }] }], sort: [], count: 1, offset: 0, total: true });
+    const found = await store.reader(EVERYTHING).search({ types: ['Observation'], where: [{ kind: 'token', param: 'category', values: [{ code: 'vital-signs' }] }], sort: [], count: 1, offset: 0, total: true });
     expect(found.total).toBeGreaterThan(0);
     expect((await dump()).resource!.length).toBe(n);
     await store.close();

@@ -1,3 +1,4 @@
+import { EVERYTHING } from '../../src/search/access.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,7 +108,7 @@ describe('demo data set', () => {
       await first.close();
       const second = await createServer(config, { logger: false });
       expect(await second.store.counts()).toEqual(counts);
-      expect((await second.store.read('Patient', '1'))?.version).toBe(1);
+      expect((await second.store.reader(EVERYTHING).read('Patient', '1'))?.version).toBe(1);
       await second.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

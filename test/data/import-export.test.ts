@@ -1,3 +1,4 @@
+import { EVERYTHING } from '../../src/search/access.js';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,21 +13,23 @@ import { serializeXml } from '../../src/fhir/xml.js';
 import { generatePopulation } from '../../src/data/generate/population.js';
 import { repairCardinality } from '../../src/data/import/repair.js';
 import { writeResources } from '../../src/data/write.js';
-import type { RequestContext } from '../../src/interactions/types.js';
+import type { CommandContext } from '../../src/cli/context.js';
 import { projectRoot } from '../../src/fhir/definitions/cache.js';
 import { sharedPath } from '../helpers/shared.js';
 
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+import pino from 'pino';
+
+const silent = pino({ enabled: false });
 const dirs: string[] = [];
 function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'ccri-import-'));
   dirs.push(d);
   return d;
 }
-async function context(): Promise<RequestContext> {
+async function context(): Promise<CommandContext> {
   return createContext(loadConfig({ dataDir: tempDir(), cursorSecret: 'test' }, {}), { logger: silent });
 }
-async function collect(ctx: RequestContext, options: Parameters<typeof runExport>[2] = {}): Promise<string[]> {
+async function collect(ctx: CommandContext, options: Parameters<typeof runExport>[2] = {}): Promise<string[]> {
   const out = new PassThrough();
   const chunks: string[] = [];
   out.on('data', (c) => chunks.push(String(c)));
@@ -40,7 +43,7 @@ function comparable(json: string): unknown {
   return { ...r, meta };
 }
 /** Every reference in the store. */
-async function allReferences(ctx: RequestContext): Promise<string[]> {
+async function allReferences(ctx: CommandContext): Promise<string[]> {
   const refs: string[] = [];
   const walk = (node: unknown) => {
     if (Array.isArray(node)) node.forEach(walk);
@@ -102,8 +105,8 @@ describe('ccri import', () => {
       const obs = (await collect(ctx, { type: 'Observation' })).map((l) => JSON.parse(l));
       expect(obs).toHaveLength(1);
       expect(obs[0].subject.reference).toMatch(/^Patient\/[0-9a-f-]{36}$/);
-      expect(await ctx.store.read('Patient', obs[0].subject.reference.slice(8))).toBeDefined();
-      for (const id of ['b1', 'c1', 'c2', 'n1', 'n2', 'x1']) expect(await ctx.store.read('Patient', id), id).toBeDefined();
+      expect(await ctx.store.reader(EVERYTHING).read('Patient', obs[0].subject.reference.slice(8))).toBeDefined();
+      for (const id of ['b1', 'c1', 'c2', 'n1', 'n2', 'x1']) expect(await ctx.store.reader(EVERYTHING).read('Patient', id), id).toBeDefined();
     } finally {
       await ctx.store.close();
     }
@@ -132,7 +135,7 @@ describe('ccri import', () => {
       expect(summary.errors).toBe(6);
       expect(summary.resources).toBe(2);
       expect(summary.files).toBe(3);
-      const ok1 = await ctx.store.read('Patient', 'ok1');
+      const ok1 = await ctx.store.reader(EVERYTHING).read('Patient', 'ok1');
       expect(ok1?.version).toBe(2);
       expect(JSON.parse(ok1!.json!).name[0].family).toBe('Again');
       const text = lines.join('\n');
@@ -142,8 +145,8 @@ describe('ccri import', () => {
       expect(text).toContain(`${join(dir, 'bad.ndjson')}: line 5: Patient/ok2: `);
       expect(text).toContain(`${join(dir, 'bad.ndjson')}: line 6: Patient/nameless: `);
       expect(text).toContain(`${join(dir, 'tx.json')}: entry 1: `);
-      expect(await ctx.store.read('Patient', 'ok1')).toBeDefined();
-      expect(await ctx.store.read('Patient', 't1')).toBeUndefined();
+      expect(await ctx.store.reader(EVERYTHING).read('Patient', 'ok1')).toBeDefined();
+      expect(await ctx.store.reader(EVERYTHING).read('Patient', 't1')).toBeUndefined();
     } finally {
       await ctx.store.close();
     }
@@ -166,7 +169,7 @@ describe('ccri import', () => {
       expect(summary.resources).toBe(2);
       expect(summary.errors).toBe(1);
       expect(lines[0]).toMatch(/crlf\.ndjson: line 3: The body is not valid JSON/);
-      expect((await ctx.store.read('Patient', 'c'))?.version).toBe(1);
+      expect((await ctx.store.reader(EVERYTHING).read('Patient', 'c'))?.version).toBe(1);
     } finally {
       await ctx.store.close();
     }
@@ -186,7 +189,7 @@ describe('ccri import', () => {
     expect(run('<Patient xmlns="http://hl7.org/fhir"><id value="s4"/></Patient>').status).toBe(0);
     const ctx = await createContext(loadConfig({ dataDir: data, cursorSecret: 'test' }, {}), { logger: silent });
     try {
-      for (const id of ['s1', 's2', 's3', 's4']) expect(await ctx.store.read('Patient', id), id).toBeDefined();
+      for (const id of ['s1', 's2', 's3', 's4']) expect(await ctx.store.reader(EVERYTHING).read('Patient', id), id).toBeDefined();
     } finally {
       await ctx.store.close();
     }
@@ -201,12 +204,12 @@ describe('ccri import', () => {
 });
 
 describe('ccri export', () => {
-  let source: RequestContext;
+  let source: CommandContext;
   beforeAll(async () => {
     source = await context();
     await writeResources(source.store, generatePopulation({ patients: 25, seed: 3 }));
     // A changed and a deleted resource: the export has only current versions.
-    await source.store.transaction(async (tx) => {
+    await source.store.transaction(EVERYTHING, async (tx) => {
       await tx.write({ type: 'Patient', id: 's3-pat-00001', resource: { resourceType: 'Patient', id: 's3-pat-00001', gender: 'other' } });
       await tx.write({ type: 'Patient', id: 's3-pat-00002', resource: null });
     });
@@ -253,6 +256,6 @@ describe('ccri export', () => {
   it('writes the stored JSON text unchanged', async () => {
     const [line] = await collect(source, { type: 'Organization' });
     const id = JSON.parse(line!).id;
-    expect(line).toBe((await source.store.read('Organization', id))!.json);
+    expect(line).toBe((await source.store.reader(EVERYTHING).read('Organization', id))!.json);
   });
 });

@@ -1,3 +1,5 @@
+import pino from 'pino';
+import { EVERYTHING } from '../../src/search/access.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,9 +20,9 @@ function ccri(...args: string[]) {
 }
 
 async function counts(dataDir: string) {
-  const ctx = await createContext(loadConfig({ dataDir, cursorSecret: 'x' }, {}), { logger: { info: () => undefined, warn: () => undefined, error: () => undefined } });
+  const ctx = await createContext(loadConfig({ dataDir, cursorSecret: 'x' }, {}), { logger: pino({ enabled: false }) });
   try {
-    return { counts: await ctx.store.counts(), seeded: await ctx.store.read('Patient', 's4-pat-00001') };
+    return { counts: await ctx.store.counts(), seeded: await ctx.store.reader(EVERYTHING).read('Patient', 's4-pat-00001') };
   } finally {
     await ctx.store.close();
   }

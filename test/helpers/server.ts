@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type ConfigOverrides } from '../../src/config.js';
+import type { Logger } from '../../src/interactions/types.js';
 import { createServer, type Server } from '../../src/server.js';
 import { createTestSchema, shouldRunPostgres } from './postgres.js';
 
@@ -20,7 +21,7 @@ export interface TestResponse {
 }
 
 /** A server on a fresh store of the given kind, driven through app.inject(). */
-export async function startTestServer(kind: StoreKind, overrides: ConfigOverrides = {}, clock?: () => number): Promise<TestServer> {
+export async function startTestServer(kind: StoreKind, overrides: ConfigOverrides = {}, clock?: () => number, logger?: Logger): Promise<TestServer> {
   let cleanupStore: () => Promise<void>;
   const o: ConfigOverrides = { demoData: false, cursorSecret: 'test-secret', ...overrides };
   if (kind === 'postgres') {
@@ -32,7 +33,7 @@ export async function startTestServer(kind: StoreKind, overrides: ConfigOverride
     o.dataDir = dir;
     cleanupStore = async () => rmSync(dir, { recursive: true, force: true });
   }
-  const server = await createServer(loadConfig(o, {}), { logger: false, ...(clock ? { clock } : {}) });
+  const server = await createServer(loadConfig(o, {}), { logger: logger ?? false, ...(clock ? { clock } : {}) });
   return {
     ...server,
     async request(method, url, options = {}) {

@@ -38,6 +38,45 @@ for (const kind of await storeKinds()) {
       expect((await s.request('GET', '/STU3/Patient/r1', { headers: { 'if-modified-since': 'Fri, 01 Mar 2024 11:59:59 GMT' } })).status).toBe(200);
     });
 
+    it('applies _summary and _elements to read and vread as in search, tagging the part SUBSETTED', async () => {
+      const full = {
+        ...patient('Subset', { id: 'sub1', gender: 'female', birthDate: '1990-01-02', active: true, maritalStatus: { text: 'married' } }),
+        text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Subset</div>' },
+        meta: { tag: [{ system: 'urn:test', code: 'keep' }] },
+      };
+      expect((await s.request('PUT', '/STU3/Patient/sub1', { body: full })).status).toBe(201);
+      const tags = (r: any) => r.json.meta.tag.map((t: any) => t.code);
+      for (const url of ['/STU3/Patient/sub1', '/STU3/Patient/sub1/_history/1']) {
+        const summary = await s.request('GET', `${url}?_summary=true`);
+        expect(summary.status).toBe(200);
+        // Patient's summary elements stay; maritalStatus and the narrative are not among them.
+        expect(Object.keys(summary.json).sort()).toEqual(['active', 'birthDate', 'gender', 'id', 'meta', 'name', 'resourceType']);
+        expect(tags(summary)).toEqual(['keep', 'SUBSETTED']);
+        expect(summary.json.meta.tag[1]).toEqual({ system: 'http://hl7.org/fhir/v3/ObservationValue', code: 'SUBSETTED', display: 'subsetted' });
+        expect(summary.headers.etag).toBe('W/"1"');
+        const text = await s.request('GET', `${url}?_summary=text`);
+        expect(Object.keys(text.json).sort()).toEqual(['id', 'meta', 'resourceType', 'text']);
+        const data = await s.request('GET', `${url}?_summary=data`);
+        expect(data.json.text).toBeUndefined();
+        expect(data.json.maritalStatus).toEqual({ text: 'married' });
+        const elements = await s.request('GET', `${url}?_elements=gender,birthDate`);
+        // active comes too: it is a modifier element, which _elements keeps (search.html#elements).
+        expect(Object.keys(elements.json).sort()).toEqual(['active', 'birthDate', 'gender', 'id', 'meta', 'resourceType']);
+        expect(tags(elements)).toContain('SUBSETTED');
+        const xml = await s.request('GET', `${url}?_elements=gender&_format=xml`);
+        expect(xml.text).toMatch(/<code value="SUBSETTED"\/>.*<gender value="female"\/>/s);
+        expect(xml.text).not.toMatch(/birthDate/);
+        // _summary=false is the whole resource, not tagged.
+        const whole = await s.request('GET', `${url}?_summary=false`);
+        expect(whole.json.maritalStatus).toEqual({ text: 'married' });
+        expect(tags(whole)).toEqual(['keep']);
+        expect((await s.request('GET', `${url}?_summary=maybe`)).status).toBe(400);
+        expect((await s.request('GET', `${url}?_summary=count`)).status).toBe(400);
+      }
+      // The stored resource is untouched.
+      expect(tags(await s.request('GET', '/STU3/Patient/sub1'))).toEqual(['keep']);
+    });
+
     it('updates with If-Match (412 on a stale version), creates by update with a client id', async () => {
       await s.request('PUT', '/STU3/Patient/u1', { body: { ...patient('One'), id: 'u1' } });
       now += 1000;

@@ -236,15 +236,58 @@ for (const kind of await storeKinds()) {
       expect(system.json.entry.map((e: any) => e.resource.id)).toEqual(['bk', 'gp1']);
     });
 
-    it('warns about unknown parameters, or refuses them under Prefer: handling=strict', async () => {
-      const lenient = await s.request('GET', '/STU3/Patient?nonsense=1&family=kanfeld');
+    it('warns about unknown parameters under Prefer: handling=lenient, or refuses them under Prefer: handling=strict', async () => {
+      const lenient = await s.request('GET', '/STU3/Patient?nonsense=1&family=kanfeld', { headers: { prefer: 'handling=lenient' } });
       expect(lenient.status).toBe(200);
       const outcome = lenient.json.entry.find((e: any) => e.search.mode === 'outcome');
       expect(outcome.resource.issue[0].severity).toBe('warning');
       const strict = await s.request('GET', '/STU3/Patient?nonsense=1', { headers: { prefer: 'handling=strict' } });
       expect(strict.status).toBe(400);
+      // A handling the server does not know leaves the default (strict) in force.
+      expect((await s.request('GET', '/STU3/Patient?nonsense=1', { headers: { prefer: 'handling=whatever' } })).status).toBe(400);
       const tooMany = await s.request('GET', '/STU3/Patient?_count=1000');
       expect(tooMany.json.entry.find((e: any) => e.search.mode === 'outcome').resource.issue[0].code).toBe('too-costly');
+    });
+
+    it('refuses unknown and unsupported parameters by default, listing the valid ones', async () => {
+      const r = await s.request('GET', '/STU3/Location?address-postcode=NG10%201RY');
+      expect(r.status).toBe(400);
+      expect(r.json.resourceType).toBe('OperationOutcome');
+      expect(r.json.issue[0]).toEqual(expect.objectContaining({ severity: 'error', code: 'not-supported', expression: ['address-postcode'], diagnostics: "Unknown search parameter 'address-postcode' for Location" }));
+      const list = r.json.issue.find((i: any) => i.severity === 'information').diagnostics as string;
+      expect(list).toMatch(/^The search parameters of Location are .*\baddress-postalcode\b.*; and the result parameters _count, /);
+      // Every problem is named at once: an unsupported modifier, an unknown include, an unsortable key, a bad chain.
+      const many = await s.request('GET', '/STU3/Patient?family:sounds=x&_include=Patient:nope&_sort=nope&organization.nope=1&_contained=true&_has:Observation:subject:nope=1');
+      expect(many.status).toBe(400);
+      expect(many.json.issue.filter((i: any) => i.severity === 'error').map((i: any) => i.expression[0])).toEqual(['family:sounds', '_include', '_sort', 'organization.nope', '_contained', 'nope']);
+      expect(many.json.issue.at(-2).diagnostics).toBe("Unknown search parameter 'nope' for Observation");
+      // The compartment and POST _search alike.
+      expect((await s.request('GET', '/STU3/Patient/bk/Observation?nope=1')).status).toBe(400);
+      const form = await s.request('POST', '/STU3/Patient/_search', { body: 'nope=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(form.status).toBe(400);
+    });
+
+    it('with _type, a parameter must be defined for every type listed', async () => {
+      const r = await s.request('GET', '/STU3?_type=Patient,Organization&family=kanfeld');
+      expect(r.status).toBe(400);
+      expect(r.json.issue[0].diagnostics).toBe("Unknown search parameter 'family' for Patient, Organization");
+      const list = r.json.issue.find((i: any) => i.severity === 'information').diagnostics as string;
+      expect(list).toMatch(/^The search parameters of every one of Patient, Organization are /);
+      expect(list).toMatch(/\bname\b/);
+      expect(list).not.toMatch(/\bfamily\b/);
+      // name is: it finds the patients and the organisation.
+      expect(await ids('/STU3?_type=Patient,Organization&name=kanfeld,elm&_sort=_id')).toEqual(['bk', 'gp1', 'jk']);
+      // Without _type, only what every type has.
+      expect((await s.request('GET', '/STU3?name=kanfeld')).status).toBe(400);
+      expect(await ids('/STU3?_id=bk')).toEqual(['bk']);
+    });
+
+    it('a batch entry\'s search follows the same default, and the Bundle\'s Prefer: handling', async () => {
+      const bundle = { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Patient?nonsense=1' } }] };
+      const strict = await s.request('POST', '/STU3', { body: bundle });
+      expect(strict.json.entry[0].response.status).toBe('400');
+      const lenient = await s.request('POST', '/STU3', { body: bundle, headers: { prefer: 'handling=lenient' } });
+      expect(lenient.json.entry[0].response.status).toBe('200 OK');
     });
 
     it('declares in the CapabilityStatement what it supports', async () => {
@@ -257,6 +300,31 @@ for (const kind of await storeKinds()) {
       expect(patient.searchRevInclude).toContain('Observation:subject');
       const seq = cs.rest[0].resource.find((r: any) => r.type === 'Sequence');
       expect(seq.searchParam.map((p: any) => p.name)).not.toContain('coordinate');
+    });
+  });
+
+  describe(`search with CCRI_SEARCH_HANDLING=lenient (${kind})`, () => {
+    let s: TestServer;
+    beforeAll(async () => {
+      s = await startTestServer(kind, { searchHandling: 'lenient' });
+      await s.request('PUT', '/STU3/Location/l1', { body: { resourceType: 'Location', id: 'l1', name: 'Ward 1', address: { postalCode: 'NG10 1RY' } } });
+      await s.request('PUT', '/STU3/Location/l2', { body: { resourceType: 'Location', id: 'l2', name: 'Ward 2', address: { postalCode: 'LS1 1AA' } } });
+    });
+    afterAll(async () => s.cleanup());
+
+    it('ignores unknown parameters with a warning, as before', async () => {
+      const r = await s.request('GET', '/STU3/Location?address-postcode=NG10%201RY');
+      expect(r.status).toBe(200);
+      expect(r.json.entry.filter((e: any) => e.search.mode === 'match')).toHaveLength(2);
+      const outcome = r.json.entry.find((e: any) => e.search.mode === 'outcome').resource;
+      expect(outcome.issue).toEqual([expect.objectContaining({ severity: 'warning', code: 'not-supported', diagnostics: expect.stringMatching(/address-postcode.*ignored/) })]);
+    });
+
+    it('Prefer: handling=strict overrides it per request', async () => {
+      const r = await s.request('GET', '/STU3/Location?address-postcode=NG10%201RY', { headers: { prefer: 'handling=strict' } });
+      expect(r.status).toBe(400);
+      const right = await s.request('GET', '/STU3/Location?address-postalcode=NG10%201RY', { headers: { prefer: 'handling=strict' } });
+      expect(right.json.entry.map((e: any) => e.resource.id)).toEqual(['l1']);
     });
   });
 }

@@ -1,3 +1,4 @@
+import { EVERYTHING } from '../../src/search/access.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { careConnectResources } from '../../src/profiles/conformance.js';
 import { loadConformance } from '../../src/profiles/load.js';
@@ -104,8 +105,8 @@ for (const kind of await storeKinds()) {
       const again = await loadConformance(s.store);
       expect(again.written).toBe(0);
       expect(again.unchanged).toBe(careConnectResources().structureDefinitions.length + careConnectResources().valueSets.length + careConnectResources().codeSystems.length);
-      await s.store.transaction((tx) => tx.write({ type: 'ValueSet', id: 'CareConnect-EthnicCategory-1', resource: { resourceType: 'ValueSet', status: 'retired' } }));
-      await s.store.transaction((tx) => tx.write({ type: 'CodeSystem', id: 'CareConnect-EthnicCategory-1', resource: null }));
+      await s.store.transaction(EVERYTHING, (tx) => tx.write({ type: 'ValueSet', id: 'CareConnect-EthnicCategory-1', resource: { resourceType: 'ValueSet', status: 'retired' } }));
+      await s.store.transaction(EVERYTHING, (tx) => tx.write({ type: 'CodeSystem', id: 'CareConnect-EthnicCategory-1', resource: null }));
       const repaired = await loadConformance(s.store);
       expect(repaired.written).toBe(2);
       const vs = await s.request('GET', '/STU3/ValueSet/CareConnect-EthnicCategory-1');

@@ -1,3 +1,4 @@
+import { EVERYTHING } from '../../src/search/access.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shouldRunPostgres } from '../helpers/postgres.js';
 import { type Clock, closeStores, loadWorld, memoryOf, type NamedStore, openStores, planOf } from './harness.js';
@@ -296,7 +297,7 @@ describe('differential search: hand-checked cases', () => {
           if (name === 'PostgreSQL' && !withPostgres) continue;
           it(`${name}: ${label}${check.bug ? `  [bug ${check.bug}]` : ''}`, async () => {
             const store = stores.find((s) => s.name === name)!.store;
-            const page = await store.search(planOf(q));
+            const page = await store.reader(EVERYTHING).search(planOf(q));
             expect(page.rows.map((r) => `${r.type}/${r.id}`)).toEqual(expected);
           });
         }

@@ -1,3 +1,4 @@
+import { EVERYTHING } from '../../src/search/access.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,7 +67,7 @@ for (const [name, open] of stores) {
 
     it.each(SHAPES)('%s?%s uses the indexes', async (type, query) => {
       const parsed = parseSearch([type], [...new URLSearchParams(query)], searchRegistry(), { defaultCount: 10, maxCount: 100, strict: true, now: Date.parse('2026-01-01') });
-      const plan = await store.explain(parsed.plan, { forceIndexes: true });
+      const plan = await store.explain(parsed.plan, EVERYTHING, { forceIndexes: true });
       const text = plan.join('\n');
       if (name === 'SQLite') {
         // FTS5 reports a full-text lookup as "SCAN idx_text_content VIRTUAL TABLE INDEX 0:M…": that is its index.

@@ -1,3 +1,4 @@
+import { EVERYTHING } from '../../src/search/access.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import type { Condition, SearchPlan } from '../../src/search/plan.js';
 import { searchRegistry } from '../../src/search/registry.js';
 import { defaultStoreOptions } from '../../src/store/default-options.js';
 import { openStore } from '../../src/store/open.js';
-import type { Store } from '../../src/store/store.js';
+import type { StoreAdmin as Store } from '../../src/store/store.js';
 import { createTestSchema } from '../helpers/postgres.js';
 import { MemorySearch, type MemoryPage, type MemoryResource } from './memory-search.js';
 import { type Query, queryText } from './queries.js';
@@ -61,7 +62,7 @@ export async function loadWorld(stores: NamedStore[], clock: Clock, steps: World
     clock.now = step.at;
     const jsons: string[][] = [];
     for (const s of stores) {
-      const results = await s.store.transaction(async (tx) => {
+      const results = await s.store.transaction(EVERYTHING, async (tx) => {
         const out = [];
         for (const w of step.writes) out.push(await tx.write({ type: w.type, id: w.id, resource: w.resource ? structuredClone(w.resource) : null }));
         return out;
@@ -187,9 +188,9 @@ async function compare(stores: NamedStore[], memory: MemorySearch, q: Query): Pr
   }
   const actual: Array<[string, Outcome]> = [];
   for (const s of stores) {
-    let page: Awaited<ReturnType<Store['search']>>;
+    let page: Awaited<ReturnType<ReturnType<Store['reader']>['search']>>;
     try {
-      page = await s.store.search(plan);
+      page = await s.store.reader(EVERYTHING).search(plan);
     } catch (e) {
       throw new Error(`${s.name} failed: ${(e as Error).message}\n  query:    ${queryText(q)}`, { cause: e });
     }

@@ -21,7 +21,7 @@ describe('web explorer (server side)', () => {
       expect(res.status, url).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/html/);
       const config = /<script type="application\/json" id="ccri-config">([^<]*)<\/script>/.exec(res.text)?.[1];
-      expect(JSON.parse(config!)).toEqual({ openBase: server.ctx.config.baseUrl });
+      expect(JSON.parse(config!)).toEqual({ openBase: server.server.config.baseUrl });
     }
   });
 
@@ -30,7 +30,7 @@ describe('web explorer (server side)', () => {
     const csp = String(res.headers['content-security-policy']);
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain("script-src 'self'");
-    expect(csp).toContain(`connect-src 'self' ${new URL(server.ctx.config.baseUrl).origin}`);
+    expect(csp).toContain(`connect-src 'self' ${new URL(server.server.config.baseUrl).origin}`);
     // The assets the page names are all on this server.
     const urls = [...res.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     expect(urls.filter((u) => /^(https?:)?\/\//.test(u))).toEqual([]);
@@ -72,7 +72,7 @@ describe('web explorer (server side)', () => {
     const res = await server.request('GET', '/openapi.json');
     expect(res.status).toBe(200);
     const doc = res.json;
-    expect(doc.servers).toEqual([expect.objectContaining({ url: server.ctx.config.baseUrl })]);
+    expect(doc.servers).toEqual([expect.objectContaining({ url: server.server.config.baseUrl })]);
     const types: string[] = cs.rest[0].resource.map((r: { type: string }) => r.type);
     expect(types.length).toBeGreaterThan(100);
     const tags = new Set(doc.tags.map((t: { name: string }) => t.name));

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseXml } from '../../src/fhir/xml.js';
-import { ConformanceIndex } from '../../src/validation/conformance.js';
+import { ConformanceIndex } from '../../src/fhir/conformance.js';
 import { sharedPath } from '../helpers/shared.js';
 
 let official: ConformanceIndex | undefined;

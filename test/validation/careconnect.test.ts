@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Issue } from '../../src/fhir/outcome.js';
 import { careConnectConformance } from '../../src/profiles/conformance.js';
-import type { ConformanceSource } from '../../src/validation/conformance.js';
+import type { ConformanceSource } from '../../src/fhir/conformance.js';
 import { validateResource } from '../../src/validation/profile/index.js';
 import { CC, CC_PATIENT, ETHNIC_CATEGORY, goodPatient, officialCareConnect } from './careconnect-source.js';
 

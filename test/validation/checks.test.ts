@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Issue } from '../../src/fhir/outcome.js';
-import { ConformanceIndex, layered } from '../../src/validation/conformance.js';
+import { ConformanceIndex, layered } from '../../src/fhir/conformance.js';
 import { nhsNumberProblem, packageSource, validateResource, type ValidateOptions } from '../../src/validation/profile/index.js';
 
 /**

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseJson } from '../../src/fhir/json.js';
 import { FhirError } from '../../src/fhir/outcome.js';
 import { parseXml } from '../../src/fhir/xml.js';
-import { ConformanceIndex } from '../../src/validation/conformance.js';
+import { ConformanceIndex } from '../../src/fhir/conformance.js';
 import { validateResource } from '../../src/validation/profile/index.js';
 
 /**

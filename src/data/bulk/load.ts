@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { Store } from '../../store/store.js';
+import type { StoreAdmin } from '../../store/store.js';
 import type { GenerateOptions } from '../generate/population.js';
 import type { FromWorker, ToWorker, WorkerInput, WorkerSource } from './messages.js';
 
@@ -45,7 +45,7 @@ export class PreparingWorker {
    * What the worker sends, in order, ending after `done`. A batch's credit goes back to the
    * worker when the consumer asks for the next event, that is once it has written the batch.
    */
-  async *events(store: Store): AsyncGenerator<Exclude<FromWorker, { kind: 'done' | 'failed' }>> {
+  async *events(store: StoreAdmin): AsyncGenerator<Exclude<FromWorker, { kind: 'done' | 'failed' }>> {
     const queue: FromWorker[] = [];
     let failure: Error | undefined = this.early;
     let wake: (() => void) | undefined;
@@ -97,8 +97,8 @@ export class PreparingWorker {
  * database does most of the work; a generated population's ids are all distinct, so the
  * batches cannot collide); SQLite has one writer.
  */
-export async function loadPopulation(store: Store, worker: PreparingWorker, onProgress?: (written: number) => void): Promise<number> {
-  const concurrency = store.dialect === 'postgres' ? POSTGRES_CONCURRENCY : 1;
+export async function loadPopulation(store: StoreAdmin, worker: PreparingWorker, onProgress?: (written: number) => void): Promise<number> {
+  const concurrency = Math.min(store.writeConcurrency, POSTGRES_CONCURRENCY);
   let written = 0;
   const inflight = new Set<Promise<void>>();
   for await (const e of worker.events(store)) {

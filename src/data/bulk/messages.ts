@@ -1,4 +1,4 @@
-import type { PreparedBatch } from '../../store/sql/prepared.js';
+import type { PreparedBatch } from '../../store/prepared.js';
 import type { GenerateOptions } from '../generate/population.js';
 import type { ReadOptions } from '../import/reader.js';
 

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { stringifyJson } from '../../fhir/json.js';
 import { createIndexer } from '../../search/extract.js';
 import { searchRegistry } from '../../search/registry.js';
-import { prepareBatch } from '../../store/sql/prepared.js';
+import { prepareBatch } from '../../store/prepared.js';
 import { generatePopulation } from '../generate/population.js';
 import { readSources } from '../import/reader.js';
 import { fileSource } from '../import/sources.js';

@@ -1,4 +1,4 @@
-import type { Resource } from '../../interactions/types.js';
+import type { Resource } from '../../fhir/resource.js';
 
 /** A generated resource: always with its id. */
 export type Res = Resource & { id: string };

@@ -1,14 +1,22 @@
 import { parseJson } from '../../fhir/json.js';
-import { FhirError } from '../../fhir/outcome.js';
-import { transaction } from '../../interactions/transaction.js';
-import type { RequestContext, Resource } from '../../interactions/types.js';
-import { type PreparedBatch, preparedOps } from '../../store/sql/prepared.js';
+import type { FhirResponse, Incoming, Resource } from '../../interactions/types.js';
+import { EVERYTHING } from '../../search/access.js';
+import { type PreparedBatch, preparedOps } from '../../store/prepared.js';
+import type { StoreAdmin } from '../../store/store.js';
 import { PreparingWorker } from '../bulk/load.js';
 import { messageOf } from './parse.js';
 import { type Located, type ReadEvent, readSources } from './reader.js';
 import { repairCardinality } from './repair.js';
 import type { Source } from './sources.js';
 import { validateForImport } from './validate.js';
+
+/** What an import writes with: the store (with bulk loading), and the request pipeline for Bundles. */
+export interface ImportContext {
+  store: StoreAdmin;
+  /** This server's base URL (absolute references under it index as local ones). */
+  baseUrl: string;
+  dispatch(incoming: Incoming): Promise<FhirResponse>;
+}
 
 /** A resource (or bundle) that could not be loaded, and where it was. */
 export interface ImportError {
@@ -41,7 +49,7 @@ export interface ImportSummary {
 
 /**
  * Loads FHIR resources into the store: transaction and batch Bundles through the
- * server's own transaction processing (so `urn:uuid:` fullUrls and the references to
+ * request pipeline, as any request (the server's own transaction processing, (so `urn:uuid:` fullUrls and the references to
  * them resolve, and conditional entries work), everything else (NDJSON lines, the
  * entries of collection Bundles, single resources) written directly, a batch per
  * store transaction. A bad resource is reported with its file and position and
@@ -56,7 +64,10 @@ export class Importer {
   private bytes = 0;
   private readonly started = performance.now();
 
-  constructor(private readonly ctx: RequestContext, private readonly options: ImportOptions = {}) {}
+  constructor(
+    private readonly ctx: ImportContext,
+    private readonly options: ImportOptions = {},
+  ) {}
 
   /**
    * Loads `sources`. With `twoThreads` (for a bulk load into SQLite) the files among them are
@@ -67,7 +78,7 @@ export class Importer {
     const read = { ...(this.options.validate ? { validate: true } : {}), ...(this.options.strict ? { strict: true } : {}), ...(this.options.batchSize ? { batchSize: this.options.batchSize } : {}) };
     const files = sources.filter((s) => s.path !== undefined).map((s) => ({ name: s.path!, size: s.size ?? 0 }));
     if (options.twoThreads && files.length) {
-      const worker = new PreparingWorker({ kind: 'files', files, read }, { ...(read.batchSize ? { batchSize: read.batchSize } : {}), baseUrl: this.ctx.config.baseUrl });
+      const worker = new PreparingWorker({ kind: 'files', files, read }, { ...(read.batchSize ? { batchSize: read.batchSize } : {}), baseUrl: this.ctx.baseUrl });
       for await (const e of worker.events(this.ctx.store)) {
         if (e.kind === 'batch') await this.writePrepared(e.batch, e.file!, e.positions!, e.repaired ?? 0);
         else if (e.kind === 'bundle') await this.bundle(parseJson(e.json) as Resource, e.file, e.position);
@@ -98,7 +109,7 @@ export class Importer {
   /** Writes resources in one transaction; if that fails, one by one to find the bad ones. */
   private async write(file: string, items: Located[]): Promise<void> {
     const write = (list: Located[]) =>
-      this.ctx.store.transaction((tx) => tx.writeMany(list.map((p) => ({ type: p.resource.resourceType, id: p.resource.id!, resource: p.resource }))));
+      this.ctx.store.transaction(EVERYTHING, (tx) => tx.writeMany(list.map((p) => ({ type: p.resource.resourceType, id: p.resource.id!, resource: p.resource }))));
     try {
       await write(items);
       this.summary.resources += items.length;
@@ -143,8 +154,12 @@ export class Importer {
       });
       if (bad && bundle.type === 'transaction') return;
     }
-    try {
-      const res = await transaction({ method: 'POST', query: [], body: bundle, preconditions: {}, prefer: { return: 'minimal' } }, this.ctx);
+    const res = await this.ctx.dispatch({ method: 'POST', path: [], query: [], body: bundle, preconditions: {}, prefer: { return: 'minimal' } });
+    if (res.status >= 400) {
+      const detail = outcomeText(res);
+      const entry = /Bundle\.entry\[(\d+)\]/.exec(detail)?.[1];
+      this.error(file, entry !== undefined ? entryPosition(position, Number(entry)) : position, `the ${String(bundle.type)} was not loaded: ${detail}`);
+    } else {
       const out = res.body && 'bundle' in res.body ? (res.body.bundle.entry ?? []) : [];
       out.forEach((e, i) => {
         const status = Number(/^(\d{3})/.exec(e.response?.status ?? '')?.[1] ?? 0);
@@ -154,10 +169,6 @@ export class Importer {
           this.error(file, entryPosition(position, i), `${status} ${outcome?.issue?.map((x) => x.diagnostics).join('; ') ?? ''}`.trim());
         } else if (method === 'POST' || method === 'PUT') this.summary.resources++;
       });
-    } catch (err) {
-      const detail = err instanceof FhirError ? err.issues.map((i) => i.diagnostics).join('; ') : messageOf(err);
-      const entry = /Bundle\.entry\[(\d+)\]/.exec(detail)?.[1];
-      this.error(file, entry !== undefined ? entryPosition(position, Number(entry)) : position, `the ${String(bundle.type)} was not loaded: ${detail}`);
     }
     this.progress();
   }
@@ -170,6 +181,12 @@ export class Importer {
   private progress(): void {
     this.options.onProgress?.(this.summary.resources, this.bytes);
   }
+}
+
+/** The diagnostics of an error response's OperationOutcome. */
+function outcomeText(res: FhirResponse): string {
+  const outcome = res.body && 'resource' in res.body ? (res.body.resource as { issue?: Array<{ diagnostics?: string }> }) : undefined;
+  return outcome?.issue?.map((i) => i.diagnostics).join('; ') ?? `status ${res.status}`;
 }
 
 function entryPosition(position: string, i: number): string {

@@ -1,6 +1,6 @@
 import { parseJson } from '../../fhir/json.js';
 import { parseXml } from '../../fhir/xml.js';
-import type { Resource } from '../../interactions/types.js';
+import type { Resource } from '../../fhir/resource.js';
 
 /** One thing to load, and where it came from. */
 export type Unit =

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fhirModel } from '../../fhir/definitions/model.js';
-import type { Resource } from '../../interactions/types.js';
-import { validateStructure } from '../../validation/structure.js';
+import type { Resource } from '../../fhir/resource.js';
+import { validateBase } from '../../validation/profile/validate.js';
 import { isObjectLine, messageOf, ndjsonLine, parseUnits, type Unit } from './parse.js';
 import { repairCardinality } from './repair.js';
 import { NDJSON_NAME, type Source } from './sources.js';
@@ -137,7 +137,7 @@ function check(resource: Resource, options: ReadOptions): string | { repaired: b
   // write (a resource that breaks them could not even be served as XML); --validate adds the
   // Care Connect profile.
   const repaired = options.strict ? false : repairCardinality(resource).length > 0;
-  const issues = options.validate ? validateForImport(resource) : validateStructure(resource).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  const issues = options.validate ? validateForImport(resource) : validateBase(resource);
   if (issues.length) return `${type}/${resource.id}: ${issues.map((i) => `${i.diagnostics}${i.expression ? ` (${i.expression.join(', ')})` : ''}`).join('; ')}`;
   return { repaired };
 }

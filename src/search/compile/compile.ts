@@ -1,7 +1,9 @@
+import type { Access } from '../access.js';
 import type { SearchPlan, SortKey } from '../plan.js';
+import { accessTest, confinesToCompartments } from './access.js';
 import { AliasCounter, inList, join, raw, type Sql, sql } from './builder.js';
-import { compileCondition, type PidLookup, selectivityRank } from './conditions.js';
-import { type Dialect, sqliteDialect } from './dialect.js';
+import { compileCondition, type CompileContext, type PidLookup, selectivityRank } from './conditions.js';
+import type { Dialect } from './dialect.js';
 
 export interface CompiledSearch {
   /** The page: type, id, version, last_updated, method, json of `count + 1` rows (one more tells there is a next page). */
@@ -22,12 +24,12 @@ const SORT_COLUMN = {
 } as const;
 
 /**
- * Compiles a search plan to SQL that both SQLite and PostgreSQL run as written
- * (the drivers only translate `?` placeholders). Matching rows are selected on
- * `resource` and joined to their current version for the JSON.
+ * Compiles a search plan, as seen under `access`, to SQL that both SQLite and
+ * PostgreSQL run as written (the drivers only translate `?` placeholders). Matching rows
+ * are selected on `resource` and joined to their current version for the JSON.
  */
-export function compileSearch(plan: SearchPlan, pids: PidLookup, dialect: Dialect = sqliteDialect): CompiledSearch {
-  const where = compileWhere(plan, pids, 'r', dialect);
+export function compileSearch(plan: SearchPlan, access: Access, pids: PidLookup, dialect: Dialect): CompiledSearch {
+  const where = compileWhere(plan, { aliases: new AliasCounter(), pids, dialect, access }, 'r');
   const order = join([...plan.sort.map((k) => sortExpression(k, plan.types, pids)), raw('r.rid')], ', ');
   const keyset = plan.after !== undefined && !plan.sort.length;
   const pageWhere = keyset ? sql`${where} AND r.rid > ${plan.after!}` : where;
@@ -36,14 +38,21 @@ export function compileSearch(plan: SearchPlan, pids: PidLookup, dialect: Dialec
   return { page, count: sql`SELECT count(*) AS n FROM resource r WHERE ${where}` };
 }
 
-/** The WHERE clause of a plan over the resource row `alias`. */
-export function compileWhere(plan: Pick<SearchPlan, 'types' | 'where'>, pids: PidLookup, alias: string, dialect: Dialect = sqliteDialect): Sql {
-  const ctx = { aliases: new AliasCounter(), pids, dialect };
+/** Ranked as the compartment condition is (conditions.ts, selectivityRank): one patient's records. */
+const COMPARTMENT_RANK = 1;
+
+/** The WHERE clause of a plan over the resource row `alias`, narrowed to what `ctx.access` lets the caller see. */
+function compileWhere(plan: Pick<SearchPlan, 'types' | 'where'>, ctx: CompileContext, alias: string): Sql {
   const a = raw(alias);
   const parts = [sql`${a}.type ${inList(plan.types)}`, sql`${a}.deleted = 0`];
   // The most selective condition drives; the others probe its candidates (conditions.ts, Mode).
+  // Access confined to compartments is itself a condition, and drives when nothing ranks lower.
   const ranks = plan.where.map(selectivityRank);
-  const driver = ranks.indexOf(Math.min(...ranks));
+  const best = Math.min(...ranks);
+  const accessDrives = confinesToCompartments(ctx.access, plan.types) && COMPARTMENT_RANK < best;
+  const driver = accessDrives ? -1 : ranks.indexOf(best);
+  const narrowed = accessTest(ctx.access, alias, plan.types, accessDrives ? 'drive' : 'probe');
+  if (narrowed) parts.push(narrowed);
   plan.where.forEach((c, i) => parts.push(compileCondition(c, alias, plan.types, ctx, i === driver ? 'drive' : 'probe')));
   return join(parts, ' AND ');
 }

@@ -1,4 +1,6 @@
+import type { Access } from '../access.js';
 import type { CompositeValue, Condition, DateValue, IndexTable, NumberValue, QuantityValue, TokenValue } from '../plan.js';
+import { accessTest } from './access.js';
 import { type AliasCounter, inList, join, likeEscape, prefixUpperBound, raw, Sql, sql } from './builder.js';
 import type { Dialect } from './dialect.js';
 import { normalise } from '../normalise.js';
@@ -10,6 +12,8 @@ export interface CompileContext {
   aliases: AliasCounter;
   pids: PidLookup;
   dialect: Dialect;
+  /** What the caller may see: applied to every resource row a query names, inner ones included. */
+  access: Access;
 }
 
 const FALSE = raw('1 = 0');
@@ -347,7 +351,7 @@ function compileChain(c: Extract<Condition, { kind: 'chain' }>, a: Sql, types: s
   if (!pids.length || !c.targetTypes.length) return FALSE;
   const alias = ctx.aliases.next();
   const r = raw(alias);
-  const inner = compileCondition(c.where, alias, c.targetTypes, ctx);
+  const inner = visibleAnd(compileCondition(c.where, alias, c.targetTypes, ctx), alias, c.targetTypes, ctx);
   const targets = sql`(target_type, target_id) IN (SELECT ${r}.type, ${r}.id FROM resource ${r} WHERE ${r}.type ${inList(c.targetTypes)} AND ${r}.deleted = 0 AND ${inner})`;
   if (mode === 'probe') return sql`EXISTS (SELECT 1 FROM idx_reference WHERE rid = ${a}.rid AND pid ${inList(pids)} AND ${targets})`;
   return sql`${a}.rid IN (SELECT rid FROM idx_reference WHERE pid ${inList(pids)} AND ${targets})`;
@@ -359,8 +363,14 @@ function compileHas(c: Extract<Condition, { kind: 'has' }>, a: Sql, ctx: Compile
   if (!pids.length) return FALSE;
   const alias = ctx.aliases.next();
   const r = raw(alias);
-  const inner = compileCondition(c.where, alias, [c.type], ctx);
+  const inner = visibleAnd(compileCondition(c.where, alias, [c.type], ctx), alias, [c.type], ctx);
   return sql`(${a}.type, ${a}.id) IN (SELECT ref.target_type, ref.target_id FROM idx_reference ref JOIN resource ${r} ON ${r}.rid = ref.rid WHERE ref.pid ${inList(pids)} AND ${r}.deleted = 0 AND ${inner})`;
+}
+
+/** An inner query's test, and that its row is visible to the caller: a chain or `_has` cannot test what it cannot see. */
+function visibleAnd(test: Sql, alias: string, types: string[], ctx: CompileContext): Sql {
+  const visible = accessTest(ctx.access, alias, types);
+  return visible ? sql`${test} AND ${visible}` : test;
 }
 
 /** `_text` and `_content`: every word must start a word of the narrative (or of any text in the resource). */

@@ -3,6 +3,7 @@ import { normalise } from '../normalise.js';
 import { compileRelativePath } from '../paths.js';
 import type { CompositeValue, Condition, IndexTable, SearchPlan, SortKey, TokenValue } from '../plan.js';
 import type { ParamDef, SearchRegistry } from '../registry.js';
+import { parseElements, parseSummary, type SummaryMode } from './subset.js';
 import { parseDateValue, parseNumberValue, parseQuantityValue, parseReferenceValue, parseTokenValue, splitUnescaped, unescape } from './values.js';
 
 /**
@@ -19,7 +20,7 @@ export interface IncludeSpec {
   wildcard?: boolean;
 }
 
-export type SummaryMode = 'true' | 'text' | 'data' | 'count' | 'false';
+export type { SummaryMode } from './subset.js';
 
 export interface ParsedSearch {
   plan: SearchPlan;
@@ -38,7 +39,11 @@ export interface ParsedSearch {
 export interface SearchOptions {
   defaultCount: number;
   maxCount: number;
-  /** `Prefer: handling=strict`: unknown parameters are errors. */
+  /**
+   * Unknown or unsupported parameters (and modifiers, includes, sort keys) are errors: a 400
+   * naming each, with the parameters the types do have. Otherwise they are ignored, with a
+   * warning (`Prefer: handling=lenient`).
+   */
   strict: boolean;
   baseUrl?: string;
   /** The clock, for `ap` on dates. */
@@ -49,11 +54,17 @@ export interface SearchOptions {
 const NOT_CANONICAL = new Set(['_cursor', '_format', '_pretty']);
 const UNSUPPORTED = new Set(['_contained', '_containedType', '_query', '_list', '_filter']);
 
+/**
+ * Parses a search query against the registry. Under `strict`, everything that would be
+ * ignored is collected and refused at the end with one 400: a typo must not widen the
+ * results to everything. https://hl7.org/fhir/STU3/search.html#errors
+ */
 export function parseSearch(types: string[], query: Array<[string, string]>, registry: SearchRegistry, options: SearchOptions): ParsedSearch {
   const warnings: Issue[] = [];
+  const refused: Issue[] = [];
   const ignore = (diagnostics: string, param: string) => {
-    if (options.strict) throw new FhirError(400, issue('not-supported', diagnostics, param));
-    warnings.push(issue('not-supported', `${diagnostics}; it was ignored`, param, 'warning'));
+    if (options.strict) refused.push(issue('not-supported', diagnostics, param));
+    else warnings.push(issue('not-supported', `${diagnostics}; it was ignored`, param, 'warning'));
   };
   const plan: SearchPlan = { types, where: [], sort: [], count: options.defaultCount, offset: 0, total: true };
   const parsed: ParsedSearch = { plan, includes: [], revincludes: [], warnings, canonical: [] };
@@ -86,11 +97,10 @@ export function parseSearch(types: string[], query: Array<[string, string]>, reg
         continue;
       }
       case '_summary':
-        if (!['true', 'text', 'data', 'count', 'false'].includes(value)) throw badRequest(`_summary must be one of true, text, data, count, false; not '${value}'`, '_summary');
-        parsed.summary = value as SummaryMode;
+        parsed.summary = parseSummary(value);
         continue;
       case '_elements':
-        parsed.elements = value.split(',').map((s) => s.trim()).filter(Boolean);
+        parsed.elements = parseElements(value);
         continue;
       case '_total':
         if (value === 'none') plan.total = false;
@@ -111,7 +121,22 @@ export function parseSearch(types: string[], query: Array<[string, string]>, reg
     const condition = parseCondition(types, name, value, registry, options, ignore);
     if (condition) plan.where.push(condition);
   }
+  if (refused.length) throw new FhirError(400, [...refused, issue('informational', validParameters(types, registry), undefined, 'information')]);
   return parsed;
+}
+
+/** The parameters that control results rather than select (https://hl7.org/fhir/STU3/search.html#Summary). */
+const RESULT_PARAMETERS = ['_count', '_sort', '_include', '_revinclude', '_summary', '_elements', '_total', '_has', '_format', '_pretty'];
+
+/** What a refused search could have asked for: the parameters every one of `types` has, and the result parameters. */
+export function validParameters(types: string[], registry: SearchRegistry): string {
+  const codes = registry
+    .params(types[0]!)
+    .filter((d) => isSearchable(d) && commonParam(types, d.code, registry) !== undefined)
+    .map((d) => d.code);
+  const names = [...new Set(codes)].sort();
+  const scope = types.length === 1 ? types[0]! : types.length <= 5 ? `every one of ${types.join(', ')}` : `every resource type`;
+  return `The search parameters of ${scope} are ${names.join(', ')}; and the result parameters ${RESULT_PARAMETERS.join(', ')}`;
 }
 
 type Ignore = (diagnostics: string, param: string) => void;

@@ -1,12 +1,20 @@
 import pg from 'pg';
-import { type CurrentRow, deferrableIndexes, type SqlConnection, type SqlDriver, type SqlValue } from '../sql/driver.js';
-import { SCHEMA_VERSION } from '../sqlite/schema.js';
-import type { PreparedBatch } from '../sql/prepared.js';
-import { INDEX_TABLES, type IndexTableName } from '../sql/write-batch.js';
-import { POSTGRES_SCHEMA } from './schema.js';
+import type { IndexKind } from '../../search/index-rows.js';
+import type { PreparedBatch } from '../prepared.js';
+import type { CurrentRow, SqlConnection, SqlDriver, SqlValue } from '../sql/driver.js';
+import { INDEX_TABLES } from '../sql/write-batch.js';
+import { postgresDialect } from './dialect.js';
 
 // BIGINT columns (rids, epoch milliseconds, counts) fit in a double; read them as numbers.
 pg.types.setTypeParser(20, (v: string) => Number(v));
+
+/** How our connections name themselves to the server (pg_stat_activity). */
+const APPLICATION = 'ccri';
+
+/** An advisory lock's key: the lock's purpose within the store's schema. */
+function lockKey(purpose: 'migrate' | 'serve'): string {
+  return `hashtext(current_schema() || ':ccri-${purpose}')`;
+}
 
 /** `?` placeholders become `$1, $2, ...` (our SQL never holds a literal question mark). */
 function numbered(sql: string): string {
@@ -21,8 +29,6 @@ const COLUMN_TYPES: Record<string, string> = {
 };
 
 class PgConnection implements SqlConnection {
-  readonly textTables = ['idx_text'];
-  readonly textKey = 'rid';
   constructor(private readonly client: pg.Pool | pg.PoolClient) {}
 
   async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
@@ -105,7 +111,7 @@ class PgConnection implements SqlConnection {
       keys.flatMap(([type, id], i): SqlValue[] => [rids[i]!, type, id, 1, b.lastUpdated, 'POST', b.json[i]!]),
     );
     const rid = '($2::bigint[])[(v->>0)::int + 1]';
-    for (const [table, columns] of Object.entries(INDEX_TABLES) as Array<[IndexTableName, readonly string[]]>) {
+    for (const [table, columns] of Object.entries(INDEX_TABLES) as Array<[IndexKind, readonly string[]]>) {
       if (b.tables[table] === '[]') continue;
       const picks = columns.map((c, i) => (COLUMN_TYPES[c] ? `(v->>${i + 2})::${COLUMN_TYPES[c]}` : `v->>${i + 2}`)).join(', ');
       await this.client.query(`INSERT INTO idx_${table} (rid, pid, ${columns.join(', ')}) SELECT ${rid}, (v->>1)::int, ${picks} FROM json_array_elements($1::json) v`, [b.tables[table], rids]);
@@ -136,26 +142,27 @@ class PgConnection implements SqlConnection {
  * committed current version.
  */
 export class PostgresDriver implements SqlDriver {
-  readonly dialect = 'postgres' as const;
-  readonly forUpdate = ' FOR UPDATE';
-  bulkLoading = false;
+  readonly dialect = postgresDialect;
+  readonly writeConcurrency: number;
   readonly reader: SqlConnection;
-  readonly deferrableIndexes = deferrableIndexes(POSTGRES_SCHEMA);
   private readonly pool: pg.Pool;
+  /** Connections held outside the pool for the life of the driver (the serving lock). */
+  private readonly held: pg.Client[] = [];
 
-  constructor(connectionString: string, poolSize = 10) {
-    this.pool = new pg.Pool({ connectionString, max: poolSize });
+  constructor(private readonly connectionString: string, poolSize = 10) {
+    this.pool = new pg.Pool({ connectionString, max: poolSize, application_name: APPLICATION });
+    this.writeConcurrency = Math.max(1, poolSize - 2);
     // An idle client's error (server restart) must not crash the process.
     this.pool.on('error', () => undefined);
     this.reader = new PgConnection(this.pool);
   }
 
-  async transaction<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options: { relaxed?: boolean } = {}): Promise<T> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       // A bulk load need not wait for each commit to reach the disk (a crash means loading again).
-      if (this.bulkLoading) await client.query('SET LOCAL synchronous_commit = off');
+      if (options.relaxed) await client.query('SET LOCAL synchronous_commit = off');
       const result = await fn(new PgConnection(client));
       await client.query('COMMIT');
       return result;
@@ -167,29 +174,55 @@ export class PostgresDriver implements SqlDriver {
     }
   }
 
-  isUniqueViolation(err: unknown): boolean {
-    return (err as { code?: string })?.code === '23505';
-  }
-
   async analyze(): Promise<void> {
     // PostgreSQL samples by itself (default_statistics_target).
     await this.transaction((conn) => conn.run('ANALYZE'));
   }
 
-  async migrate(): Promise<void> {
-    const client = await this.pool.connect();
+  /**
+   * An advisory lock, named after the schema the store lives in (so that stores in other
+   * schemas of the database do not wait on it), held by a connection of its own: nodes
+   * starting together take turns, and a node that dies releases it with its connection.
+   */
+  async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    const client = await this.connect();
     try {
-      // Several nodes may start at once: one migrates, the others wait.
-      await client.query('SELECT pg_advisory_lock(4242)');
-      await client.query(POSTGRES_SCHEMA);
-      await client.query(`INSERT INTO store_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO NOTHING`, [String(SCHEMA_VERSION)]);
+      await client.query(`SELECT pg_advisory_lock(${lockKey('migrate')})`);
+      return await fn();
     } finally {
-      await client.query('SELECT pg_advisory_unlock(4242)').catch(() => undefined);
-      client.release();
+      await client.end().catch(() => undefined);
     }
   }
 
+  /** A shared advisory lock held for the life of the driver, on a connection of its own. */
+  async holdServing(): Promise<void> {
+    const client = await this.connect();
+    await client.query(`SELECT pg_advisory_lock_shared(${lockKey('serve')})`);
+    this.held.push(client);
+  }
+
+  /** The serving lock, exclusively, if no node holds it shared. */
+  async claimForBulk(): Promise<(() => Promise<void>) | undefined> {
+    const client = await this.connect();
+    const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${lockKey('serve')}) AS ok`);
+    if (!rows[0]?.ok) {
+      await client.end().catch(() => undefined);
+      return undefined;
+    }
+    return async () => {
+      await client.end().catch(() => undefined);
+    };
+  }
+
+  private async connect(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: this.connectionString, application_name: APPLICATION });
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  }
+
   async close(): Promise<void> {
+    for (const client of this.held.splice(0)) await client.end().catch(() => undefined);
     await this.pool.end();
   }
 

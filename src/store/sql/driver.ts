@@ -6,7 +6,8 @@
  * SQL is written once with `?` placeholders; a driver translates as it must.
  */
 
-import type { PreparedBatch } from './prepared.js';
+import type { PreparedBatch } from '../prepared.js';
+import type { SqlDialect } from './schema.js';
 
 export type SqlValue = string | number | bigint | null;
 
@@ -34,9 +35,6 @@ export interface SqlConnection {
   updateResources(rows: Array<[rid: number, version: number, lastUpdated: number, deleted: number]>): Promise<void>;
   /** Deletes the rows of `table` whose `column` is one of `rids`. */
   deleteByRids(table: string, column: string, rids: number[]): Promise<void>;
-  /** The full-text tables, and their key column (SQLite's FTS5 tables key by rowid). */
-  readonly textTables: string[];
-  readonly textKey: string;
   /** Full-text rows: the folded words of the narrative and of all content. */
   insertText(rows: Array<[rid: number, narrative: string, content: string]>): Promise<void>;
   /**
@@ -45,20 +43,6 @@ export interface SqlConnection {
    * nothing, when one of the resources already exists.
    */
   insertPrepared(batch: PreparedBatch): Promise<boolean>;
-}
-
-/**
- * Indexes whose keys only grow during a load (a type with the change sequence number or the
- * time): new entries are appended, which costs less than building the index afterwards.
- */
-const GROWING = new Set(['resource_version_type', 'resource_version_updated', 'resource_type_updated']);
-
-/**
- * CREATE INDEX statements of a schema that a bulk load builds at the end: those only searches
- * need. Not the unique keys, not the rid indexes writes delete by, not those on growing keys.
- */
-export function deferrableIndexes(schema: string): string[] {
-  return [...schema.matchAll(/^CREATE INDEX IF NOT EXISTS (\w+) ON .*;$/gm)].filter((m) => !m[1]!.endsWith('_rid') && !GROWING.has(m[1]!)).map((m) => m[0]);
 }
 
 export interface CurrentRow {
@@ -70,30 +54,38 @@ export interface CurrentRow {
 }
 
 export interface SqlDriver {
-  readonly dialect: 'sqlite' | 'postgres';
+  /** What differs about this database: compile hooks, DDL, the full-text index. */
+  readonly dialect: SqlDialect;
   /** The connection for reads outside a transaction: sees committed data only. */
   readonly reader: SqlConnection;
   /**
    * Runs `fn` in a write transaction on a dedicated connection. Commits when `fn`
-   * resolves, rolls back when it throws.
+   * resolves, rolls back when it throws. A `relaxed` transaction (a bulk load's) does not
+   * wait for its commit to reach the disk (PostgreSQL: synchronous_commit off; SQLite:
+   * synchronous off): a crash midway means loading again anyway. Only that transaction
+   * is relaxed, never another running beside it.
    */
-  transaction<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T>;
-  /** The clause that locks a selected row for the rest of the transaction (' FOR UPDATE' or ''). */
-  readonly forUpdate: string;
-  /** Whether `err` is a unique-constraint violation (a concurrent insert of the same key). */
-  isUniqueViolation(err: unknown): boolean;
+  transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options?: { relaxed?: boolean }): Promise<T>;
+  /** How many write transactions may usefully run at once (one on SQLite, whose writer is single). */
+  readonly writeConcurrency: number;
   /**
-   * Set while a bulk load runs (Store.bulk): commits need not wait for the disk, since a
-   * crash midway means loading again anyway (PostgreSQL: synchronous_commit off; SQLite:
-   * synchronous off, so checkpoints do not wait either).
+   * Runs `fn` holding the store's lock, which one process (or node) at a time holds:
+   * schema migrations and reindexing at start-up run under it, so nodes that start
+   * together take turns. Waits for the lock as long as another holds it.
    */
-  bulkLoading?: boolean;
+  withLock<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Says, until the driver closes, that this process serves requests from the database,
+   * so that a bulk load elsewhere keeps the indexes it would otherwise drop.
+   */
+  holdServing(): Promise<void>;
+  /**
+   * When no process serves from the database (holdServing), claims it for a bulk load
+   * and returns the release; otherwise undefined (and the load keeps every index).
+   */
+  claimForBulk(): Promise<(() => Promise<void>) | undefined>;
   /** Gathers the planner's statistics (after a bulk load). */
   analyze(): Promise<void>;
-  /** Creates or upgrades the schema. */
-  migrate(): Promise<void>;
-  /** The schema's CREATE INDEX statements a bulk load may defer (every index not needed to write). */
-  readonly deferrableIndexes: string[];
   close(): Promise<void>;
   /**
    * A number that changes whenever any connection (in any process) commits a change,

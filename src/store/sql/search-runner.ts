@@ -1,21 +1,23 @@
+import { type Access, splitTypes } from '../../search/access.js';
 import { type CompiledSearch, compileSearch } from '../../search/compile/compile.js';
 import type { Dialect } from '../../search/compile/dialect.js';
-import type { Condition, SearchPage, SearchPlan } from '../../search/plan.js';
+import type { Condition, SearchPlan } from '../../search/plan.js';
+import type { SearchPage } from '../store.js';
 import type { SqlConnection, SqlValue } from './driver.js';
 import type { ParamIds } from './param-ids.js';
 import { toStoredVersion, type VersionRow } from './version-row.js';
 
-/** Runs a search plan: compile, execute the page (and the count), map the rows. */
-export async function runSearch(conn: SqlConnection, pids: ParamIds, dialect: Dialect, plan: SearchPlan): Promise<SearchPage> {
-  const compiled = await compileForStore(conn, pids, dialect, plan);
+/** Runs a search plan as seen under `access`: compile, execute the page (and the count), map the rows. */
+export async function runSearch(conn: SqlConnection, pids: ParamIds, dialect: Dialect, plan: SearchPlan, access: Access): Promise<SearchPage> {
+  const compiled = await compileForStore(conn, pids, dialect, plan, access);
   const rows = await conn.all<VersionRow & { rid: number | string }>(compiled.page.text, compiled.page.params as SqlValue[]);
   const more = rows.length > plan.count;
   const kept = rows.slice(0, plan.count);
   const page: SearchPage = { rows: kept.map(toStoredVersion), more };
   if (kept.length) page.lastRid = Number(kept[kept.length - 1]!.rid);
   if (plan.total) {
-    if (!plan.where.length) {
-      // Unfiltered: the per-type counts kept at write time answer without a scan.
+    if (!plan.where.length && splitTypes(access, plan.types).all.length === plan.types.length) {
+      // Unfiltered, and the caller sees every row: the per-type counts kept at write time answer without a scan.
       const counts = await conn.all<{ n: number | string }>(
         `SELECT n FROM type_count WHERE type IN (${plan.types.map(() => '?').join(', ')})`,
         plan.types,
@@ -32,9 +34,9 @@ export async function runSearch(conn: SqlConnection, pids: ParamIds, dialect: Di
 }
 
 /** Compiles a plan with the store's parameter ids (loading any this node has not seen yet). */
-export async function compileForStore(conn: SqlConnection, pids: ParamIds, dialect: Dialect, plan: SearchPlan): Promise<CompiledSearch> {
+export async function compileForStore(conn: SqlConnection, pids: ParamIds, dialect: Dialect, plan: SearchPlan, access: Access): Promise<CompiledSearch> {
   await pids.ensureParams(conn, paramPairs(plan));
-  return compileSearch(plan, (types, code) => pids.lookup(types, code), dialect);
+  return compileSearch(plan, access, (types, code) => pids.lookup(types, code), dialect);
 }
 
 /** Every (type, parameter) the plan mentions, so unknown ids can be loaded before compiling. */

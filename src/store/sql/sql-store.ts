@@ -1,31 +1,33 @@
-import type { SearchPage, SearchPlan } from '../../search/plan.js';
-import type { HistoryPage, HistoryQuery, Store, StoredVersion, StoreOptions, StoreTx, WriteOp, WriteResult } from '../store.js';
+import { forbidden } from '../../fhir/outcome.js';
+import { type Access, EVERYTHING, seesEverything, visibility } from '../../search/access.js';
+import { accessTest } from '../../search/compile/access.js';
+import { raw, type Sql, sql } from '../../search/compile/builder.js';
+import type { SearchPlan } from '../../search/plan.js';
+import { type PreparedBatch, preparedOps } from '../prepared.js';
+import type { HistoryPage, HistoryQuery, StoreAdmin, StoredVersion, StoreOptions, StoreReader, StoreTx, WriteOp, WriteResult } from '../store.js';
 import type { SqlConnection, SqlDriver, SqlValue } from './driver.js';
-import { dialectFor, type Dialect } from '../../search/compile/dialect.js';
+import { migrate } from './migrate.js';
+import { indexDdl } from './schema.js';
+import { searchOnlyIndexes } from './migrations.js';
 import { ParamIds } from './param-ids.js';
-import { addCounts, type BatchContext, deleteIndexRows, INDEX_TABLES, insertIndexRows, writeBatch } from './write-batch.js';
 import { compileForStore, runSearch } from './search-runner.js';
 import { toStoredVersion, type VersionRow } from './version-row.js';
-import { type PreparedBatch, preparedOps } from './prepared.js';
+import { addCounts, type BatchContext, deleteIndexRows, INDEX_TABLES, insertIndexRows, writeBatch } from './write-batch.js';
 
-const READ_SQL =
+const READ =
   'SELECT r.type, r.id, v.version, v.last_updated, v.method, v.json FROM resource r ' +
   'JOIN resource_version v ON v.rid = r.rid AND v.version = r.version WHERE r.type = ? AND r.id = ?';
-const VREAD_SQL =
+const VREAD =
   'SELECT v.type, v.id, v.version, v.last_updated, v.method, v.json FROM resource r ' +
   'JOIN resource_version v ON v.rid = r.rid WHERE r.type = ? AND r.id = ? AND v.version = ?';
-
-
 
 /**
  * The one Store implementation, over a dialect's SqlDriver.
  * https://hl7.org/fhir/STU3/http.html
  */
-export class SqlStore implements Store {
-  readonly dialect: 'sqlite' | 'postgres';
+export class SqlStore implements StoreAdmin {
   private readonly clock: () => number;
   private readonly pids: ParamIds;
-  private readonly dialect_: Dialect;
   private readonly cache = new Map<string, StoredVersion>();
   private readonly cacheSize: number;
   private cacheCounter = -1;
@@ -34,41 +36,66 @@ export class SqlStore implements Store {
     private readonly driver: SqlDriver,
     private readonly options: StoreOptions,
   ) {
-    this.dialect = driver.dialect;
     this.clock = options.clock ?? Date.now;
     this.pids = new ParamIds(driver, options.indexKeys);
-    this.dialect_ = dialectFor(driver.dialect);
     this.cacheSize = options.readCacheSize ?? 10_000;
   }
 
+  /**
+   * Brings the store up to date, holding the store's lock so that nodes starting together
+   * take turns: the schema migrations this store lacks, then, if its index rows were
+   * written under another index format, a reindex. The next node to take the lock finds
+   * both done.
+   */
   async init(): Promise<this> {
-    await this.driver.migrate();
-    await this.pids.register(this.options.params ?? []);
-    const format = this.options.indexFormat;
-    if (format !== undefined) {
-      const stored = await this.driver.reader.get<{ value: string }>("SELECT value FROM store_meta WHERE key = 'index-format'");
-      if (stored?.value !== format) {
-        // Rows written under another format (or before formats were recorded) would answer
-        // searches wrongly: rebuild them, once.
-        const started = performance.now();
-        const any = await this.driver.reader.get('SELECT 1 AS x FROM resource LIMIT 1');
-        // A bulk load's way: the search-only indexes are built once at the end.
-        const n = any ? await this.bulk(() => this.reindex()) : 0;
-        if (n) this.options.onReindexed?.(n, performance.now() - started);
-        await this.driver.transaction((conn) =>
-          conn.run("INSERT INTO store_meta (key, value) VALUES ('index-format', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [format]),
-        );
-      }
-    }
+    await this.driver.withLock(async () => {
+      const applied = await migrate(this.driver);
+      if (applied.length) this.options.onMigrated?.(applied);
+      await this.pids.register(this.options.params ?? []);
+      await this.reindexIfStale();
+    });
     return this;
   }
 
+  private async reindexIfStale(): Promise<void> {
+    const format = this.options.indexFormat;
+    if (format === undefined) return;
+    const stored = await this.driver.reader.get<{ value: string }>("SELECT value FROM store_meta WHERE key = 'index-format'");
+    if (stored?.value === format) return;
+    // Rows written under another format (or before formats were recorded) would answer
+    // searches wrongly: rebuild them, once.
+    const started = performance.now();
+    const any = await this.driver.reader.get('SELECT 1 AS x FROM resource LIMIT 1');
+    // A bulk load's way: the search-only indexes are built once at the end.
+    const n = any ? await this.bulk(() => this.reindex()) : 0;
+    if (n) this.options.onReindexed?.(n, performance.now() - started);
+    await this.driver.transaction((conn) =>
+      conn.run("INSERT INTO store_meta (key, value) VALUES ('index-format', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [format]),
+    );
+  }
+
+  /** Says that this process serves requests from the store, until it closes: a bulk load elsewhere then keeps every index. */
+  holdServing(): Promise<void> {
+    return this.driver.holdServing();
+  }
+
   /**
-   * Reads by id go through a cache of current versions where the database can say
-   * when anything changed (SQLite's data_version, bumped by any committed write in
-   * any process); the whole cache is dropped on any change, so it is never stale.
+   * Reads and searches narrowed to `access`. Reads by id of a type the caller sees in
+   * full go through a cache of current versions where the database can say when
+   * anything changed (SQLite's data_version, bumped by any committed write in any
+   * process); the whole cache is dropped on any change, so it is never stale.
    */
-  async read(type: string, id: string): Promise<StoredVersion | undefined> {
+  reader(access: Access): StoreReader {
+    const conn = this.driver.reader;
+    return {
+      read: (type, id) => (visibility(access, type) === 'all' ? this.cachedRead(type, id) : readWith(conn, type, id, access)),
+      vread: (type, id, version) => vreadWith(conn, type, id, version, access),
+      history: (query) => historyWith(conn, query, access),
+      search: (plan) => runSearch(conn, this.pids, this.driver.dialect, plan, access),
+    };
+  }
+
+  private async cachedRead(type: string, id: string): Promise<StoredVersion | undefined> {
     const counter = this.driver.changeCounter?.();
     if (counter === undefined || this.cacheSize === 0) return readWith(this.driver.reader, type, id);
     if (counter !== this.cacheCounter) {
@@ -86,16 +113,9 @@ export class SqlStore implements Store {
     return v;
   }
 
-  vread(type: string, id: string, version: number): Promise<StoredVersion | undefined> {
-    return vreadWith(this.driver.reader, type, id, version);
-  }
-
-  history(query: HistoryQuery): Promise<HistoryPage> {
-    return historyWith(this.driver.reader, query);
-  }
-
-  search(plan: SearchPlan): Promise<SearchPage> {
-    return runSearch(this.driver.reader, this.pids, this.dialect_, plan);
+  /** How many prepared batches a bulk load writes at once: PostgreSQL writes on several connections, SQLite has one writer. */
+  get writeConcurrency(): number {
+    return this.driver.writeConcurrency;
   }
 
   /** The id of every (type, index key) this store knows, for preparing batches elsewhere. */
@@ -111,26 +131,30 @@ export class SqlStore implements Store {
   async writePrepared(batch: PreparedBatch): Promise<number> {
     const direct =
       batch.distinct &&
-      (await this.driver.transaction(async (conn) => {
-        if (!(await conn.insertPrepared(batch))) return false;
-        await addCounts(conn, new Map(Object.entries(batch.counts)));
-        return true;
-      }));
-    if (!direct) await this.transaction((tx) => tx.writeMany(preparedOps(batch)));
+      (await this.driver.transaction(
+        async (conn) => {
+          if (!(await conn.insertPrepared(batch))) return false;
+          await addCounts(conn, new Map(Object.entries(batch.counts)));
+          return true;
+        },
+        { relaxed: this.bulkLoads > 0 },
+      ));
+    if (!direct) await this.transaction(EVERYTHING, (tx) => tx.writeMany(preparedOps(batch)));
     return batch.count;
   }
 
-  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  async transaction<T>(access: Access, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     const pending = new Map<string, number>();
     const result = await this.driver.transaction(async (conn) => {
       const now = this.clock();
+      const batch: BatchContext = { now, dialect: this.driver.dialect, indexer: this.options.indexer, pids: this.pids, pending };
       const tx: StoreTx = {
-        read: (type, id) => readWith(conn, type, id),
-        vread: (type, id, version) => vreadWith(conn, type, id, version),
-        history: (query) => historyWith(conn, query),
-        search: (plan) => runSearch(conn, this.pids, this.dialect_, plan),
-        write: async (op) => (await writeBatch(conn, [op], { now, indexer: this.options.indexer, pids: this.pids, pending }))[0]!,
-        writeMany: (ops) => writeMany(conn, ops, { now, indexer: this.options.indexer, pids: this.pids, pending }),
+        read: (type, id) => readWith(conn, type, id, access),
+        vread: (type, id, version) => vreadWith(conn, type, id, version, access),
+        history: (query) => historyWith(conn, query, access),
+        search: (plan) => runSearch(conn, this.pids, this.driver.dialect, plan, access),
+        write: async (op) => (await writeMany(conn, [mayWrite(access, op)], batch))[0]!,
+        writeMany: (ops) => writeMany(conn, ops.map((op) => mayWrite(access, op)), batch),
       };
       return fn(tx);
     });
@@ -145,29 +169,41 @@ export class SqlStore implements Store {
 
   async clear(): Promise<void> {
     await this.driver.transaction(async (conn) => {
-      for (const table of ['resource', 'resource_version', 'type_count', 'compartment', ...conn.textTables, ...Object.keys(INDEX_TABLES).map((t) => `idx_${t}`)]) {
+      for (const table of ['resource', 'resource_version', 'type_count', 'compartment', ...this.driver.dialect.textTables, ...Object.keys(INDEX_TABLES).map((t) => `idx_${t}`)]) {
         await conn.run(`DELETE FROM ${table}`);
       }
     });
   }
 
+  /** Bulk loads running now: their batches are written in relaxed transactions (SqlDriver.transaction). */
+  private bulkLoads = 0;
+
+  /**
+   * A bulk load. When no other process serves from the database, the indexes only
+   * searches need are dropped first and built once at the end; when one does (another
+   * node on a shared PostgreSQL), they are kept, so its searches keep working. Either way
+   * the load's own batches do not wait for the disk.
+   */
   async bulk<T>(fn: () => Promise<T>): Promise<T> {
-    const names = this.driver.deferrableIndexes.map((sql) => /EXISTS (\w+)/.exec(sql)![1]!);
-    await this.driver.transaction(async (conn) => {
-      for (const name of names) await conn.run(`DROP INDEX IF EXISTS ${name}`);
-    });
-    this.driver.bulkLoading = true;
+    const release = await this.driver.claimForBulk();
+    const deferred = release ? [...searchOnlyIndexes().map((i) => ({ name: i.name, ddl: indexDdl(i) })), ...this.driver.dialect.textIndex.searchOnly] : [];
+    if (!release) this.options.onBulkShared?.();
     try {
-      return await fn();
-    } finally {
+      await this.driver.transaction(async (conn) => {
+        for (const { name } of deferred) await conn.run(`DROP INDEX IF EXISTS ${name}`);
+      });
+      this.bulkLoads++;
       try {
+        return await fn();
+      } finally {
+        this.bulkLoads--;
         // One transaction per index: PostgreSQL builds them side by side on its pool's
         // connections; SQLite's single writer takes them in turn.
-        await Promise.all(this.driver.deferrableIndexes.map((sql) => this.driver.transaction((conn) => conn.run(sql))));
+        await Promise.all(deferred.map(({ ddl }) => this.driver.transaction((conn) => conn.run(ddl))));
         await this.driver.analyze();
-      } finally {
-        this.driver.bulkLoading = false;
       }
+    } finally {
+      await release?.();
     }
   }
 
@@ -192,11 +228,14 @@ export class SqlStore implements Store {
       );
       if (!rows.length) break;
       const pending = new Map<string, number>();
-      await this.driver.transaction(async (conn) => {
-        const items = rows.map((row) => ({ rid: Number(row.rid), type: row.type, rows: this.options.indexer(JSON.parse(row.json) as Record<string, unknown>) }));
-        await deleteIndexRows(conn, items.map((i) => i.rid));
-        await insertIndexRows(conn, items, { pids: this.pids, pending });
-      });
+      await this.driver.transaction(
+        async (conn) => {
+          const items = rows.map((row) => ({ rid: Number(row.rid), type: row.type, rows: this.options.indexer(JSON.parse(row.json) as Record<string, unknown>) }));
+          await deleteIndexRows(conn, this.driver.dialect, items.map((i) => i.rid));
+          await insertIndexRows(conn, items, { pids: this.pids, pending });
+        },
+        { relaxed: this.bulkLoads > 0 },
+      );
       this.pids.adopt(pending);
       after = Number(rows[rows.length - 1]!.rid);
       done += rows.length;
@@ -210,50 +249,76 @@ export class SqlStore implements Store {
   }
 
   /** The database's plan for a search's page query (for the EXPLAIN tests and diagnosis). */
-  async explain(plan: SearchPlan, options: { forceIndexes?: boolean } = {}): Promise<string[]> {
-    const compiled = await compileForStore(this.driver.reader, this.pids, this.dialect_, plan);
+  async explain(plan: SearchPlan, access: Access, options: { forceIndexes?: boolean } = {}): Promise<string[]> {
+    const compiled = await compileForStore(this.driver.reader, this.pids, this.driver.dialect, plan, access);
     return this.driver.explain(compiled.page.text, compiled.page.params as SqlValue[], options);
   }
 }
 
-async function readWith(conn: SqlConnection, type: string, id: string): Promise<StoredVersion | undefined> {
-  const row = await conn.get<VersionRow>(READ_SQL, [type, id]);
+/** `base` and, when the caller may not see every row of `types`, that `alias`'s row is visible. */
+function narrowed(base: Sql, access: Access, alias: string, types: readonly string[]): Sql {
+  const visible = accessTest(access, alias, types);
+  return visible ? sql`${base} AND ${visible}` : base;
+}
+
+async function readWith(conn: SqlConnection, type: string, id: string, access?: Access): Promise<StoredVersion | undefined> {
+  const q = access ? narrowed(sql`${raw(READ)}`, access, 'r', [type]) : raw(READ);
+  const row = await conn.get<VersionRow>(q.text, [type, id, ...(q.params as SqlValue[])]);
   return row ? toStoredVersion(row) : undefined;
 }
 
-async function vreadWith(conn: SqlConnection, type: string, id: string, version: number): Promise<StoredVersion | undefined> {
-  const row = await conn.get<VersionRow>(VREAD_SQL, [type, id, version]);
+async function vreadWith(conn: SqlConnection, type: string, id: string, version: number, access: Access): Promise<StoredVersion | undefined> {
+  const q = narrowed(raw(VREAD), access, 'r', [type]);
+  const row = await conn.get<VersionRow>(q.text, [type, id, version, ...(q.params as SqlValue[])]);
   return row ? toStoredVersion(row) : undefined;
 }
 
-/** Newest first; `beforeSeq` continues from a previous page. https://hl7.org/fhir/STU3/http.html#history */
-async function historyWith(conn: SqlConnection, q: HistoryQuery): Promise<HistoryPage> {
-  const where: string[] = [];
-  const params: SqlValue[] = [];
+/**
+ * Newest first; `beforeSeq` continues from a previous page. Under narrowed access, the
+ * versions of the resources the caller sees (a resource's compartments are those of its
+ * latest version). https://hl7.org/fhir/STU3/http.html#history
+ */
+async function historyWith(conn: SqlConnection, q: HistoryQuery, access: Access): Promise<HistoryPage> {
+  const where: Sql[] = [];
   if (q.id !== undefined) {
     // One resource's versions, through its rid and the (rid, version) key.
-    where.push('rid = (SELECT rid FROM resource WHERE type = ? AND id = ?)');
-    params.push(q.type ?? '', q.id);
+    where.push(sql`rid = (SELECT rid FROM resource WHERE type = ${q.type ?? ''} AND id = ${q.id})`);
   } else if (q.type) {
-    where.push('type = ?');
-    params.push(q.type);
+    where.push(sql`type = ${q.type}`);
   }
-  if (q.since !== undefined) {
-    where.push('last_updated >= ?');
-    params.push(q.since);
+  if (q.since !== undefined) where.push(sql`last_updated >= ${q.since}`);
+  if (q.before !== undefined) where.push(sql`last_updated < ${q.before}`);
+  if (!seesEverything(access)) {
+    const types = q.type ? [q.type] : [...new Set([...Object.keys(access.types ?? {}), ...(await historyTypes(conn))])];
+    const visible = accessTest(access, 'resource_version', types);
+    if (visible) where.push(q.type ? visible : sql`(${visible})`);
   }
-  if (q.before !== undefined) {
-    where.push('last_updated < ?');
-    params.push(q.before);
-  }
-  const filter = where.length ? ` WHERE ${where.join(' AND ')}` : '';
-  const total = Number((await conn.get<{ n: number }>(`SELECT count(*) AS n FROM resource_version${filter}`, params))?.n ?? 0);
-  const pageWhere = q.beforeSeq !== undefined ? `${filter ? `${filter} AND` : ' WHERE'} seq < ?` : filter;
+  const filter = where.length ? sql` WHERE ${joinAnd(where)}` : raw('');
+  const total = Number((await conn.get<{ n: number }>(`SELECT count(*) AS n FROM resource_version${filter.text}`, filter.params as SqlValue[]))?.n ?? 0);
+  const page = q.beforeSeq !== undefined ? sql` WHERE ${joinAnd([...where, sql`seq < ${q.beforeSeq}`])}` : filter;
   const rows = await conn.all<VersionRow & { seq: number | string }>(
-    `SELECT seq, type, id, version, last_updated, method, json FROM resource_version${pageWhere} ORDER BY seq DESC LIMIT ?`,
-    [...params, ...(q.beforeSeq !== undefined ? [q.beforeSeq] : []), q.count],
+    `SELECT seq, type, id, version, last_updated, method, json FROM resource_version${page.text} ORDER BY seq DESC LIMIT ?`,
+    [...(page.params as SqlValue[]), q.count],
   );
   return { total, versions: rows.map((r) => ({ ...toStoredVersion(r), seq: Number(r.seq) })) };
+}
+
+/** The types that have any version (for system history under narrowed access, which names the types it may show). */
+async function historyTypes(conn: SqlConnection): Promise<string[]> {
+  return (await conn.all<{ type: string }>('SELECT type FROM type_count')).map((r) => r.type);
+}
+
+function joinAnd(parts: Sql[]): Sql {
+  return parts.reduce((acc, p, i) => (i === 0 ? p : sql`${acc} AND ${p}`));
+}
+
+/**
+ * Writes under access narrowed to compartments are not yet possible (the secure API
+ * decides what they may touch): refused, never let through.
+ */
+function mayWrite(access: Access, op: WriteOp): WriteOp {
+  if (visibility(access, op.type) !== 'all') throw forbidden(`Writing ${op.type} resources is not allowed for this caller`);
+  return op;
 }
 
 /**

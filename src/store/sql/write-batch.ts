@@ -1,12 +1,13 @@
-import { stringifyJson } from '../../fhir/json.js';
 import { conflict, preconditionFailed } from '../../fhir/outcome.js';
-import type { Indexer, IndexRows } from '../../search/index-rows.js';
+import type { Indexer, IndexKind, IndexRows } from '../../search/index-rows.js';
+import { serialise } from '../serialise.js';
 import type { StoredVersion, WriteOp, WriteResult } from '../store.js';
 import type { CurrentRow, SqlConnection, SqlValue } from './driver.js';
 import type { ParamIds } from './param-ids.js';
+import type { SqlDialect } from './schema.js';
 
 /** The index tables and their columns after (rid, pid), in IndexRows order. */
-export const INDEX_TABLES = {
+export const INDEX_TABLES: { readonly [K in IndexKind]: readonly string[] } = {
   token: ['system', 'code', 'text'],
   string: ['norm', 'exact'],
   date: ['low', 'high'],
@@ -15,13 +16,13 @@ export const INDEX_TABLES = {
   reference: ['target_type', 'target_id', 'url'],
   uri: ['uri'],
   composite: ['system1', 'code1', 'system2', 'code2', 'low2', 'high2', 'canon2', 'unit2', 'norm2'],
-} as const;
+};
 
-export type IndexTableName = keyof typeof INDEX_TABLES;
 
 /** Everything a batch needs besides the connection. */
 export interface BatchContext {
   now: number;
+  dialect: SqlDialect;
   indexer: Indexer;
   pids: ParamIds;
   /** Parameter ids created in this transaction (adopted on commit). */
@@ -49,6 +50,8 @@ export async function writeBatch(conn: SqlConnection, ops: WriteOp[], ctx: Batch
   /** resource_version rows, flat: rid, type, id, version, last_updated, method, json. */
   const versions: SqlValue[] = [];
   const staleIndexes: number[] = [];
+  /** Rows whose compartment rows go: updated and revived ones (a deletion keeps its resource's compartments). */
+  const staleCompartments: number[] = [];
   const deletedCounts = new Map<string, number>();
   const json: Array<string | null> = new Array(ops.length).fill(null);
 
@@ -73,6 +76,7 @@ export async function writeBatch(conn: SqlConnection, ops: WriteOp[], ctx: Batch
     else {
       if (cur.deleted) revived.push(i);
       else staleIndexes.push(cur.rid);
+      staleCompartments.push(cur.rid);
     }
     results[i] = {
       kind: cur && !cur.deleted ? 'updated' : 'created',
@@ -105,7 +109,8 @@ export async function writeBatch(conn: SqlConnection, ops: WriteOp[], ctx: Batch
   });
   await conn.insertMany('resource_version', ['rid', 'type', 'id', 'version', 'last_updated', 'method', 'json'], versions);
 
-  await deleteIndexRows(conn, staleIndexes);
+  await deleteIndexRows(conn, ctx.dialect, staleIndexes, false);
+  await conn.deleteByRids('compartment', 'rid', staleCompartments);
   const written = ops.map((op, i) => ({ op, i })).filter(({ op }) => op.resource !== null);
   await insertIndexRows(
     conn,
@@ -140,40 +145,28 @@ function checkPreconditions(op: WriteOp, cur: CurrentRow | undefined): void {
   if (op.mustNotExist && cur && !cur.deleted) throw conflict(`${op.type}/${op.id} already exists`);
 }
 
-/** Sets id and meta (versionId, lastUpdated first), puts the identity first, and serialises. */
-export function serialise(resource: Record<string, unknown>, id: string, version: number, lastUpdated: string): string {
-  resource.id = id;
-  const meta = (resource.meta && typeof resource.meta === 'object' ? resource.meta : {}) as Record<string, unknown>;
-  const { versionId: _v, lastUpdated: _l, ...rest } = meta;
-  resource.meta = { versionId: String(version), lastUpdated, ...rest };
-  const keys = Object.keys(resource);
-  if (keys[0] === 'resourceType' && keys[1] === 'id' && keys[2] === 'meta') return stringifyJson(resource);
-  for (const k of keys) {
-    if (k === 'resourceType' || k === 'id' || k === 'meta') continue;
-    const value = resource[k];
-    // Deleting and re-adding moves a key last, in place (the object and its exact decimals are kept).
-    delete resource[k];
-    resource[k] = value;
-  }
-  return stringifyJson(resource);
-}
-
-export async function deleteIndexRows(conn: SqlConnection, rids: number[]): Promise<void> {
+/**
+ * Deletes the search-index rows of `rids`, and their compartment rows too unless
+ * `compartments` is false. A deleted resource keeps its compartment rows: they say whose
+ * it was, so that access narrowed to compartments treats its history, and its 410, as
+ * those of the resource it was (docs/storage.md).
+ */
+export async function deleteIndexRows(conn: SqlConnection, dialect: SqlDialect, rids: number[], compartments = true): Promise<void> {
   if (!rids.length) return;
   for (const table of Object.keys(INDEX_TABLES)) await conn.deleteByRids(`idx_${table}`, 'rid', rids);
-  await conn.deleteByRids('compartment', 'rid', rids);
-  for (const table of conn.textTables) await conn.deleteByRids(table, conn.textKey, rids);
+  if (compartments) await conn.deleteByRids('compartment', 'rid', rids);
+  for (const table of dialect.textTables) await conn.deleteByRids(table, dialect.textKey, rids);
 }
 
 /** All the index rows of many resources, one insertMany per table. */
 export async function insertIndexRows(conn: SqlConnection, items: Array<{ rid: number; type: string; rows: IndexRows }>, ctx: Pick<BatchContext, 'pids' | 'pending'>): Promise<void> {
   // Flat rows per table (rid, pid, then the table's columns): no array per row.
-  const byTable = new Map<IndexTableName, SqlValue[]>();
+  const byTable = new Map<IndexKind, SqlValue[]>();
   const compartments: SqlValue[] = [];
   const text: Array<[number, string, string]> = [];
   for (const { rid, type, rows } of items) {
     const pid = await ctx.pids.resolver(conn, type, rows, ctx.pending);
-    for (const table of Object.keys(INDEX_TABLES) as IndexTableName[]) {
+    for (const table of Object.keys(INDEX_TABLES) as IndexKind[]) {
       const list = rows[table] as unknown as Array<[string, ...SqlValue[]]>;
       if (!list.length) continue;
       let out = byTable.get(table);

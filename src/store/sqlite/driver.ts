@@ -2,11 +2,12 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type CurrentRow, deferrableIndexes, type SqlConnection, type SqlDriver, type SqlValue } from '../sql/driver.js';
+import type { IndexKind } from '../../search/index-rows.js';
+import type { PreparedBatch } from '../prepared.js';
+import type { CurrentRow, SqlConnection, SqlDriver, SqlValue } from '../sql/driver.js';
 import { Mutex } from '../sql/mutex.js';
-import type { PreparedBatch } from '../sql/prepared.js';
-import { INDEX_TABLES, type IndexTableName } from '../sql/write-batch.js';
-import { SCHEMA_VERSION, SQLITE_SCHEMA } from './schema.js';
+import { INDEX_TABLES } from '../sql/write-batch.js';
+import { sqliteDialect } from './dialect.js';
 
 /**
  * SQLite through better-sqlite3, in WAL mode, with two connections: a writer used
@@ -14,16 +15,15 @@ import { SCHEMA_VERSION, SQLITE_SCHEMA } from './schema.js';
  * BEGIN IMMEDIATE across processes) and a reader that only ever sees committed data.
  */
 export class SqliteDriver implements SqlDriver {
-  readonly dialect = 'sqlite' as const;
-  readonly forUpdate = '';
+  readonly dialect = sqliteDialect;
+  readonly writeConcurrency = 1;
   readonly reader: SqlConnection;
-  readonly deferrableIndexes = deferrableIndexes(SQLITE_SCHEMA);
   private readonly writerDb: Db;
   private readonly readerDb: Db;
   private readonly writer: SqliteConnection;
   private readonly mutex = new Mutex();
 
-  constructor(file: string) {
+  constructor(private readonly file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.writerDb = openDb(file);
     // An in-memory database is private to its connection: read through the writer.
@@ -32,8 +32,17 @@ export class SqliteDriver implements SqlDriver {
     this.reader = this.readerDb === this.writerDb ? this.writer : new SqliteConnection(this.readerDb);
   }
 
-  async transaction<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T> {
+  /**
+   * A relaxed transaction (a bulk load's) does not wait for the disk at checkpoints either
+   * (synchronous=OFF, about a quarter of the writing thread's time): a crash of this
+   * process loses nothing committed, but a power failure or operating-system crash midway
+   * can damage the file, so load again from scratch after one. The setting is the writer
+   * connection's, so it is set for that transaction alone, under the writer's mutex, and
+   * the next checkpoint syncs everything. docs/storage.md.
+   */
+  async transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options: { relaxed?: boolean } = {}): Promise<T> {
     return this.mutex.run(async () => {
+      if (options.relaxed) this.writerDb.pragma('synchronous = OFF');
       this.writerDb.exec('BEGIN IMMEDIATE');
       try {
         const result = await fn(this.writer);
@@ -43,26 +52,48 @@ export class SqliteDriver implements SqlDriver {
       } catch (err) {
         if (this.writerDb.inTransaction) this.writerDb.exec('ROLLBACK');
         throw err;
+      } finally {
+        if (options.relaxed) this.writerDb.pragma('synchronous = NORMAL');
       }
     });
   }
 
-  private bulk = false;
-
-  get bulkLoading(): boolean {
-    return this.bulk;
+  /**
+   * The store's lock is an exclusive transaction on a small file beside the database
+   * (`<file>-lock`): the operating system releases it if the process dies. It is asked for
+   * without blocking this thread, again and again until it is free.
+   */
+  async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.file === ':memory:') return fn();
+    const lock = new Database(`${this.file}-lock`);
+    try {
+      lock.pragma('busy_timeout = 0');
+      for (let waited = 0; ; waited += LOCK_POLL_MS) {
+        try {
+          lock.exec('BEGIN EXCLUSIVE');
+          break;
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+          if (waited >= LOCK_WAIT_MS) throw new Error(`Another process has held the store's lock (${this.file}-lock) for ${LOCK_WAIT_MS / 1000} s`);
+          await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
+        }
+      }
+      return await fn();
+    } finally {
+      if (lock.inTransaction) lock.exec('COMMIT');
+      lock.close();
+    }
   }
 
   /**
-   * During a bulk load commits do not wait for the disk at checkpoints either
-   * (synchronous=OFF, about a quarter of the writing thread's time): a crash of this
-   * process loses nothing committed, but a power failure or operating-system crash
-   * midway can damage the file, so load again from scratch after one. Afterwards the
-   * next checkpoint syncs everything (synchronous=NORMAL again). docs/storage.md.
+   * SQLite's processes are those of one machine, and a bulk load beside a serving process
+   * only makes that process's searches slow until the load ends (docs/storage.md): loads
+   * always claim the database.
    */
-  set bulkLoading(on: boolean) {
-    this.bulk = on;
-    this.writerDb.pragma(`synchronous = ${on ? 'OFF' : 'NORMAL'}`);
+  async holdServing(): Promise<void> {}
+
+  async claimForBulk(): Promise<() => Promise<void>> {
+    return async () => undefined;
   }
 
   private dataVersion: Statement | undefined;
@@ -109,15 +140,6 @@ export class SqliteDriver implements SqlDriver {
     });
   }
 
-  isUniqueViolation(err: unknown): boolean {
-    return (err as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE';
-  }
-
-  async migrate(): Promise<void> {
-    this.writerDb.exec(SQLITE_SCHEMA);
-    this.writerDb.prepare(`INSERT INTO store_meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING`).run(String(SCHEMA_VERSION));
-  }
-
   async close(): Promise<void> {
     await this.mutex.run(async () => {
       if (this.readerDb !== this.writerDb) this.readerDb.close();
@@ -145,16 +167,17 @@ function openDb(file: string): Db {
   return db;
 }
 
+/** How often, and how long, a process waits for another's lock (a migration or a reindex of a large store can take minutes). */
+const LOCK_POLL_MS = 50;
+const LOCK_WAIT_MS = 30 * 60 * 1000;
+
 const CHUNK = 50;
 const MAX_STATEMENTS = 1000;
 
 /** How long a read may go on trusting the cache without asking SQLite whether another process wrote. */
 export const CROSS_PROCESS_MS = 5;
 
-class SqliteConnection implements SqlConnection {
-  readonly textTables = ['idx_text_narrative', 'idx_text_content'];
-  readonly textKey = 'rowid';
-  private readonly statements = new Map<string, Statement>();
+class SqliteConnection implements SqlConnection {  private readonly statements = new Map<string, Statement>();
 
   constructor(private readonly db: Db) {}
 
@@ -257,7 +280,7 @@ class SqliteConnection implements SqlConnection {
     const keys = JSON.parse(b.keys) as Array<[string, string]>;
     keys.forEach(([type, id], i) => versions.push(first + i, type, id, 1, b.lastUpdated, 'POST', b.json[i]!));
     await this.insertMany('resource_version', ['rid', 'type', 'id', 'version', 'last_updated', 'method', 'json'], versions);
-    for (const [table, columns] of Object.entries(INDEX_TABLES) as Array<[IndexTableName, readonly string[]]>) {
+    for (const [table, columns] of Object.entries(INDEX_TABLES) as Array<[IndexKind, readonly string[]]>) {
       if (b.tables[table] === '[]') continue;
       const picks = columns.map((_, c) => `value ->> ${c + 2}`).join(', ');
       this.prepare(`INSERT INTO idx_${table} (rid, pid, ${columns.join(', ')}) SELECT ? + (value ->> 0), value ->> 1, ${picks} FROM json_each(?)`).run(first, b.tables[table]);

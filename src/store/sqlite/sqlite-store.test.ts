@@ -1,3 +1,4 @@
+import { EVERYTHING } from '../../search/access.js';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,21 +22,21 @@ describe('SQLite read cache', () => {
     const b = await openStore({ ...defaultStoreOptions(), dataDir: dir });
     try {
       const write = (store: typeof a, family: string) =>
-        store.transaction((tx) => tx.write({ type: 'Patient', id: 'p', resource: { resourceType: 'Patient', name: [{ family }] } }));
+        store.transaction(EVERYTHING, (tx) => tx.write({ type: 'Patient', id: 'p', resource: { resourceType: 'Patient', name: [{ family }] } }));
       await write(a, 'One');
-      expect((await a.read('Patient', 'p'))?.version).toBe(1);
-      expect((await a.read('Patient', 'p'))?.version).toBe(1);
+      expect((await a.reader(EVERYTHING).read('Patient', 'p'))?.version).toBe(1);
+      expect((await a.reader(EVERYTHING).read('Patient', 'p'))?.version).toBe(1);
       await write(a, 'Two');
-      expect((await a.read('Patient', 'p'))?.version).toBe(2);
+      expect((await a.reader(EVERYTHING).read('Patient', 'p'))?.version).toBe(2);
       await write(b, 'Three');
       // Another process's commit is seen once the cross-process window has passed.
       await new Promise((r) => setTimeout(r, CROSS_PROCESS_MS * 2));
-      const seen = await a.read('Patient', 'p');
+      const seen = await a.reader(EVERYTHING).read('Patient', 'p');
       expect(seen?.version).toBe(3);
       expect(JSON.parse(seen!.json!).name[0].family).toBe('Three');
-      await b.transaction((tx) => tx.write({ type: 'Patient', id: 'p', resource: null }));
+      await b.transaction(EVERYTHING, (tx) => tx.write({ type: 'Patient', id: 'p', resource: null }));
       await new Promise((r) => setTimeout(r, CROSS_PROCESS_MS * 2));
-      expect((await a.read('Patient', 'p'))?.deleted).toBe(true);
+      expect((await a.reader(EVERYTHING).read('Patient', 'p'))?.deleted).toBe(true);
     } finally {
       await a.close();
       await b.close();
@@ -48,11 +49,11 @@ describe('index format', () => {
   it('reindexes, once, a store whose index rows were written under another format', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ccri-format-'));
     const search = (store: Awaited<ReturnType<typeof openStore>>) =>
-      store.search({ types: ['Observation'], where: [{ kind: 'reference', param: 'patient', values: [{ type: 'Patient', id: 'p1' }] }], sort: [], count: 10, offset: 0, total: false });
+      store.reader(EVERYTHING).search({ types: ['Observation'], where: [{ kind: 'reference', param: 'patient', values: [{ type: 'Patient', id: 'p1' }] }], sort: [], count: 10, offset: 0, total: false });
     // An "older" store: its indexer wrote no rows at all, under format 0.
     const old = await openStore({ ...defaultStoreOptions(), indexer: () => emptyIndexRows(), indexFormat: '0', dataDir: dir });
     try {
-      await old.transaction((tx) => tx.write({ type: 'Observation', id: 'o1', resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/p1' } } }));
+      await old.transaction(EVERYTHING, (tx) => tx.write({ type: 'Observation', id: 'o1', resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/p1' } } }));
       expect((await search(old)).rows).toHaveLength(0);
     } finally {
       await old.close();

@@ -104,25 +104,42 @@ export function baseHook(s: Session): ElementHook {
         }
       }
     }
-    if (a.binding) checkBinding(s, a.binding, value, type, ctx.location(), element.path);
+    if (a.binding) checkBinding(s, a.binding, value, type, ctx.location(), element.path, true);
+    // Inside an unknown extension, codes are not held to code systems: its definition, which would say which, is unknown.
+    // (Asked of every element: the walk is depth first, so the first one not deeper than the extension is past it.)
+    const opaque = s.inOpaque(ctx.depth);
     if (a.kind === Kind.Plain || !isRecord(value)) return;
     switch (a.kind) {
       case Kind.Extension:
-        checkExtension(s, value, element, ctx.location(), scope);
+        if (!checkExtension(s, value, element, ctx.location(), scope) && !opaque) s.opaqueDepth = ctx.depth;
         break;
       case Kind.Identifier:
         checkNhsNumber(s, value, ctx.location());
         break;
       case Kind.Coding:
-        checkCoding(s, value, ctx.location());
+        if (!opaque) checkCoding(s, value, ctx.location());
         break;
       case Kind.Quantity:
-        checkQuantity(s, value, ctx.location());
+        if (!opaque) checkQuantity(s, value, ctx.location());
         break;
       case Kind.Reference:
         if (a.targets) checkTarget(s, value, a.targets, element, ctx.location(), scope);
         break;
     }
+  };
+}
+
+/**
+ * The hook that checks only the required bindings of the base definitions whose value
+ * sets the server can expand completely (they go to `s.baseErrors`): what validation on
+ * write checks besides the structure when profile validation is off.
+ */
+export function requiredBindingHook(s: Session): ElementHook {
+  const model = s.engine.model;
+  return (value, type, element, ctx) => {
+    if (element.binding?.strength !== 'required') return;
+    const a = actionsFor(model, element, type);
+    if (a.binding) checkBinding(s, a.binding, value, type, ctx.location(), element.path, true);
   };
 }
 

@@ -1,5 +1,5 @@
 import { careConnectConformance, careConnectProfileFor } from '../../profiles/conformance.js';
-import type { ConformanceSource } from '../conformance.js';
+import type { ConformanceSource } from '../../fhir/conformance.js';
 
 /**
  * What the server validates against: its conformance resources (the Care Connect

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import type { IssueSeverity } from '../../fhir/outcome.js';
 import { quote } from '../context.js';
-import { isSnomedId, lookup, normalise } from './code-systems.js';
+import { isSnomedId, lookup, normalise } from '../../terminology/code-systems.js';
 import type { Binding } from './plan-types.js';
 import type { Session } from './session.js';
-import { SNOMED, UCUM, type Member } from './terminology.js';
+import { type Expansion, SNOMED, UCUM, type Member } from '../../terminology/terminology.js';
 import { isRecord } from './values.js';
 
 /**
@@ -30,9 +30,12 @@ interface Code {
 /**
  * Checks a value (code, Coding, CodeableConcept, Quantity, string, uri) against a binding.
  * `owner` names what the binding belongs to, for the message (`Patient.gender`,
- * `CareConnect-Patient-1 (Patient.name:official.use)`).
+ * `CareConnect-Patient-1 (Patient.name:official.use)`). `base`: the binding is the STU3
+ * base definition's; when it is required and the server can expand its value set
+ * completely, a code outside it is certain to be wrong and goes with the session's
+ * base errors (a 400 on write, like a wrong type).
  */
-export function checkBinding(s: Session, binding: Binding, value: unknown, type: string, location: string, owner: string): void {
+export function checkBinding(s: Session, binding: Binding, value: unknown, type: string, location: string, owner: string, base = false): void {
   const strength = binding.strength;
   if (strength !== 'required' && strength !== 'extensible') return;
   const codes = codesOf(value, type, location);
@@ -45,10 +48,11 @@ export function checkBinding(s: Session, binding: Binding, value: unknown, type:
     return;
   }
   const name = `'${exp.name}' (${exp.url})`;
+  const certain = base && strength === 'required' && isComplete(exp);
   if (codes.length === 0) {
     if (type === 'CodeableConcept') {
       const verb = strength === 'required' ? 'is required' : 'should be given';
-      s.report(severity, 'code-invalid', location, `no code is given, and a code from the value set ${name} ${verb} (${strength} binding of ${owner})`);
+      s.report(severity, 'code-invalid', location, `no code is given, and a code from the value set ${name} ${verb} (${strength} binding of ${owner})`, certain);
     }
     return;
   }
@@ -63,7 +67,12 @@ export function checkBinding(s: Session, binding: Binding, value: unknown, type:
   const at = codes.length === 1 ? codes[0]!.at : location;
   const verb = strength === 'required' ? 'must' : 'should';
   const what = codes.length === 1 ? `the code ${shown} is` : `none of the codes ${shown} is`;
-  s.report(severity, 'code-invalid', at, `${what} not in the value set ${name}; codes ${verb} come from it (${strength} binding of ${owner})`);
+  s.report(severity, 'code-invalid', at, `${what} not in the value set ${name}; codes ${verb} come from it (${strength} binding of ${owner})`, certain);
+}
+
+/** Whether every code of a value set is known here (nothing left as "any code of this system"), so that membership is certain. */
+export function isComplete(exp: Expansion): boolean {
+  return exp.open.size === 0 && exp.partial.size === 0 && !exp.incomplete;
 }
 
 /** The codes of a value, or undefined when the type is not a coded one. */

@@ -1,5 +1,5 @@
 import type { ElementDef, FhirModel } from '../../fhir/definitions/model.js';
-import type { ConformanceSource, StructureDefinition, ValueSet } from '../conformance.js';
+import type { ConformanceSource, StructureDefinition, ValueSet } from '../../fhir/conformance.js';
 import { compileSlicing } from './discriminators.js';
 import { compileConstraint, STRUCTURAL, type CompiledConstraint, type Constraint } from './invariants.js';
 import type { Binding, Fixed, KeyForm, PlanNode, ProfilePlan } from './plan-types.js';

@@ -1,8 +1,8 @@
 import { fhirModel, type FhirModel } from '../../fhir/definitions/model.js';
-import type { ConformanceSource, StructureDefinition, ValueSet } from '../conformance.js';
+import type { ConformanceSource, StructureDefinition, ValueSet } from '../../fhir/conformance.js';
 import { compilePlan, profileTree, type CompileContext } from './compile.js';
 import type { ProfilePlan } from './plan-types.js';
-import { Terminology } from './terminology.js';
+import { Terminology } from '../../terminology/terminology.js';
 import type { RawNode } from './tree.js';
 
 /**

@@ -13,27 +13,31 @@ import { validateAgainst } from './walk-profile.js';
  * extension), which is checked as a profile.
  */
 
-export function checkExtension(s: Session, ext: Record<string, unknown>, element: ElementDef, location: string, scope: Scope): void {
+/**
+ * Checks one extension; false when its definition is unknown (its content is then
+ * checked against the STU3 data types only: see Session.opaqueDepth).
+ */
+export function checkExtension(s: Session, ext: Record<string, unknown>, element: ElementDef, location: string, scope: Scope): boolean {
   const url = ext.url;
-  if (typeof url !== 'string') return; // reported by the structural walk
+  if (typeof url !== 'string') return true; // reported by the structural walk
   const inExtension = element.path === 'Extension.extension';
   if (Array.isArray(ext.extension)) for (const child of ext.extension) if (isRecord(child)) s.parentExtension.set(child, url);
   const modifier = element.name === 'modifierExtension';
   if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url)) {
     // Relative URLs name the sub-extensions of a complex extension, checked by its definition.
     if (!inExtension) s.report('error', 'extension', location, `the extension url '${quote(url)}' must be absolute`);
-    return;
+    return true;
   }
   const sd = s.engine.source.structureDefinition(url);
   if (!sd) {
     const severity = modifier ? 'error' : s.unknownExtension;
-    const why = modifier ? ': a modifier extension that is not understood must be rejected' : '; its content was not checked';
+    const why = modifier ? ': a modifier extension that is not understood must be rejected' : '; its content was checked against the STU3 data types only, not against its definition or the code systems of its codes';
     s.report(severity, 'extension', location, `unknown extension ${url}${why}`);
-    return;
+    return false;
   }
   if (sd.type !== 'Extension') {
     s.report('error', 'extension', location, `${url} is a StructureDefinition of ${String(sd.type)}, not an extension definition`);
-    return;
+    return true;
   }
   const isModifier = extensionIsModifier(sd);
   if (isModifier !== undefined && isModifier !== modifier) {
@@ -42,6 +46,7 @@ export function checkExtension(s: Session, ext: Record<string, unknown>, element
   checkContext(s, sd, url, element, location, scope, ext);
   const plan = s.engine.plan(url);
   if (plan) validateAgainst(s, plan, ext, 'Extension', location, scope);
+  return true;
 }
 
 function extensionIsModifier(sd: Record<string, unknown>): boolean | undefined {

@@ -3,6 +3,6 @@
  * slicing, extensions, references, NHS numbers. See docs/validation.md.
  */
 export { validateResource, type ValidateOptions, type ValidationMode } from './validate.js';
-export { packageSource, PackageSource } from './package-source.js';
+export { packageSource, PackageSource } from '../../fhir/definitions/package-source.js';
 export { skippedConstraints } from './invariants.js';
 export { nhsNumberProblem, NHS_NUMBER_SYSTEM } from './nhs-number.js';

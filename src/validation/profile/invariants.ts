@@ -168,20 +168,8 @@ export function evaluate(c: CompiledConstraint, node: unknown, resource: unknown
     if (result.length === 1 && result[0] === false) return 'fail';
     return 'pass';
   } catch (err) {
-    const error = firstLine(err);
-    const k = `${c.key}\u0000${c.expression}`;
-    const seen = failures.get(k);
-    if (seen) seen.count++;
-    else if (failures.size < 1000) failures.set(k, { key: c.key, expression: c.expression, reason: error, count: 1 });
-    return { error };
+    return { error: firstLine(err) };
   }
-}
-
-const failures = new Map<string, { key: string; expression: string; reason: string; count: number }>();
-
-/** Constraints whose evaluation threw (they count as passed), with how often: for the documentation. */
-export function failedEvaluations(): Array<{ key: string; expression: string; reason: string; count: number }> {
-  return [...failures.values()];
 }
 
 /** The constraints met so far whose expressions could not be compiled (for the documentation). */

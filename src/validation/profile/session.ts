@@ -32,12 +32,23 @@ export interface PendingProfile {
 
 export class Session {
   readonly issues: Issue[] = [];
+  /**
+   * Errors against the base definitions that are as certain as a structural one: a code
+   * outside a required binding whose value set the server can expand completely (a 400
+   * on write, whatever the validation setting).
+   */
+  readonly baseErrors: Issue[] = [];
   readonly pending: PendingProfile[] = [];
   /** Bundle entry fullUrl -> resource, for references between entries. */
   readonly entries = new Map<string, Record<string, unknown>>();
   /** A nested extension -> the url of the extension holding it (extension contexts). */
   readonly parentExtension = new WeakMap<object, string>();
   readonly scopes: Scope[] = [];
+  /**
+   * The walk depth of the unknown extension being walked, if any: its content is checked
+   * against the STU3 data types only, not against terminology its (unknown) definition would name.
+   */
+  opaqueDepth: number | undefined;
   private stopped = false;
 
   constructor(
@@ -57,16 +68,23 @@ export class Session {
     return this.scopes[this.scopes.length - 1]!;
   }
 
-  report(severity: IssueSeverity, code: IssueCode, at: string, message: string): void {
+  /** Reports an issue; `base` puts it with {@link baseErrors}. */
+  report(severity: IssueSeverity, code: IssueCode, at: string, message: string, base = false): void {
     if (this.stopped) return;
     // The walk names a primitive's extensions by their JSON key (`_birthDate`); FHIRPath says `birthDate`.
     const location = at.includes('._') ? at.replace(/\._(?=[A-Za-z])/g, '.') : at;
-    if (this.issues.length >= MAX_ISSUES) {
+    if (this.issues.length + this.baseErrors.length >= MAX_ISSUES) {
       this.stopped = true;
       this.issues.push({ severity: 'error', code: 'too-costly', diagnostics: `More than ${MAX_ISSUES} issues; validation stopped here`, expression: [location] });
       return;
     }
-    this.issues.push({ severity, code, diagnostics: `${location}: ${message}`, expression: [location] });
+    (base ? this.baseErrors : this.issues).push({ severity, code, diagnostics: `${location}: ${message}`, expression: [location] });
+  }
+
+  /** Whether an element at walk depth `depth` is inside an unknown extension (and leaves it when it is not). */
+  inOpaque(depth: number): boolean {
+    if (this.opaqueDepth !== undefined && depth <= this.opaqueDepth) this.opaqueDepth = undefined;
+    return this.opaqueDepth !== undefined;
   }
 
   /** The fullUrls of a Bundle's entries (references between entries resolve through them). */

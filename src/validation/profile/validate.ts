@@ -1,15 +1,13 @@
 import { fhirModel, type FhirModel } from '../../fhir/definitions/model.js';
 import type { Issue } from '../../fhir/outcome.js';
-import { layered, type ConformanceSource } from '../conformance.js';
+import { layered, type ConformanceSource } from '../../fhir/conformance.js';
 import { validateStructure } from '../structure.js';
-import { baseHook, enterResource } from './base-checks.js';
+import { baseHook, enterResource, requiredBindingHook } from './base-checks.js';
 import { checkBusinessRules } from './business-rules.js';
-import { careConnectCatalogue } from './catalogue.js';
 import { engineFor } from './engine.js';
-import { packageSource } from './package-source.js';
+import { packageSource } from '../../fhir/definitions/package-source.js';
 import { checkQuestionnaireResponse } from './questionnaire.js';
 import { Session, type PendingProfile } from './session.js';
-import type { Terminology } from './terminology.js';
 import { isRecord } from './values.js';
 import { validateAgainst } from './walk-profile.js';
 
@@ -51,15 +49,32 @@ export function validateResource(resource: unknown, options: ValidateOptions): I
   return dedupe([...structural, ...other]);
 }
 
+/** The issues of one validation, sorted by what they mean for a write. */
+export interface ValidationParts {
+  /**
+   * What breaks the STU3 base definitions for certain: shape, cardinality, primitives, and
+   * codes outside a required binding whose value set the server can expand completely
+   * (a 400 on write, whatever the validation setting).
+   */
+  structural: Issue[];
+  /** Everything else (other bindings, invariants, codes, extensions, profiles): a 422 or a warning, as configured. */
+  other: Issue[];
+  /** Those of `other` that the profiles asked for in `options.profiles` found (not those the resource claims). */
+  asked: ReadonlySet<Issue>;
+  /** The profiles the resource claims in meta.profile that the server holds. */
+  heldClaims: string[];
+}
+
 /**
- * As {@link validateResource}, with the issues of the structural checks (the STU3 base
- * definitions' shape, cardinality and primitives: a 400 on write) kept apart from the
- * rest (bindings, invariants, profiles: a 422 or a warning, as configured). One walk.
+ * As {@link validateResource}, with the issues sorted by what they mean for a write
+ * (see {@link ValidationParts}). One walk.
  */
-export function validateResourceParts(resource: unknown, options: ValidateOptions): { structural: Issue[]; other: Issue[] } {
+export function validateResourceParts(resource: unknown, options: ValidateOptions): ValidationParts {
   const model = options.model ?? fhirModel();
+  const asked = new Set<Issue>();
+  const heldClaims: string[] = [];
   if (!isRecord(resource) || typeof resource.resourceType !== 'string' || !model.isResourceType(resource.resourceType)) {
-    return { structural: validateStructure(resource, { ...(options.path ? { path: options.path } : {}), model }), other: [] };
+    return { structural: validateStructure(resource, { ...(options.path ? { path: options.path } : {}), model }), other: [], asked, heldClaims };
   }
   const engine = engineFor(withPackage(options.source), model);
   const root = options.path ?? resource.resourceType;
@@ -67,17 +82,45 @@ export function validateResourceParts(resource: unknown, options: ValidateOption
   try {
     enterResource(s, resource, root, resource, 0, options.profiles ?? []);
     const structural = validateStructure(resource, { path: root, onElement: baseHook(s), model });
-    for (const p of s.pending) runPending(s, p);
+    for (const p of s.pending) {
+      const start = s.issues.length;
+      runPending(s, p, heldClaims);
+      if (!p.claimed && !p.base) for (const i of s.issues.slice(start)) asked.add(i);
+    }
     checkBusinessRules(s, resource, root, options.mode);
     if (resource.resourceType === 'QuestionnaireResponse') checkQuestionnaireResponse(s, resource, root, options.resolve);
-    return { structural, other: s.issues };
+    return { structural: [...structural, ...s.baseErrors], other: s.issues, asked, heldClaims };
   } catch (err) {
     // Not expected: reported rather than thrown, like the structural validator.
-    return { structural: [], other: [...s.issues, { severity: 'error', code: 'exception', diagnostics: `The validator failed: ${err instanceof Error ? err.message : String(err)}`, expression: [root] }] };
+    const failed: Issue = { severity: 'error', code: 'exception', diagnostics: `The validator failed: ${err instanceof Error ? err.message : String(err)}`, expression: [root] };
+    return { structural: [...s.baseErrors], other: [...s.issues, failed], asked, heldClaims };
   }
 }
 
-function runPending(s: Session, p: PendingProfile): void {
+/**
+ * What a write is refused for (400) whatever the validation setting, without the rest of
+ * the validator: the structural checks of {@link validateStructure} and the required
+ * bindings of the base definitions whose value sets the server can expand completely
+ * (a `status` or `gender` code outside its value set). Errors only.
+ * https://hl7.org/fhir/STU3/terminologies.html#strength
+ */
+export function validateBase(resource: unknown, options: { source?: ConformanceSource; path?: string; model?: FhirModel } = {}): Issue[] {
+  const model = options.model ?? fhirModel();
+  const path = options.path ? { path: options.path } : {};
+  if (!isRecord(resource) || typeof resource.resourceType !== 'string' || !model.isResourceType(resource.resourceType)) {
+    return validateStructure(resource, { ...path, model }).filter(isError);
+  }
+  const engine = engineFor(withPackage(options.source ?? packageSource()), model);
+  const s = new Session(engine, resource, options.path ?? resource.resourceType);
+  const structural = validateStructure(resource, { ...path, onElement: requiredBindingHook(s), model });
+  return [...structural, ...s.baseErrors].filter(isError);
+}
+
+function isError(i: Issue): boolean {
+  return i.severity === 'error' || i.severity === 'fatal';
+}
+
+function runPending(s: Session, p: PendingProfile, heldClaims: string[]): void {
   const type = String(p.scope.resource.resourceType);
   for (const url of p.urls) {
     const plan = s.engine.plan(url);
@@ -87,6 +130,7 @@ function runPending(s: Session, p: PendingProfile): void {
       else s.report('error', 'not-found', p.scope.location, `the profile ${url} is not known to this server`);
       continue;
     }
+    if (p.claimed && p.scope.depth === 0) heldClaims.push(url);
     if (plan.type !== type) {
       s.report('error', 'invalid', p.scope.location, `the profile ${url} constrains ${plan.type}, so a ${type} cannot conform to it`);
       continue;
@@ -119,9 +163,4 @@ function withPackage(source: ConformanceSource): ConformanceSource {
     withBase.set(source, s);
   }
   return s;
-}
-
-/** The terminology the server validates with (its value sets and code systems over the STU3 package), for search's :in, :below and :above. */
-export function serverTerminology(): Terminology {
-  return engineFor(withPackage(careConnectCatalogue().source)).terminology;
 }

@@ -1,7 +1,7 @@
 import { badRequest } from '../fhir/outcome.js';
 import type { Condition, SearchPlan, TokenValue } from '../search/plan.js';
-import { descendants, lookup } from '../validation/profile/code-systems.js';
-import { serverTerminology } from '../validation/profile/validate.js';
+import { descendants, lookup } from './code-systems.js';
+import { serverTerminology } from './server.js';
 
 /** The most codes a modifier may expand to before the search is refused as too costly. */
 const MAX_CODES = 5_000;

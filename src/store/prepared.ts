@@ -1,7 +1,7 @@
-import { parseJson } from '../../fhir/json.js';
-import type { Indexer } from '../../search/index-rows.js';
-import type { WriteOp } from '../store.js';
-import { INDEX_TABLES, type IndexTableName, serialise } from './write-batch.js';
+import { parseJson } from '../fhir/json.js';
+import { type Indexer, INDEX_KINDS, type IndexKind } from '../search/index-rows.js';
+import { serialise } from './serialise.js';
+import type { WriteOp } from './store.js';
 
 /**
  * A batch of new resources made ready for the store away from the thread that writes:
@@ -25,8 +25,8 @@ export interface PreparedBatch {
   keys: string;
   /** Each resource's JSON, in batch order (bound as values: cheaper to write than read out of JSON). */
   json: string[];
-  /** Per index table, `[[position, pid, …columns], …]` (columns in INDEX_TABLES order). */
-  tables: Record<IndexTableName, string>;
+  /** Per kind of index row, `[[position, pid, …columns], …]` (columns in IndexRows order). */
+  tables: Record<IndexKind, string>;
   /** `[[position, patient id], …]`. */
   compartments: string;
   /** `[[position, narrative words, content words], …]`. */
@@ -43,7 +43,7 @@ export interface PrepareContext {
 
 type Resource = Record<string, unknown> & { resourceType: string; id?: string };
 
-const TABLE_NAMES = Object.keys(INDEX_TABLES) as IndexTableName[];
+const TABLE_NAMES = INDEX_KINDS;
 
 /** The batch as ordinary writes (for stores and transactions that write it resource by resource). */
 export function preparedOps(batch: PreparedBatch): WriteOp[] {
@@ -60,7 +60,7 @@ export function prepareBatch(resources: Resource[], ctx: PrepareContext, now: nu
   const lastUpdated = new Date(now).toISOString();
   const out: Array<[string, string]> = [];
   const json: string[] = [];
-  const tables = Object.fromEntries(TABLE_NAMES.map((t) => [t, [] as unknown[][]])) as Record<IndexTableName, unknown[][]>;
+  const tables = Object.fromEntries(TABLE_NAMES.map((t) => [t, [] as unknown[][]])) as Record<IndexKind, unknown[][]>;
   const compartments: Array<[number, string]> = [];
   const text: Array<[number, string, string]> = [];
   const counts: Record<string, number> = {};
@@ -93,7 +93,7 @@ export function prepareBatch(resources: Resource[], ctx: PrepareContext, now: nu
     lastUpdated: now,
     keys: JSON.stringify(out),
     json,
-    tables: Object.fromEntries(Object.entries(tables).map(([t, rows]) => [t, JSON.stringify(rows)])) as Record<IndexTableName, string>,
+    tables: Object.fromEntries(Object.entries(tables).map(([t, rows]) => [t, JSON.stringify(rows)])) as Record<IndexKind, string>,
     compartments: JSON.stringify(compartments),
     text: JSON.stringify(text),
     counts,

@@ -1,4 +1,4 @@
-import type { ConformanceSource, ValueSet } from '../conformance.js';
+import type { ConformanceSource, ValueSet } from '../fhir/conformance.js';
 import { type CodeSystemIndex, descendants, indexCodeSystem, isSnomedId, lookup } from './code-systems.js';
 
 /**

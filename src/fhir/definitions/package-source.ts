@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cached } from '../../fhir/definitions/cache.js';
-import { definitionsPackageDir } from '../../fhir/definitions/package-files.js';
+import { cached } from './cache.js';
+import { definitionsPackageDir } from './package-files.js';
 import type { CodeSystem, ConformanceSource, StructureDefinition, ValueSet } from '../conformance.js';
 
 /**

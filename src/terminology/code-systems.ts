@@ -1,4 +1,4 @@
-import type { CodeSystem } from '../conformance.js';
+import type { CodeSystem } from '../fhir/conformance.js';
 
 /**
  * A CodeSystem indexed for lookups: its codes, their displays and designations,

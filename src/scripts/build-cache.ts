@@ -1,6 +1,6 @@
-import { careConnectResources } from '../../profiles/conformance.js';
-import { searchRegistry } from '../../search/registry.js';
-import { fhirModel } from './model.js';
+import { careConnectResources } from '../profiles/conformance.js';
+import { searchRegistry } from '../search/registry.js';
+import { fhirModel } from '../fhir/definitions/model.js';
 
 /**
  * Run by `npm run build`: derives the model and the search registry from the

@@ -1,6 +1,6 @@
-import { parseJson } from '../fhir/json.js';
-import { FhirError, issue } from '../fhir/outcome.js';
-import { parseXml } from '../fhir/xml.js';
+import { parseJson } from './json.js';
+import { FhirError, issue } from './outcome.js';
+import { parseXml } from './xml.js';
 
 /**
  * Content negotiation. https://hl7.org/fhir/STU3/http.html#mime-type

@@ -1,52 +1,65 @@
 import { methodNotAllowed, notFound } from '../fhir/outcome.js';
+import { capabilities } from '../interactions/capabilities.js';
+import { create } from '../interactions/create.js';
+import { del } from '../interactions/delete.js';
+import { history } from '../interactions/history.js';
+import { read, vread } from '../interactions/read.js';
+import { search } from '../interactions/search.js';
+import { transaction } from '../interactions/transaction.js';
+import type { FhirRequest, Interaction, Method, OperationDef, OperationRegistry } from '../interactions/types.js';
+import { update } from '../interactions/update.js';
 import { READ_ONLY_TYPES } from '../profiles/read-only.js';
-import { capabilities } from './capabilities.js';
-import { create } from './create.js';
-import { del } from './delete.js';
-import { history } from './history.js';
-import { read, vread } from './read.js';
-import { search } from './search.js';
-import { transaction } from './transaction.js';
-import type { FhirRequest, Interaction } from './types.js';
-import { update } from './update.js';
 
-/** A route: the interaction, and what the URL says of the request. */
-export interface Route {
+/**
+ * The restful interaction codes of STU3 (http://hl7.org/fhir/restful-interaction), and
+ * `capabilities` and `search-compartment`, which are searches and reads of their own.
+ */
+export type InteractionCode =
+  | 'read' | 'vread' | 'update' | 'delete' | 'create' | 'history-instance' | 'history-type' | 'history-system'
+  | 'search-type' | 'search-system' | 'search-compartment' | 'capabilities' | 'transaction' | 'operation';
+
+/** Where a request goes: the interaction, what kind it is, and what the URL says of the request. */
+export interface Target {
   interaction: Interaction;
-  name: string;
+  code: InteractionCode;
   fields: Pick<FhirRequest, 'type' | 'id' | 'version' | 'compartment'>;
+  /** The operation, when the target is one. */
+  operation?: OperationDef;
+  /** Whether the target changes data (authorisation needs a scope to write). */
+  writes: boolean;
 }
 
-type Method = FhirRequest['method'];
-
-/** Operations (`$validate`, `$everything`…) register here; see src/operations. */
-export type OperationTable = Map<string, { interaction: Interaction; levels: Array<'system' | 'type' | 'instance'>; methods: Method[] }>;
+const METHODS: readonly string[] = ['GET', 'POST', 'PUT', 'DELETE'];
+const WRITES: ReadonlySet<InteractionCode> = new Set(['create', 'update', 'delete']);
 
 function isType(segment: string): boolean {
   return /^[A-Z][A-Za-z]+$/.test(segment);
 }
 
 /**
- * Maps a method and the path below the base to an interaction. The HTTP layer and
- * the transaction processor both route through here, so the two cannot disagree.
- * https://hl7.org/fhir/STU3/http.html
+ * Maps a method and the path below the base to a target. Every request passes here
+ * (HTTP, bundle entries, in-process callers), with the one operation registry, so they
+ * cannot disagree. https://hl7.org/fhir/STU3/http.html
  */
-export function route(method: Method, segments: string[], operations: OperationTable = new Map()): Route {
+export function route(verb: string, segments: readonly string[], operations: OperationRegistry): Target {
+  if (verb === 'PATCH') throw methodNotAllowed('PATCH is not part of FHIR STU3; use PUT to update');
+  if (!METHODS.includes(verb)) throw methodNotAllowed(`${verb} is not a method of the FHIR RESTful API`);
+  const method = verb as Method;
   const s = segments;
-  const r = (interaction: Interaction, name: string, fields: Route['fields'] = {}): Route => ({ interaction, name, fields });
-  const op = (name: string, level: 'system' | 'type' | 'instance', fields: Route['fields']): Route => {
+  const r = (interaction: Interaction, code: InteractionCode, fields: Target['fields'] = {}): Target => ({ interaction, code, fields, writes: WRITES.has(code) });
+  const op = (name: string, level: 'system' | 'type' | 'instance', fields: Target['fields']): Target => {
     const def = operations.get(name);
     if (!def || !def.levels.includes(level)) throw notFound(`Unknown operation ${name} at ${level} level`);
     if (!def.methods.includes(method)) throw methodNotAllowed(`${name} does not allow ${method}`);
-    return r(def.interaction, 'operation', fields);
+    return { interaction: def.interaction, code: 'operation', fields, operation: def, writes: def.affectsState };
   };
   const allow = (name: string, ...methods: Method[]) => {
     if (!methods.includes(method)) throw methodNotAllowed(`${method} is not allowed on ${name}`);
   };
   // Every create, update and delete (conditional, or in a Bundle) passes here: the conformance types are read-only.
-  const write = (interaction: Interaction, name: string, fields: Route['fields'] & { type: string }): Route => {
-    if (READ_ONLY_TYPES.has(fields.type)) throw methodNotAllowed(`${fields.type} resources are read-only on this server (${name} is not allowed): they are the Care Connect conformance resources it was built with`);
-    return r(interaction, name, fields);
+  const write = (interaction: Interaction, code: InteractionCode, fields: Target['fields'] & { type: string }): Target => {
+    if (READ_ONLY_TYPES.has(fields.type)) throw methodNotAllowed(`${fields.type} resources are read-only on this server (${code} is not allowed): they are the Care Connect conformance resources it was built with`);
+    return r(interaction, code, fields);
   };
 
   if (s.length === 0) {

@@ -1,0 +1,143 @@
+import cors from '@fastify/cors';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { FhirError, issue } from '../fhir/outcome.js';
+import type { FhirResponse, Incoming } from '../interactions/types.js';
+import type { Pipeline } from '../pipeline/dispatch.js';
+import { CONTENT_TYPE, type Format, responseFormat } from '../fhir/formats.js';
+import { preconditions, preferences } from './headers.js';
+import { renderBody } from './render.js';
+
+export interface FhirApiOptions {
+  /** The pipeline of this base: how its callers are identified, authorised and recorded. */
+  pipeline: Pipeline;
+  /** Largest accepted request body in bytes (413 above). */
+  bodyLimit: number;
+}
+
+const EXPOSED = ['ETag', 'Location', 'Last-Modified', 'Content-Location', 'X-Request-Id', 'WWW-Authenticate'];
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'];
+
+/**
+ * The FHIR RESTful API as a Fastify plugin, mounted at a base path (the `prefix` it is
+ * registered with) with the pipeline of that base. Encapsulated: its body parsers, CORS
+ * and error handling are its own, so it can be mounted twice (the open and the secure
+ * base) beside plugins with other parsers and error pages.
+ * https://hl7.org/fhir/STU3/http.html
+ */
+export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Promise<void> {
+  app.removeAllContentTypeParsers();
+  // Bodies are parsed by the FHIR codecs once the route is known (pipeline/request.ts).
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: options.bodyLimit }, (_req, body, done) => done(null, body));
+  // Any origin may call the API: it is public, and tokens travel in headers, not cookies.
+  await app.register(cors, { origin: true, exposedHeaders: EXPOSED, maxAge: 86_400, strictPreflight: false });
+
+  const base = app.prefix;
+  const { pipeline } = options;
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { incoming, problem } = incomingOf(request, base);
+    const format = problem ? undefined : negotiate(request);
+    const res = problem || format instanceof FhirError ? await pipeline.refuse(incoming, problem ?? format, { requestId: request.id }) : await pipeline.dispatch(incoming, { requestId: request.id });
+    send(request, reply, res);
+  };
+  app.route({ method: METHODS, url: '/', handler, exposeHeadRoute: false });
+  app.route({ method: METHODS, url: '/*', handler, exposeHeadRoute: false });
+  // What Fastify refuses before the handler (a body too large, say) is refused through the pipeline too, and recorded.
+  const refuse = async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const { incoming } = incomingOf(request, base);
+    send(request, reply, await pipeline.refuse(incoming, frameworkError(err), { requestId: request.id }));
+  };
+  app.setErrorHandler(refuse);
+  app.setNotFoundHandler((request, reply) => refuse(new FhirError(405, issue('not-supported', `${request.method} is not a method of the FHIR RESTful API`)), request, reply));
+}
+
+/** The request as the pipeline takes it; `problem` when its path is not valid percent-encoding. */
+function incomingOf(request: FastifyRequest, base: string): { incoming: Incoming; problem?: FhirError } {
+  const url = request.raw.url ?? '';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const incoming: Incoming = {
+    // HEAD is answered as GET, without the body (Node leaves the body out of a HEAD response).
+    method: request.method === 'HEAD' ? 'GET' : request.method,
+    path: [],
+    query: [],
+    preconditions: {},
+    prefer: {},
+    address: request.ip,
+  };
+  const authorization = headerText(request.headers.authorization);
+  if (authorization) incoming.authorization = authorization;
+  try {
+    incoming.path = path.slice(base.length).split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return { incoming, problem: new FhirError(400, issue('invalid', 'The URL path is not valid percent-encoding')) };
+  }
+  try {
+    incoming.query = q < 0 ? [] : [...new URLSearchParams(url.slice(q + 1))];
+    incoming.preconditions = preconditions(request.headers);
+    incoming.prefer = preferences(headerText(request.headers.prefer));
+  } catch (err) {
+    return { incoming, problem: err instanceof FhirError ? err : new FhirError(400, issue('invalid', 'The request headers are not valid')) };
+  }
+  if (typeof request.body === 'string' && request.body.length) incoming.text = { body: request.body, ...(request.headers['content-type'] ? { contentType: request.headers['content-type'] } : {}) };
+  return { incoming };
+}
+
+/** The response format from `_format` (wins) or `Accept`, or the 406 that a format it cannot produce is. */
+function negotiate(request: FastifyRequest): Format | FhirError {
+  try {
+    return responseFormat(new URLSearchParams((request.raw.url ?? '').split('?')[1] ?? '').get('_format') ?? undefined, headerText(request.headers.accept));
+  } catch (err) {
+    if (err instanceof FhirError) return err;
+    throw err;
+  }
+}
+
+/** Writes a response in the format the request negotiated (JSON when that itself is the problem). */
+function send(request: FastifyRequest, reply: FastifyReply, res: FhirResponse): void {
+  const headers: Record<string, string> = { ...res.headers };
+  if (res.etag) headers.etag = res.etag;
+  if (res.lastModified) headers['last-modified'] = httpDate(res.lastModified);
+  if (res.location) headers.location = res.location;
+  if (res.contentLocation) headers['content-location'] = res.contentLocation;
+  if (!res.body || res.status === 304) {
+    reply.code(res.status).headers(headers).send();
+    return;
+  }
+  const pretty = new URLSearchParams((request.raw.url ?? '').split('?')[1] ?? '').get('_pretty') === 'true';
+  const negotiated = negotiate(request);
+  const format: Format = negotiated instanceof FhirError ? 'json' : negotiated;
+  headers['content-type'] = CONTENT_TYPE[format];
+  reply.code(res.status).headers(headers).send(renderBody(res.body, format, pretty));
+}
+
+const httpDates = new Map<string, string>();
+
+/** An HTTP date from an ISO instant, memoised (the same versions are served again and again). */
+function httpDate(iso: string): string {
+  let d = httpDates.get(iso);
+  if (d === undefined) {
+    if (httpDates.size > 10_000) httpDates.clear();
+    d = new Date(iso).toUTCString();
+    httpDates.set(iso, d);
+  }
+  return d;
+}
+
+/** What Fastify raised before the pipeline had the request (a body too large, a bad URL), as a FhirError. */
+export function frameworkError(err: unknown): unknown {
+  if (err instanceof FhirError) return err;
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) {
+    return new FhirError(413, issue('too-costly', 'The request body is larger than this server accepts'));
+  }
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e.statusCode === 415) {
+    return new FhirError(415, issue('not-supported', 'Unsupported Content-Type: send application/fhir+json or application/fhir+xml'));
+  }
+  if (e.code === 'FST_ERR_BAD_URL') return new FhirError(400, issue('invalid', 'The URL is not valid (malformed percent-encoding?)'));
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new FhirError(e.statusCode, issue('invalid', e.message ?? 'Bad request'));
+  return err;
+}
+
+export function headerText(h: string | string[] | undefined): string | undefined {
+  return Array.isArray(h) ? h.join(', ') : h;
+}

@@ -1,0 +1,36 @@
+import { raw, sql } from '../../search/compile/builder.js';
+import type { ColumnType, SqlDialect } from '../sql/schema.js';
+
+const TYPES: Record<ColumnType, string> = {
+  rowid: 'BIGSERIAL PRIMARY KEY',
+  seq: 'BIGSERIAL PRIMARY KEY',
+  serial: 'SERIAL PRIMARY KEY',
+  // Text compared by range (string prefixes, uris) uses the "C" collation, so that byte
+  // order equals code-point order and `>= prefix AND < next(prefix)` is exact.
+  key: 'TEXT COLLATE "C"',
+  text: 'TEXT',
+  int: 'INTEGER',
+  bigint: 'BIGINT',
+  flag: 'SMALLINT',
+  real: 'DOUBLE PRECISION',
+};
+
+/** Words reach here folded to letters and digits (search/normalise.ts), so no query syntax can hide in them. */
+const safe = (w: string) => w.replace(/[^\p{L}\p{N}]/gu, '');
+
+/**
+ * PostgreSQL: keys in the "C" collation; the JSON kept as text, exactly as served (not
+ * jsonb, which would reorder it); the full-text index is one table of two tsvectors with
+ * GIN indexes (docs/storage.md).
+ */
+export const postgresDialect: SqlDialect = {
+  name: 'postgres',
+  columnType: (type) => TYPES[type],
+  textIndex: {
+    tables: ['CREATE TABLE IF NOT EXISTS idx_text (rid BIGINT PRIMARY KEY, narrative tsvector NOT NULL, content tsvector NOT NULL)'],
+    searchOnly: ['narrative', 'content'].map((f) => ({ name: `idx_text_${f}`, ddl: `CREATE INDEX IF NOT EXISTS idx_text_${f} ON idx_text USING GIN (${f})` })),
+  },
+  textTables: ['idx_text'],
+  textKey: 'rid',
+  textMatch: (field, words) => sql`SELECT rid FROM idx_text WHERE ${raw(field)} @@ to_tsquery('simple', ${words.map((w) => `${safe(w)}:*`).join(' & ')})`,
+};

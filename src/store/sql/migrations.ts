@@ -1,0 +1,107 @@
+import type { Column, Index, Step, Table } from './schema.js';
+
+/**
+ * The schema's history: migration n brings a store from version n-1 to n. A new store
+ * runs them all; an existing one those above its `schema_version`, once, under the
+ * store's lock (sql-store.ts), so that nodes starting together do not race. A store
+ * whose version is above the last one here was written by a newer release: it is
+ * refused rather than misread. Never edit a migration that has been released: add one.
+ */
+export interface Migration {
+  version: number;
+  /** What it changes, for the log. */
+  describe: string;
+  steps: Step[];
+}
+
+const col = (name: string, type: Column['type'], more: Partial<Column> = {}): Column => ({ name, type, ...more });
+const required = { required: true };
+/** An index row table: the resource row, the parameter, then the table's own columns. */
+const indexTable = (kind: string, columns: Column[]): Table => ({ name: `idx_${kind}`, columns: [col('rid', 'bigint', required), col('pid', 'int', required), ...columns] });
+const searchIndex = (name: string, table: string, on: string[], where?: string): Step => ({ kind: 'index', index: { name, table, on, searchOnly: true, ...(where ? { where } : {}) } });
+const index = (name: string, table: string, on: string[]): Step => ({ kind: 'index', index: { name, table, on } });
+/** Writes delete a resource's index rows by (rid, pid): these are needed to write. */
+const byRid = (kind: string): Step => index(`idx_${kind}_rid`, `idx_${kind}`, ['rid', 'pid']);
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    describe: 'resources, their versions, search indexes and compartments',
+    steps: [
+      { kind: 'table', table: { name: 'store_meta', columns: [col('key', 'text', { primary: true }), col('value', 'text', required)] } },
+      {
+        kind: 'table',
+        table: {
+          name: 'resource',
+          columns: [col('rid', 'rowid'), col('type', 'key', required), col('id', 'key', required), col('version', 'int', required), col('last_updated', 'bigint', required), col('deleted', 'flag', { required: true, default: '0' })],
+          unique: [['type', 'id']],
+        },
+      },
+      {
+        kind: 'table',
+        table: {
+          name: 'resource_version',
+          columns: [
+            col('seq', 'seq'), col('rid', 'bigint', required), col('type', 'key', required), col('id', 'key', required), col('version', 'int', required),
+            col('last_updated', 'bigint', required), col('method', 'text', required), col('json', 'text'),
+          ],
+          unique: [['rid', 'version']],
+        },
+      },
+      // Indexes on keys that only grow: a bulk load appends to them rather than rebuilding them.
+      index('resource_version_type', 'resource_version', ['type', 'seq']),
+      index('resource_version_updated', 'resource_version', ['last_updated']),
+      index('resource_type_updated', 'resource', ['type', 'last_updated']),
+      { kind: 'table', table: { name: 'type_count', columns: [col('type', 'key', { primary: true }), col('n', 'bigint', required)] } },
+      { kind: 'table', table: { name: 'search_param', columns: [col('pid', 'serial'), col('type', 'key', required), col('code', 'key', required)], unique: [['type', 'code']] } },
+      { kind: 'table', table: indexTable('token', [col('system', 'key'), col('code', 'key'), col('text', 'key')]) },
+      searchIndex('idx_token_code', 'idx_token', ['pid', 'code']),
+      byRid('token'),
+      { kind: 'table', table: indexTable('string', [col('norm', 'key', required), col('exact', 'key', required)]) },
+      searchIndex('idx_string_prefix', 'idx_string', ['pid', 'substr(norm, 1, 100)']),
+      byRid('string'),
+      { kind: 'table', table: indexTable('date', [col('low', 'bigint', required), col('high', 'bigint', required)]) },
+      searchIndex('idx_date_low', 'idx_date', ['pid', 'low']),
+      searchIndex('idx_date_high', 'idx_date', ['pid', 'high']),
+      byRid('date'),
+      { kind: 'table', table: indexTable('number', [col('value', 'real', required)]) },
+      searchIndex('idx_number_value', 'idx_number', ['pid', 'value']),
+      byRid('number'),
+      {
+        kind: 'table',
+        table: indexTable('quantity', [col('value', 'real', required), col('system', 'key'), col('code', 'key'), col('unit', 'key'), col('canon_value', 'real'), col('canon_unit', 'key')]),
+      },
+      searchIndex('idx_quantity_value', 'idx_quantity', ['pid', 'value']),
+      searchIndex('idx_quantity_canon', 'idx_quantity', ['pid', 'canon_unit', 'canon_value']),
+      byRid('quantity'),
+      { kind: 'table', table: indexTable('reference', [col('target_type', 'key'), col('target_id', 'key'), col('url', 'key', required)]) },
+      searchIndex('idx_reference_target', 'idx_reference', ['pid', 'target_id']),
+      // Only external references keep their URL (a local one's is ''): a partial index holds those alone.
+      searchIndex('idx_reference_url_ext', 'idx_reference', ['pid', 'url'], "url <> ''"),
+      byRid('reference'),
+      { kind: 'table', table: indexTable('uri', [col('uri', 'key', required)]) },
+      searchIndex('idx_uri_uri', 'idx_uri', ['pid', 'uri']),
+      byRid('uri'),
+      {
+        kind: 'table',
+        table: indexTable('composite', [
+          col('system1', 'key'), col('code1', 'key'), col('system2', 'key'), col('code2', 'key'), col('low2', 'real'), col('high2', 'real'), col('canon2', 'real'), col('unit2', 'key'), col('norm2', 'key'),
+        ]),
+      },
+      searchIndex('idx_composite_code', 'idx_composite', ['pid', 'code1', 'system1']),
+      byRid('composite'),
+      { kind: 'text-index' },
+      { kind: 'table', table: { name: 'compartment', columns: [col('rid', 'bigint', required), col('patient', 'key', required)] } },
+      searchIndex('compartment_patient', 'compartment', ['patient', 'rid']),
+      index('compartment_rid', 'compartment', ['rid']),
+    ],
+  },
+];
+
+/** The schema version this release writes and reads. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** The indexes only searches need (a bulk load may build them at the end). */
+export function searchOnlyIndexes(): Index[] {
+  return MIGRATIONS.flatMap((m) => m.steps).flatMap((s) => (s.kind === 'index' && s.index.searchOnly ? [s.index] : []));
+}
