@@ -24,10 +24,12 @@ const ALLOWED: Record<string, string[]> = {
   pipeline: ['fhir', 'search', 'store', 'profiles', 'interactions'],
   data: ['fhir', 'search', 'store', 'profiles', 'terminology', 'validation', 'interactions'],
   http: ['fhir', 'interactions', 'pipeline'],
+  // The web explorer's server side: it serves files and reads the CapabilityStatement through a pipeline's dispatch.
+  ui: ['fhir', 'interactions'],
   scripts: ['fhir', 'search', 'profiles'],
 };
 /** Where a Fastify import may appear. */
-const HTTP_FOLDERS = new Set(['http']);
+const HTTP_FOLDERS = new Set(['http', 'ui']);
 
 interface SourceFile {
   path: string;
