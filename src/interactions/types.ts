@@ -116,12 +116,20 @@ export type OperationRegistry = ReadonlyMap<string, OperationDef>;
 
 /** Who is asking, once the pipeline has identified them. */
 export interface Caller {
-  /** 'anonymous' on the open base. */
+  /** 'anonymous' on the open base (and on the secure base before a token is shown). */
   kind: 'anonymous' | 'user' | 'patient' | 'system';
   /** What the caller may see: every read it makes is narrowed by this. */
   access: Access;
   /** The network address the request came from. */
   address?: string;
+  /** Who the token names: the user, or the client itself for backend services. */
+  subject?: string;
+  /** The client application the token was issued to. */
+  client?: string;
+  /** The launch patient, for `patient/` scopes. */
+  patient?: string;
+  /** The absolute URL of the user's Practitioner or Patient resource. */
+  fhirUser?: string;
 }
 
 /** The data a request reaches, narrowed to its caller's access: reads, and transactions whose reads are narrowed too. */

@@ -1,16 +1,37 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { EVERYTHING } from '../../src/search/access.js';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createServer } from '../../src/server.js';
 import { DEMO_PATIENT_IDS } from '../../src/data/demo.js';
+import { projectRoot } from '../../src/fhir/definitions/cache.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
+ * The examples of docs/search.md written as whole requests (`Patient?family=kanf`,
+ * `GET /STU3/Patient/1/*`), relative to the base. Bare parameters (`gender=|male`) are
+ * syntax or counter-examples, tested against fixtures of their own in test/http.
+ */
+function searchDocExamples(): string[] {
+  const text = readFileSync(join(projectRoot(), 'docs', 'search.md'), 'utf8');
+  const out: string[] = [];
+  for (const m of text.matchAll(/`([^`\n]+)`/g)) {
+    // An ellipsis marks a shape, not a request (`Location?address-postcode=…`).
+    if (m[1]!.includes('…')) continue;
+    const span = m[1]!.replace(/\\\|/g, '|');
+    const get = span.startsWith('GET ');
+    const r = span.replace(/^GET\s+/, '').replace(/^\/STU3/, '').replace(/^\//, '');
+    if (/^([A-Z][A-Za-z]+(\/[^\s?]*)?)?\?[\w:.-]+=\S*$/.test(r) || (get && /^[\w$]/.test(r))) out.push(r);
+  }
+  return [...new Set(out)];
+}
+
+/**
  * The demo data set answers the Care Connect API documentation's example requests
- * as the documentation describes (explore/api_entity_*.md, build/build_patient_search.md).
+ * as the documentation describes (explore/api_entity_*.md, build/build_patient_search.md),
+ * and the examples of docs/search.md.
  */
 describe('demo data set', () => {
   let server: TestServer;
@@ -55,6 +76,13 @@ describe('demo data set', () => {
     expect(male.json.entry.every((e: { resource: { gender: string } }) => e.resource.gender === 'male')).toBe(true);
   });
 
+  it('serves Bernie\'s discharge letter of 2011 as the Binary the documentation reads', async () => {
+    const res = await server.request('GET', '/STU3/Binary/5b1e91f0ccf84d0001fffe6d');
+    expect(res.status).toBe(200);
+    expect(res.json.contentType).toBe('application/pdf');
+    expect(Buffer.from(res.json.content, 'base64').subarray(0, 5).toString('latin1')).toBe('%PDF-');
+  });
+
   it('gives Bernie the documented details', async () => {
     const res = await server.request('GET', '/STU3/Patient/1');
     const p = res.json;
@@ -95,8 +123,28 @@ describe('demo data set', () => {
     'MedicationRequest?patient=1', 'MedicationStatement?patient=1', 'MedicationRequest?medication=1',
     'Encounter?patient=4', 'Observation?patient=1002',
     'Condition?patient.identifier=https://fhir.nhs.uk/Id/nhs-number%7C9876543210',
+    'DocumentReference?patient=1173', 'DocumentReference?type=http://snomed.info/sct|373942005',
+    'DocumentReference?setting=http://snomed.info/sct|893061000000109', 'Flag?patient=1', 'DiagnosticReport?patient=1',
+    'Composition?patient=1', 'FamilyMemberHistory?patient=1', 'Patient?family=Delgado&birthdate=1942-01-30',
+    'DocumentReference?patient=1&period=ge2010-01-01&period=le2011-12-31', 'Observation?patient=1&date=ge2010-01-01&date=le2011-12-31',
   ])('%s returns records', async (url) => {
     expect((await ids(url)).length).toBeGreaterThan(0);
+  });
+
+  const examples = searchDocExamples();
+
+  it('finds the examples of docs/search.md', () => {
+    expect(examples.length).toBeGreaterThan(25);
+    expect(examples).toContain('Observation?patient.general-practitioner.name=bhatia');
+  });
+
+  it.each(examples)('docs/search.md: %s finds something', async (request) => {
+    const url = `/STU3${request.startsWith('?') ? '' : '/'}${request}`.replace(/[^\x21-\x7e]/g, encodeURIComponent);
+    const res = await server.request('GET', url, { headers: { prefer: 'handling=strict' } });
+    expect(res.status, `${request}: ${res.text.slice(0, 300)}`).toBe(200);
+    if (res.json.resourceType === 'Bundle') {
+      expect(res.json.entry?.filter((e: { search?: { mode?: string } }) => e.search?.mode !== 'outcome').length ?? 0, request).toBeGreaterThan(0);
+    }
   });
 
   it('does not load the demo data again into a store that holds resources', async () => {

@@ -51,3 +51,22 @@ export const OBSERVATION_CATEGORIES: Record<ObservationDef['category'], Concept>
   'vital-signs': { code: 'vital-signs', display: 'Vital Signs' },
   laboratory: { code: 'laboratory', display: 'Laboratory' },
 };
+
+/**
+ * Laboratory reports: the tests reported together, one DiagnosticReport each. SNOMED CT
+ * procedure concepts, with the diagnostic service section of HL7 v2 table 0074.
+ */
+export interface LabPanel extends Concept {
+  section: Concept;
+  labs: readonly LabKey[];
+}
+
+const CHEMISTRY: Concept = { code: 'CH', display: 'Chemistry' };
+const HAEMATOLOGY: Concept = { code: 'HM', display: 'Hematology' };
+
+export const LAB_PANELS: readonly LabPanel[] = [
+  { code: '43396009', display: 'Hemoglobin A1c measurement', section: CHEMISTRY, labs: ['hba1c'] },
+  { code: '252167001', display: 'Measurement of urea and electrolytes', section: CHEMISTRY, labs: ['creatinine', 'egfr'] },
+  { code: '26604007', display: 'Complete blood count', section: HAEMATOLOGY, labs: ['haemoglobin', 'whiteCells'] },
+  { code: '16254007', display: 'Lipid panel', section: CHEMISTRY, labs: ['cholesterol', 'hdl', 'ldl', 'triglycerides'] },
+];

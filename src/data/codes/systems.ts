@@ -6,6 +6,8 @@ export const UCUM = 'http://unitsofmeasure.org';
 export const ACT_CODE = 'http://hl7.org/fhir/v3/ActCode';
 export const MARITAL = 'http://hl7.org/fhir/v3/MaritalStatus';
 export const OBSERVATION_CATEGORY = 'http://hl7.org/fhir/observation-category';
+export const DIAGNOSTIC_SECTION = 'http://hl7.org/fhir/v2/0074';
+export const FLAG_CATEGORY = 'http://hl7.org/fhir/flag-category';
 
 export const NHS_NUMBER = 'https://fhir.nhs.uk/Id/nhs-number';
 export const LOCAL_PATIENT_ID = 'https://fhir.nhs.uk/Id/local-patient-identifier';
@@ -21,10 +23,14 @@ export const profile = (name: string) => `${CC}/StructureDefinition/CareConnect-
 export const extension = (name: string) => `${CC}/StructureDefinition/Extension-CareConnect-${name}-1`;
 export const codeSystem = (name: string) => `${CC}/CodeSystem/CareConnect-${name}-1`;
 
-/** The resource types that have a Care Connect STU3 profile (EpisodeOfCare has none). */
+/**
+ * The generated resource types that have a Care Connect STU3 profile (EpisodeOfCare,
+ * DiagnosticReport, DocumentReference and Binary have none).
+ */
 export const PROFILED = new Set([
   'Patient', 'Practitioner', 'PractitionerRole', 'Organization', 'Location', 'Observation', 'Encounter', 'Condition',
   'Procedure', 'AllergyIntolerance', 'Immunization', 'Medication', 'MedicationRequest', 'MedicationStatement',
+  'Composition', 'Flag', 'FamilyMemberHistory',
 ]);
 
 /** A code with its display term. */

@@ -1,5 +1,6 @@
 import { LOINC, OBSERVATION_CATEGORY, PROFILED, SNOMED, UCUM, profile, type Concept } from '../codes/systems.js';
 import { OBSERVATION_CATEGORIES, type ObservationDef } from '../codes/observations.js';
+import { narrativeOf } from './narrative.js';
 import type { Res } from './types.js';
 
 /** Small builders shared by the generators: meta, codings, quantities. */
@@ -8,10 +9,14 @@ export function meta(type: string): { profile: string[] } | undefined {
   return PROFILED.has(type) ? { profile: [profile(type)] } : undefined;
 }
 
-/** A resource skeleton with its Care Connect profile claimed in meta.profile. */
+/**
+ * A generated resource: its Care Connect profile claimed in meta.profile, and a
+ * generated narrative made from the body (every DomainResource carries one).
+ */
 export function resource(type: string, id: string, body: Record<string, unknown>): Res {
   const m = meta(type);
-  return { resourceType: type, id, ...(m ? { meta: m } : {}), ...body };
+  const text = narrativeOf(type, body);
+  return { resourceType: type, id, ...(m ? { meta: m } : {}), ...(text ? { text } : {}), ...body };
 }
 
 export function sct(c: Concept): { coding: Array<{ system: string; code: string; display: string }> } {

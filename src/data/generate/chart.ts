@@ -1,8 +1,8 @@
 import { CONDITION_CATEGORY } from '../codes/careconnect.js';
 import type { ConditionDef } from '../codes/conditions.js';
-import { LABS, VITALS, type LabKey, type ObservationDef } from '../codes/observations.js';
+import { LAB_PANELS, LABS, VITALS, type LabKey, type ObservationDef } from '../codes/observations.js';
 import type { ProcedureDef } from '../codes/procedures.js';
-import { ACT_CODE, codeSystem, type Concept } from '../codes/systems.js';
+import { ACT_CODE, codeSystem, DIAGNOSTIC_SECTION, type Concept } from '../codes/systems.js';
 import type { Rng } from '../prng.js';
 import { fhirDateTime } from '../time.js';
 import { observationCategory, observationCode, quantity, resource, round, sct } from './build.js';
@@ -17,6 +17,9 @@ const CLASSES = {
 } as const;
 
 const INTERPRETATION = 'http://hl7.org/fhir/v2/0078';
+
+/** Laboratory results are issued three hours after the sample is taken. */
+const LAB_TURNAROUND = 3 * 3_600_000;
 
 /**
  * One patient's chart: creates their clinical resources with ids named after the
@@ -119,7 +122,7 @@ export class Chart {
       subject: this.subject,
       context: reference(encounter),
       effectiveDateTime: fhirDateTime(at),
-      issued: fhirDateTime(at + (def.category === 'laboratory' ? 3 * 3_600_000 : 0)),
+      issued: fhirDateTime(at + (def.category === 'laboratory' ? LAB_TURNAROUND : 0)),
       performer: [reference(performer)],
       valueQuantity: quantity(value, def),
     };
@@ -147,8 +150,28 @@ export class Chart {
     }));
   }
 
-  lab(key: LabKey, value: number, at: number, encounter: Ref, performer: Ref): Ref {
-    return this.observation(LABS[key], value, at, encounter, performer);
+  /**
+   * Laboratory results of one sample (taken at `at`, reported three hours later), and a
+   * DiagnosticReport for each panel they belong to, performed by the trust's laboratory.
+   */
+  labs(results: ReadonlyArray<readonly [LabKey, number]>, at: number, encounter: Ref, requester: Ref): void {
+    const done = new Map<LabKey, Ref>();
+    for (const [key, value] of results) done.set(key, this.observation(LABS[key], value, at, encounter, requester));
+    for (const panel of LAB_PANELS) {
+      const result = panel.labs.filter((k) => done.has(k)).map((k) => reference(done.get(k)!));
+      if (!result.length) continue;
+      this.add(resource('DiagnosticReport', this.id('report'), {
+        status: 'final',
+        category: { coding: [{ system: DIAGNOSTIC_SECTION, code: panel.section.code, display: panel.section.display }] },
+        code: sct(panel),
+        subject: this.subject,
+        context: reference(encounter),
+        effectiveDateTime: fhirDateTime(at),
+        issued: fhirDateTime(at + LAB_TURNAROUND),
+        performer: [{ actor: reference(this.world.trust) }],
+        result,
+      }));
+    }
   }
 
   push(r: Res): Ref {

@@ -61,7 +61,7 @@ export function clinicVisit(chart: Chart, body: Body, def: ConditionDef, conditi
   // Problems looked after by the GP have their tests done at hospital visits too.
   if (body.has('hypertension')) ['creatinine', 'egfr'].forEach((l) => labs.add(l as never));
   if (body.has('hyperlipidaemia')) labs.add('cholesterol');
-  for (const lab of labs) chart.lab(lab, labAt(chart.rng, body, chart.p, lab, start), start + 10 * 60_000, encounter, who);
+  chart.labs([...labs].map((lab) => [lab, labAt(chart.rng, body, chart.p, lab, start)] as const), start + 10 * 60_000, encounter, who);
   return encounter;
 }
 
@@ -106,7 +106,7 @@ function attendance(chart: Chart, body: Body, key: ConditionKey, def: ConditionD
   chart.observation(VITALS.oxygenSaturation, saturationAt(rng, body, seen, key === 'pneumonia'), seen, encounter, aeDoctor);
   const [s, d] = bloodPressureAt(rng, body, p, seen);
   chart.bloodPressure(s, d, seen, encounter, aeDoctor);
-  for (const lab of def.labs ?? []) chart.lab(lab, labAt(rng, body, p, lab, seen, infection), seen + 15 * 60_000, encounter, aeDoctor);
+  chart.labs((def.labs ?? []).map((lab) => [lab, labAt(rng, body, p, lab, seen, infection)] as const), seen + 15 * 60_000, encounter, aeDoctor);
   for (const k of def.procedures ?? []) {
     if (PROCEDURES[k].setting === 'emergency') chart.procedure(PROCEDURES[k], seen + 30 * 60_000, 15, aeDoctor, encounter, condition, ae);
   }

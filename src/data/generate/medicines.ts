@@ -18,11 +18,14 @@ export interface Prescription {
   prescriber: Ref;
   organisation: Ref;
   encounter?: Ref;
+  /** When the medicine was stopped early (an adverse reaction), if it was. */
+  stopped?: number;
 }
 
 /**
  * A medicine given to the patient: the MedicationRequest (the latest authorisation:
- * active for a current repeat, completed for a finished course, stopped at death)
+ * active for a current repeat, completed for a finished course, stopped at death or
+ * when stopped early)
  * and the MedicationStatement that records the patient taking it.
  */
 export function prescribe(chart: Chart, rx: Prescription): void {
@@ -36,7 +39,7 @@ export function prescribe(chart: Chart, rx: Prescription): void {
   const finished = courseEnd !== undefined && courseEnd <= p.end;
   // The latest authorisation of a repeat is recent: within the last 84 days of the record.
   const authored = course !== undefined ? start : Math.max(start, p.end - chart.rng.int(1, 84) * DAY);
-  const status = finished ? 'completed' : p.death ? 'stopped' : 'active';
+  const status = rx.stopped !== undefined || (!finished && p.death) ? 'stopped' : finished ? 'completed' : 'active';
   const route = med.form === 'inhaler' ? ROUTES.inhaled : ROUTES.oral;
   const dose = { value: med.perDose, unit: med.unit };
   const timing = med.perDay > 0 ? { timing: { repeat: { frequency: med.perDay, period: 1, periodUnit: 'd' } } } : { asNeededBoolean: true };
@@ -59,11 +62,11 @@ export function prescribe(chart: Chart, rx: Prescription): void {
       expectedSupplyDuration: { value: course ?? 28, unit: 'day', system: UCUM, code: 'd' },
     },
   }));
-  const end = courseEnd !== undefined ? Math.min(courseEnd, p.end) : p.death;
+  const end = rx.stopped ?? (courseEnd !== undefined ? Math.min(courseEnd, p.end) : p.death);
   chart.push(resource('MedicationStatement', chart.id('medstat'), {
     basedOn: [{ reference: `MedicationRequest/${requestId}` }],
     ...(rx.encounter ? { context: reference(rx.encounter) } : {}),
-    status: finished ? 'completed' : p.death ? 'stopped' : 'active',
+    status,
     medicationReference: reference(medication),
     effectivePeriod: { start: fhirDateTime(start), ...(end !== undefined ? { end: fhirDateTime(end) } : {}) },
     dateAsserted: fhirDateTime(authored),

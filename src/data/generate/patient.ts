@@ -2,7 +2,7 @@ import { ETHNIC_CATEGORIES, MARITAL_STATUS, NHS_NUMBER_VERIFIED } from '../codes
 import { FAMILY, FEMALE_GIVEN, MALE_GIVEN } from '../codes/names.js';
 import { codeSystem, extension, LOCAL_PATIENT_ID, MARITAL, NHS_NUMBER } from '../codes/systems.js';
 import type { Rng } from '../prng.js';
-import { ageAt, atAge, DAY, fhirDate, fhirDateTime, YEAR } from '../time.js';
+import { ageAt, atAge, DAY, fhirDate, fhirDateTime, parseDay, YEAR } from '../time.js';
 import { dramaPhone, resource } from './build.js';
 import { homeAddress } from './places.js';
 import { reference, type Ref, type Res } from './types.js';
@@ -19,6 +19,7 @@ export interface PatientInfo {
   end: number;
   practice: Practice;
   gp: Ref;
+  nhsNumber: string;
 }
 
 /** Ages of the population, weighted roughly like England's (0-95). */
@@ -26,18 +27,31 @@ const AGE_BANDS: ReadonlyArray<readonly [readonly [number, number], number]> = [
   [[0, 4], 6], [[5, 15], 12], [[16, 24], 11], [[25, 44], 26], [[45, 64], 25], [[65, 79], 14], [[80, 95], 6],
 ];
 
+/**
+ * Facts a patient must have (the documented examples name a patient by family name and
+ * date of birth); everything else is drawn, and the record is drawn to fit them.
+ */
+export interface PatientFacts {
+  family?: string;
+  /** YYYY-MM-DD. */
+  birthDate?: string;
+}
+
 /** The Patient resource and its facts. The NHS and hospital numbers are issued by the caller. */
-export function buildPatient(rng: Rng, id: string, ref: number, nhsNumber: string, hospitalNumber: string, practice: Practice): { resource: Res; info: PatientInfo } {
+export function buildPatient(rng: Rng, id: string, ref: number, nhsNumber: string, hospitalNumber: string, practice: Practice, facts: PatientFacts = {}): { resource: Res; info: PatientInfo } {
   const sex = rng.chance(0.5) ? 'female' : 'male';
   const [lo, hi] = rng.weighted(AGE_BANDS);
-  const birth = Math.floor(atAge(ref - rng.int(lo, hi) * YEAR, 0) / DAY) * DAY - rng.int(0, 364) * DAY;
+  // Drawn even when a fact replaces it, so that a fact changes nothing else that is drawn.
+  const drawnBirth = Math.floor(atAge(ref - rng.int(lo, hi) * YEAR, 0) / DAY) * DAY - rng.int(0, 364) * DAY;
+  const birth = facts.birthDate ? parseDay(facts.birthDate) : drawnBirth;
   const age = ageAt(birth, ref);
   const deathRisk = age >= 85 ? 0.25 : age >= 75 ? 0.1 : age >= 60 ? 0.03 : age >= 1 ? 0.005 : 0;
   const death = rng.chance(deathRisk) ? ref - rng.int(30, Math.min(5 * 365, Math.max(31, Math.floor((ref - birth) / DAY) - 1))) * DAY + rng.int(0, 1439) * 60_000 : undefined;
   const end = death ?? ref;
   const given = rng.pick(sex === 'female' ? FEMALE_GIVEN : MALE_GIVEN);
   const middle = rng.chance(0.4) ? rng.pick(sex === 'female' ? FEMALE_GIVEN : MALE_GIVEN) : undefined;
-  const family = rng.pick(FAMILY);
+  const drawnFamily = rng.pick(FAMILY);
+  const family = facts.family ?? drawnFamily;
   const adultAge = ageAt(birth, end);
   const prefix = adultAge < 16 ? (sex === 'female' ? 'Miss' : 'Master') : sex === 'male' ? 'Mr' : rng.pick(['Mrs', 'Ms', 'Miss']);
   const gp = rng.pick(practice.gps);
@@ -72,7 +86,7 @@ export function buildPatient(rng: Rng, id: string, ref: number, nhsNumber: strin
     generalPractitioner: [reference(practice.org), reference(gp)],
     managingOrganization: reference(practice.org),
   });
-  const info: PatientInfo = { ref: { type: 'Patient', id, display }, sex, birth, end, practice, gp };
+  const info: PatientInfo = { ref: { type: 'Patient', id, display }, sex, birth, end, practice, gp, nhsNumber };
   if (death) info.death = death;
   return { resource: res, info };
 }

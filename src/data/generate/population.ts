@@ -38,7 +38,7 @@ function* patients(root: Rng, world: World, ids: Ids, ref: number, referenceDate
     const practice = world.practices[rng.weighted(weights)]!;
     const id = ids.patient(i);
     const hospitalNumber = `RR8${String(hash32(`${options.seed}:${i}`) % 10_000_000).padStart(7, '0')}`;
-    const { resource, info } = buildPatient(rng, id, ref, nhs.issue(), hospitalNumber, practice);
+    const { resource, info } = buildPatient(rng, id, ref, nhs.issue(), hospitalNumber, practice, options.patientFacts?.[id]);
     yield resource;
     yield* generateRecord(rng, info, world, referenceDate);
   }

@@ -6,7 +6,9 @@ import { ageAt, atAge, DAY, parseDay, YEAR } from '../time.js';
 import { recordAllergies } from './allergies.js';
 import { newBody, type Body } from './body.js';
 import { Chart } from './chart.js';
+import { dischargeDocuments } from './discharge.js';
 import { acuteEpisodes, clinicVisit, firstContact, hospitalPlace, staff } from './episodes.js';
+import { raiseFlags } from './flags.js';
 import { immunise } from './immunisations.js';
 import { chooseRegimen, prescribe } from './medicines.js';
 import type { PatientInfo } from './patient.js';
@@ -20,7 +22,9 @@ const HISTORY_YEARS = 10;
  * A patient's clinical record, coherent by construction: conditions drawn for their
  * age and sex, medicines that treat them (none the patient is allergic to), clinic
  * follow-up with trending measurements, acute episodes through A&E and admissions,
- * and the routine immunisations, all between birth and death (or the reference date).
+ * and the routine immunisations, all between birth and death (or the reference date);
+ * then, from the finished record, the flags a clinician would raise and the documents
+ * of each inpatient stay.
  */
 export function generateRecord(rng: Rng, p: PatientInfo, world: World, referenceDate: string): Res[] {
   const chart = new Chart(rng, p, world);
@@ -44,6 +48,8 @@ export function generateRecord(rng: Rng, p: PatientInfo, world: World, reference
   acuteEpisodes(chart, body, windowStart, avoid);
   if (chart.encounters === 0) firstContact(chart, body, windowStart);
   immunise(chart);
+  raiseFlags(chart);
+  dischargeDocuments(chart);
   return chart.out;
 }
 

@@ -1,4 +1,5 @@
 import type { Resource } from '../../fhir/resource.js';
+import type { PatientFacts } from './patient.js';
 
 /** A generated resource: always with its id. */
 export type Res = Resource & { id: string };
@@ -43,4 +44,6 @@ export interface GenerateOptions {
   idPrefix?: string;
   /** Explicit patient ids (the demo set uses the ids the API documentation shows). */
   patientIds?: readonly string[];
+  /** Facts some patients must have, by patient id (see PatientFacts). */
+  patientFacts?: Readonly<Record<string, PatientFacts>>;
 }
