@@ -86,8 +86,6 @@ describe.skipIf(!chromiumAvailable())('web explorer in a browser', () => {
     });
     expect(await page.locator('#card-problems li').count()).toBeGreaterThan(0);
     expect(await page.locator('#encounter-timeline li').count()).toBeGreaterThan(0);
-    // Nothing of the kinds his record lacks: no empty flag warning, no documents card.
-    expect(await page.locator('#flags, #card-documents').count()).toBe(0);
     await ui.check('03-patient-record');
   });
 
@@ -131,21 +129,26 @@ describe.skipIf(!chromiumAvailable())('web explorer in a browser', () => {
     await ui.check('07-resource-history');
   });
 
-  it('shows flags, reports and documents on a record that has them', async () => {
-    const post = async (resource: object) => {
-      const res = await fetch(`${server.baseUrl}/${(resource as { resourceType: string }).resourceType}`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(resource) });
-      expect(res.status, await res.clone().text()).toBe(201);
-    };
-    const subject = { reference: 'Patient/3' };
-    const snomed = (code: string, display: string) => ({ coding: [{ system: 'http://snomed.info/sct', code, display }] });
-    await post({ resourceType: 'Flag', status: 'active', code: snomed('15188001', 'Hearing loss'), subject });
-    await post({ resourceType: 'DiagnosticReport', status: 'final', code: snomed('26604007', 'Full blood count'), subject, issued: '2025-01-02T10:00:00Z' });
-    await post({ resourceType: 'DocumentReference', status: 'current', type: snomed('823701000000103', 'Discharge letter'), subject, indexed: '2025-01-03T10:00:00Z', description: 'Discharge letter', content: [{ attachment: { contentType: 'text/plain', data: 'T0s=' } }] });
-    await ui.open('/patients/3');
-    expect(await page.locator('#flags').textContent()).toContain('Hearing loss');
-    expect(await page.locator('#card-documents').textContent()).toContain('Full blood count');
-    expect(await page.locator('#card-documents').textContent()).toContain('Discharge letter');
-    await ui.check('07b-patient-record-documents');
+  it('shows flags, reports and documents when a record has them, and no empty boxes when it has none', async () => {
+    // Bernie's record, as the API holds it: every active flag and every report or document is on the page.
+    const total = async (query: string) => (await (await fetch(`${server.baseUrl}/${query}&_summary=count`, { headers: { accept: 'application/fhir+json' } })).json()).total as number;
+    const flagBundle = await (await fetch(`${server.baseUrl}/Flag?patient=1&_count=100`, { headers: { accept: 'application/fhir+json' } })).json();
+    const flags = (flagBundle.entry ?? []).filter((e: { resource: { status: string } }) => e.resource.status === 'active').length;
+    const documents = (await total('DiagnosticReport?patient=1')) + (await total('Composition?patient=1')) + (await total('DocumentReference?patient=1'));
+    await ui.open('/patients/1');
+    expect(await page.locator('#flags li').count()).toBe(flags);
+    expect(await page.locator('#card-documents li').count()).toBe(documents);
+    if (flags + documents) await ui.check('07b-patient-record-documents');
+
+    // A new patient with nothing recorded: the cards say so, and there is no flag box or documents card.
+    const created = await fetch(`${server.baseUrl}/Patient`, { method: 'POST', headers: { 'content-type': 'application/fhir+json', prefer: 'return=representation' }, body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Empty', given: ['Record'] }], gender: 'unknown' }) });
+    expect(created.status).toBe(201);
+    const id = ((await created.json()) as { id: string }).id;
+    await ui.open(`/patients/${id}`);
+    expect(await page.locator('.ccri-banner__name').textContent()).toBe('EMPTY, Record');
+    expect(await page.locator('#flags, #card-documents').count()).toBe(0);
+    expect(await page.locator('#card-problems').textContent()).toContain('No problems recorded');
+    expect(await page.locator('#vital-charts').count()).toBe(0);
   });
 
   it('browses three types, and the URL it shows answers the same entries when fetched directly', async () => {
