@@ -93,6 +93,11 @@ describe.skipIf(!chromiumAvailable())('web explorer in a browser', () => {
     await ui.follow(page.locator('#observation-table a[data-observation]').first());
     expect(page.url()).toMatch(/\/resources\/Observation\//);
     expect(await page.locator('#profile-badges').textContent()).toContain('CareConnect-Observation-1');
+    // The generated narrative, as text.
+    const id = new URL(page.url()).pathname.split('/').pop();
+    const observation = await (await fetch(`${server.baseUrl}/Observation/${id}`, { headers: { accept: 'application/fhir+json' } })).json();
+    if (observation.text?.div) expect((await page.locator('#narrative').textContent())!.length).toBeGreaterThan(0);
+    else expect(await page.locator('#narrative').count()).toBe(0);
     await ui.check('04-resource-json');
     await ui.follow(page.locator('a[data-view="xml"]'));
     const xml = page.locator('#resource-body pre');

@@ -34,6 +34,7 @@ export const resourceView: Page = {
     const validation = h('div', { id: 'validation' });
     const body = h('div', { id: 'resource-body' });
     const profiles = resource.meta?.profile ?? [];
+    const story = narrative(resource);
     replace(main, 
       h('nav', { class: 'nhsuk-breadcrumb', 'aria-label': 'Breadcrumb' }, h('ol', { class: 'nhsuk-breadcrumb__list' }, h('li', { class: 'nhsuk-breadcrumb__list-item' }, h('a', { class: 'nhsuk-breadcrumb__link', href: `/browse/${type}` }, `${type} search`)))),
       heading(describe(resource) || `${type}/${id}`, `${type}/${id}${version ? ` version ${version}` : ''}`),
@@ -45,6 +46,7 @@ export const resourceView: Page = {
       summaryList([
         ['Version', `${resource.meta?.versionId ?? '?'}${version ? '' : ' (current)'}`],
         ['Last updated', formatDate(resource.meta?.lastUpdated)],
+        ...(story ? [['Narrative', h('span', { id: 'narrative' }, story)] as [string, HTMLElement]] : []),
         ['API URL', h('a', { href: api().url(path), 'data-external': true, class: 'ccri-break' }, api().url(path))],
       ]),
       resource.resourceType === 'Patient' ? h('p', { class: 'nhsuk-body' }, h('a', { href: `/patients/${id}` }, 'Open the patient record')) : null,
@@ -88,4 +90,16 @@ async function runValidate(resource: Resource, profile: string | undefined, out:
     replace(out, errorBox(err, 'The resource could not be validated'));
   }
   out.querySelector<HTMLElement>('[role=status], [role=alert]')?.focus?.();
+}
+
+/**
+ * The resource's narrative as plain text. The XHTML is parsed (which runs nothing)
+ * and only its text is shown, so no markup from the data reaches the page.
+ */
+function narrative(resource: Resource): string | undefined {
+  const div = (resource.text as { div?: unknown } | undefined)?.div;
+  if (typeof div !== 'string' || !div) return undefined;
+  const doc = new DOMParser().parseFromString(div, 'application/xhtml+xml');
+  if (doc.getElementsByTagName('parsererror').length) return undefined;
+  return doc.documentElement.textContent?.replace(/\s+/g, ' ').trim() || undefined;
 }
