@@ -14,6 +14,8 @@ import { createPipeline, type Pipeline } from './pipeline/dispatch.js';
 import { openPolicy } from './pipeline/policy.js';
 import { loadConformance } from './profiles/load.js';
 import type { StoreAdmin } from './store/store.js';
+import { servedCapabilityStatement } from './ui/capability.js';
+import { explorerPlugin } from './ui/plugin.js';
 
 export interface Server {
   app: FastifyInstance;
@@ -64,6 +66,16 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   }
   const https = config.tls ? { cert: readPem(config.tls.cert, 'certificate'), key: readPem(config.tls.key, 'key') } : undefined;
   const app = await buildApp({ bases: mounted, bodyLimit: config.bodyLimit, ...(isPino(log) ? { logger: log } : {}), ...(https ? { https } : {}) });
+  // The explorer's pages call the API from the browser; its OpenAPI document is built from the CapabilityStatement, asked for through a base's pipeline.
+  const described = bases.open ?? bases.secure;
+  if (described) {
+    await app.register(explorerPlugin, {
+      openBase: bases.open ? config.baseUrl : config.secureBaseUrl,
+      ...(bases.secure ? { secureBase: config.secureBaseUrl } : {}),
+      capabilityStatement: () => servedCapabilityStatement((incoming) => described.dispatch(incoming)),
+      log,
+    });
+  }
   return {
     app,
     store,

@@ -25,6 +25,8 @@ const ALLOWED: Record<string, string[]> = {
   data: ['fhir', 'search', 'store', 'profiles', 'terminology', 'validation', 'interactions'],
   auth: ['fhir', 'search', 'store', 'profiles', 'interactions', 'pipeline'],
   http: ['fhir', 'interactions', 'pipeline'],
+  // The web explorer's server side: it serves files and reads the CapabilityStatement through a pipeline's dispatch.
+  ui: ['fhir', 'interactions'],
   scripts: ['fhir', 'search', 'profiles'],
 };
 /** Where a Fastify import may appear: the HTTP server, and the plugins of the authorization server and the explorer. */

@@ -7,7 +7,7 @@ export function serveCommand(program: Command): void {
   storeOptions(
     program
       .command('serve')
-      .description('serve the FHIR STU3 API (and load the demo data into an empty store)')
+      .description('serve the FHIR STU3 API and the web explorer (and load the demo data into an empty store)')
       .option('-p, --port <port>', 'port to listen on, 0 for any free one (env CCRI_PORT or PORT; default 8080)', wholeNumber(0, 65535))
       .option('--host <host>', 'interface to listen on (env CCRI_HOST; default localhost; 0.0.0.0 for all)')
       .option('--base-url <url>', 'public base URL used in links (env CCRI_BASE_URL; default http://localhost:<port>/STU3)')
@@ -39,6 +39,7 @@ export function serveCommand(program: Command): void {
     const bases = [server.bases.open ? `${config.baseUrl} (open${config.openApi === 'read' ? ', read-only' : ''})` : undefined, server.bases.secure ? `${config.secureBaseUrl} (secure)` : undefined].filter(Boolean);
     console.log(`FHIR STU3 API at ${bases.join(' and ')}, listening on ${address} (process ${process.pid})`);
     console.log(`Store: ${storeLabel(config)}`);
+    console.log(`Web explorer at ${new URL('/', config.baseUrl).href}`);
   });
 }
 
