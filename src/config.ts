@@ -29,6 +29,8 @@ export interface Config {
   logLevel: string;
   /** Load the demo data set when the store is empty. */
   demoData: boolean;
+  /** Opens dynamic client registration (RFC 7591) at /auth/register, requiring this as the initial access token. */
+  registrationToken?: string;
 }
 
 export type ValidationSetting = 'off' | 'warn' | 'enforce' | 'claimed';
@@ -69,5 +71,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   if (databaseUrl) config.databaseUrl = databaseUrl;
   const cursorSecret = overrides.cursorSecret ?? env.CCRI_CURSOR_SECRET;
   if (cursorSecret) config.cursorSecret = cursorSecret;
+  const registrationToken = overrides.registrationToken ?? env.CCRI_REGISTRATION_TOKEN;
+  if (registrationToken) config.registrationToken = registrationToken;
   return config;
 }

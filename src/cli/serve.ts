@@ -22,5 +22,10 @@ export function serveCommand(program: Command): void {
     process.once('SIGTERM', shutdown);
     const address = await server.app.listen({ port: config.port, host: config.host });
     console.log(`FHIR STU3 API at ${config.baseUrl} (${config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`}), listening on ${address}`);
+    if (server.demoUsers.length) {
+      // Shown once, here, never logged: only this start knows them (the store keeps scrypt hashes).
+      console.log(`Demo users for signing in at ${server.auth.issuer.issuer} (for a local copy only; they are not shown again):`);
+      for (const u of server.demoUsers) console.log(`  ${u.username} / ${u.password}  ${u.is}`);
+    }
   });
 }

@@ -24,6 +24,14 @@ export function runAuthStoreContract(store: () => StoreAdmin, setNow: (ms: numbe
       expect(await auth.get('Session', id)).toBeUndefined();
     });
 
+    it('creates an entry only once', async () => {
+      const auth = store().auth();
+      const id = unique();
+      expect(await auth.create('SigningKey', id, { payload: { n: 1 } })).toBe(true);
+      expect(await auth.create('SigningKey', id, { payload: { n: 2 } })).toBe(false);
+      expect((await auth.get('SigningKey', id))?.payload).toEqual({ n: 1 });
+    });
+
     it('finds entries by uid and user code, and consumes an entry once', async () => {
       const auth = store().auth();
       const id = unique();

@@ -194,6 +194,8 @@ export interface AuthUser {
 export interface AuthStore {
   /** Creates or replaces an entry. */
   put(model: string, id: string, entry: AuthEntry, keys?: AuthEntryKeys): Promise<void>;
+  /** Creates an entry unless one with this (model, id) exists; true when it created it (nodes racing to make the same record). */
+  create(model: string, id: string, entry: AuthEntry, keys?: AuthEntryKeys): Promise<boolean>;
   /** An entry that has not expired. */
   get(model: string, id: string): Promise<AuthEntry | undefined>;
   /** An entry that has not expired, by its interaction uid or user code. */

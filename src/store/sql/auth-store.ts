@@ -41,6 +41,15 @@ export class SqlAuthStore implements AuthStore {
     );
   }
 
+  async create(model: string, id: string, entry: AuthEntry, keys: AuthEntryKeys = {}): Promise<boolean> {
+    const values: SqlValue[] = [model, id, JSON.stringify(entry.payload), keys.grantId ?? null, keys.uid ?? null, keys.userCode ?? null, entry.expiresAt ?? null, entry.consumedAt ?? null];
+    const n = await this.write(
+      'INSERT INTO auth_entry (model, id, payload, grant_id, uid, user_code, expires_at, consumed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model, id) DO NOTHING',
+      values,
+    );
+    return n > 0;
+  }
+
   async get(model: string, id: string): Promise<AuthEntry | undefined> {
     const row = await this.driver.reader.get<EntryRow>(`${ENTRY} WHERE model = ? AND id = ? AND ${LIVE}`, [model, id, this.clock()]);
     return row ? toEntry(row) : undefined;

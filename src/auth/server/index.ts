@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { Logger } from '../../interactions/types.js';
+import type { StoreAdmin } from '../../store/store.js';
+import type { TokenIssuer } from '../issuer.js';
+import { hashClientSecret } from './adapter.js';
+import { interactionRoutes } from './interactions.js';
+import { signingKeys, type SigningKeys } from './keys.js';
+import { findContext } from './launch-context.js';
+import { messagePage, PAGE_CSP } from './pages.js';
+import { createProvider } from './provider.js';
+import { type ProviderMiddleware, structuredTokens, TokenState } from './token-state.js';
+
+export interface AuthServerOptions {
+  store: StoreAdmin;
+  /** The public URL the server is reached at (the configured base URL); its origin + `/auth` is the issuer. */
+  publicUrl: string;
+  /** The secure base's public URL: the audience of every access token. */
+  secureBaseUrl: string;
+  /** RFC 7591 registration is open only with this initial access token (CCRI_REGISTRATION_TOKEN). */
+  registrationToken?: string;
+  log: Logger;
+}
+
+export interface AuthServer {
+  /** What the secure base needs to verify this server's tokens (src/auth/issuer.ts). */
+  issuer: TokenIssuer;
+  /** The Fastify plugin serving it; register it with the prefix `/auth`. */
+  plugin: FastifyPluginAsync;
+  close(): Promise<void>;
+}
+
+export const AUTH_PREFIX = '/auth';
+/** How often a node looks for keys rotated elsewhere. */
+const KEY_CHECK_MS = 5000;
+const PURGE_MS = 10 * 60_000;
+
+/**
+ * The embedded authorization server (docs/security.md): oidc-provider, with its records
+ * in the store, mounted at `/auth`. The provider is built on first use and rebuilt when
+ * the signing keys change (a `ccri keys rotate` anywhere).
+ */
+export async function authServer(o: AuthServerOptions): Promise<AuthServer> {
+  const issuer = `${new URL(o.publicUrl).origin}${AUTH_PREFIX}`;
+  const audience = o.secureBaseUrl.replace(/\/+$/, '');
+  const auth = o.store.auth();
+  const state = new TokenState(auth);
+  const cookieKey = await o.store.setting('auth-cookie-key', () => randomBytes(32).toString('base64url'));
+  let current: { provider: Provider; keys: SigningKeys; checked: number } | undefined;
+  let building: Promise<Provider> | undefined;
+
+  const build = async (): Promise<Provider> => {
+    const keys = await signingKeys(auth);
+    if (current && current.keys.fingerprint === keys.fingerprint) {
+      current.checked = Date.now();
+      return current.provider;
+    }
+    const provider = createProvider({ issuer, audience, auth, keys, cookieKeys: [cookieKey], secureCookies: issuer.startsWith('https:'), ...(o.registrationToken ? { registrationToken: o.registrationToken } : {}) });
+    const use = (mw: ProviderMiddleware) => provider.use(mw as unknown as Parameters<Provider['use']>[0]);
+    use(structuredTokens({ issuer, audience, state, auth, keys: async () => keys.public }));
+    use(tokenResponseContext(auth));
+    provider.on('server_error', (_ctx: unknown, err: Error) => o.log.error({ err: { message: err.message, stack: err.stack } }, 'The authorization server failed'));
+    provider.on('grant.revoked', () => state.forget());
+    if (!current) void auth.purgeExpired().catch(() => undefined);
+    current = { provider, keys, checked: Date.now() };
+    return provider;
+  };
+  const provider = (): Promise<Provider> => {
+    if (current && Date.now() - current.checked < KEY_CHECK_MS) return Promise.resolve(current.provider);
+    building ??= build().finally(() => (building = undefined));
+    return building;
+  };
+  const purge = setInterval(() => void auth.purgeExpired().catch((err: unknown) => o.log.warn({ err }, 'Purging expired authorization records failed')), PURGE_MS);
+  purge.unref();
+
+  const tokenIssuer: TokenIssuer = {
+    issuer,
+    keys: async () => (await signingKeys(auth)).public,
+    inForce: (claims) => state.inForce(claims),
+    endpoints: {
+      authorization: `${issuer}/authorize`,
+      token: `${issuer}/token`,
+      ...(o.registrationToken ? { registration: `${issuer}/register` } : {}),
+      introspection: `${issuer}/introspect`,
+      revocation: `${issuer}/revoke`,
+      jwks: `${issuer}/jwks`,
+    },
+  };
+
+  const plugin: FastifyPluginAsync = async (app: FastifyInstance) => {
+    interactionRoutes(app, { provider, auth, store: o.store, audience });
+    // Everything else is oidc-provider's: handed over before Fastify reads the body, which oidc-provider parses itself.
+    app.route({
+      method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'],
+      url: '/*',
+      onRequest: async (request, reply) => {
+        reply.hijack();
+        await handOver(request, reply.raw, provider);
+      },
+      handler: async () => undefined,
+    });
+  };
+
+  return { issuer: tokenIssuer, plugin, close: async () => clearInterval(purge) };
+}
+
+/** Gives a request to oidc-provider, as if it were mounted at `/auth`, and logs it as the app logs every request. */
+async function handOver(request: FastifyRequest, res: ServerResponse, provider: () => Promise<Provider>): Promise<void> {
+  const req = request.raw as IncomingMessage & { originalUrl?: string };
+  res.setHeader('x-request-id', request.id);
+  const url = req.url ?? '';
+  res.on('finish', () => request.log.info({ method: req.method, url: redactUrl(url), status: res.statusCode }, 'request'));
+  hashBasicSecret(req);
+  // oidc-provider finds its mount path as the part of originalUrl before url.
+  req.url = offlineConsent(req.url!.slice(AUTH_PREFIX.length) || '/');
+  req.originalUrl = `${AUTH_PREFIX}${req.url}`;
+  try {
+    await (await provider()).callback()(req, res);
+  } catch (err) {
+    request.log.error({ err }, 'The authorization server failed');
+    if (!res.headersSent) {
+      res.writeHead(500, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': PAGE_CSP });
+      res.end(messagePage('Something went wrong', 'The authorization server could not answer. Try again later.'));
+    }
+  }
+}
+
+/**
+ * OpenID Connect grants `offline_access` only with `prompt=consent`; SMART apps ask for it
+ * without. Every authorization here asks for consent anyway (provider.ts,
+ * loadExistingGrant), so the prompt is added to such a request rather than the scope dropped.
+ */
+function offlineConsent(url: string): string {
+  if (!url.startsWith('/authorize?')) return url;
+  const query = new URLSearchParams(url.slice('/authorize?'.length));
+  if (!query.get('scope')?.split(' ').includes('offline_access') || query.has('prompt') || query.has('request') || query.has('request_uri')) return url;
+  query.set('prompt', 'consent');
+  return `/authorize?${query}`;
+}
+
+/** Request URLs below /auth carry no secret, but codes and tokens never reach the log all the same. */
+function redactUrl(url: string): string {
+  return url.replace(/([?&](?:code|access_token|id_token|refresh_token|token|client_secret|password|client_assertion|launch)=)[^&]*/gi, '$1[redacted]');
+}
+
+/** Client secrets are stored hashed (adapter.ts): the presented secret is hashed alike before oidc-provider compares them. */
+function hashBasicSecret(req: IncomingMessage): void {
+  const header = req.headers.authorization;
+  if (!header || !/^basic /i.test(header)) return;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return;
+  let secret: string;
+  try {
+    secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
+  } catch {
+    return;
+  }
+  req.headers.authorization = `Basic ${Buffer.from(`${decoded.slice(0, colon)}:${encodeURIComponent(hashClientSecret(secret))}`).toString('base64')}`;
+}
+
+/** SMART's additions to the token response: the launch patient and whether the app shows a patient banner. */
+function tokenResponseContext(auth: ReturnType<StoreAdmin['auth']>): ProviderMiddleware {
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    await next();
+    if (ctx.oidc?.route !== 'token' || ctx.status !== 200) return;
+    const body = ctx.body as Record<string, unknown> | undefined;
+    const grantId = ctx.oidc.entities.AccessToken?.grantId;
+    if (!body?.access_token || !grantId) return;
+    const context = await findContext(auth, grantId);
+    if (context?.patient) body.patient = context.patient;
+    if (context) body.need_patient_banner = context.needPatientBanner;
+  };
+}
