@@ -31,6 +31,12 @@ export interface Config {
   demoData: boolean;
   /** Opens dynamic client registration (RFC 7591) at /auth/register, requiring this as the initial access token. */
   registrationToken?: string;
+  /**
+   * Lets the authorization server fetch a client's JWKS (jwks_uri) from loopback and private
+   * addresses. Off by default: such fetches are refused, so that a registration cannot make
+   * the server call into its own network (SSRF).
+   */
+  authFetchPrivate: boolean;
 }
 
 export type ValidationSetting = 'off' | 'warn' | 'enforce' | 'claimed';
@@ -66,6 +72,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     bodyLimit: overrides.bodyLimit ?? int('CCRI_BODY_LIMIT', env.CCRI_BODY_LIMIT, 16 * 1024 * 1024),
     logLevel: overrides.logLevel ?? env.CCRI_LOG_LEVEL ?? 'info',
     demoData: overrides.demoData ?? env.CCRI_DEMO_DATA !== 'false',
+    authFetchPrivate: overrides.authFetchPrivate ?? env.CCRI_AUTH_FETCH_PRIVATE === 'true',
   };
   const databaseUrl = overrides.databaseUrl ?? env.DATABASE_URL;
   if (databaseUrl) config.databaseUrl = databaseUrl;

@@ -45,7 +45,7 @@ export async function createServer(config: Config, options: { logger?: Logger | 
   log.info(conformance, 'Care Connect conformance resources loaded');
   const open = createPipeline(server, { url: config.baseUrl, policy: openPolicy() });
   // The secure base's URL: until the secure base's settings land, /secure/STU3 on the public origin.
-  const auth = await authServer({ store, publicUrl: config.baseUrl, secureBaseUrl: `${new URL(config.baseUrl).origin}/secure/STU3`, log, ...(config.registrationToken ? { registrationToken: config.registrationToken } : {}) });
+  const auth = await authServer({ store, publicUrl: config.baseUrl, secureBaseUrl: `${new URL(config.baseUrl).origin}/secure/STU3`, log, fetchPrivate: config.authFetchPrivate, ...(config.registrationToken ? { registrationToken: config.registrationToken } : {}) });
   const app = await buildApp({
     bases: [{ path: config.basePath, pipeline: open }],
     plugins: [{ prefix: AUTH_PREFIX, plugin: auth.plugin }],

@@ -23,6 +23,8 @@ export interface AuthServerOptions {
   /** RFC 7591 registration is open only with this initial access token (CCRI_REGISTRATION_TOKEN). */
   registrationToken?: string;
   log: Logger;
+  /** Client JWKS may be fetched from loopback and private addresses (CCRI_AUTH_FETCH_PRIVATE); otherwise oidc-provider refuses them. */
+  fetchPrivate?: boolean;
 }
 
 export interface AuthServer {
@@ -58,7 +60,7 @@ export async function authServer(o: AuthServerOptions): Promise<AuthServer> {
       current.checked = Date.now();
       return current.provider;
     }
-    const provider = createProvider({ issuer, audience, auth, keys, cookieKeys: [cookieKey], secureCookies: issuer.startsWith('https:'), ...(o.registrationToken ? { registrationToken: o.registrationToken } : {}) });
+    const provider = createProvider({ issuer, audience, auth, keys, cookieKeys: [cookieKey], secureCookies: issuer.startsWith('https:'), fetchPrivate: o.fetchPrivate === true, ...(o.registrationToken ? { registrationToken: o.registrationToken } : {}) });
     const use = (mw: ProviderMiddleware) => provider.use(mw as unknown as Parameters<Provider['use']>[0]);
     use(structuredTokens({ issuer, audience, state, auth, keys: async () => keys.public }));
     use(tokenResponseContext(auth));

@@ -38,6 +38,8 @@ export interface ProviderOptions {
   registrationToken?: string;
   /** Cookies only over HTTPS (when the public URL is https). */
   secureCookies: boolean;
+  /** Client JWKS may be fetched from loopback and private addresses. */
+  fetchPrivate: boolean;
 }
 
 /** The interaction pages (interactions.ts) live below the issuer's path. */
@@ -171,6 +173,8 @@ export function createProvider(o: ProviderOptions): Provider {
       end_session: '/logout',
     },
     interactions: { url: async (_ctx, interaction) => interactionPath(interaction.uid) },
+    // oidc-provider fetches through a dispatcher that refuses special-use addresses (SSRF); only an operator lifts that.
+    ...(o.fetchPrivate ? { fetch: (url: string | URL | Request, options?: RequestInit) => fetch(url, { ...options, dispatcher: undefined } as RequestInit) } : {}),
     clientBasedCORS: (_ctx, origin, client) => (client.redirectUris ?? []).some((uri) => URL.canParse(uri) && new URL(uri).origin === origin),
     async renderError(ctx, out) {
       html(ctx, messagePage('The request could not be completed', 'The app sent a request this server cannot complete. Go back to the app and try again.', out as unknown as Record<string, string>));

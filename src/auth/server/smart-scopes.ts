@@ -37,25 +37,18 @@ export function allScopes(): readonly string[] {
   return vocabulary;
 }
 
-/** Whether the registered scope `allowed` lets a client ask for `wanted` (`patient/*.*` lets it ask for `patient/Observation.read`). */
-export function covers(allowed: string, wanted: string): boolean {
-  if (allowed === wanted) return true;
-  const a = parseResourceScope(allowed);
-  const w = parseResourceScope(wanted);
-  return !!a && !!w && a.context === w.context && (a.type === '*' || a.type === w.type) && (a.access === '*' || a.access === w.access);
-}
-
 /**
  * The scopes a client may be granted: those its registration allows (all of them when it
- * registered none), of the kinds its grant allows: `system/` scopes only for backend
+ * registered none; exactly those it names), of the kinds its grant allows: `system/` scopes only for backend
  * services (client_credentials), never for a user's app.
  */
 export function clientScopes(registered: string | undefined, backend: boolean): string[] {
-  const allowed = registered?.split(' ').filter(Boolean);
+  // A literal list, as oidc-provider checks it: `patient/*.read` registered lets an app ask for `patient/*.read`, not `patient/Observation.read`.
+  const allowed = registered ? new Set(registered.split(' ').filter(Boolean)) : undefined;
   return allScopes().filter((s) => {
     const parsed = parseResourceScope(s);
     if (backend ? parsed?.context !== 'system' : parsed?.context === 'system') return false;
-    return !allowed || allowed.some((a) => covers(a, s));
+    return !allowed || allowed.has(s);
   });
 }
 
