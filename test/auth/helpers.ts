@@ -110,6 +110,8 @@ export interface AuthorizeOptions {
   aud?: string;
   /** Extra authorization parameters (or replacements). */
   extra?: Record<string, string>;
+  /** The browser to use (its cookies: the user's session). */
+  browser?: Browser;
 }
 
 /** Runs an authorization as a user would in a browser; returns the callback URL with the code, and the PKCE verifier and state. */
@@ -126,7 +128,7 @@ export async function authorize(t: AuthTestServer, config: oidc.Configuration, o
     ...(o.launch ? { launch: o.launch } : {}),
     ...o.extra,
   });
-  const browser = new Browser(t.origin);
+  const browser = o.browser ?? new Browser(t.origin);
   const pages: string[] = [];
   let page = await browser.go(url.href);
   for (let step = 0; step < 6 && page.url.startsWith(t.origin); step++) {
