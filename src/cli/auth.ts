@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { JSONWebKeySet } from 'jose';
 import { addClient, listClients, removeClient } from '../auth/server/clients.js';
 import { rotateKeys, signingKeys } from '../auth/server/keys.js';
-import { LONGEST_SIGNED_MS } from '../auth/server/provider.js';
+import { LONGEST_SIGNED_MS } from '../auth/server/ttl.js';
 import { addUser } from '../auth/server/users.js';
 import type { StoreAdmin } from '../store/store.js';
 import { createContext } from './context.js';

@@ -8,7 +8,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/fhir/definitions/cache.js';
 import { rotateKeys } from '../../src/auth/server/keys.js';
-import { LONGEST_SIGNED_MS } from '../../src/auth/server/provider.js';
+import { LONGEST_SIGNED_MS } from '../../src/auth/server/ttl.js';
 import { startListening } from '../helpers/listen.js';
 import { storeKinds } from '../helpers/server.js';
 import { type AuthTestServer, discover, oauthError, register, startAuthServer, verifyAccessToken } from './helpers.js';

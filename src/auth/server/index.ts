@@ -11,7 +11,6 @@ import { interactionRoutes } from './interactions.js';
 import { signingKeys, type SigningKeys } from './keys.js';
 import { findContext } from './launch-context.js';
 import { messagePage, PAGE_CSP } from './pages.js';
-import { createProvider } from './provider.js';
 import { type ProviderMiddleware, structuredTokens, TokenState } from './token-state.js';
 
 export interface AuthServerOptions {
@@ -60,6 +59,8 @@ export async function authServer(o: AuthServerOptions): Promise<AuthServer> {
       current.checked = Date.now();
       return current.provider;
     }
+    // Loaded on first use: a server whose /auth is never asked does not load oidc-provider at all.
+    const { createProvider } = await import('./provider.js');
     const provider = createProvider({ issuer, audience, auth, keys, cookieKeys: [cookieKey], secureCookies: issuer.startsWith('https:'), fetchPrivate: o.fetchPrivate === true, ...(o.registrationToken ? { registrationToken: o.registrationToken } : {}) });
     const use = (mw: ProviderMiddleware) => provider.use(mw as unknown as Parameters<Provider['use']>[0]);
     use(structuredTokens({ issuer, audience, state, auth, keys: async () => keys.public }));

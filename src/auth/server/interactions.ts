@@ -5,7 +5,7 @@ import { decide, grantedWords, refusedWords } from './consent.js';
 import { createLaunch, saveContext, savePick } from './launch-context.js';
 import { consentPage, launchPage, loginPage, messagePage, PAGE_CSP, pickerPage } from './pages.js';
 import { findPatient, findPatients } from './patients.js';
-import { TTL } from './provider.js';
+import { TTL } from './ttl.js';
 import { authenticate } from './users.js';
 
 export interface InteractionOptions {

@@ -5,22 +5,8 @@ import type { SigningKeys } from './keys.js';
 import { findContext, findLaunch } from './launch-context.js';
 import { logoutPage, messagePage, PAGE_CSP } from './pages.js';
 import { allScopes, clientScopes } from './smart-scopes.js';
+import { TTL } from './ttl.js';
 import { fhirUserUrl } from './users.js';
-
-/** Lifetimes, in seconds. Access tokens are short: the secure base checks their grant on every request anyway. */
-export const TTL = {
-  accessToken: 3600,
-  clientCredentials: 300,
-  authorizationCode: 60,
-  idToken: 3600,
-  interaction: 30 * 60,
-  session: 8 * 3600,
-  offlineRefresh: 30 * 24 * 3600,
-  grant: 30 * 24 * 3600,
-} as const;
-
-/** The longest a token signed by a key may live: a retired key stays published this long (keys.ts). */
-export const LONGEST_SIGNED_MS = Math.max(TTL.accessToken, TTL.clientCredentials, TTL.idToken) * 1000 + 5 * 60_000;
 
 /** A client assertion may not be valid for longer than this ahead (SMART Backend Services: at most five minutes). */
 const MAX_ASSERTION_AHEAD_S = 300;
