@@ -47,7 +47,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ method: request.method, url: redact(request.raw.url ?? ''), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, address: request.ip }, 'request');
+    request.log.info({ method: request.method, url: redact(request.originalUrl), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, address: request.ip }, 'request');
   });
   for (const base of options.bases) await app.register(fhirApi, { prefix: base.path, pipeline: base.pipeline, bodyLimit: options.bodyLimit });
   for (const p of options.plugins ?? []) await app.register(p.plugin, { prefix: p.prefix });

@@ -81,6 +81,17 @@ describe('registration is closed without CCRI_REGISTRATION_TOKEN', () => {
       const discovery = (await (await fetch(`${origin}/auth/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
       expect(discovery.registration_endpoint).toBeUndefined();
       expect(s.auth.issuer.endpoints.registration).toBeUndefined();
+      // What the secure base will advertise (smart-configuration) is what the server does.
+      const sorted = (v: unknown) => [...(v as string[])].sort();
+      expect(sorted(discovery.code_challenge_methods_supported)).toEqual(sorted(s.auth.smart.code_challenge_methods_supported));
+      expect(sorted(discovery.token_endpoint_auth_methods_supported)).toEqual(sorted(s.auth.smart.token_endpoint_auth_methods_supported));
+      expect(sorted(discovery.grant_types_supported)).toEqual(sorted(s.auth.smart.grant_types_supported));
+      expect(sorted(discovery.response_types_supported)).toEqual(sorted(s.auth.smart.response_types_supported));
+      for (const scope of s.auth.smart.scopes_supported) expect(discovery.scopes_supported).toContain(scope);
+      for (const [name, url] of Object.entries(s.auth.issuer.endpoints)) {
+        const key = { authorization: 'authorization_endpoint', token: 'token_endpoint', introspection: 'introspection_endpoint', revocation: 'revocation_endpoint', jwks: 'jwks_uri' }[name];
+        if (key) expect(discovery[key], name).toBe(url);
+      }
     } finally {
       await s.stop();
     }

@@ -11,6 +11,7 @@ import { interactionRoutes } from './interactions.js';
 import { signingKeys, type SigningKeys } from './keys.js';
 import { findContext } from './launch-context.js';
 import { messagePage, PAGE_CSP } from './pages.js';
+import { CONTEXT_SCOPES } from './smart-scopes.js';
 import { type ProviderMiddleware, structuredTokens, TokenState } from './token-state.js';
 
 export interface AuthServerOptions {
@@ -31,8 +32,34 @@ export interface AuthServer {
   issuer: TokenIssuer;
   /** The Fastify plugin serving it; register it with the prefix `/auth`. */
   plugin: FastifyPluginAsync;
+  /** What `.well-known/smart-configuration` says of this server besides its endpoints. */
+  smart: SmartMetadata;
   close(): Promise<void>;
 }
+
+export interface SmartMetadata {
+  scopes_supported: string[];
+  response_types_supported: string[];
+  grant_types_supported: string[];
+  token_endpoint_auth_methods_supported: string[];
+  token_endpoint_auth_signing_alg_values_supported: string[];
+  code_challenge_methods_supported: string[];
+  capabilities: string[];
+}
+
+/** This server's SMART App Launch 1.0 metadata. http://hl7.org/fhir/smart-app-launch/1.0.0/conformance/ */
+export const SMART_METADATA: SmartMetadata = {
+  scopes_supported: [...CONTEXT_SCOPES, 'patient/*.read', 'patient/*.write', 'patient/*.*', 'user/*.read', 'user/*.write', 'user/*.*', 'system/*.read', 'system/*.write', 'system/*.*'],
+  response_types_supported: ['code'],
+  grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+  token_endpoint_auth_methods_supported: ['client_secret_basic', 'private_key_jwt', 'none'],
+  token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384', 'RS256', 'ES256'],
+  code_challenge_methods_supported: ['S256'],
+  capabilities: [
+    'launch-standalone', 'launch-ehr', 'client-public', 'client-confidential-symmetric', 'sso-openid-connect', 'context-standalone-patient',
+    'context-ehr-patient', 'permission-offline', 'permission-online', 'permission-patient', 'permission-user',
+  ],
+};
 
 export const AUTH_PREFIX = '/auth';
 /** How often a node looks for keys rotated elsewhere. */
@@ -107,15 +134,13 @@ export async function authServer(o: AuthServerOptions): Promise<AuthServer> {
     });
   };
 
-  return { issuer: tokenIssuer, plugin, close: async () => clearInterval(purge) };
+  return { issuer: tokenIssuer, plugin, smart: SMART_METADATA, close: async () => clearInterval(purge) };
 }
 
-/** Gives a request to oidc-provider, as if it were mounted at `/auth`, and logs it as the app logs every request. */
+/** Gives a request to oidc-provider, as if it were mounted at `/auth` (the app's access log reads `originalUrl`, the path as sent). */
 async function handOver(request: FastifyRequest, res: ServerResponse, provider: () => Promise<Provider>): Promise<void> {
   const req = request.raw as IncomingMessage & { originalUrl?: string };
   res.setHeader('x-request-id', request.id);
-  const url = req.url ?? '';
-  res.on('finish', () => request.log.info({ method: req.method, url: redactUrl(url), status: res.statusCode }, 'request'));
   hashBasicSecret(req);
   // oidc-provider finds its mount path as the part of originalUrl before url.
   req.url = offlineConsent(req.url!.slice(AUTH_PREFIX.length) || '/');
@@ -144,11 +169,6 @@ function offlineConsent(url: string): string {
   return `/authorize?${query}`;
 }
 
-/** Request URLs below /auth carry no secret, but codes and tokens never reach the log all the same. */
-function redactUrl(url: string): string {
-  return url.replace(/([?&](?:code|access_token|id_token|refresh_token|token|client_secret|password|client_assertion|launch)=)[^&]*/gi, '$1[redacted]');
-}
-
 /** Client secrets are stored hashed (adapter.ts): the presented secret is hashed alike before oidc-provider compares them. */
 function hashBasicSecret(req: IncomingMessage): void {
   const header = req.headers.authorization;
@@ -165,12 +185,14 @@ function hashBasicSecret(req: IncomingMessage): void {
   req.headers.authorization = `Basic ${Buffer.from(`${decoded.slice(0, colon)}:${encodeURIComponent(hashClientSecret(secret))}`).toString('base64')}`;
 }
 
-/** SMART's additions to the token response: the launch patient and whether the app shows a patient banner. */
+/** SMART's additions to the token response (the launch patient, whether the app shows a patient banner), and a short scope list in discovery. */
 function tokenResponseContext(auth: ReturnType<StoreAdmin['auth']>): ProviderMiddleware {
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
     await next();
-    if (ctx.oidc?.route !== 'token' || ctx.status !== 200) return;
     const body = ctx.body as Record<string, unknown> | undefined;
+    // Every resource scope of every type is a scope oidc-provider knows; discovery names the wildcards only.
+    if (ctx.oidc?.route === 'discovery' && body) body.scopes_supported = SMART_METADATA.scopes_supported;
+    if (ctx.oidc?.route !== 'token' || ctx.status !== 200) return;
     const grantId = ctx.oidc.entities.AccessToken?.grantId;
     if (!body?.access_token || !grantId) return;
     const context = await findContext(auth, grantId);
