@@ -29,6 +29,16 @@ export interface Config {
   logLevel: string;
   /** Load the demo data set when the store is empty. */
   demoData: boolean;
+  /** The open base: read and write (a local copy), read only (a public demo), or not served. */
+  openApi: OpenApiMode;
+  /** Where the secure base is served (bearer tokens). */
+  securePath: string;
+  /** The public URL of the secure base: the same origin as `baseUrl`, at `securePath`. */
+  secureBaseUrl: string;
+  /** An external identity provider whose tokens the secure base accepts (the embedded one is then off). */
+  auth?: { issuer: string; jwksUrl?: string; discoveryUrl?: string };
+  /** PEM files of the certificate and key to serve HTTPS with. */
+  tls?: { cert: string; key: string };
   /** Opens dynamic client registration (RFC 7591) at /auth/register, requiring this as the initial access token. */
   registrationToken?: string;
   /**
@@ -39,11 +49,13 @@ export interface Config {
   authFetchPrivate: boolean;
 }
 
+export type OpenApiMode = 'readwrite' | 'read' | 'off';
+
 export type ValidationSetting = 'off' | 'warn' | 'enforce' | 'claimed';
 const VALIDATION_SETTINGS: readonly string[] = ['off', 'warn', 'enforce', 'claimed'];
 export type SearchHandling = 'strict' | 'lenient';
 
-export type ConfigOverrides = Partial<Omit<Config, 'baseUrl'>> & { baseUrl?: string };
+export type ConfigOverrides = Partial<Omit<Config, 'baseUrl' | 'secureBaseUrl'>> & { baseUrl?: string };
 
 function int(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
@@ -59,11 +71,18 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   if (!VALIDATION_SETTINGS.includes(validation)) throw new Error(`CCRI_VALIDATION must be off, warn, enforce or claimed, not '${validation}'`);
   const searchHandling = (overrides.searchHandling ?? env.CCRI_SEARCH_HANDLING ?? 'strict') as SearchHandling;
   if (searchHandling !== 'strict' && searchHandling !== 'lenient') throw new Error(`CCRI_SEARCH_HANDLING must be strict or lenient, not '${String(searchHandling)}'`);
+  const openApi = (overrides.openApi ?? env.CCRI_OPEN_API ?? 'readwrite') as OpenApiMode;
+  if (!['readwrite', 'read', 'off'].includes(openApi)) throw new Error(`CCRI_OPEN_API must be readwrite, read or off, not '${openApi}'`);
+  const securePath = (overrides.securePath ?? env.CCRI_SECURE_PATH ?? '/secure/STU3').replace(/\/+$/, '');
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(securePath)) throw new Error(`CCRI_SECURE_PATH must be a path such as /secure/STU3, not '${securePath}'`);
+  if (securePath === basePath) throw new Error(`CCRI_SECURE_PATH must differ from the open base's path (${basePath})`);
+  const tls = overrides.tls ?? (env.CCRI_TLS_CERT || env.CCRI_TLS_KEY ? { cert: env.CCRI_TLS_CERT ?? '', key: env.CCRI_TLS_KEY ?? '' } : undefined);
+  if (tls && (!tls.cert || !tls.key)) throw new Error('HTTPS needs both a certificate and a key (--tls-cert and --tls-key, or CCRI_TLS_CERT and CCRI_TLS_KEY)');
   const config: Config = {
     port,
     host: overrides.host ?? env.CCRI_HOST ?? 'localhost',
     dataDir: overrides.dataDir ?? env.CCRI_DATA_DIR ?? 'data',
-    baseUrl: (overrides.baseUrl ?? env.CCRI_BASE_URL ?? `http://localhost:${port}${basePath}`).replace(/\/+$/, ''),
+    baseUrl: (overrides.baseUrl ?? env.CCRI_BASE_URL ?? `${tls ? 'https' : 'http'}://localhost:${port}${basePath}`).replace(/\/+$/, ''),
     basePath,
     defaultCount: overrides.defaultCount ?? int('CCRI_DEFAULT_COUNT', env.CCRI_DEFAULT_COUNT, 10),
     maxCount: overrides.maxCount ?? int('CCRI_MAX_COUNT', env.CCRI_MAX_COUNT, 100),
@@ -72,10 +91,25 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     bodyLimit: overrides.bodyLimit ?? int('CCRI_BODY_LIMIT', env.CCRI_BODY_LIMIT, 16 * 1024 * 1024),
     logLevel: overrides.logLevel ?? env.CCRI_LOG_LEVEL ?? 'info',
     demoData: overrides.demoData ?? env.CCRI_DEMO_DATA !== 'false',
+    openApi,
+    securePath,
+    secureBaseUrl: '',
     authFetchPrivate: overrides.authFetchPrivate ?? env.CCRI_AUTH_FETCH_PRIVATE === 'true',
   };
+  // Beside the open base: its URL with the open base's path replaced (a proxy's path prefix is kept).
+  config.secureBaseUrl = config.baseUrl.endsWith(basePath) ? `${config.baseUrl.slice(0, -basePath.length)}${securePath}` : `${new URL(config.baseUrl).origin}${securePath}`;
   const databaseUrl = overrides.databaseUrl ?? env.DATABASE_URL;
   if (databaseUrl) config.databaseUrl = databaseUrl;
+  const issuer = overrides.auth?.issuer ?? env.CCRI_AUTH_ISSUER;
+  if (issuer) {
+    const jwksUrl = overrides.auth?.jwksUrl ?? env.CCRI_AUTH_JWKS_URL;
+    const discoveryUrl = overrides.auth?.discoveryUrl ?? env.CCRI_AUTH_DISCOVERY;
+    if (!jwksUrl && !discoveryUrl) throw new Error('CCRI_AUTH_ISSUER needs CCRI_AUTH_JWKS_URL or CCRI_AUTH_DISCOVERY: where the issuer publishes its keys');
+    config.auth = { issuer, ...(jwksUrl ? { jwksUrl } : {}), ...(discoveryUrl ? { discoveryUrl } : {}) };
+  } else if (env.CCRI_AUTH_JWKS_URL || env.CCRI_AUTH_DISCOVERY) {
+    throw new Error('CCRI_AUTH_JWKS_URL and CCRI_AUTH_DISCOVERY need CCRI_AUTH_ISSUER: the issuer whose tokens to accept');
+  }
+  if (tls) config.tls = tls;
   const cursorSecret = overrides.cursorSecret ?? env.CCRI_CURSOR_SECRET;
   if (cursorSecret) config.cursorSecret = cursorSecret;
   const registrationToken = overrides.registrationToken ?? env.CCRI_REGISTRATION_TOKEN;

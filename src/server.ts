@@ -1,13 +1,18 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger as PinoLogger } from 'pino';
+import { externalIssuer } from './auth/external.js';
+import type { TokenIssuer } from './auth/issuer.js';
+import { securePolicy } from './auth/policy.js';
+import { smartScopes } from './auth/scopes.js';
 import type { Config } from './config.js';
 import { type AuthServer, authServer, AUTH_PREFIX } from './auth/server/index.js';
 import { createDemoUsers, type DemoUser } from './auth/server/demo-users.js';
 import { openContext } from './context.js';
 import { loadDemoData } from './data/demo.js';
 import { buildApp } from './http/app.js';
-import type { FhirResponse, Incoming, Logger, ServerContext } from './interactions/types.js';
-import { createPipeline } from './pipeline/dispatch.js';
+import type { BaseSecurity, FhirResponse, Incoming, Logger, ServerContext } from './interactions/types.js';
+import { createPipeline, type Pipeline } from './pipeline/dispatch.js';
 import { openPolicy } from './pipeline/policy.js';
 import { loadConformance } from './profiles/load.js';
 import type { StoreAdmin } from './store/store.js';
@@ -17,20 +22,30 @@ export interface Server {
   /** The store, with its administration (tests and the commands use it; requests never do). */
   store: StoreAdmin;
   server: ServerContext;
+  /** The pipelines of the bases served. */
+  bases: { open?: Pipeline; secure?: Pipeline };
   /** Runs a request through the open base's pipeline in process, as HTTP requests are. */
   dispatch(incoming: Incoming): Promise<FhirResponse>;
-  /** The embedded authorization server (its TokenIssuer for the secure base). */
-  auth: AuthServer;
+  /** The embedded authorization server (its TokenIssuer for the secure base), unless an external provider issues the tokens. */
+  auth?: AuthServer;
   /** The demo users made at this start, with their passwords (shown once by `ccri serve`). */
   demoUsers: DemoUser[];
   close(): Promise<void>;
 }
 
+export interface ServerOptions {
+  logger?: Logger | false;
+  clock?: () => number;
+  /** Whose tokens the secure base accepts, instead of the configured issuer (tests). */
+  issuer?: TokenIssuer;
+}
+
 /**
- * Wires the store, the pipeline and the HTTP app together (without listening).
- * Tests use this with `app.inject()`; `ccri serve` adds `listen`.
+ * Wires the store, the pipelines of the open and the secure base, and the HTTP app
+ * together (without listening). Tests use this with `app.inject()`; `ccri serve` adds
+ * `listen`.
  */
-export async function createServer(config: Config, options: { logger?: Logger | false; clock?: () => number } = {}): Promise<Server> {
+export async function createServer(config: Config, options: ServerOptions = {}): Promise<Server> {
   const log: Logger = options.logger === false ? pino({ enabled: false }) : (options.logger ?? pino({ level: config.logLevel }));
   const { server, store } = await openContext(config, { logger: log, ...(options.clock ? { clock: options.clock } : {}) });
   // A bulk load by another process now keeps the indexes this server's searches use.
@@ -38,33 +53,74 @@ export async function createServer(config: Config, options: { logger?: Logger | 
   const demoUsers: DemoUser[] = [];
   if (config.demoData && (await store.counts()).size === 0) {
     await loadDemoData(store, log);
-    demoUsers.push(...(await createDemoUsers(store.auth())));
+    if (!config.auth) demoUsers.push(...(await createDemoUsers(store.auth())));
   }
   // After the demo data check, which looks for an empty store.
   const conformance = await loadConformance(store);
   log.info(conformance, 'Care Connect conformance resources loaded');
-  const open = createPipeline(server, { url: config.baseUrl, policy: openPolicy() });
-  // The secure base's URL: until the secure base's settings land, /secure/STU3 on the public origin.
-  const auth = await authServer({ store, publicUrl: config.baseUrl, secureBaseUrl: `${new URL(config.baseUrl).origin}/secure/STU3`, log, fetchPrivate: config.authFetchPrivate, ...(config.registrationToken ? { registrationToken: config.registrationToken } : {}) });
+
+  const bases: Server['bases'] = {};
+  const mounted: Array<{ path: string; pipeline: Pipeline }> = [];
+  if (config.openApi !== 'off') {
+    const readOnly = config.openApi === 'read' ? { readOnly: { secureBase: config.secureBaseUrl } } : {};
+    bases.open = createPipeline(server, { url: config.baseUrl, policy: openPolicy('anonymous', readOnly) });
+    mounted.push({ path: config.basePath, pipeline: bases.open });
+  }
+  // The embedded authorization server at /auth, unless the tokens come from an external provider.
+  const auth = config.auth
+    ? undefined
+    : await authServer({ store, publicUrl: config.baseUrl, secureBaseUrl: config.secureBaseUrl, log, fetchPrivate: config.authFetchPrivate, ...(config.registrationToken ? { registrationToken: config.registrationToken } : {}) });
+  const issuer = options.issuer ?? (config.auth ? await externalIssuer(config.auth) : auth?.issuer);
+  if (issuer) {
+    const policy = securePolicy({ url: config.secureBaseUrl, issuer, registry: server.registry, ...(options.clock ? { clock: options.clock } : {}) });
+    bases.secure = createPipeline(server, { url: config.secureBaseUrl, policy, security: securityOf(issuer) });
+    mounted.push({ path: config.securePath, pipeline: bases.secure });
+  }
+  const https = config.tls ? { cert: readPem(config.tls.cert, 'certificate'), key: readPem(config.tls.key, 'key') } : undefined;
   const app = await buildApp({
-    bases: [{ path: config.basePath, pipeline: open }],
-    plugins: [{ prefix: AUTH_PREFIX, plugin: auth.plugin }],
+    bases: mounted,
+    plugins: auth ? [{ prefix: AUTH_PREFIX, plugin: auth.plugin }] : [],
     bodyLimit: config.bodyLimit,
     ...(isPino(log) ? { logger: log } : {}),
+    ...(https ? { https } : {}),
   });
   return {
     app,
     store,
     server,
-    dispatch: (incoming) => open.dispatch(incoming),
+    bases,
     auth,
     demoUsers,
+    dispatch: (incoming) => {
+      if (!bases.open) throw new Error('The open base is off (CCRI_OPEN_API=off)');
+      return bases.open.dispatch(incoming);
+    },
     close: async () => {
       await app.close();
-      await auth.close();
+      await auth?.close();
       await store.close();
     },
   };
+}
+
+/** What the secure base declares about how it is secured (docs/security.md, "Discovery"). */
+function securityOf(issuer: TokenIssuer): BaseSecurity {
+  return {
+    issuer: issuer.issuer,
+    endpoints: issuer.endpoints,
+    // What this resource server enforces; an issuer that launches apps adds its own (auth/server).
+    capabilities: ['permission-patient', 'permission-user', ...(issuer.capabilities ?? [])],
+    tokenEndpointAuthMethods: [...(issuer.tokenEndpointAuthMethods ?? ['client_secret_basic', 'private_key_jwt'])],
+    scopesSupported: smartScopes(),
+  };
+}
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`The TLS ${what} ${path} cannot be read: ${(err as Error).message}`);
+  }
 }
 
 /** Whether a logger is pino's own (Fastify logs its access lines through it; any other logger only gets the pipeline's lines). */

@@ -23,6 +23,10 @@ export interface TokenIssuer {
   inForce?(claims: JWTPayload): Promise<boolean>;
   /** Its endpoints, for discovery (smart-configuration, the CapabilityStatement's oauth-uris). */
   readonly endpoints: IssuerEndpoints;
+  /** The SMART capabilities it offers besides what the secure base enforces (`launch-standalone`, `client-public`…). */
+  readonly capabilities?: readonly string[];
+  /** How its clients authenticate at its token endpoint. */
+  readonly tokenEndpointAuthMethods?: readonly string[];
 }
 
 export interface IssuerEndpoints {

@@ -17,6 +17,8 @@ export interface AppOptions {
   plugins?: Array<{ prefix: string; plugin: FastifyPluginAsync }>;
   /** The pino logger requests log through (one access-log line each), or none. */
   logger?: PinoLogger;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 /** A request id a client may choose: short, and safe to put in a header and a log line. */
@@ -30,6 +32,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(options.https ? { https: options.https } : {}),
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     // Fastify's two lines per request give way to our one (the onResponse hook below).
     logController: new LogController({ disableRequestLogging: true }),

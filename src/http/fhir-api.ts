@@ -103,6 +103,11 @@ function send(request: FastifyRequest, reply: FastifyReply, res: FhirResponse): 
     reply.code(res.status).headers(headers).send();
     return;
   }
+  if (headers['content-type'] && 'json' in res.body) {
+    // A document that is not FHIR (the SMART configuration), sent as it is.
+    reply.code(res.status).headers(headers).send(res.body.json);
+    return;
+  }
   const pretty = new URLSearchParams((request.raw.url ?? '').split('?')[1] ?? '').get('_pretty') === 'true';
   const negotiated = negotiate(request);
   const format: Format = negotiated instanceof FhirError ? 'json' : negotiated;

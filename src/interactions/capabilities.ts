@@ -2,7 +2,7 @@ import { stringifyJson } from '../fhir/json.js';
 import { careConnectProfiles } from '../profiles/conformance.js';
 import { READ_ONLY_TYPES } from '../profiles/read-only.js';
 import { isSearchable, SUPPORTED_MODIFIERS } from '../search/parse/query.js';
-import type { Interaction, RequestContext } from './types.js';
+import type { BaseSecurity, Interaction, RequestContext } from './types.js';
 
 export const SOFTWARE = { name: 'Care Connect Reference Implementation (ccri)', version: '0.1.0', releaseDate: '2026-11-30' };
 
@@ -30,11 +30,31 @@ export const capabilities: Interaction = async (_req, ctx) => {
   let json = byBase.get(ctx.config.baseUrl);
   if (!json) {
     const operations = [...ctx.operations.values()].map((op) => ({ name: op.name.slice(1), definition: op.definition }));
-    json = stringifyJson(buildCapabilityStatement(ctx, { profiles: careConnectProfiles(), operations }));
+    const security = ctx.config.security ? restSecurity(ctx.config.security) : undefined;
+    json = stringifyJson(buildCapabilityStatement(ctx, { profiles: careConnectProfiles(), operations, ...(security ? { security } : {}) }));
     byBase.set(ctx.config.baseUrl, json);
   }
   return { status: 200, body: { json } };
 };
+
+/**
+ * `rest.security` of a secured base: SMART on FHIR, with the authorization server's
+ * endpoints in the `oauth-uris` extension. http://hl7.org/fhir/smart-app-launch/1.0.0/conformance/
+ */
+function restSecurity(security: BaseSecurity): Record<string, unknown> {
+  const uri = (url: string, value: string | undefined) => (value ? [{ url, valueUri: value }] : []);
+  const e = security.endpoints;
+  return {
+    cors: true,
+    service: [{ coding: [{ system: 'http://hl7.org/fhir/restful-security-service', code: 'SMART-on-FHIR' }], text: 'OAuth2 bearer tokens, SMART on FHIR (App Launch 1.0 and Backend Services)' }],
+    extension: [
+      {
+        url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+        extension: [...uri('authorize', e.authorization), ...uri('token', e.token), ...uri('register', e.registration), ...uri('manage', e.management), ...uri('introspect', e.introspection), ...uri('revoke', e.revocation)],
+      },
+    ],
+  };
+}
 
 export function buildCapabilityStatement(ctx: Pick<RequestContext, 'registry' | 'config'>, additions: CapabilityAdditions): Record<string, unknown> {
   const { registry } = ctx;

@@ -1,10 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { badRequest } from '../fhir/outcome.js';
+import { badRequest, forbidden } from '../fhir/outcome.js';
+import type { RequestContext } from './types.js';
 
 /**
  * Paging cursors are self-contained and signed: the position travels in the link,
  * so any node can serve the next page, and the HMAC (over the position and the
- * query it belongs to) makes a forged or edited cursor a 400.
+ * query it belongs to) makes a forged or edited cursor a 400. A cursor made for a caller
+ * with a token names it (a keyed hash of the token's subject, client and patient): replayed
+ * by anyone else, it is a 403.
  * https://hl7.org/fhir/STU3/http.html#paging
  */
 
@@ -17,6 +20,17 @@ export interface CursorState {
   s?: number;
   /** For history: the upper bound fixed at the first page, so new changes do not shift pages. */
   b?: number;
+  /** Whom the cursor was made for (see holder). */
+  u?: string;
+}
+
+type CursorContext = Pick<RequestContext, 'config' | 'caller'>;
+
+/** The caller a cursor is bound to: none for anonymous callers, else a keyed hash of who the token names. */
+function holder(ctx: CursorContext): string | undefined {
+  const { subject, client, patient, kind } = ctx.caller;
+  if (kind === 'anonymous') return undefined;
+  return createHmac('sha256', ctx.config.cursorSecret).update(`holder\u0000${subject ?? ''}\u0000${client ?? ''}\u0000${patient ?? ''}`).digest('base64url').slice(0, 22);
 }
 
 function canonicalQuery(query: Array<[string, string]>): string {
@@ -28,12 +42,14 @@ function mac(secret: string, scope: string, payload: string): string {
 }
 
 /** `scope` names what is paged (e.g. `GET Patient`), `query` its canonical parameters. */
-export function signCursor(secret: string, scope: string, query: Array<[string, string]>, state: CursorState): string {
-  const payload = Buffer.from(JSON.stringify(state)).toString('base64url');
-  return `${payload}.${mac(secret, `${scope}?${canonicalQuery(query)}`, payload)}`;
+export function signCursor(ctx: CursorContext, scope: string, query: Array<[string, string]>, state: CursorState): string {
+  const u = holder(ctx);
+  const payload = Buffer.from(JSON.stringify(u ? { ...state, u } : state)).toString('base64url');
+  return `${payload}.${mac(ctx.config.cursorSecret, `${scope}?${canonicalQuery(query)}`, payload)}`;
 }
 
-export function verifyCursor(secret: string, scope: string, query: Array<[string, string]>, cursor: string): CursorState {
+export function verifyCursor(ctx: CursorContext, scope: string, query: Array<[string, string]>, cursor: string): CursorState {
+  const secret = ctx.config.cursorSecret;
   const [payload, signature] = cursor.split('.');
   const expected = payload ? mac(secret, `${scope}?${canonicalQuery(query)}`, payload) : '';
   if (!payload || !signature || signature.length !== expected.length || !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))) {
@@ -46,6 +62,7 @@ export function verifyCursor(secret: string, scope: string, query: Array<[string
     throw badRequest('The paging cursor is not valid', '_cursor');
   }
   if (!Number.isInteger(state.o) || state.o < 0) throw badRequest('The paging cursor is not valid', '_cursor');
+  if (state.u !== holder(ctx)) throw forbidden('This paging link was made for another caller: search again with your own token');
   return state;
 }
 

@@ -36,7 +36,7 @@ export const history: Interaction = async (req, ctx) => {
     canonical.push([k, v]);
   }
   const scope = `history ${type ?? ''}/${id ?? ''}`;
-  const state = cursor ? verifyCursor(ctx.config.cursorSecret, scope, canonical, cursor) : { o: 0 };
+  const state = cursor ? verifyCursor(ctx, scope, canonical, cursor) : { o: 0 };
   const page = await ctx.data.history({
     ...(type ? { type } : {}),
     ...(id !== undefined ? { id } : {}),
@@ -50,7 +50,7 @@ export const history: Interaction = async (req, ctx) => {
   const last = page.versions[page.versions.length - 1];
   const remaining = page.total - state.o - page.versions.length;
   if (last && remaining > 0) {
-    links.push({ relation: 'next', url: link([['_cursor', signCursor(ctx.config.cursorSecret, scope, canonical, { o: state.o + page.versions.length, s: last.seq })]]) });
+    links.push({ relation: 'next', url: link([['_cursor', signCursor(ctx, scope, canonical, { o: state.o + page.versions.length, s: last.seq })]]) });
   }
   const bundle: BundleData = {
     resourceType: 'Bundle',

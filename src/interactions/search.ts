@@ -28,7 +28,7 @@ export const search: Interaction = async (req, ctx) => {
   if (compartment) parsed.plan.where.unshift({ kind: 'compartment', patient: compartment });
   const scope = `search ${path}`;
   if (parsed.cursor) {
-    const state = verifyCursor(ctx.config.cursorSecret, scope, parsed.canonical, parsed.cursor);
+    const state = verifyCursor(ctx, scope, parsed.canonical, parsed.cursor);
     parsed.plan.offset = state.o;
     if (state.a !== undefined && Number.isInteger(state.a)) parsed.plan.after = state.a;
   }
@@ -94,7 +94,7 @@ function pageLinks(ctx: RequestContext, path: string, parsed: ParsedSearch, scop
   const { canonical, plan } = parsed;
   const url = (state: CursorState | undefined) => {
     const q: Array<[string, string]> = [...canonical];
-    if (state && state.o > 0) q.push(['_cursor', signCursor(ctx.config.cursorSecret, scope, canonical, state)]);
+    if (state && state.o > 0) q.push(['_cursor', signCursor(ctx, scope, canonical, state)]);
     return q.length ? `${base}?${queryString(q)}` : base;
   };
   const keyset = !plan.sort.length;

@@ -84,10 +84,36 @@ export interface ServerConfig {
   maxCount: number;
   /** The secret that signs paging cursors (shared by every node). */
   cursorSecret: string;
+  /**
+   * How the base is secured, when it is (the secure base): the authorization server's
+   * endpoints and the SMART capabilities, declared in the CapabilityStatement and in
+   * `.well-known/smart-configuration`.
+   */
+  security?: BaseSecurity;
   /** Write validation against profiles: off, warn, enforce, or claimed (enforce when meta.profile claims one, else warn). */
   validation: 'off' | 'warn' | 'enforce' | 'claimed';
   /** Unknown or unsupported search parameters: strict (400) or lenient (ignored, with a warning); `Prefer: handling=` overrides it. */
   searchHandling: 'strict' | 'lenient';
+}
+
+/** How a secured base tells clients where to get a token (SMART App Launch 1.0, "Conformance"). */
+export interface BaseSecurity {
+  endpoints: {
+    authorization?: string;
+    token?: string;
+    registration?: string;
+    introspection?: string;
+    revocation?: string;
+    management?: string;
+    jwks?: string;
+  };
+  /** The issuer of the tokens the base accepts. */
+  issuer: string;
+  /** SMART capabilities (`launch-standalone`, `permission-patient`…). */
+  capabilities: string[];
+  /** How clients authenticate at the token endpoint. */
+  tokenEndpointAuthMethods: string[];
+  scopesSupported: string[];
 }
 
 export interface Logger {
@@ -116,12 +142,20 @@ export type OperationRegistry = ReadonlyMap<string, OperationDef>;
 
 /** Who is asking, once the pipeline has identified them. */
 export interface Caller {
-  /** 'anonymous' on the open base. */
+  /** 'anonymous' on the open base (and on the secure base before a token is shown). */
   kind: 'anonymous' | 'user' | 'patient' | 'system';
   /** What the caller may see: every read it makes is narrowed by this. */
   access: Access;
   /** The network address the request came from. */
   address?: string;
+  /** Who the token names: the user, or the client itself for backend services. */
+  subject?: string;
+  /** The client application the token was issued to. */
+  client?: string;
+  /** The launch patient, for `patient/` scopes. */
+  patient?: string;
+  /** The absolute URL of the user's Practitioner or Patient resource. */
+  fhirUser?: string;
 }
 
 /** The data a request reaches, narrowed to its caller's access: reads, and transactions whose reads are narrowed too. */

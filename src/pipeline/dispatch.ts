@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { badRequest, FhirError, issue } from '../fhir/outcome.js';
 import type { Access } from '../search/access.js';
 import type { Store } from '../store/store.js';
-import type { Caller, Data, FhirResponse, Incoming, Logger, RequestContext, Resource, ServerContext } from '../interactions/types.js';
+import type { BaseSecurity, Caller, Data, FhirResponse, Incoming, Logger, RequestContext, Resource, ServerContext } from '../interactions/types.js';
 import type { Policy } from './policy.js';
 import { fhirRequest } from './request.js';
 import { route, type Target } from './route.js';
@@ -31,6 +31,8 @@ export interface Base {
   url: string;
   policy: Policy;
   recorder?: Recorder;
+  /** How the base is secured, for its CapabilityStatement and SMART configuration. */
+  security?: BaseSecurity;
 }
 
 export interface Pipeline {
@@ -54,7 +56,7 @@ export interface Pipeline {
  * where a caller is identified, authorised and recorded.
  */
 export function createPipeline(server: ServerContext, base: Base): Pipeline {
-  const config = { ...server.config, baseUrl: base.url };
+  const config = { ...server.config, baseUrl: base.url, ...(base.security ? { security: base.security } : {}) };
   const { policy } = base;
 
   const entry = async (incoming: Incoming, within: RequestContext): Promise<FhirResponse> => {

@@ -1,3 +1,4 @@
+import { methodNotAllowed } from '../fhir/outcome.js';
 import { EVERYTHING } from '../search/access.js';
 import type { Caller, FhirRequest, Incoming } from '../interactions/types.js';
 import type { Target } from './route.js';
@@ -14,10 +15,16 @@ export interface Policy {
   authorise(caller: Caller, target: Target, req: FhirRequest): void;
 }
 
-/** Everyone may do everything, and sees everything: the open base, and the commands on the operator's own store. */
-export function openPolicy(kind: Caller['kind'] = 'anonymous'): Policy {
+/**
+ * Everyone sees everything: the open base, and the commands on the operator's own store.
+ * Read-only (a public demo server), every write is a 405 that points to the secure base.
+ */
+export function openPolicy(kind: Caller['kind'] = 'anonymous', options: { readOnly?: { secureBase: string } } = {}): Policy {
+  const readOnly = options.readOnly;
   return {
     identify: async (incoming) => ({ kind, access: EVERYTHING, ...(incoming.address ? { address: incoming.address } : {}) }),
-    authorise: () => undefined,
+    authorise: (_caller, target) => {
+      if (readOnly && target.writes) throw methodNotAllowed(`This base is read-only: writes need the secure base, ${readOnly.secureBase}, and a token that allows them`);
+    },
   };
 }

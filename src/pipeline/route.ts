@@ -5,6 +5,7 @@ import { del } from '../interactions/delete.js';
 import { history } from '../interactions/history.js';
 import { read, vread } from '../interactions/read.js';
 import { search } from '../interactions/search.js';
+import { smartConfiguration } from '../interactions/smart-configuration.js';
 import { transaction } from '../interactions/transaction.js';
 import type { FhirRequest, Interaction, Method, OperationDef, OperationRegistry } from '../interactions/types.js';
 import { update } from '../interactions/update.js';
@@ -79,6 +80,7 @@ export function route(verb: string, segments: readonly string[], operations: Ope
     if (method === 'PUT') return write(update, 'update', { type: a });
     return write(del, 'delete', { type: a });
   }
+  if (s.length === 2 && a === '.well-known' && b === 'smart-configuration') return allow('the SMART configuration', 'GET'), r(smartConfiguration, 'capabilities');
   if (!isType(a)) throw notFound(`Unknown path /${s.join('/')}`);
   if (s.length === 2) {
     if (b === '_search') return allow(`${a}/_search`, 'GET', 'POST'), r(search, 'search-type', { type: a });

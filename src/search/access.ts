@@ -16,14 +16,20 @@ export interface Access {
   readonly types?: Readonly<Record<string, Visibility>>;
   /** The patients whose compartments 'compartment' types are confined to. */
   readonly patients: readonly string[];
+  /**
+   * How far the caller may write, when that differs from how far it may read: a write may
+   * touch, and leave, a resource only where this lets the caller write.
+   */
+  readonly write?: { readonly default: Visibility; readonly types?: Readonly<Record<string, Visibility>> };
 }
 
 /** Everything: the open base, the commands, and the server's own work. */
 export const EVERYTHING: Access = Object.freeze({ default: 'all', patients: Object.freeze([]) as readonly string[] });
 
-/** How far `type` is visible under `access`. */
-export function visibility(access: Access, type: string): Visibility {
-  return access.types?.[type] ?? access.default;
+/** How far `type` is visible under `access` (or, for 'write', writable). */
+export function visibility(access: Access, type: string, mode: 'read' | 'write' = 'read'): Visibility {
+  const scope = mode === 'write' && access.write ? access.write : access;
+  return scope.types?.[type] ?? scope.default;
 }
 
 /** Whether `access` hides nothing. */

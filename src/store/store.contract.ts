@@ -250,14 +250,30 @@ export function runStoreContract(name: string, open: (clock: () => number) => Pr
         expect((await store.reader({ default: 'compartment', patients: ['c'] }).search(plan('Observation', []))).total).toBe(2);
       });
 
-      it('narrows reads inside a transaction, and refuses writes under narrowed access', async () => {
+      it('narrows reads inside a transaction, and lets writes touch and leave resources only inside the compartments', async () => {
         const onlyA: Access = { default: 'compartment', patients: ['a'] };
         await store.transaction(onlyA, async (tx) => {
           expect(await tx.read('Observation', 'o2')).toBeUndefined();
           expect((await tx.search(plan('Observation', []))).rows.map((r) => r.id)).toEqual(['o1', 'o3']);
         });
-        await expect(store.transaction(onlyA, (tx) => tx.write({ type: 'Patient', id: 'a', resource: patient('Other') }))).rejects.toMatchObject({ status: 403 });
-        expect(JSON.parse((await store.reader(EVERYTHING).read('Patient', 'a'))!.json!).name[0].family).toBe('Kanfeld');
+        const write = (type: string, id: string, resource: Record<string, unknown> | null, access: Access = onlyA) => store.transaction(access, (tx) => tx.write({ type, id, resource }));
+        const obs = (subject: string) => ({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${subject}` } });
+        expect((await write('Patient', 'a', patient('Kanfeld', { gender: 'male' }))).kind).toBe('updated');
+        expect((await write('Observation', 'new-a', obs('a'))).kind).toBe('created');
+        // Another patient's resource cannot be changed, and a new one cannot be put in another's compartment.
+        await expect(write('Observation', 'o2', obs('a'))).rejects.toMatchObject({ status: 403 });
+        await expect(write('Observation', 'new-c', obs('c'))).rejects.toMatchObject({ status: 403 });
+        await expect(write('Observation', 'o1', obs('c'))).rejects.toMatchObject({ status: 403 });
+        await expect(write('Patient', 'c', patient('Jones'))).rejects.toMatchObject({ status: 403 });
+        // Deleting what the writer cannot see changes nothing, as if it were absent.
+        expect((await write('Observation', 'o2', null)).kind).toBe('noop');
+        expect((await store.reader(EVERYTHING).read('Observation', 'o2'))?.deleted).toBe(false);
+        expect((await write('Observation', 'o1', null)).kind).toBe('deleted');
+        // Reading in full does not let a caller write beyond what it may write.
+        const readAllWriteA: Access = { default: 'all', patients: ['a'], write: { default: 'compartment' } };
+        await expect(write('Observation', 'o2', obs('c'), readAllWriteA)).rejects.toMatchObject({ status: 403 });
+        await expect(write('Organization', 'org1', { resourceType: 'Organization' }, { ...readAllWriteA, write: { default: 'none' } })).rejects.toMatchObject({ status: 403 });
+        expect(await store.reader(EVERYTHING).read('Observation', 'new-c')).toBeUndefined();
       });
 
       it('replaces index rows on update and drops them on delete', async () => {

@@ -45,7 +45,7 @@ for (const kind of await storeKinds()) {
       const published = (await (await fetch(`${t.issuer}/jwks`)).json()) as { keys: Array<{ kid: string; d?: string }> };
       expect(published.keys.map((k) => k.kid).sort()).toEqual([oldKid, newKid].sort());
       expect(published.keys.every((k) => k.d === undefined)).toBe(true);
-      expect((await t.server.auth.issuer.keys()).keys.map((k) => k.kid).sort()).toEqual([oldKid, newKid].sort());
+      expect((await t.embedded.issuer.keys()).keys.map((k) => k.kid).sort()).toEqual([oldKid, newKid].sort());
       await verifyAccessToken(t, before);
       await verifyAccessToken(t, after);
     });
@@ -80,15 +80,15 @@ describe('registration is closed without CCRI_REGISTRATION_TOKEN', () => {
       expect(res.status).toBe(404);
       const discovery = (await (await fetch(`${origin}/auth/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
       expect(discovery.registration_endpoint).toBeUndefined();
-      expect(s.auth.issuer.endpoints.registration).toBeUndefined();
+      expect(s.auth!.issuer.endpoints.registration).toBeUndefined();
       // What the secure base will advertise (smart-configuration) is what the server does.
       const sorted = (v: unknown) => [...(v as string[])].sort();
-      expect(sorted(discovery.code_challenge_methods_supported)).toEqual(sorted(s.auth.smart.code_challenge_methods_supported));
-      expect(sorted(discovery.token_endpoint_auth_methods_supported)).toEqual(sorted(s.auth.smart.token_endpoint_auth_methods_supported));
-      expect(sorted(discovery.grant_types_supported)).toEqual(sorted(s.auth.smart.grant_types_supported));
-      expect(sorted(discovery.response_types_supported)).toEqual(sorted(s.auth.smart.response_types_supported));
-      for (const scope of s.auth.smart.scopes_supported) expect(discovery.scopes_supported).toContain(scope);
-      for (const [name, url] of Object.entries(s.auth.issuer.endpoints)) {
+      expect(sorted(discovery.code_challenge_methods_supported)).toEqual(sorted(s.auth!.smart.code_challenge_methods_supported));
+      expect(sorted(discovery.token_endpoint_auth_methods_supported)).toEqual(sorted(s.auth!.smart.token_endpoint_auth_methods_supported));
+      expect(sorted(discovery.grant_types_supported)).toEqual(sorted(s.auth!.smart.grant_types_supported));
+      expect(sorted(discovery.response_types_supported)).toEqual(sorted(s.auth!.smart.response_types_supported));
+      for (const scope of s.auth!.smart.scopes_supported) expect(discovery.scopes_supported).toContain(scope);
+      for (const [name, url] of Object.entries(s.auth!.issuer.endpoints)) {
         const key = { authorization: 'authorization_endpoint', token: 'token_endpoint', introspection: 'introspection_endpoint', revocation: 'revocation_endpoint', jwks: 'jwks_uri' }[name];
         if (key) expect(discovery[key], name).toBe(url);
       }
@@ -138,7 +138,7 @@ describe('the commands: ccri client, user, keys', () => {
     // A server on the same store serves the CLI's backend client, signing with the rotated key.
     const s = await startListening({ dataDir: dir });
     try {
-      const config = await oidc.discovery(new URL(s.auth.issuer.issuer), bulk.client_id, {}, oidc.PrivateKeyJwt({ key: privateKey, kid: 'cli' } as never), { execute: [oidc.allowInsecureRequests] });
+      const config = await oidc.discovery(new URL(s.auth!.issuer.issuer), bulk.client_id, {}, oidc.PrivateKeyJwt({ key: privateKey, kid: 'cli' } as never), { execute: [oidc.allowInsecureRequests] });
       const token = await oidc.clientCredentialsGrant(config, { scope: 'system/*.read' });
       expect(decodeProtectedHeader(token.access_token).kid).toBe(rotated.keys[0]!.kid);
     } finally {

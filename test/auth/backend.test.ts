@@ -53,11 +53,11 @@ for (const kind of await storeKinds()) {
         expect(claims).toMatchObject({ iss: t.issuer, aud: t.audience, client_id: clients[alg].id, sub: clients[alg].id });
         expect(claims.patient).toBeUndefined();
         expect(claims.grant).toBeUndefined();
-        expect(await t.server.auth.issuer.inForce!(claims)).toBe(true);
+        expect(await t.embedded.issuer.inForce!(claims)).toBe(true);
         expect(await oidc.tokenIntrospection(c, tokens.access_token)).toMatchObject({ active: true, client_id: clients[alg].id });
         // Revoked, it is no longer in force anywhere.
         await oidc.tokenRevocation(c, tokens.access_token);
-        expect(await t.server.auth.issuer.inForce!(claims)).toBe(false);
+        expect(await t.embedded.issuer.inForce!(claims)).toBe(false);
         expect((await oidc.tokenIntrospection(c, tokens.access_token)).active).toBe(false);
       });
     }

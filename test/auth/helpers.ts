@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import * as oidc from 'openid-client';
 import { expect } from 'vitest';
+import type { AuthServer } from '../../src/auth/server/index.js';
 import { addClient, type NewClient, type RegisteredClient } from '../../src/auth/server/clients.js';
 import { addUser } from '../../src/auth/server/users.js';
 import type { StoreKind } from '../helpers/server.js';
@@ -10,6 +11,8 @@ import { type ListeningServer, startListening } from '../helpers/listen.js';
 /** A listening server with the authorization server, a few patients, a clinician and a patient user. */
 export interface AuthTestServer {
   server: ListeningServer;
+  /** The embedded authorization server. */
+  embedded: AuthServer;
   origin: string;
   issuer: string;
   /** The secure base URL: the audience of access tokens. */
@@ -38,8 +41,9 @@ export async function startAuthServer(kind: StoreKind, overrides: Parameters<typ
   await addUser(auth, { username: 'bernie', password: PASSWORD, patient: '1' });
   return {
     server,
+    embedded: server.auth!,
     origin,
-    issuer: server.auth.issuer.issuer,
+    issuer: server.auth!.issuer.issuer,
     audience: `${origin}/secure/STU3`,
     stop: async () => {
       await server.stop();

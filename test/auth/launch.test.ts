@@ -52,11 +52,24 @@ for (const kind of await storeKinds()) {
       expect(claims).toMatchObject({ iss: t.issuer, aud: t.audience, client_id: confidentialId, sub: 'clinician', patient: '2', fhirUser: `${t.audience}/Practitioner/3` });
       expect(claims.grant).toBeTypeOf('string');
       expect(claims.exp! - claims.iat!).toBe(3600);
-      expect(await t.server.auth.issuer.inForce!(claims)).toBe(true);
+      expect(await t.embedded.issuer.inForce!(claims)).toBe(true);
       // Introspection (RFC 7662) of the JWT access token and of the refresh token.
       const introspected = await oidc.tokenIntrospection(confidential, tokens.access_token);
       expect(introspected).toMatchObject({ active: true, client_id: confidentialId, sub: 'clinician', patient: '2', scope: tokens.scope });
       expect((await oidc.tokenIntrospection(confidential, tokens.refresh_token!)).active).toBe(true);
+      // The secure base takes it: the launch patient's record, and nothing outside her compartment.
+      const get = (path: string) => fetch(`${t.audience}/${path}`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      expect((await get('Patient/2')).status).toBe(200);
+      expect((await get('Patient/1')).status).toBe(404);
+    });
+
+    it("the secure base's smart-configuration names this server's endpoints", async () => {
+      const smart = (await (await fetch(`${t.audience}/.well-known/smart-configuration`)).json()) as Record<string, unknown>;
+      expect(smart).toMatchObject({ authorization_endpoint: `${t.issuer}/authorize`, token_endpoint: `${t.issuer}/token`, introspection_endpoint: `${t.issuer}/introspect`, revocation_endpoint: `${t.issuer}/revoke` });
+      for (const c of ['launch-standalone', 'launch-ehr', 'client-public', 'client-confidential-symmetric', 'sso-openid-connect', 'context-standalone-patient', 'context-ehr-patient', 'permission-offline', 'permission-patient', 'permission-user']) {
+        expect(smart.capabilities).toContain(c);
+      }
+      expect(smart.code_challenge_methods_supported).toEqual(['S256']);
     });
 
     it('a patient user gets her own record as the patient, without a picker, and no user/ scopes', async () => {
@@ -110,20 +123,21 @@ for (const kind of await storeKinds()) {
       const { callback, verifier, state } = await authorize(t, confidential, { scope: SCOPE, redirectUri: REDIRECT });
       const tokens = await oidc.authorizationCodeGrant(confidential, callback, { pkceCodeVerifier: verifier, expectedState: state });
       const claims = await verifyAccessToken(t, tokens.access_token);
-      expect(await t.server.auth.issuer.inForce!(claims)).toBe(true);
+      expect(await t.embedded.issuer.inForce!(claims)).toBe(true);
       await expect(oidc.authorizationCodeGrant(confidential, callback, { pkceCodeVerifier: verifier, expectedState: state })).rejects.toMatchObject({ error: 'invalid_grant' });
       // Revocation reaches this node's cache at once; other nodes within a second.
       await new Promise((r) => setTimeout(r, 1100));
-      expect(await t.server.auth.issuer.inForce!(claims)).toBe(false);
+      expect(await t.embedded.issuer.inForce!(claims)).toBe(false);
       expect((await oidc.tokenIntrospection(confidential, tokens.access_token)).active).toBe(false);
       expect((await oidc.tokenIntrospection(confidential, tokens.refresh_token!)).active).toBe(false);
+      expect((await fetch(`${t.audience}/Patient/2`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status).toBe(401);
     });
 
     it('revoking the access token (RFC 7009) takes its grant out of force', async () => {
       const { callback, verifier, state } = await authorize(t, confidential, { scope: SCOPE, redirectUri: REDIRECT });
       const tokens = await oidc.authorizationCodeGrant(confidential, callback, { pkceCodeVerifier: verifier, expectedState: state });
       await oidc.tokenRevocation(confidential, tokens.access_token);
-      expect(await t.server.auth.issuer.inForce!(await verifyAccessToken(t, tokens.access_token))).toBe(false);
+      expect(await t.embedded.issuer.inForce!(await verifyAccessToken(t, tokens.access_token))).toBe(false);
       expect((await oidc.tokenIntrospection(confidential, tokens.access_token)).active).toBe(false);
       await expect(oidc.refreshTokenGrant(confidential, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
     });

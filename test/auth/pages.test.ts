@@ -64,7 +64,7 @@ describe('authorization pages', () => {
     const { callback, verifier, state } = await authorize(t, app, { scope: 'openid fhirUser online_access user/*.read', redirectUri: REDIRECT, browser });
     const tokens = await oidc.authorizationCodeGrant(app, callback, { pkceCodeVerifier: verifier, expectedState: state });
     const claims = await verifyAccessToken(t, tokens.access_token);
-    expect(await t.server.auth.issuer.inForce!(claims)).toBe(true);
+    expect(await t.embedded.issuer.inForce!(claims)).toBe(true);
     const ask = await browser.go('/auth/logout');
     expect(ask.html).toContain('<title>Sign out?</title>');
     selfContained(ask.html);
@@ -73,7 +73,7 @@ describe('authorization pages', () => {
     expect(done.html).toContain('You have signed out.');
     selfContained(done.html);
     await new Promise((r) => setTimeout(r, 1100));
-    expect(await t.server.auth.issuer.inForce!(claims)).toBe(false);
+    expect(await t.embedded.issuer.inForce!(claims)).toBe(false);
   });
 
   it('the EHR launch page lists only apps with a launch URL, and refuses to launch anything else', async () => {

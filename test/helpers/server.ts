@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type ConfigOverrides } from '../../src/config.js';
+import type { TokenIssuer } from '../../src/auth/issuer.js';
 import type { Logger } from '../../src/interactions/types.js';
 import { createServer, type Server } from '../../src/server.js';
 import { createTestSchema, shouldRunPostgres } from './postgres.js';
@@ -21,7 +22,7 @@ export interface TestResponse {
 }
 
 /** A server on a fresh store of the given kind, driven through app.inject(). */
-export async function startTestServer(kind: StoreKind, overrides: ConfigOverrides = {}, clock?: () => number, logger?: Logger): Promise<TestServer> {
+export async function startTestServer(kind: StoreKind, overrides: ConfigOverrides = {}, clock?: () => number, logger?: Logger, issuer?: TokenIssuer): Promise<TestServer> {
   let cleanupStore: () => Promise<void>;
   const o: ConfigOverrides = { demoData: false, cursorSecret: 'test-secret', ...overrides };
   if (kind === 'postgres') {
@@ -33,7 +34,7 @@ export async function startTestServer(kind: StoreKind, overrides: ConfigOverride
     o.dataDir = dir;
     cleanupStore = async () => rmSync(dir, { recursive: true, force: true });
   }
-  const server = await createServer(loadConfig(o, {}), { logger: logger ?? false, ...(clock ? { clock } : {}) });
+  const server = await createServer(loadConfig(o, {}), { logger: logger ?? false, ...(clock ? { clock } : {}), ...(issuer ? { issuer } : {}) });
   return {
     ...server,
     async request(method, url, options = {}) {

@@ -55,10 +55,8 @@ export const SMART_METADATA: SmartMetadata = {
   token_endpoint_auth_methods_supported: ['client_secret_basic', 'private_key_jwt', 'none'],
   token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384', 'RS256', 'ES256'],
   code_challenge_methods_supported: ['S256'],
-  capabilities: [
-    'launch-standalone', 'launch-ehr', 'client-public', 'client-confidential-symmetric', 'sso-openid-connect', 'context-standalone-patient',
-    'context-ehr-patient', 'permission-offline', 'permission-online', 'permission-patient', 'permission-user',
-  ],
+  // What this issuer offers; the secure base adds what it enforces itself (permission-patient, permission-user).
+  capabilities: ['launch-standalone', 'launch-ehr', 'client-public', 'client-confidential-symmetric', 'sso-openid-connect', 'context-standalone-patient', 'context-ehr-patient', 'permission-offline', 'permission-online'],
 };
 
 export const AUTH_PREFIX = '/auth';
@@ -110,6 +108,8 @@ export async function authServer(o: AuthServerOptions): Promise<AuthServer> {
     issuer,
     keys: async () => (await signingKeys(auth)).public,
     inForce: (claims) => state.inForce(claims),
+    capabilities: SMART_METADATA.capabilities,
+    tokenEndpointAuthMethods: SMART_METADATA.token_endpoint_auth_methods_supported,
     endpoints: {
       authorization: `${issuer}/authorize`,
       token: `${issuer}/token`,

@@ -1,4 +1,5 @@
-import { conflict, preconditionFailed } from '../../fhir/outcome.js';
+import { conflict, forbidden, preconditionFailed } from '../../fhir/outcome.js';
+import { type Access, visibility } from '../../search/access.js';
 import type { Indexer, IndexKind, IndexRows } from '../../search/index-rows.js';
 import { serialise } from '../serialise.js';
 import type { StoredVersion, WriteOp, WriteResult } from '../store.js';
@@ -22,6 +23,8 @@ export const INDEX_TABLES: { readonly [K in IndexKind]: readonly string[] } = {
 /** Everything a batch needs besides the connection. */
 export interface BatchContext {
   now: number;
+  /** How far the writer may write: a write may touch, and leave, a resource only there. */
+  access: Access;
   dialect: SqlDialect;
   indexer: Indexer;
   pids: ParamIds;
@@ -38,9 +41,11 @@ const key = (type: string, id: string) => `${type}/${id}`;
  * One resource or five hundred take the same path, so single writes and bulk loads
  * cannot drift apart.
  */
-export async function writeBatch(conn: SqlConnection, ops: WriteOp[], ctx: BatchContext): Promise<WriteResult[]> {
+export async function writeBatch(conn: SqlConnection, given: WriteOp[], ctx: BatchContext): Promise<WriteResult[]> {
   const current = new Map<string, CurrentRow>();
-  for (const row of await conn.currentMany(ops.map((o) => [o.type, o.id]))) current.set(key(row.type, row.id), row);
+  for (const row of await conn.currentMany(given.map((o) => [o.type, o.id]))) current.set(key(row.type, row.id), row);
+  const indexed = new Map<WriteOp, IndexRows>();
+  const ops = await admit(conn, given, current, indexed, ctx);
   for (const op of ops) checkPreconditions(op, current.get(key(op.type, op.id)));
 
   const lastUpdated = new Date(ctx.now).toISOString();
@@ -114,7 +119,7 @@ export async function writeBatch(conn: SqlConnection, ops: WriteOp[], ctx: Batch
   const written = ops.map((op, i) => ({ op, i })).filter(({ op }) => op.resource !== null);
   await insertIndexRows(
     conn,
-    written.map(({ op, i }) => ({ rid: rids.get(i)!, type: op.type, rows: ctx.indexer(op.resource!) })),
+    written.map(({ op, i }) => ({ rid: rids.get(i)!, type: op.type, rows: indexed.get(op) ?? ctx.indexer(op.resource!) })),
     ctx,
   );
 
@@ -123,6 +128,50 @@ export async function writeBatch(conn: SqlConnection, ops: WriteOp[], ctx: Batch
   for (const [type, n] of deletedCounts) counts.set(type, (counts.get(type) ?? 0) - n);
   await addCounts(conn, counts);
   return results;
+}
+
+/**
+ * The writes the writer's access lets through. Where it may write only in some patients'
+ * compartments, a resource it touches must lie in one of them (a deletion of one that does
+ * not is a no-op, as if it were absent), and what it writes must lie in one of them too;
+ * anything else is a 403. The index rows computed to tell are kept in `indexed`.
+ */
+async function admit(conn: SqlConnection, ops: WriteOp[], current: Map<string, CurrentRow>, indexed: Map<WriteOp, IndexRows>, ctx: BatchContext): Promise<WriteOp[]> {
+  const reach = (op: WriteOp) => visibility(ctx.access, op.type, 'write');
+  const confined = ops.filter((op) => reach(op) !== 'all');
+  if (!confined.length) return ops;
+  const patients = ctx.access.patients;
+  for (const op of confined) if (reach(op) === 'none' || !patients.length) throw forbidden(`Writing ${op.type} resources is not allowed for this caller`);
+  const existing = confined.map((op) => current.get(key(op.type, op.id))).filter((c): c is CurrentRow => c !== undefined);
+  const inside = new Set<number>();
+  if (existing.length) {
+    const rows = await conn.all<{ rid: number | string }>(
+      `SELECT DISTINCT rid FROM compartment WHERE rid IN (${existing.map(() => '?').join(', ')}) AND patient IN (${patients.map(() => '?').join(', ')})`,
+      [...existing.map((c) => c.rid), ...patients],
+    );
+    for (const r of rows) inside.add(Number(r.rid));
+  }
+  const isInside = (type: string, id: string, compartments: readonly string[]) => (type === 'Patient' && patients.includes(id)) || compartments.some((p) => patients.includes(p));
+  const skipped = new Set<WriteOp>();
+  for (const op of confined) {
+    const cur = current.get(key(op.type, op.id));
+    if (cur && !inside.has(cur.rid) && !(op.type === 'Patient' && patients.includes(op.id))) {
+      if (op.resource === null) {
+        skipped.add(op);
+        continue;
+      }
+      throw forbidden(`${op.type}/${op.id} lies outside the compartments this caller may write to`);
+    }
+    if (op.resource !== null) {
+      const rows = ctx.indexer(op.resource);
+      indexed.set(op, rows);
+      if (!isInside(op.type, op.id, rows.compartments)) throw forbidden(`The ${op.type} would lie outside the compartments this caller may write to (of Patient/${patients.join(', Patient/')})`);
+    }
+  }
+  if (!skipped.size) return ops;
+  // A deletion of what the writer cannot see changes nothing, as if it were absent.
+  for (const op of skipped) current.delete(key(op.type, op.id));
+  return ops;
 }
 
 /** Adds to the current-resource counts per type. */

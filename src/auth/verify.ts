@@ -1,0 +1,122 @@
+import { createLocalJWKSet, errors, type JSONWebKeySet, jwtVerify, type JWTPayload } from 'jose';
+import type { TokenIssuer } from './issuer.js';
+
+/**
+ * Verifies the access tokens the secure base accepts, whoever issued them
+ * (docs/security.md, "The access token"): the signature with a key of the issuer's JWKS,
+ * under one of the pinned algorithms; the issuer, the audience and the times; the scope;
+ * the launch patient; and, for issuers that can say, that the token was not revoked.
+ */
+
+/** Asymmetric algorithms only: `none` and HMAC (key confusion) are never accepted. */
+export const ALGORITHMS = ['RS256', 'RS384', 'ES256', 'ES384'] as const;
+
+/** The claims a verified token carries, as the secure base uses them. */
+export interface VerifiedToken {
+  claims: JWTPayload;
+  scope: string;
+  patient?: string;
+  subject?: string;
+  client?: string;
+  fhirUser?: string;
+}
+
+/** Why a token was refused: the text goes into the 401's OperationOutcome and `error_description`. */
+export class TokenRefused extends Error {}
+
+/** How long an issuer's keys are trusted before being asked for again, and the least time between two asks. */
+const KEYS_TTL_MS = 10 * 60_000;
+const REFETCH_MS = 60_000;
+const CLOCK_SKEW_S = 60;
+
+export interface Verifier {
+  verify(token: string): Promise<VerifiedToken>;
+}
+
+export function verifier(issuer: TokenIssuer, audience: string, now: () => number = Date.now): Verifier {
+  let keys: { set: ReturnType<typeof createLocalJWKSet>; kids: Set<string>; at: number } | undefined;
+  let asking: Promise<void> | undefined;
+  const load = async () => {
+    const jwks: JSONWebKeySet = await issuer.keys();
+    keys = { set: createLocalJWKSet(jwks), kids: new Set(jwks.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string')), at: now() };
+  };
+  /** The issuer's keys; asked for again when stale, or when a token names a key not among them (at most once a minute). */
+  const keysFor = async (kid: string | undefined) => {
+    const stale = !keys || now() - keys.at > KEYS_TTL_MS || (kid !== undefined && !keys.kids.has(kid) && now() - keys.at > REFETCH_MS);
+    if (stale) {
+      asking ??= load().finally(() => (asking = undefined));
+      try {
+        await asking;
+      } catch {
+        if (!keys) throw new TokenRefused("the issuer's keys could not be fetched");
+      }
+    }
+    return keys!.set;
+  };
+
+  return {
+    async verify(token) {
+      let claims: JWTPayload;
+      try {
+        const set = await keysFor(kidOf(token));
+        ({ payload: claims } = await jwtVerify(token, set, {
+          algorithms: [...ALGORITHMS],
+          issuer: issuer.issuer,
+          audience,
+          clockTolerance: CLOCK_SKEW_S,
+          currentDate: new Date(now()),
+          requiredClaims: ['exp'],
+        }));
+      } catch (err) {
+        throw new TokenRefused(reason(err));
+      }
+      if (typeof claims.iat === 'number' && claims.iat > now() / 1000 + CLOCK_SKEW_S) throw new TokenRefused('the token was issued in the future (iat)');
+      const scope = claims.scope;
+      if (typeof scope !== 'string') throw new TokenRefused('the token has no scope (a space-separated string)');
+      const patient = stringClaim(claims, 'patient');
+      if (/(^| )patient\//.test(scope) && !patient) throw new TokenRefused('the token has patient/ scopes but no patient');
+      if (issuer.inForce && !(await issuer.inForce(claims))) throw new TokenRefused('the token was revoked');
+      const out: VerifiedToken = { claims, scope };
+      if (patient) out.patient = patient;
+      const subject = stringClaim(claims, 'sub');
+      if (subject) out.subject = subject;
+      const client = stringClaim(claims, 'client_id') ?? stringClaim(claims, 'azp');
+      if (client) out.client = client;
+      const fhirUser = stringClaim(claims, 'fhirUser');
+      if (fhirUser) out.fhirUser = fhirUser;
+      return out;
+    },
+  };
+}
+
+function stringClaim(claims: JWTPayload, name: string): string | undefined {
+  const v = claims[name];
+  return typeof v === 'string' && v.length ? v : undefined;
+}
+
+/** The `kid` a token names, if its header can be read (a malformed one fails verification anyway). */
+function kidOf(token: string): string | undefined {
+  try {
+    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown };
+    return typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What went wrong, in words a client developer can act on (never the token itself). */
+function reason(err: unknown): string {
+  if (err instanceof TokenRefused) return err.message;
+  if (err instanceof errors.JWTExpired) return 'the token has expired';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf') return 'the token is not valid yet (nbf)';
+    if (err.claim === 'iss') return 'the token was issued by another issuer';
+    if (err.claim === 'aud') return 'the token is not for this server (aud)';
+    return `the token's ${err.claim} claim is not valid`;
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'the token is signed with an algorithm this server does not accept (RS256, RS384, ES256, ES384 only)';
+  if (err instanceof errors.JWSSignatureVerificationFailed) return "the token's signature does not verify";
+  if (err instanceof errors.JWKSNoMatchingKey) return 'the token is signed with a key the issuer does not publish';
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return 'the token is not a well-formed JWT';
+  return 'the token could not be verified';
+}
