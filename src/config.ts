@@ -41,6 +41,14 @@ export interface Config {
   auth?: { issuer: string; jwksUrl?: string; discoveryUrl?: string };
   /** PEM files of the certificate and key to serve HTTPS with. */
   tls?: { cert: string; key: string };
+  /** Opens dynamic client registration (RFC 7591) at /auth/register, requiring this as the initial access token. */
+  registrationToken?: string;
+  /**
+   * Lets the authorization server fetch a client's JWKS (jwks_uri) from loopback and private
+   * addresses. Off by default: such fetches are refused, so that a registration cannot make
+   * the server call into its own network (SSRF).
+   */
+  authFetchPrivate: boolean;
 }
 
 export type OpenApiMode = 'readwrite' | 'read' | 'off';
@@ -95,6 +103,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     openApi,
     securePath,
     secureBaseUrl: '',
+    authFetchPrivate: overrides.authFetchPrivate ?? env.CCRI_AUTH_FETCH_PRIVATE === 'true',
   };
   // Beside the open base: its URL with the open base's path replaced (a proxy's path prefix is kept).
   config.secureBaseUrl = config.baseUrl.endsWith(basePath) ? `${config.baseUrl.slice(0, -basePath.length)}${securePath}` : `${new URL(config.baseUrl).origin}${securePath}`;
@@ -116,5 +125,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   if (tls) config.tls = tls;
   const cursorSecret = overrides.cursorSecret ?? env.CCRI_CURSOR_SECRET;
   if (cursorSecret) config.cursorSecret = cursorSecret;
+  const registrationToken = overrides.registrationToken ?? env.CCRI_REGISTRATION_TOKEN;
+  if (registrationToken) config.registrationToken = registrationToken;
   return config;
 }

@@ -6,6 +6,8 @@ import type { TokenIssuer } from './auth/issuer.js';
 import { securePolicy } from './auth/policy.js';
 import { smartScopes } from './auth/scopes.js';
 import type { Config } from './config.js';
+import { type AuthServer, authServer, AUTH_PREFIX } from './auth/server/index.js';
+import { createDemoUsers, type DemoUser } from './auth/server/demo-users.js';
 import { openContext } from './context.js';
 import { loadDemoData } from './data/demo.js';
 import { buildApp } from './http/app.js';
@@ -26,6 +28,10 @@ export interface Server {
   bases: { open?: Pipeline; secure?: Pipeline };
   /** Runs a request through the open base's pipeline in process, as HTTP requests are. */
   dispatch(incoming: Incoming): Promise<FhirResponse>;
+  /** The embedded authorization server (its TokenIssuer for the secure base), unless an external provider issues the tokens. */
+  auth?: AuthServer;
+  /** The demo users made at this start, with their passwords (shown once by `ccri serve`). */
+  demoUsers: DemoUser[];
   close(): Promise<void>;
 }
 
@@ -46,7 +52,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const { server, store } = await openContext(config, { logger: log, ...(options.clock ? { clock: options.clock } : {}) });
   // A bulk load by another process now keeps the indexes this server's searches use.
   await store.holdServing();
-  if (config.demoData && (await store.counts()).size === 0) await loadDemoData(store, log);
+  const demoUsers: DemoUser[] = [];
+  if (config.demoData && (await store.counts()).size === 0) {
+    await loadDemoData(store, log);
+    if (!config.auth) demoUsers.push(...(await createDemoUsers(store.auth())));
+  }
   // After the demo data check, which looks for an empty store.
   const conformance = await loadConformance(store);
   log.info(conformance, 'Care Connect conformance resources loaded');
@@ -58,14 +68,24 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     bases.open = createPipeline(server, { url: config.baseUrl, policy: openPolicy('anonymous', readOnly) });
     mounted.push({ path: config.basePath, pipeline: bases.open });
   }
-  const issuer = options.issuer ?? (config.auth ? await externalIssuer(config.auth) : undefined);
+  // The embedded authorization server at /auth, unless the tokens come from an external provider.
+  const auth = config.auth
+    ? undefined
+    : await authServer({ store, publicUrl: config.baseUrl, secureBaseUrl: config.secureBaseUrl, log, fetchPrivate: config.authFetchPrivate, ...(config.registrationToken ? { registrationToken: config.registrationToken } : {}) });
+  const issuer = options.issuer ?? (config.auth ? await externalIssuer(config.auth) : auth?.issuer);
   if (issuer) {
     const policy = securePolicy({ url: config.secureBaseUrl, issuer, registry: server.registry, ...(options.clock ? { clock: options.clock } : {}) });
     bases.secure = createPipeline(server, { url: config.secureBaseUrl, policy, security: securityOf(issuer) });
     mounted.push({ path: config.securePath, pipeline: bases.secure });
   }
   const https = config.tls ? { cert: readPem(config.tls.cert, 'certificate'), key: readPem(config.tls.key, 'key') } : undefined;
-  const app = await buildApp({ bases: mounted, bodyLimit: config.bodyLimit, ...(isPino(log) ? { logger: log } : {}), ...(https ? { https } : {}) });
+  const app = await buildApp({
+    bases: mounted,
+    plugins: auth ? [{ prefix: AUTH_PREFIX, plugin: auth.plugin }] : [],
+    bodyLimit: config.bodyLimit,
+    ...(isPino(log) ? { logger: log } : {}),
+    ...(https ? { https } : {}),
+  });
   // The explorer's pages call the API from the browser; its OpenAPI document is built from the CapabilityStatement, asked for through a base's pipeline.
   const described = bases.open ?? bases.secure;
   if (described) {
@@ -81,12 +101,15 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     store,
     server,
     bases,
+    auth,
+    demoUsers,
     dispatch: (incoming) => {
       if (!bases.open) throw new Error('The open base is off (CCRI_OPEN_API=off)');
       return bases.open.dispatch(incoming);
     },
     close: async () => {
       await app.close();
+      await auth?.close();
       await store.close();
     },
   };

@@ -12,6 +12,9 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   import: async () => (await import('./import.js')).importCommand,
   export: async () => (await import('./export.js')).exportCommand,
   validate: async () => (await import('./validate.js')).validateCommand,
+  client: async () => (await import('./auth.js')).clientCommand,
+  user: async () => (await import('./auth.js')).userCommand,
+  keys: async () => (await import('./auth.js')).keysCommand,
 };
 
 const program = new Command();

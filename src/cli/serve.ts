@@ -40,6 +40,11 @@ export function serveCommand(program: Command): void {
     console.log(`FHIR STU3 API at ${bases.join(' and ')}, listening on ${address} (process ${process.pid})`);
     console.log(`Store: ${storeLabel(config)}`);
     console.log(`Web explorer at ${new URL('/', config.baseUrl).href}`);
+    if (server.auth && server.demoUsers.length) {
+      // Shown once, here, never logged: only this start knows them (the store keeps scrypt hashes).
+      console.log(`Demo users for signing in at ${server.auth.issuer.issuer} (for a local copy only; they are not shown again):`);
+      for (const u of server.demoUsers) console.log(`  ${u.username} / ${u.password}  ${u.is}`);
+    }
   });
 }
 

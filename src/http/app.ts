@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { FhirError, issue } from '../fhir/outcome.js';
 import type { Logger } from '../interactions/types.js';
@@ -13,6 +13,8 @@ export interface AppOptions {
   bases: Array<{ path: string; pipeline: Pipeline }>;
   /** Largest accepted request body in bytes (413 above). */
   bodyLimit: number;
+  /** Other plugins to mount beside the FHIR bases (the authorization server at /auth). */
+  plugins?: Array<{ prefix: string; plugin: FastifyPluginAsync }>;
   /** The pino logger requests log through (one access-log line each), or none. */
   logger?: PinoLogger;
   /** Serve HTTPS with this certificate and key (PEM). */
@@ -51,11 +53,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const accessLog = options.logger?.isLevelEnabled('info') === true;
   if (accessLog) {
     app.addHook('onResponse', (request, reply, done) => {
-      request.log.info({ method: request.method, url: redact(request.raw.url ?? ''), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, address: request.ip }, 'request');
+      request.log.info({ method: request.method, url: redact(request.originalUrl), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, address: request.ip }, 'request');
       done();
     });
   }
   for (const base of options.bases) await app.register(fhirApi, { prefix: base.path, pipeline: base.pipeline, bodyLimit: options.bodyLimit });
+  for (const p of options.plugins ?? []) await app.register(p.plugin, { prefix: p.prefix });
   const where = options.bases.map((b) => b.path).join(' and ');
   app.setNotFoundHandler((request, reply) => sendPlain(request, reply, new FhirError(404, issue('not-found', `Nothing is served at ${request.url.split('?')[0]}; the FHIR API is at ${where}`))));
   app.setErrorHandler((err, request, reply) => sendPlain(request, reply, frameworkError(err)));

@@ -4,6 +4,7 @@ import { FhirError } from '../fhir/outcome.js';
 import type { Access } from '../search/access.js';
 import type { Condition, SearchPlan } from '../search/plan.js';
 import type { StoreAdmin as Store } from './store.js';
+import { runAuthStoreContract } from './auth.contract.js';
 
 /**
  * The contract every store keeps. Each store's test file calls this with a factory;
@@ -26,6 +27,8 @@ export function runStoreContract(name: string, open: (clock: () => number) => Pr
       await store.clear();
       now = Date.parse('2024-01-01T00:00:00Z');
     });
+
+    runAuthStoreContract(() => store, (ms) => (now = ms));
 
     const patient = (family: string, extra: Record<string, unknown> = {}) => ({
       resourceType: 'Patient',

@@ -117,6 +117,8 @@ export interface StoreAdmin extends Store {
   clear(): Promise<void>;
   /** A setting kept in the store, created once by `create` and then shared by every node (e.g. the cursor secret). */
   setting(key: string, create: () => string): Promise<string>;
+  /** The embedded authorization server's records (src/auth/server and the CLI only; never requests). */
+  auth(): AuthStore;
   /** Recomputes every search index from the stored JSON (`ccri reindex`). */
   reindex(onProgress?: (done: number, total: number) => void): Promise<number>;
   close(): Promise<void>;
@@ -154,4 +156,63 @@ export interface SearchPage {
   total?: number;
   /** True when there are matches after this page. */
   more: boolean;
+}
+
+/** One record of the authorization server: oidc-provider's (a session, a code, a grant, a client…) or its own (a key, a launch). */
+export interface AuthEntry {
+  payload: Record<string, unknown>;
+  /** Epoch ms after which it no longer exists; none for records that never expire (clients, keys in use). */
+  expiresAt?: number;
+  /** Epoch ms when it was consumed (an authorization code used), if it was. */
+  consumedAt?: number;
+}
+
+/** What an entry is also found by: the grant it belongs to, an interaction's uid, a device flow's user code. */
+export interface AuthEntryKeys {
+  grantId?: string;
+  uid?: string;
+  userCode?: string;
+}
+
+export interface AuthUser {
+  username: string;
+  /** The password's slow hash, never the password (src/auth/server/passwords.ts). */
+  passwordHash: string;
+  /** The Patient this user is (a patient user), by id. */
+  patient?: string;
+  /** The Practitioner this user is (a clinician), by id. */
+  practitioner?: string;
+  /** Epoch ms. */
+  created: number;
+}
+
+/**
+ * The embedded authorization server's storage, shared by every node on the store:
+ * entries by (model, id) that expire and are purged, revoked together by grant, and the
+ * users who sign in. Used by src/auth/server and the commands, never by interactions.
+ */
+export interface AuthStore {
+  /** Creates or replaces an entry. */
+  put(model: string, id: string, entry: AuthEntry, keys?: AuthEntryKeys): Promise<void>;
+  /** Creates an entry unless one with this (model, id) exists; true when it created it (nodes racing to make the same record). */
+  create(model: string, id: string, entry: AuthEntry, keys?: AuthEntryKeys): Promise<boolean>;
+  /** An entry that has not expired. */
+  get(model: string, id: string): Promise<AuthEntry | undefined>;
+  /** An entry that has not expired, by its interaction uid or user code. */
+  findBy(model: string, key: 'uid' | 'userCode', value: string): Promise<AuthEntry | undefined>;
+  /** Marks an entry consumed (now); true when it was not consumed before. */
+  consume(model: string, id: string): Promise<boolean>;
+  /** Removes an entry; true when there was one. */
+  remove(model: string, id: string): Promise<boolean>;
+  /** Removes every entry of a grant, whatever its model (the grant itself included): the grant is revoked. */
+  revokeGrant(grantId: string): Promise<number>;
+  /** The entries of a model that have not expired, by id. */
+  list(model: string): Promise<Array<{ id: string } & AuthEntry>>;
+  /** Removes expired entries; returns how many. */
+  purgeExpired(): Promise<number>;
+  /** Creates or replaces a user. */
+  putUser(user: AuthUser): Promise<void>;
+  getUser(username: string): Promise<AuthUser | undefined>;
+  listUsers(): Promise<AuthUser[]>;
+  removeUser(username: string): Promise<boolean>;
 }

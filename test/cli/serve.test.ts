@@ -64,7 +64,7 @@ describe('ccri serve', () => {
     const s = await serve(['--data-dir', data]);
     try {
       expect(s.pid).toBe(s.childPid);
-      expect(s.banner).toContain(`FHIR STU3 API at http://localhost:${s.port}/STU3 (open), listening on http://127.0.0.1:${s.port} (process ${s.childPid})`);
+      expect(s.banner).toContain(`FHIR STU3 API at http://localhost:${s.port}/STU3 (open) and http://localhost:${s.port}/secure/STU3 (secure), listening on http://127.0.0.1:${s.port} (process ${s.childPid})`);
       expect(s.banner).toContain(`Store: SQLite file ${join(data, 'ccri.sqlite')}`);
       const res = await fetch(`http://127.0.0.1:${s.port}/STU3/metadata`);
       expect(res.status).toBe(200);

@@ -147,15 +147,28 @@ describe('demo data set', () => {
     }
   });
 
+  it('makes a clinician and a patient user (Bernie Kanfeld) whose generated passwords sign in', async () => {
+    const { authenticate } = await import('../../src/auth/server/users.js');
+    expect(server.demoUsers.map((u) => u.username)).toEqual(['clinician', 'bernie']);
+    for (const u of server.demoUsers) expect(u.password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    const [clinician, bernie] = server.demoUsers;
+    expect(await authenticate(server.store.auth(), 'clinician', clinician!.password)).toMatchObject({ practitioner: '3' });
+    expect(await authenticate(server.store.auth(), 'bernie', bernie!.password)).toMatchObject({ patient: '1' });
+    expect(await authenticate(server.store.auth(), 'bernie', clinician!.password)).toBeUndefined();
+    expect((await server.store.reader(EVERYTHING).read('Practitioner', '3'))?.json).toContain('Marsden');
+  });
+
   it('does not load the demo data again into a store that holds resources', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ccri-demo-'));
     try {
       const config = loadConfig({ dataDir: dir, demoData: true, cursorSecret: 'x' }, {});
       const first = await createServer(config, { logger: false });
       const counts = await first.store.counts();
+      expect(first.demoUsers.map((u) => u.username)).toEqual(['clinician', 'bernie']);
       await first.close();
       const second = await createServer(config, { logger: false });
       expect(await second.store.counts()).toEqual(counts);
+      expect(second.demoUsers).toEqual([]);
       expect((await second.store.reader(EVERYTHING).read('Patient', '1'))?.version).toBe(1);
       await second.close();
     } finally {

@@ -21,7 +21,7 @@ describe('web explorer (server side)', () => {
       expect(res.status, url).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/html/);
       const config = /<script type="application\/json" id="ccri-config">([^<]*)<\/script>/.exec(res.text)?.[1];
-      expect(JSON.parse(config!)).toEqual({ openBase: server.server.config.baseUrl });
+      expect(JSON.parse(config!)).toEqual({ openBase: server.server.config.baseUrl, secureBase: server.server.config.baseUrl.replace(/\/STU3$/, '/secure/STU3') });
     }
   });
 
@@ -72,7 +72,7 @@ describe('web explorer (server side)', () => {
     const res = await server.request('GET', '/openapi.json');
     expect(res.status).toBe(200);
     const doc = res.json;
-    expect(doc.servers).toEqual([expect.objectContaining({ url: server.server.config.baseUrl })]);
+    expect(doc.servers).toEqual([expect.objectContaining({ url: server.server.config.baseUrl }), expect.objectContaining({ url: server.server.config.baseUrl.replace(/\/STU3$/, '/secure/STU3') })]);
     const types: string[] = cs.rest[0].resource.map((r: { type: string }) => r.type);
     expect(types.length).toBeGreaterThan(100);
     const tags = new Set(doc.tags.map((t: { name: string }) => t.name));

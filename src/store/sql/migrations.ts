@@ -96,6 +96,36 @@ export const MIGRATIONS: readonly Migration[] = [
       index('compartment_rid', 'compartment', ['rid']),
     ],
   },
+  {
+    version: 2,
+    describe: "the embedded authorization server's records (src/auth/server): its entries, users and keys",
+    steps: [
+      // What oidc-provider keeps (sessions, codes, grants, refresh tokens, clients, replay markers) and this
+      // server's own records beside them (signing keys, launch contexts), one row per (model, id).
+      {
+        kind: 'table',
+        table: {
+          name: 'auth_entry',
+          columns: [
+            col('model', 'key', required), col('id', 'key', required), col('payload', 'text', required), col('grant_id', 'key'), col('uid', 'key'),
+            col('user_code', 'key'), col('expires_at', 'bigint'), col('consumed_at', 'bigint'),
+          ],
+          unique: [['model', 'id']],
+        },
+      },
+      index('auth_entry_grant', 'auth_entry', ['grant_id']),
+      index('auth_entry_uid', 'auth_entry', ['model', 'uid']),
+      index('auth_entry_user_code', 'auth_entry', ['model', 'user_code']),
+      index('auth_entry_expires', 'auth_entry', ['expires_at']),
+      {
+        kind: 'table',
+        table: {
+          name: 'auth_user',
+          columns: [col('username', 'key', { primary: true }), col('password_hash', 'text', required), col('patient', 'key'), col('practitioner', 'key'), col('created', 'bigint', required)],
+        },
+      },
+    ],
+  },
 ];
 
 /** The schema version this release writes and reads. */

@@ -3,7 +3,8 @@ import { accessTest } from '../../search/compile/access.js';
 import { raw, type Sql, sql } from '../../search/compile/builder.js';
 import type { SearchPlan } from '../../search/plan.js';
 import { type PreparedBatch, preparedOps } from '../prepared.js';
-import type { HistoryPage, HistoryQuery, StoreAdmin, StoredVersion, StoreOptions, StoreReader, StoreTx, WriteOp, WriteResult } from '../store.js';
+import { SqlAuthStore } from './auth-store.js';
+import type { AuthStore, HistoryPage, HistoryQuery, StoreAdmin, StoredVersion, StoreOptions, StoreReader, StoreTx, WriteOp, WriteResult } from '../store.js';
 import type { SqlConnection, SqlDriver, SqlValue } from './driver.js';
 import { migrate } from './migrate.js';
 import { indexDdl } from './schema.js';
@@ -204,6 +205,14 @@ export class SqlStore implements StoreAdmin {
     } finally {
       await release?.();
     }
+  }
+
+  private authStore?: SqlAuthStore;
+
+  /** The embedded authorization server's records (auth-store.ts). */
+  auth(): AuthStore {
+    this.authStore ??= new SqlAuthStore(this.driver, this.clock);
+    return this.authStore;
   }
 
   async setting(key: string, create: () => string): Promise<string> {
