@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { isPostgresUrl, withoutPassword } from './store/url.js';
 
 /**
@@ -49,6 +50,12 @@ export interface Config {
    * the server call into its own network (SSRF).
    */
   authFetchPrivate: boolean;
+  /** Audit of use (docs/audit.md): an AuditEvent for every request, on by default. */
+  audit: boolean;
+  /** Also append every AuditEvent, as one JSON line, to this file (for a log shipper). */
+  auditLog?: string;
+  /** This node's name: the AuditEvents' source site, and the name of its audit chain. */
+  nodeName: string;
 }
 
 export type OpenApiMode = 'readwrite' | 'read' | 'off';
@@ -64,6 +71,13 @@ function int(name: string, value: string | undefined, fallback: number): number 
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, not '${value}'`);
   return n;
+}
+
+function onOff(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (value === 'on' || value === 'true') return true;
+  if (value === 'off' || value === 'false') return false;
+  throw new Error(`${name} must be on or off, not '${value}'`);
 }
 
 function port(name: string, value: string | number): number {
@@ -104,7 +118,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     securePath,
     secureBaseUrl: '',
     authFetchPrivate: overrides.authFetchPrivate ?? env.CCRI_AUTH_FETCH_PRIVATE === 'true',
+    audit: overrides.audit ?? onOff('CCRI_AUDIT', env.CCRI_AUDIT, true),
+    nodeName: overrides.nodeName ?? env.CCRI_NODE_NAME ?? hostname(),
   };
+  if (!/^[A-Za-z0-9._:-]{1,100}$/.test(config.nodeName)) throw new Error(`CCRI_NODE_NAME must be 1 to 100 letters, digits, '.', '_', ':' or '-', not '${config.nodeName}'`);
+  const auditLog = overrides.auditLog ?? env.CCRI_AUDIT_LOG;
+  if (auditLog) config.auditLog = auditLog;
   // Beside the open base: its URL with the open base's path replaced (a proxy's path prefix is kept).
   config.secureBaseUrl = config.baseUrl.endsWith(basePath) ? `${config.baseUrl.slice(0, -basePath.length)}${securePath}` : `${new URL(config.baseUrl).origin}${securePath}`;
   const databaseUrl = overrides.databaseUrl ?? env.DATABASE_URL;

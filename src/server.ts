@@ -6,13 +6,14 @@ import type { TokenIssuer } from './auth/issuer.js';
 import { securePolicy } from './auth/policy.js';
 import { smartScopes } from './auth/scopes.js';
 import type { Config } from './config.js';
-import { type AuthServer, authServer, AUTH_PREFIX } from './auth/server/index.js';
+import { type AuthEvent, type AuthServer, authServer, AUTH_PREFIX } from './auth/server/index.js';
 import { createDemoUsers, type DemoUser } from './auth/server/demo-users.js';
 import { openContext } from './context.js';
 import { loadDemoData } from './data/demo.js';
 import { buildApp } from './http/app.js';
 import type { BaseSecurity, FhirResponse, Incoming, Logger, ServerContext } from './interactions/types.js';
-import { createPipeline, type Pipeline } from './pipeline/dispatch.js';
+import { AuditWriter, auditRecorder, otherEventFacts } from './audit/recorder.js';
+import { createPipeline, type Pipeline, type Recorder } from './pipeline/dispatch.js';
 import { openPolicy } from './pipeline/policy.js';
 import { loadConformance } from './profiles/load.js';
 import type { StoreAdmin } from './store/store.js';
@@ -32,6 +33,8 @@ export interface Server {
   auth?: AuthServer;
   /** The demo users made at this start, with their passwords (shown once by `ccri serve`). */
   demoUsers: DemoUser[];
+  /** The audit trail's writer, unless audit is off (CCRI_AUDIT=off). */
+  audit?: AuditWriter;
   close(): Promise<void>;
 }
 
@@ -61,21 +64,33 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const conformance = await loadConformance(store);
   log.info(conformance, 'Care Connect conformance resources loaded');
 
+  // One writer of this node's audit chain; each base's recorder names the base in its events' source.
+  const audit = config.audit ? new AuditWriter({ store: store.audit(), chain: config.nodeName, log, ...(config.auditLog ? { file: config.auditLog } : {}) }) : undefined;
+  const recorder = (url: string): { recorder?: Recorder } => (audit ? { recorder: auditRecorder({ writer: audit, source: { site: config.nodeName, base: url } }) } : {});
+
   const bases: Server['bases'] = {};
   const mounted: Array<{ path: string; pipeline: Pipeline }> = [];
   if (config.openApi !== 'off') {
     const readOnly = config.openApi === 'read' ? { readOnly: { secureBase: config.secureBaseUrl } } : {};
-    bases.open = createPipeline(server, { url: config.baseUrl, policy: openPolicy('anonymous', readOnly) });
+    bases.open = createPipeline(server, { url: config.baseUrl, policy: openPolicy('anonymous', readOnly), ...recorder(config.baseUrl) });
     mounted.push({ path: config.basePath, pipeline: bases.open });
   }
   // The embedded authorization server at /auth, unless the tokens come from an external provider.
   const auth = config.auth
     ? undefined
-    : await authServer({ store, publicUrl: config.baseUrl, secureBaseUrl: config.secureBaseUrl, log, fetchPrivate: config.authFetchPrivate, ...(config.registrationToken ? { registrationToken: config.registrationToken } : {}) });
+    : await authServer({
+        store,
+        publicUrl: config.baseUrl,
+        secureBaseUrl: config.secureBaseUrl,
+        log,
+        fetchPrivate: config.authFetchPrivate,
+        ...(config.registrationToken ? { registrationToken: config.registrationToken } : {}),
+        ...(audit ? { events: authEvents(audit, { site: config.nodeName, base: `${new URL(config.baseUrl).origin}${AUTH_PREFIX}` }) } : {}),
+      });
   const issuer = options.issuer ?? (config.auth ? await externalIssuer(config.auth) : auth?.issuer);
   if (issuer) {
     const policy = securePolicy({ url: config.secureBaseUrl, issuer, registry: server.registry, ...(options.clock ? { clock: options.clock } : {}) });
-    bases.secure = createPipeline(server, { url: config.secureBaseUrl, policy, security: securityOf(issuer) });
+    bases.secure = createPipeline(server, { url: config.secureBaseUrl, policy, security: securityOf(issuer), ...recorder(config.secureBaseUrl) });
     mounted.push({ path: config.securePath, pipeline: bases.secure });
   }
   const https = config.tls ? { cert: readPem(config.tls.cert, 'certificate'), key: readPem(config.tls.key, 'key') } : undefined;
@@ -103,15 +118,51 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     bases,
     auth,
     demoUsers,
+    ...(audit ? { audit } : {}),
     dispatch: (incoming) => {
       if (!bases.open) throw new Error('The open base is off (CCRI_OPEN_API=off)');
       return bases.open.dispatch(incoming);
     },
     close: async () => {
       await app.close();
+      await audit?.close();
       await auth?.close();
       await store.close();
     },
+  };
+}
+
+const AUTH_EVENTS: Record<AuthEvent['code'], { display: string; action: 'C' | 'E' }> = {
+  'sign-in': { display: 'sign-in', action: 'E' },
+  'token-issued': { display: 'access token issued', action: 'C' },
+  'token-refused': { display: 'access token refused', action: 'C' },
+  'client-registered': { display: 'client registered', action: 'C' },
+};
+
+/** The authorization server's events, recorded in the audit trail (docs/audit.md). */
+function authEvents(audit: AuditWriter, source: { site: string; base: string }): (e: AuthEvent) => Promise<void> {
+  return (e) => {
+    const { display, action } = AUTH_EVENTS[e.code];
+    return audit.write(
+      otherEventFacts(
+        {
+          type: 'authentication',
+          code: e.code,
+          display,
+          action,
+          success: e.success,
+          requestId: e.requestId,
+          method: e.method,
+          path: e.path,
+          ...(e.user ? { user: e.user } : {}),
+          ...(e.client ? { client: e.client } : {}),
+          ...(e.address ? { address: e.address } : {}),
+          ...(e.description ? { description: e.description } : {}),
+        },
+        Date.now(),
+        source,
+      ),
+    );
   };
 }
 

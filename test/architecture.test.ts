@@ -24,6 +24,8 @@ const ALLOWED: Record<string, string[]> = {
   pipeline: ['fhir', 'search', 'store', 'profiles', 'interactions'],
   data: ['fhir', 'search', 'store', 'profiles', 'terminology', 'validation', 'interactions'],
   auth: ['fhir', 'search', 'store', 'profiles', 'interactions', 'pipeline'],
+  // The audit trail: the pipeline's record step, writing through the store's audit trail.
+  audit: ['fhir', 'search', 'store', 'interactions', 'pipeline'],
   http: ['fhir', 'interactions', 'pipeline'],
   // The web explorer's server side: it serves files and reads the CapabilityStatement through a pipeline's dispatch.
   ui: ['fhir', 'interactions'],

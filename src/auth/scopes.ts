@@ -38,10 +38,13 @@ const REACH: Record<Context, Exclude<Visibility, 'none'>> = { patient: 'compartm
 
 const wider = (a: Visibility, b: Visibility): Visibility => (a === 'all' || b === 'all' ? 'all' : a === 'compartment' || b === 'compartment' ? 'compartment' : 'none');
 
+/** Types a wildcard scope does not cover: the audit trail needs `…/AuditEvent.read` by name (docs/audit.md). */
+const NAMED_ONLY: ReadonlySet<string> = new Set(['AuditEvent']);
+
 /** How far the grants let their holder do `mode` on `type` (the widest grant wins). */
 export function reach(grants: readonly ScopeGrant[], type: string, mode: Mode): Visibility {
   let v: Visibility = 'none';
-  for (const g of grants) if ((g.type === '*' || g.type === type) && g.modes.has(mode)) v = wider(v, REACH[g.context]);
+  for (const g of grants) if ((g.type === type || (g.type === '*' && !NAMED_ONLY.has(type))) && g.modes.has(mode)) v = wider(v, REACH[g.context]);
   return v;
 }
 

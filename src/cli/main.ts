@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   client: async () => (await import('./auth.js')).clientCommand,
   user: async () => (await import('./auth.js')).userCommand,
   keys: async () => (await import('./auth.js')).keysCommand,
+  audit: async () => (await import('./audit.js')).auditCommand,
 };
 
 const program = new Command();

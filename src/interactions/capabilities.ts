@@ -58,7 +58,7 @@ function restSecurity(security: BaseSecurity): Record<string, unknown> {
 
 export function buildCapabilityStatement(ctx: Pick<RequestContext, 'registry' | 'config'>, additions: CapabilityAdditions): Record<string, unknown> {
   const { registry } = ctx;
-  const types = registry.types();
+  const types = registry.types().filter((t) => !ctx.config.unserved?.includes(t));
   const resources = types.map((type) => {
     const params = registry.params(type).filter((p) => isSearchable(p));
     const refs = params.filter((p) => p.type === 'reference');

@@ -90,6 +90,8 @@ export interface ServerConfig {
    * `.well-known/smart-configuration`.
    */
   security?: BaseSecurity;
+  /** Resource types this base does not serve at all (the open base: AuditEvent), left out of its CapabilityStatement. */
+  unserved?: readonly string[];
   /** Write validation against profiles: off, warn, enforce, or claimed (enforce when meta.profile claims one, else warn). */
   validation: 'off' | 'warn' | 'enforce' | 'claimed';
   /** Unknown or unsupported search parameters: strict (400) or lenient (ignored, with a warning); `Prefer: handling=` overrides it. */

@@ -6,6 +6,7 @@ import type { BaseSecurity, Caller, Data, FhirResponse, Incoming, Logger, Reques
 import type { Policy } from './policy.js';
 import { fhirRequest } from './request.js';
 import { route, type Target } from './route.js';
+import { observed, type Trail } from './trail.js';
 
 /** What the record step is told of every request, whatever its outcome. */
 export interface RequestRecord {
@@ -20,9 +21,15 @@ export interface RequestRecord {
   started: number;
 }
 
-/** The record step: the audit trail (issue 11) plugs in here. */
+/** The record step: the audit trail (src/audit) plugs in here. */
 export interface Recorder {
-  record(record: RequestRecord): Promise<void>;
+  /** A trail for one request, which the pipeline feeds with what the request reads and writes. */
+  begin?(requestId: string, incoming: Incoming, started: number): Trail;
+  /**
+   * Records a request once it is answered, before the answer leaves (a write's record
+   * may already be committed with the write: the trail knows).
+   */
+  record(record: RequestRecord, trail?: Trail): Promise<void>;
 }
 
 /** A FHIR base: where it is published and how it treats callers. */
@@ -56,7 +63,7 @@ export interface Pipeline {
  * where a caller is identified, authorised and recorded.
  */
 export function createPipeline(server: ServerContext, base: Base): Pipeline {
-  const config = { ...server.config, baseUrl: base.url, ...(base.security ? { security: base.security } : {}) };
+  const config = { ...server.config, baseUrl: base.url, ...(base.security ? { security: base.security } : {}), ...(base.policy.unserved ? { unserved: base.policy.unserved } : {}) };
   const { policy } = base;
 
   const entry = async (incoming: Incoming, within: RequestContext): Promise<FhirResponse> => {
@@ -64,12 +71,25 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
     if (target.code === 'transaction') throw badRequest('A batch or transaction cannot hold another batch or transaction', 'Bundle.entry.request');
     const req = fhirRequest(incoming, target);
     policy.authorise(within.caller, target, req);
-    return target.interaction(req, within);
+    const trail = (within as Traced)[TRAIL];
+    trail?.entry(target);
+    try {
+      return await target.interaction(req, within);
+    } finally {
+      trail?.entry(undefined);
+    }
   };
 
-  const finish = async (record: RequestRecord): Promise<FhirResponse> => {
-    if (base.recorder) await base.recorder.record(record);
-    return record.response;
+  // No answer leaves unrecorded: when its record cannot be committed, the request is answered 503 instead (the store's own failure is logged by the recorder).
+  const finish = async (record: RequestRecord, log: Logger, trail?: Trail): Promise<FhirResponse> => {
+    if (!base.recorder) return record.response;
+    try {
+      await base.recorder.record(record, trail);
+      return record.response;
+    } catch (err) {
+      log.error({ err }, 'the request could not be recorded in the audit trail; answered 503');
+      return errorResponse(new FhirError(503, issue('transient', 'The request could not be recorded in the audit trail; try again later'), { 'Retry-After': '5' }), log);
+    }
   };
 
   return {
@@ -77,7 +97,7 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
       const started = server.clock();
       const requestId = options.requestId ?? randomUUID();
       const log = options.log ?? lazyChild(server.log, requestId);
-      return finish({ requestId, incoming, response: errorResponse(error, log), started });
+      return finish({ requestId, incoming, response: errorResponse(error, log), started }, log);
     },
 
     async dispatch(incoming, options = {}) {
@@ -87,12 +107,16 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
       let caller: Caller | undefined;
       let target: Target | undefined;
       let response: FhirResponse;
+      const trail = base.recorder?.begin?.(requestId, incoming, started);
       try {
         caller = await policy.identify(incoming);
+        trail?.identified(caller);
         target = route(incoming.method, incoming.path, server.operations);
+        trail?.routed(target);
         const req = fhirRequest(incoming, target);
         policy.authorise(caller, target, req);
-        const ctx: RequestContext = {
+        const data = dataFor(server.store, caller.access);
+        const ctx: RequestContext & Traced = {
           registry: server.registry,
           operations: server.operations,
           config,
@@ -100,16 +124,23 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
           log,
           requestId,
           caller,
-          data: dataFor(server.store, caller.access),
+          data: trail ? observed(server.store, caller.access, data, trail) : data,
           entry,
+          ...(trail ? { [TRAIL]: trail } : {}),
         };
         response = await target.interaction(req, ctx);
       } catch (err) {
         response = errorResponse(err, log);
       }
-      return finish({ requestId, incoming, ...(caller ? { caller } : {}), ...(target ? { target } : {}), response, started });
+      return finish({ requestId, incoming, ...(caller ? { caller } : {}), ...(target ? { target } : {}), response, started }, log, trail);
     },
   };
+}
+
+/** The request's trail, carried by its context (and the contexts of its bundle entries, which copy it) but no part of what handlers see. */
+const TRAIL = Symbol('trail');
+interface Traced {
+  [TRAIL]?: Trail;
 }
 
 /** A logger carrying the request id, made only when a line is logged (most requests log nothing of their own). */

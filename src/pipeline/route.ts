@@ -9,7 +9,7 @@ import { smartConfiguration } from '../interactions/smart-configuration.js';
 import { transaction } from '../interactions/transaction.js';
 import type { FhirRequest, Interaction, Method, OperationDef, OperationRegistry } from '../interactions/types.js';
 import { update } from '../interactions/update.js';
-import { READ_ONLY_TYPES } from '../profiles/read-only.js';
+import { READ_ONLY_TYPES, readOnlyReason } from '../profiles/read-only.js';
 
 /**
  * The restful interaction codes of STU3 (http://hl7.org/fhir/restful-interaction), and
@@ -57,9 +57,9 @@ export function route(verb: string, segments: readonly string[], operations: Ope
   const allow = (name: string, ...methods: Method[]) => {
     if (!methods.includes(method)) throw methodNotAllowed(`${method} is not allowed on ${name}`);
   };
-  // Every create, update and delete (conditional, or in a Bundle) passes here: the conformance types are read-only.
+  // Every create, update and delete (conditional, or in a Bundle) passes here: the conformance types and AuditEvent are read-only.
   const write = (interaction: Interaction, code: InteractionCode, fields: Target['fields'] & { type: string }): Target => {
-    if (READ_ONLY_TYPES.has(fields.type)) throw methodNotAllowed(`${fields.type} resources are read-only on this server (${code} is not allowed): they are the Care Connect conformance resources it was built with`);
+    if (READ_ONLY_TYPES.has(fields.type)) throw methodNotAllowed(`${fields.type} resources are read-only on this server (${code} is not allowed): ${readOnlyReason(fields.type)}`);
     return r(interaction, code, fields);
   };
 

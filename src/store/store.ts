@@ -86,8 +86,66 @@ export interface StoreTx extends StoreReader {
 export interface Store {
   /** Reads and searches that see only what `access` allows. */
   reader(access: Access): StoreReader;
-  /** Runs `fn` in one database transaction whose reads see only what `access` allows: all its writes commit, or none do. */
-  transaction<T>(access: Access, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one database transaction whose reads see only what `access` allows: all
+   * its writes commit, or none do. With `audit`, the events it builds once `fn` has
+   * finished are appended to the audit trail in the same transaction (the request
+   * pipeline's record step; never a handler).
+   */
+  transaction<T>(access: Access, fn: (tx: StoreTx) => Promise<T>, options?: { audit?: AuditAppend }): Promise<T>;
+}
+
+/** Whose data a resource is: the patients whose compartment holds it, with their NHS numbers. */
+export interface PatientRef {
+  id: string;
+  nhsNumber?: string;
+}
+
+/** Asks the store whose resources these are (`Type/id` keys), inside the transaction appending the audit. */
+export type PatientLookup = (keys: readonly string[]) => Promise<Map<string, PatientRef[]>>;
+
+/** Audit events to append to a chain, built once the store can say whose data was touched. */
+export interface AuditAppend {
+  chain: string;
+  build(lookup: PatientLookup): Promise<Array<Record<string, unknown> & { resourceType: 'AuditEvent'; id: string }>>;
+}
+
+/** A chain's head: how many events it holds, from where, and the last hash. */
+export interface AuditHead {
+  chain: string;
+  n: number;
+  hash: string;
+  start: number;
+}
+
+/** The first thing wrong in a chain, if anything. */
+export interface AuditProblem {
+  chain: string;
+  /** The position at which the chain stops verifying. */
+  n: number;
+  problem: string;
+}
+
+/**
+ * The audit trail's storage (src/audit and the commands only): the events themselves are
+ * AuditEvent resources; the store keeps their hash chains.
+ */
+export interface AuditStore {
+  /** Appends events in a transaction of their own (the group commit of reads). */
+  append(audit: AuditAppend): Promise<void>;
+  heads(): Promise<AuditHead[]>;
+  /** Walks every chain from its start, recomputing each hash from the stored JSON; the first problem of each. */
+  verify(): Promise<AuditProblem[]>;
+  /** Whether a chain still holds, at position `n`, the event whose hash is `hash` (a head noted earlier: a truncated tail loses it). */
+  holds(chain: string, n: number, hash: string): Promise<boolean>;
+  /** The events' stored JSON, oldest first, recorded in [since, until) (epoch ms). */
+  events(since?: number, until?: number): AsyncGenerator<string>;
+  /**
+   * Removes every chain's events recorded before `before` (a prefix of each chain), keeping
+   * the chains verifiable from where they now start; then appends `record` (the prune,
+   * itself an event). Returns how many were removed.
+   */
+  prune(before: number, record: AuditAppend): Promise<number>;
 }
 
 /** A prepared batch of new resources (made in a worker thread, written in one statement per table). */
@@ -119,6 +177,8 @@ export interface StoreAdmin extends Store {
   setting(key: string, create: () => string): Promise<string>;
   /** The embedded authorization server's records (src/auth/server and the CLI only; never requests). */
   auth(): AuthStore;
+  /** The audit trail (src/audit and the CLI only; never requests). */
+  audit(): AuditStore;
   /** Recomputes every search index from the stored JSON (`ccri reindex`). */
   reindex(onProgress?: (done: number, total: number) => void): Promise<number>;
   close(): Promise<void>;

@@ -10,6 +10,8 @@ import { createTestSchema, shouldRunPostgres } from './postgres.js';
 export type StoreKind = 'sqlite' | 'postgres';
 
 export interface TestServer extends Server {
+  /** Where its store is: the SQLite data directory, or the PostgreSQL URL (its own schema). */
+  location: { dataDir?: string; databaseUrl?: string };
   request(method: string, url: string, options?: { body?: unknown; headers?: Record<string, string> }): Promise<TestResponse>;
   cleanup(): Promise<void>;
 }
@@ -37,6 +39,7 @@ export async function startTestServer(kind: StoreKind, overrides: ConfigOverride
   const server = await createServer(loadConfig(o, {}), { logger: logger ?? false, ...(clock ? { clock } : {}), ...(issuer ? { issuer } : {}) });
   return {
     ...server,
+    location: o.databaseUrl ? { databaseUrl: o.databaseUrl } : { dataDir: o.dataDir! },
     async request(method, url, options = {}) {
       const headers: Record<string, string> = { ...(options.headers ?? {}) };
       let payload: string | undefined;

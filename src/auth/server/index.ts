@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
@@ -25,6 +25,23 @@ export interface AuthServerOptions {
   log: Logger;
   /** Client JWKS may be fetched from loopback and private addresses (CCRI_AUTH_FETCH_PRIVATE); otherwise oidc-provider refuses them. */
   fetchPrivate?: boolean;
+  /** Told of every sign-in, token and registration, for the audit trail (docs/audit.md). */
+  events?: (event: AuthEvent) => Promise<void>;
+}
+
+/** What the authorization server tells the audit trail. Never a password, a secret or a token. */
+export interface AuthEvent {
+  code: 'sign-in' | 'token-issued' | 'token-refused' | 'client-registered';
+  success: boolean;
+  /** The user's name (as typed, for a failed sign-in). */
+  user?: string;
+  client?: string;
+  address?: string;
+  requestId: string;
+  /** Why it failed, or what was granted (the scopes). */
+  description?: string;
+  method: string;
+  path: string[];
 }
 
 export interface AuthServer {
@@ -92,6 +109,7 @@ export async function authServer(o: AuthServerOptions): Promise<AuthServer> {
     use(tokenResponseContext(auth));
     provider.on('server_error', (_ctx: unknown, err: Error) => o.log.error({ err: { message: err.message, stack: err.stack } }, 'The authorization server failed'));
     provider.on('grant.revoked', () => state.forget());
+    if (o.events) auditProvider(provider, o.events, o.log);
     if (!current) void auth.purgeExpired().catch(() => undefined);
     current = { provider, keys, checked: Date.now() };
     return provider;
@@ -121,7 +139,7 @@ export async function authServer(o: AuthServerOptions): Promise<AuthServer> {
   };
 
   const plugin: FastifyPluginAsync = async (app: FastifyInstance) => {
-    interactionRoutes(app, { provider, auth, store: o.store, audience });
+    interactionRoutes(app, { provider, auth, store: o.store, audience, ...(o.events ? { events: o.events } : {}) });
     // Everything else is oidc-provider's: handed over before Fastify reads the body, which oidc-provider parses itself.
     app.route({
       method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'],
@@ -139,8 +157,9 @@ export async function authServer(o: AuthServerOptions): Promise<AuthServer> {
 
 /** Gives a request to oidc-provider, as if it were mounted at `/auth` (the app's access log reads `originalUrl`, the path as sent). */
 async function handOver(request: FastifyRequest, res: ServerResponse, provider: () => Promise<Provider>): Promise<void> {
-  const req = request.raw as IncomingMessage & { originalUrl?: string };
+  const req = request.raw as IncomingMessage & { originalUrl?: string; [REQUEST_ID]?: string };
   res.setHeader('x-request-id', request.id);
+  req[REQUEST_ID] = request.id;
   hashBasicSecret(req);
   // oidc-provider finds its mount path as the part of originalUrl before url.
   req.url = offlineConsent(req.url!.slice(AUTH_PREFIX.length) || '/');
@@ -167,6 +186,37 @@ function offlineConsent(url: string): string {
   if (!query.get('scope')?.split(' ').includes('offline_access') || query.has('prompt') || query.has('request') || query.has('request_uri')) return url;
   query.set('prompt', 'consent');
   return `/authorize?${query}`;
+}
+
+/** Where a request's id rides on the raw request handed to oidc-provider, for its events. */
+const REQUEST_ID = Symbol('request-id');
+
+/**
+ * oidc-provider's events as audit events: a token issued (grant.success), a token request
+ * refused (grant.error) and a client registered. Its emitter does not wait, so they are
+ * written as they come; a failure is logged.
+ */
+function auditProvider(provider: Provider, events: NonNullable<AuthServerOptions['events']>, log: Logger): void {
+  type Ctx = KoaContextWithOIDC & { req: IncomingMessage & { [REQUEST_ID]?: string } };
+  const facts = (ctx: Ctx) => ({
+    requestId: ctx.req[REQUEST_ID] ?? randomUUID(),
+    address: ctx.ip,
+    method: ctx.method,
+    path: ctx.originalUrl.split('?')[0]!.split('/').filter(Boolean),
+    ...(ctx.oidc?.client?.clientId ? { client: ctx.oidc.client.clientId } : {}),
+  });
+  const send = (e: AuthEvent) => void events(e).catch((err: unknown) => log.error({ err }, 'An authorization event could not be recorded in the audit trail'));
+  provider.on('grant.success', (ctx: Ctx) => {
+    const token = ctx.oidc.entities.AccessToken ?? ctx.oidc.entities.ClientCredentials;
+    const account = ctx.oidc.entities.AccessToken?.accountId;
+    send({ code: 'token-issued', success: true, ...facts(ctx), ...(account ? { user: account } : {}), description: `grant ${String(ctx.oidc.params?.grant_type ?? '')}; scope ${String(token?.scope ?? '')}`.trim() });
+  });
+  provider.on('grant.error', (ctx: Ctx, err: Error & { error?: string; error_description?: string }) => {
+    send({ code: 'token-refused', success: false, ...facts(ctx), description: `${err.error ?? 'error'}: ${err.error_description ?? err.message}`.slice(0, 500) });
+  });
+  provider.on('registration_create.success', (ctx: Ctx, client: { clientId: string }) => {
+    send({ code: 'client-registered', success: true, ...facts(ctx), client: client.clientId });
+  });
 }
 
 /** Client secrets are stored hashed (adapter.ts): the presented secret is hashed alike before oidc-provider compares them. */

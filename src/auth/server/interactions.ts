@@ -6,6 +6,7 @@ import { createLaunch, saveContext, savePick } from './launch-context.js';
 import { consentPage, launchPage, loginPage, messagePage, PAGE_CSP, pickerPage } from './pages.js';
 import { findPatient, findPatients } from './patients.js';
 import { TTL } from './ttl.js';
+import type { AuthEvent } from './index.js';
 import { authenticate } from './users.js';
 
 export interface InteractionOptions {
@@ -13,6 +14,8 @@ export interface InteractionOptions {
   auth: AuthStore;
   store: Store;
   audience: string;
+  /** Told of every sign-in (docs/audit.md); awaited, so that no answered sign-in goes unrecorded. */
+  events?: (event: AuthEvent) => Promise<void>;
 }
 
 type Form = Record<string, string>;
@@ -80,6 +83,17 @@ export function interactionRoutes(app: FastifyInstance, o: InteractionOptions): 
     if (d.prompt.name !== 'login') return reply.redirect(here(d.uid), 303);
     const username = String(request.body?.username ?? '');
     const user = await authenticate(o.auth, username, String(request.body?.password ?? ''));
+    await o.events?.({
+      code: 'sign-in',
+      success: Boolean(user),
+      user: username.slice(0, 200),
+      client: String(d.params.client_id),
+      address: request.ip,
+      requestId: request.id,
+      method: 'POST',
+      path: ['auth', 'interaction', 'login'],
+      ...(user ? {} : { description: 'the user name or the password is wrong' }),
+    });
     if (!user) {
       request.log.info({ client: d.params.client_id }, 'A sign-in failed');
       return send(reply, 401, loginPage({ action: `${here(d.uid)}/login`, clientName: await clientName(provider, d), error: 'The user name or the password is wrong.', username }));

@@ -32,5 +32,6 @@ export const postgresDialect: SqlDialect = {
   },
   textTables: ['idx_text'],
   textKey: 'rid',
+  forUpdate: ' FOR UPDATE',
   textMatch: (field, words) => sql`SELECT rid FROM idx_text WHERE ${raw(field)} @@ to_tsquery('simple', ${words.map((w) => `${safe(w)}:*`).join(' & ')})`,
 };

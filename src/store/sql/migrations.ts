@@ -126,6 +126,22 @@ export const MIGRATIONS: readonly Migration[] = [
       },
     ],
   },
+  {
+    version: 3,
+    describe: 'the audit trail: a hash chain per node over the AuditEvents the recorder writes',
+    steps: [
+      // Position n of a chain: the AuditEvent (version 1 of it, as stored) and the hash of its JSON chained to position n-1's.
+      { kind: 'table', table: { name: 'audit_chain', columns: [col('chain', 'key', required), col('n', 'bigint', required), col('event', 'key', required), col('hash', 'key', required)], unique: [['chain', 'n']] } },
+      // Each chain's last position and hash; `start` and `start_prev` say where it begins after a prune.
+      {
+        kind: 'table',
+        table: {
+          name: 'audit_head',
+          columns: [col('chain', 'key', { primary: true }), col('n', 'bigint', required), col('hash', 'key', required), col('start', 'bigint', required), col('start_prev', 'key', required)],
+        },
+      },
+    ],
+  },
 ];
 
 /** The schema version this release writes and reads. */

@@ -3,8 +3,9 @@ import { accessTest } from '../../search/compile/access.js';
 import { raw, type Sql, sql } from '../../search/compile/builder.js';
 import type { SearchPlan } from '../../search/plan.js';
 import { type PreparedBatch, preparedOps } from '../prepared.js';
+import { appendIn, SqlAuditStore, type WriteEvents } from './audit-store.js';
 import { SqlAuthStore } from './auth-store.js';
-import type { AuthStore, HistoryPage, HistoryQuery, StoreAdmin, StoredVersion, StoreOptions, StoreReader, StoreTx, WriteOp, WriteResult } from '../store.js';
+import type { AuditAppend, AuditStore, AuthStore, HistoryPage, HistoryQuery, StoreAdmin, StoredVersion, StoreOptions, StoreReader, StoreTx, WriteOp, WriteResult } from '../store.js';
 import type { SqlConnection, SqlDriver, SqlValue } from './driver.js';
 import { migrate } from './migrate.js';
 import { indexDdl } from './schema.js';
@@ -143,7 +144,7 @@ export class SqlStore implements StoreAdmin {
     return batch.count;
   }
 
-  async transaction<T>(access: Access, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  async transaction<T>(access: Access, fn: (tx: StoreTx) => Promise<T>, options: { audit?: AuditAppend } = {}): Promise<T> {
     const pending = new Map<string, number>();
     const result = await this.driver.transaction(async (conn) => {
       const now = this.clock();
@@ -156,10 +157,32 @@ export class SqlStore implements StoreAdmin {
         write: async (op) => (await writeMany(conn, [op], batch))[0]!,
         writeMany: (ops) => writeMany(conn, ops, batch),
       };
-      return fn(tx);
+      const result = await fn(tx);
+      if (options.audit) await appendIn(conn, this.driver, options.audit, this.writeEvents(pending));
+      return result;
     });
     this.pids.adopt(pending);
     return result;
+  }
+
+  /**
+   * Writes audit events as new resources, whatever the access of the transaction they are
+   * appended in (the audit is the server's, not the caller's).
+   */
+  private writeEvents(pending: Map<string, number>): WriteEvents {
+    return async (conn, events) => {
+      const batch: BatchContext = { now: this.clock(), access: EVERYTHING, dialect: this.driver.dialect, indexer: this.options.indexer, pids: this.pids, pending };
+      const results = await writeMany(conn, events.map((e) => ({ type: 'AuditEvent', id: e.id, resource: e, mustNotExist: true })), batch);
+      return results.map((r) => r.version.json!);
+    };
+  }
+
+  private auditStore?: SqlAuditStore;
+
+  audit(): AuditStore {
+    // Every AuditEvent index key was registered when the store opened: no parameter id is made here.
+    this.auditStore ??= new SqlAuditStore(this.driver, (conn, events) => this.writeEvents(new Map())(conn, events));
+    return this.auditStore;
   }
 
   async counts(): Promise<Map<string, number>> {
@@ -169,7 +192,8 @@ export class SqlStore implements StoreAdmin {
 
   async clear(): Promise<void> {
     await this.driver.transaction(async (conn) => {
-      for (const table of ['resource', 'resource_version', 'type_count', 'compartment', ...this.driver.dialect.textTables, ...Object.keys(INDEX_TABLES).map((t) => `idx_${t}`)]) {
+      // The audit trail goes too (its events are resources): a reset starts again from nothing.
+      for (const table of ['resource', 'resource_version', 'type_count', 'compartment', 'audit_chain', 'audit_head', ...this.driver.dialect.textTables, ...Object.keys(INDEX_TABLES).map((t) => `idx_${t}`)]) {
         await conn.run(`DELETE FROM ${table}`);
       }
     });
