@@ -14,6 +14,9 @@ interface Waiting {
   done: (err?: unknown) => void;
 }
 
+/** How far behind the appends the events are copied for search. */
+const INDEX_DELAY_MS = 1000;
+
 export interface AuditWriterOptions {
   store: AuditStore;
   /** This node's chain (docs/audit.md: one chain per node). */
@@ -47,10 +50,36 @@ export class AuditWriter {
     });
   }
 
-  /** Waits for the events queued to be committed and shipped. */
+  /** Waits for the events queued to be committed and shipped, and copied for search. */
   async close(): Promise<void> {
     while (this.flushing) await this.flushing;
     await this.logged;
+    if (this.indexTimer) clearTimeout(this.indexTimer);
+    this.indexTimer = undefined;
+    await this.index();
+  }
+
+  private indexTimer?: NodeJS.Timeout;
+
+  /**
+   * Copies the committed events into the resource tables for search, in one batch a
+   * second behind the appends (a search of AuditEvents catches up by itself first).
+   */
+  private indexSoon(): void {
+    if (this.indexTimer) return;
+    this.indexTimer = setTimeout(() => {
+      this.indexTimer = undefined;
+      void this.index();
+    }, INDEX_DELAY_MS);
+    this.indexTimer.unref();
+  }
+
+  private async index(): Promise<void> {
+    try {
+      await this.options.store.index();
+    } catch (err) {
+      this.options.log.warn({ err }, 'audit events could not be copied for search yet; the next search of them tries again');
+    }
   }
 
   /** The append that builds `facts`' events inside a transaction of their own or of a write. */
@@ -61,6 +90,7 @@ export class AuditWriter {
         const events = await build(facts(), lookup);
         // Logged once committed: the transaction's commit follows straight after.
         queueMicrotask(() => this.ship(events));
+        if (events.length) this.indexSoon();
         return events;
       },
     };
@@ -80,6 +110,7 @@ export class AuditWriter {
         });
         for (const w of batch) w.done();
         this.ship(events);
+        this.indexSoon();
       } catch (err) {
         this.options.log.error({ err }, 'audit events could not be committed');
         for (const w of batch) w.done(err);

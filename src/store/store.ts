@@ -134,6 +134,8 @@ export interface AuditStore {
   /** Appends events in a transaction of their own (the group commit of reads). */
   append(audit: AuditAppend): Promise<void>;
   heads(): Promise<AuditHead[]>;
+  /** Copies the events appended since the last call into the resource tables, where they are searched; how many. */
+  index(): Promise<number>;
   /** Walks every chain from its start, recomputing each hash from the stored JSON; the first problem of each. */
   verify(): Promise<AuditProblem[]>;
   /** Whether a chain still holds, at position `n`, the event whose hash is `hash` (a head noted earlier: a truncated tail loses it). */

@@ -43,6 +43,8 @@ async function trail(kind: StoreKind): Promise<{ s: TestServer; head: string; dr
   expect(heads).toHaveLength(1);
   const head = `${heads[0]!.chain}:${heads[0]!.n}:${heads[0]!.hash}`;
   expect(heads[0]!.n).toBe(7);
+  // Every event copied for search (a search would do it; closing does it too).
+  await s.store.audit().index();
   // Closed so that the commands and the tampering have the database to themselves; dropped at the end.
   await s.close();
   return { s, head, drop: () => s.cleanup().catch(() => undefined) };
@@ -65,11 +67,16 @@ for (const kind of await storeKinds()) {
     const cases: Array<{ name: string; sql: string[]; found: RegExp; withHead?: boolean }> = [
       {
         name: 'an edited field',
-        sql: [`UPDATE resource_version SET json = replace(json, '"outcome":"0"', '"outcome":"4"') WHERE rid = ${eventRow(3)}`],
+        sql: [`UPDATE audit_chain SET json = replace(json, '"outcome":"0"', '"outcome":"4"') WHERE chain = 'tamper-node' AND n = 3`],
         found: /FAIL tamper-node at event 3: .*does not match its hash/,
       },
+      {
+        name: 'an edited field of the searchable copy',
+        sql: [`UPDATE resource_version SET json = replace(json, '"outcome":"0"', '"outcome":"4"') WHERE rid = ${eventRow(3)}`],
+        found: /FAIL tamper-node at event 3: the searchable copy of event 3 .* differs from the record/,
+      },
       { name: 'a removed event (its chain row)', sql: ['DELETE FROM audit_chain WHERE chain = \'tamper-node\' AND n = 4'], found: /FAIL tamper-node at event 4: event 4 is missing/ },
-      { name: 'a removed event (the resource)', sql: [`DELETE FROM resource_version WHERE rid = ${eventRow(5)}`], found: /FAIL tamper-node at event 5: .*missing from the store/ },
+      { name: 'a removed searchable copy', sql: [`DELETE FROM resource_version WHERE rid = ${eventRow(5)}`], found: /FAIL tamper-node at event 5: the searchable copy of event 5 .* is missing/ },
       {
         name: 'two events swapped',
         sql: [
@@ -84,14 +91,14 @@ for (const kind of await storeKinds()) {
         sql: [
           "UPDATE audit_chain SET n = n + 1000 WHERE chain = 'tamper-node' AND n >= 4",
           "UPDATE audit_chain SET n = n - 999 WHERE chain = 'tamper-node' AND n >= 1004",
-          "INSERT INTO audit_chain (chain, n, event, hash) SELECT chain, 4, event, hash FROM audit_chain WHERE chain = 'tamper-node' AND n = 2",
+          "INSERT INTO audit_chain (chain, n, event, recorded, json, hash) SELECT chain, 4, event, recorded, json, hash FROM audit_chain WHERE chain = 'tamper-node' AND n = 2",
           "UPDATE audit_head SET n = 8 WHERE chain = 'tamper-node'",
         ],
         found: /FAIL tamper-node at event 4: .*does not match its hash/,
       },
       {
         name: 'an event added at the end',
-        sql: ["INSERT INTO audit_chain (chain, n, event, hash) SELECT chain, 8, event, hash FROM audit_chain WHERE chain = 'tamper-node' AND n = 7"],
+        sql: ["INSERT INTO audit_chain (chain, n, event, recorded, json, hash) SELECT chain, 8, event, recorded, json, hash FROM audit_chain WHERE chain = 'tamper-node' AND n = 7"],
         found: /FAIL tamper-node at event 8: .*does not match its hash/,
       },
       { name: 'the end cut off, the head left', sql: ["DELETE FROM audit_chain WHERE chain = 'tamper-node' AND n >= 6"], found: /FAIL tamper-node at event 6: the chain ends at 5, but its head says 7/ },

@@ -25,7 +25,7 @@ function numbered(sql: string): string {
 /** Column types for unnest() in bulk inserts. */
 const COLUMN_TYPES: Record<string, string> = {
   rid: 'bigint', pid: 'int', low: 'bigint', high: 'bigint', value: 'float8', canon_value: 'float8', low2: 'float8', high2: 'float8', canon2: 'float8',
-  version: 'int', last_updated: 'bigint', n: 'bigint',
+  version: 'int', last_updated: 'bigint', n: 'bigint', recorded: 'bigint',
 };
 
 class PgConnection implements SqlConnection {
@@ -157,7 +157,7 @@ export class PostgresDriver implements SqlDriver {
     this.reader = new PgConnection(this.pool);
   }
 
-  async transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options: { relaxed?: boolean } = {}): Promise<T> {
+  async transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options: { relaxed?: boolean; unchanged?: boolean } = {}): Promise<T> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');

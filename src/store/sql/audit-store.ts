@@ -10,17 +10,25 @@ export function chainHash(prev: string, json: string): string {
   return createHash('sha256').update(prev).update('\n').update(json).digest('hex');
 }
 
-/** Writes a batch of events as resources, through the store's ordinary write path; returns each one's stored JSON. */
+/** Writes a batch of events as new resources (their searchable copies); returns each one's stored JSON. */
 export type WriteEvents = (conn: SqlConnection, events: Array<Record<string, unknown> & { id: string }>) => Promise<string[]>;
 
 const NHS_NUMBER = 'https://fhir.nhs.uk/Id/nhs-number';
+/** Events copied into the resource tables per transaction. */
+const INDEX_BATCH = 2000;
 
 /**
- * The audit trail in the SQL store (migration 3): the events are AuditEvent resources,
- * `audit_chain` links each to the hash of its stored JSON chained to the one before it,
- * and `audit_head` holds each chain's end. Appending locks the chain's head row for the
- * rest of its transaction (PostgreSQL), so concurrent appenders take turns and the chain
- * never forks; SQLite's single writer does the same by itself.
+ * The audit trail in the SQL store (migration 3). `audit_chain` is the record: each
+ * event's JSON, appended with the hash of that JSON chained to the one before it, one
+ * compact row per event (so that appending one costs a row, not a resource's dozens of
+ * index rows). Appending locks the chain's head row (`audit_head`) for the rest of its
+ * transaction on PostgreSQL, so concurrent appenders take turns and the chain never forks;
+ * SQLite's single writer does the same by itself.
+ *
+ * The events are searched as AuditEvent resources: `index()` copies them into the resource
+ * tables in batches, behind the appends (`audit_indexed` says how far), and every read of
+ * AuditEvents catches up first, so a search on this database sees every event committed
+ * before it began.
  */
 export class SqlAuditStore implements AuditStore {
   constructor(
@@ -29,7 +37,7 @@ export class SqlAuditStore implements AuditStore {
   ) {}
 
   append(audit: AuditAppend): Promise<void> {
-    return this.driver.transaction((conn) => appendIn(conn, this.driver, audit, this.writeEvents));
+    return this.driver.transaction((conn) => appendIn(conn, this.driver, audit), { unchanged: true });
   }
 
   async heads(): Promise<AuditHead[]> {
@@ -37,10 +45,44 @@ export class SqlAuditStore implements AuditStore {
     return rows.map((r) => ({ chain: r.chain, n: Number(r.n), hash: r.hash, start: Number(r.start) }));
   }
 
+  private indexing?: Promise<number>;
+
+  /** Copies every event not yet searchable into the resource tables; how many. Calls made meanwhile share the one under way, then run again. */
+  async index(): Promise<number> {
+    while (this.indexing) await this.indexing;
+    const behind = await this.driver.reader.get<{ x: number }>('SELECT 1 AS x FROM audit_head h LEFT JOIN audit_indexed i ON i.chain = h.chain WHERE h.n > COALESCE(i.n, 0) LIMIT 1');
+    if (!behind) return 0;
+    this.indexing = this.indexAll().finally(() => (this.indexing = undefined));
+    return this.indexing;
+  }
+
+  private async indexAll(): Promise<number> {
+    let done = 0;
+    for (const { chain } of await this.driver.reader.all<{ chain: string }>('SELECT chain FROM audit_head ORDER BY chain')) {
+      for (;;) {
+        const n = await this.driver.transaction(async (conn) => {
+          await conn.run('INSERT INTO audit_indexed (chain, n) VALUES (?, 0) ON CONFLICT (chain) DO NOTHING', [chain]);
+          const at = Number((await conn.get<{ n: number | string }>(`SELECT n FROM audit_indexed WHERE chain = ?${this.driver.dialect.forUpdate}`, [chain]))!.n);
+          const rows = await conn.all<{ n: number | string; json: string }>('SELECT n, json FROM audit_chain WHERE chain = ? AND n > ? ORDER BY n LIMIT ?', [chain, at, INDEX_BATCH]);
+          if (!rows.length) return 0;
+          await this.writeEvents(conn, rows.map((r) => JSON.parse(r.json) as Record<string, unknown> & { id: string }));
+          await conn.run('UPDATE audit_indexed SET n = ? WHERE chain = ?', [Number(rows[rows.length - 1]!.n), chain]);
+          return rows.length;
+        });
+        done += n;
+        if (n < INDEX_BATCH) break;
+      }
+    }
+    return done;
+  }
+
   async verify(): Promise<AuditProblem[]> {
     const problems: AuditProblem[] = [];
-    for (const head of await this.driver.reader.all<{ chain: string; n: number | string; hash: string; start: number | string; start_prev: string }>('SELECT chain, n, hash, start, start_prev FROM audit_head ORDER BY chain')) {
-      const problem = await this.verifyChain(head.chain, Number(head.start), head.start_prev, Number(head.n), head.hash);
+    const heads = await this.driver.reader.all<{ chain: string; n: number | string; hash: string; start: number | string; start_prev: string; indexed: number | string | null }>(
+      'SELECT h.chain, h.n, h.hash, h.start, h.start_prev, i.n AS indexed FROM audit_head h LEFT JOIN audit_indexed i ON i.chain = h.chain ORDER BY h.chain',
+    );
+    for (const head of heads) {
+      const problem = await this.verifyChain(head.chain, Number(head.start), head.start_prev, Number(head.n), head.hash, Number(head.indexed ?? 0));
       if (problem) problems.push(problem);
     }
     // Chain rows whose chain has no head (the head row deleted) cannot be verified either.
@@ -49,22 +91,26 @@ export class SqlAuditStore implements AuditStore {
     return problems;
   }
 
-  private async verifyChain(chain: string, start: number, startPrev: string, last: number, lastHash: string): Promise<AuditProblem | undefined> {
+  private async verifyChain(chain: string, start: number, startPrev: string, last: number, lastHash: string, indexed: number): Promise<AuditProblem | undefined> {
     let prev = startPrev;
     let expected = start;
     const page = 1000;
     for (;;) {
-      const rows = await this.driver.reader.all<{ n: number | string; event: string; hash: string; json: string | null }>(
-        "SELECT c.n, c.event, c.hash, v.json FROM audit_chain c LEFT JOIN resource r ON r.type = 'AuditEvent' AND r.id = c.event " +
+      const rows = await this.driver.reader.all<{ n: number | string; event: string; json: string; hash: string; copy: string | null }>(
+        "SELECT c.n, c.event, c.json, c.hash, v.json AS copy FROM audit_chain c LEFT JOIN resource r ON r.type = 'AuditEvent' AND r.id = c.event " +
           'LEFT JOIN resource_version v ON v.rid = r.rid AND v.version = 1 WHERE c.chain = ? AND c.n >= ? ORDER BY c.n LIMIT ?',
         [chain, expected, page],
       );
       for (const row of rows) {
         const n = Number(row.n);
         if (n !== expected) return { chain, n: expected, problem: `event ${expected} is missing (the next is ${n}): removed` };
-        if (row.json === null) return { chain, n, problem: `event ${n} (AuditEvent/${row.event}) is missing from the store: removed` };
         const hash = chainHash(prev, row.json);
         if (hash !== row.hash) return { chain, n, problem: `event ${n} (AuditEvent/${row.event}) does not match its hash: edited, inserted or moved` };
+        // The searchable copy must say what the record says.
+        if (n <= indexed) {
+          if (row.copy === null) return { chain, n, problem: `the searchable copy of event ${n} (AuditEvent/${row.event}) is missing: removed` };
+          if (!sameEvent(row.copy, row.json)) return { chain, n, problem: `the searchable copy of event ${n} (AuditEvent/${row.event}) differs from the record: edited` };
+        }
         prev = hash;
         expected = n + 1;
       }
@@ -80,27 +126,25 @@ export class SqlAuditStore implements AuditStore {
   }
 
   async *events(since = 0, until = Number.MAX_SAFE_INTEGER): AsyncGenerator<string> {
-    let after = 0;
-    for (;;) {
-      const rows = await this.driver.reader.all<{ rid: number | string; json: string }>(
-        "SELECT r.rid, v.json FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version WHERE r.type = 'AuditEvent' AND r.deleted = 0 AND r.last_updated >= ? AND r.last_updated < ? AND r.rid > ? ORDER BY r.rid LIMIT 1000",
-        [since, until, after],
-      );
-      for (const r of rows) yield r.json;
-      if (rows.length < 1000) return;
-      after = Number(rows[rows.length - 1]!.rid);
+    for (const { chain } of await this.driver.reader.all<{ chain: string }>('SELECT chain FROM audit_head ORDER BY chain')) {
+      let after = -1;
+      for (;;) {
+        const rows = await this.driver.reader.all<{ n: number | string; json: string }>('SELECT n, json FROM audit_chain WHERE chain = ? AND n > ? AND recorded >= ? AND recorded < ? ORDER BY n LIMIT 1000', [chain, after, since, until]);
+        for (const r of rows) yield r.json;
+        if (rows.length < 1000) break;
+        after = Number(rows[rows.length - 1]!.n);
+      }
     }
   }
 
   async prune(before: number, record: AuditAppend): Promise<number> {
+    // The searchable copies of what goes are found through the chain rows: copy everything first.
+    await this.index();
     return this.driver.transaction(async (conn) => {
       let removed = 0;
       for (const head of await conn.all<{ chain: string; start: number | string }>(`SELECT chain, start FROM audit_head ORDER BY chain${this.driver.dialect.forUpdate}`)) {
-        // The prefix of the chain recorded before `before`: the events' last_updated is when they were recorded.
-        const rows = await conn.all<{ n: number | string; event: string; hash: string }>(
-          "SELECT c.n, c.event, c.hash FROM audit_chain c JOIN resource r ON r.type = 'AuditEvent' AND r.id = c.event WHERE c.chain = ? AND r.last_updated < ? ORDER BY c.n",
-          [head.chain, before],
-        );
+        // The prefix of the chain recorded before `before`.
+        const rows = await conn.all<{ n: number | string; event: string; hash: string }>('SELECT n, event, hash FROM audit_chain WHERE chain = ? AND n >= ? AND recorded < ? ORDER BY n', [head.chain, Number(head.start), before]);
         let cut = Number(head.start);
         for (const row of rows) {
           if (Number(row.n) !== cut) break;
@@ -108,19 +152,18 @@ export class SqlAuditStore implements AuditStore {
         }
         const gone = rows.slice(0, cut - Number(head.start));
         if (!gone.length) continue;
-        const lastGone = gone[gone.length - 1]!;
-        await this.deleteEvents(conn, gone.map((r) => r.event));
+        await this.deleteCopies(conn, gone.map((r) => r.event));
         await conn.run('DELETE FROM audit_chain WHERE chain = ? AND n < ?', [head.chain, cut]);
-        await conn.run('UPDATE audit_head SET start = ?, start_prev = ? WHERE chain = ?', [cut, lastGone.hash, head.chain]);
+        await conn.run('UPDATE audit_head SET start = ?, start_prev = ? WHERE chain = ?', [cut, gone[gone.length - 1]!.hash, head.chain]);
         removed += gone.length;
       }
-      await appendIn(conn, this.driver, record, this.writeEvents);
+      await appendIn(conn, this.driver, record);
       return removed;
     });
   }
 
-  /** Removes AuditEvent resources outright (a prune is the only way an event goes). */
-  private async deleteEvents(conn: SqlConnection, ids: string[]): Promise<void> {
+  /** Removes the searchable copies of events outright (a prune is the only way an event goes). */
+  private async deleteCopies(conn: SqlConnection, ids: string[]): Promise<void> {
     for (let i = 0; i < ids.length; i += 500) {
       const part = ids.slice(i, i + 500);
       const marks = part.map(() => '?').join(', ');
@@ -136,23 +179,58 @@ export class SqlAuditStore implements AuditStore {
   }
 }
 
-/** Appends to a chain inside the transaction on `conn`: builds the events, writes them, links each to the chain. */
-export async function appendIn(conn: SqlConnection, driver: SqlDriver, audit: AuditAppend, writeEvents: WriteEvents): Promise<void> {
-  const events = await audit.build(patientLookup(conn));
+/** Whether a searchable copy (with the meta the store adds) holds the same event as the record. */
+function sameEvent(copy: string, record: string): boolean {
+  const a = JSON.parse(copy) as Record<string, unknown>;
+  const b = JSON.parse(record) as Record<string, unknown>;
+  delete a.meta;
+  delete b.meta;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Appends to a chain inside the transaction on `conn`: builds the events and links each to the chain, one row each. */
+export async function appendIn(conn: SqlConnection, driver: SqlDriver, audit: AuditAppend): Promise<void> {
+  const events = await audit.build(cachedLookup(driver, patientLookup(conn)));
   if (!events.length) return;
   await conn.run('INSERT INTO audit_head (chain, n, hash, start, start_prev) VALUES (?, 0, ?, 1, ?) ON CONFLICT (chain) DO NOTHING', [audit.chain, GENESIS, GENESIS]);
   const head = (await conn.get<{ n: number | string; hash: string }>(`SELECT n, hash FROM audit_head WHERE chain = ?${driver.dialect.forUpdate}`, [audit.chain]))!;
-  const jsons = await writeEvents(conn, events);
   let n = Number(head.n);
   let hash = head.hash;
   const rows: Array<string | number> = [];
-  jsons.forEach((json, i) => {
+  for (const event of events) {
+    const json = JSON.stringify(event);
     n += 1;
     hash = chainHash(hash, json);
-    rows.push(audit.chain, n, events[i]!.id, hash);
-  });
-  await conn.insertMany('audit_chain', ['chain', 'n', 'event', 'hash'], rows);
+    rows.push(audit.chain, n, event.id, Date.parse(String(event.recorded)) || 0, json, hash);
+  }
+  await conn.insertMany('audit_chain', ['chain', 'n', 'event', 'recorded', 'json', 'hash'], rows);
   await conn.run('UPDATE audit_head SET n = ?, hash = ? WHERE chain = ?', [n, hash, audit.chain]);
+}
+
+/** Whose resources these were, per driver, while nothing has changed in the database (SQLite's change counter; PostgreSQL asks each time). */
+const whose = new WeakMap<SqlDriver, { stamp: number; known: Map<string, PatientRef[]> }>();
+const WHOSE_SIZE = 10_000;
+
+/**
+ * The lookup, through a cache of its answers that is dropped whenever any resource
+ * changes (as the store's read cache is): the events of reads of the same resources then
+ * cost no query.
+ */
+function cachedLookup(driver: SqlDriver, lookup: PatientLookup): PatientLookup {
+  const stamp = driver.changeCounter?.();
+  if (stamp === undefined) return lookup;
+  let cache = whose.get(driver);
+  if (!cache || cache.stamp !== stamp) whose.set(driver, (cache = { stamp, known: new Map() }));
+  const known = cache.known;
+  return async (keys) => {
+    const missing = keys.filter((k) => !known.has(k));
+    if (missing.length) {
+      const found = await lookup(missing);
+      if (known.size + missing.length > WHOSE_SIZE) known.clear();
+      for (const k of missing) known.set(k, found.get(k) ?? []);
+    }
+    return new Map(keys.map((k) => [k, known.get(k)!]));
+  };
 }
 
 /**

@@ -65,7 +65,8 @@ export interface SqlDriver {
    * synchronous off): a crash midway means loading again anyway. Only that transaction
    * is relaxed, never another running beside it.
    */
-  transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options?: { relaxed?: boolean }): Promise<T>;
+  /** `unchanged`: the transaction changes no resource (an audit append), so the read cache may stay. */
+  transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options?: { relaxed?: boolean; unchanged?: boolean }): Promise<T>;
   /** How many write transactions may usefully run at once (one on SQLite, whose writer is single). */
   readonly writeConcurrency: number;
   /**

@@ -128,10 +128,17 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    describe: 'the audit trail: a hash chain per node over the AuditEvents the recorder writes',
+    describe: 'the audit trail: a hash chain per node of AuditEvents, and how far each chain is indexed for search',
     steps: [
-      // Position n of a chain: the AuditEvent (version 1 of it, as stored) and the hash of its JSON chained to position n-1's.
-      { kind: 'table', table: { name: 'audit_chain', columns: [col('chain', 'key', required), col('n', 'bigint', required), col('event', 'key', required), col('hash', 'key', required)], unique: [['chain', 'n']] } },
+      // Position n of a chain: the AuditEvent's id, when it was recorded (epoch ms), its JSON as hashed, and the hash of that JSON chained to position n-1's.
+      {
+        kind: 'table',
+        table: {
+          name: 'audit_chain',
+          columns: [col('chain', 'key', required), col('n', 'bigint', required), col('event', 'key', required), col('recorded', 'bigint', required), col('json', 'text', required), col('hash', 'key', required)],
+          unique: [['chain', 'n']],
+        },
+      },
       // Each chain's last position and hash; `start` and `start_prev` say where it begins after a prune.
       {
         kind: 'table',
@@ -140,6 +147,8 @@ export const MIGRATIONS: readonly Migration[] = [
           columns: [col('chain', 'key', { primary: true }), col('n', 'bigint', required), col('hash', 'key', required), col('start', 'bigint', required), col('start_prev', 'key', required)],
         },
       },
+      // How far each chain's events have been copied into the resource tables, where they are searched (a row of its own, so that indexing never waits for appends).
+      { kind: 'table', table: { name: 'audit_indexed', columns: [col('chain', 'key', { primary: true }), col('n', 'bigint', required)] } },
     ],
   },
 ];

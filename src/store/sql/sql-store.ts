@@ -88,11 +88,16 @@ export class SqlStore implements StoreAdmin {
    */
   reader(access: Access): StoreReader {
     const conn = this.driver.reader;
+    // AuditEvents are searched as resources once copied from the audit trail: a read that may see them catches up first.
+    const audited = visibility(access, 'AuditEvent') !== 'none';
+    const caughtUp = async (types: readonly string[] | undefined) => {
+      if (audited && (!types || types.includes('AuditEvent'))) await this.audit().index();
+    };
     return {
-      read: (type, id) => (visibility(access, type) === 'all' ? this.cachedRead(type, id) : readWith(conn, type, id, access)),
-      vread: (type, id, version) => vreadWith(conn, type, id, version, access),
-      history: (query) => historyWith(conn, query, access),
-      search: (plan) => runSearch(conn, this.pids, this.driver.dialect, plan, access),
+      read: async (type, id) => (await caughtUp([type]), visibility(access, type) === 'all' ? this.cachedRead(type, id) : readWith(conn, type, id, access)),
+      vread: async (type, id, version) => (await caughtUp([type]), vreadWith(conn, type, id, version, access)),
+      history: async (query) => (await caughtUp(query.type ? [query.type] : undefined), historyWith(conn, query, access)),
+      search: async (plan) => (await caughtUp(plan.types), runSearch(conn, this.pids, this.driver.dialect, plan, access)),
     };
   }
 
@@ -158,17 +163,14 @@ export class SqlStore implements StoreAdmin {
         writeMany: (ops) => writeMany(conn, ops, batch),
       };
       const result = await fn(tx);
-      if (options.audit) await appendIn(conn, this.driver, options.audit, this.writeEvents(pending));
+      if (options.audit) await appendIn(conn, this.driver, options.audit);
       return result;
     });
     this.pids.adopt(pending);
     return result;
   }
 
-  /**
-   * Writes audit events as new resources, whatever the access of the transaction they are
-   * appended in (the audit is the server's, not the caller's).
-   */
+  /** Writes the searchable copies of audit events as new resources, whatever the access of the caller (the audit is the server's). */
   private writeEvents(pending: Map<string, number>): WriteEvents {
     return async (conn, events) => {
       const batch: BatchContext = { now: this.clock(), access: EVERYTHING, dialect: this.driver.dialect, indexer: this.options.indexer, pids: this.pids, pending };

@@ -40,14 +40,15 @@ export class SqliteDriver implements SqlDriver {
    * connection's, so it is set for that transaction alone, under the writer's mutex, and
    * the next checkpoint syncs everything. docs/storage.md.
    */
-  async transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options: { relaxed?: boolean } = {}): Promise<T> {
+  async transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options: { relaxed?: boolean; unchanged?: boolean } = {}): Promise<T> {
     return this.mutex.run(async () => {
       if (options.relaxed) this.writerDb.pragma('synchronous = OFF');
       this.writerDb.exec('BEGIN IMMEDIATE');
       try {
         const result = await fn(this.writer);
         this.writerDb.exec('COMMIT');
-        this.commits++;
+        // A commit that changed no resource (an audit append) leaves the read cache be until the periodic check.
+        if (!options.unchanged) this.commits++;
         return result;
       } catch (err) {
         if (this.writerDb.inTransaction) this.writerDb.exec('ROLLBACK');
