@@ -129,16 +129,36 @@ export interface OperationDef {
   /** The name with its `$`. */
   name: string;
   levels: ReadonlyArray<'system' | 'type' | 'instance'>;
+  /** The resource types it may be called on at type and instance level; every type when absent. */
+  types?: readonly string[];
   methods: readonly Method[];
   /** Whether it changes data (a scope to write is needed) or only reads. */
   affectsState: boolean;
-  /** The canonical URL of its OperationDefinition. */
-  definition: string;
+  /** Its OperationDefinition, served at `[base]/OperationDefinition/{id}` (the url is the base's). */
+  definition: OperationDefinitionSpec;
   interaction: Interaction;
 }
 
-/** The operations the server supports, by name: the router, the CapabilityStatement and bundle entries all read this one registry. */
-export type OperationRegistry = ReadonlyMap<string, OperationDef>;
+/** An OperationDefinition without its `url` (each base names its own): https://hl7.org/fhir/STU3/operationdefinition.html */
+export interface OperationDefinitionSpec {
+  id: string;
+  /** The rest of the resource: name, code, kind, system/type/instance, parameter… */
+  resource: Record<string, unknown>;
+}
+
+/**
+ * The operations the server supports: the router, the CapabilityStatement, the
+ * OperationDefinitions served and bundle entries all read this one registry. Several
+ * operations may share a name on different types (`ValueSet/$validate-code`,
+ * `CodeSystem/$validate-code`).
+ */
+export interface OperationRegistry {
+  /** The operation called `name` at `level`, on `type` (none at system level), if there is one. */
+  find(name: string, level: 'system' | 'type' | 'instance', type?: string): OperationDef | undefined;
+  /** Every operation called `name`. */
+  named(name: string): readonly OperationDef[];
+  all(): readonly OperationDef[];
+}
 
 /** Who is asking, once the pipeline has identified them. */
 export interface Caller {

@@ -1,15 +1,31 @@
 import type { OperationDef, OperationRegistry } from '../interactions/types.js';
-import { OPERATION_DEFINITION as VALIDATE, validate } from './validate.js';
+import { DEFINITION as EVERYTHING, everything } from './everything.js';
+import { DEFINITION as VALIDATE, validate } from './validate.js';
 
 const OPERATIONS: OperationDef[] = [
   { name: '$validate', levels: ['type', 'instance'], methods: ['GET', 'POST'], affectsState: false, definition: VALIDATE, interaction: validate },
+  { name: '$everything', levels: ['type', 'instance'], types: ['Patient'], methods: ['GET', 'POST'], affectsState: false, definition: EVERYTHING, interaction: everything },
 ];
 
 /**
  * The operations the server supports, one file each. This is the one registry: the
- * router, bundle entries (which go through the same router) and the
- * CapabilityStatement all read it. https://hl7.org/fhir/STU3/operations.html
+ * router, bundle entries (which go through the same router), the CapabilityStatement
+ * and the OperationDefinitions served all read it. https://hl7.org/fhir/STU3/operations.html
  */
-export function operationRegistry(): OperationRegistry {
-  return new Map(OPERATIONS.map((op) => [op.name, op]));
+export function operationRegistry(operations: readonly OperationDef[] = OPERATIONS): OperationRegistry {
+  const byName = new Map<string, OperationDef[]>();
+  for (const op of operations) {
+    if (!byName.has(op.name)) byName.set(op.name, []);
+    byName.get(op.name)!.push(op);
+  }
+  const ids = new Set<string>();
+  for (const op of operations) {
+    if (ids.has(op.definition.id)) throw new Error(`Two operations share the OperationDefinition id ${op.definition.id}`);
+    ids.add(op.definition.id);
+  }
+  return {
+    find: (name, level, type) => byName.get(name)?.find((op) => op.levels.includes(level) && (level === 'system' || !op.types || (type !== undefined && op.types.includes(type)))),
+    named: (name) => byName.get(name) ?? [],
+    all: () => operations,
+  };
 }

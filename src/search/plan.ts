@@ -70,6 +70,8 @@ export type Condition =
   | { kind: 'composite'; param: string; values: CompositeValue[] }
   | { kind: 'text'; values: string[]; content: boolean }
   | { kind: 'or'; any: Condition[] }
+  /** Resources of `type` must match `where`; resources of other types pass (a per-type test in a search over several types). */
+  | { kind: 'for-type'; type: string; where: Condition }
   | { kind: 'none' };
 
 /** A composite value `a$b`: the first component is a token (or a reference, stored as type|id). */

@@ -93,6 +93,10 @@ export function compileCondition(c: Condition, alias: string, types: string[], c
     }
     case 'or':
       return or(c.any.map((x) => compileCondition(x, alias, types, ctx, mode)));
+    case 'for-type':
+      if (!types.includes(c.type)) return TRUE;
+      // Compiled for the one type, so its parameters' ids are that type's only.
+      return sql`(${a}.type <> ${c.type} OR ${compileCondition(c.where, alias, [c.type], ctx, 'probe')})`;
     case 'missing': {
       const pids = ctx.pids(types, c.param);
       if (!pids.length) return c.missing ? TRUE : FALSE;
