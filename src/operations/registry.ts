@@ -1,9 +1,15 @@
 import type { OperationDef, OperationRegistry } from '../interactions/types.js';
 import { DEFINITION as EVERYTHING, everything } from './everything.js';
+import { DEFINITION as DOCUMENT, document } from './document.js';
+import { META_ADD_DEFINITION, META_DEFINITION, META_DELETE_DEFINITION, meta, metaAdd, metaDelete } from './meta.js';
 import { DEFINITION as VALIDATE, validate } from './validate.js';
 
 const OPERATIONS: OperationDef[] = [
   { name: '$validate', levels: ['type', 'instance'], methods: ['GET', 'POST'], affectsState: false, definition: VALIDATE, interaction: validate },
+  { name: '$meta', levels: ['system', 'type', 'instance'], methods: ['GET', 'POST'], affectsState: false, definition: META_DEFINITION, interaction: meta },
+  { name: '$meta-add', levels: ['instance'], methods: ['POST'], affectsState: true, definition: META_ADD_DEFINITION, interaction: metaAdd },
+  { name: '$meta-delete', levels: ['instance'], methods: ['POST'], affectsState: true, definition: META_DELETE_DEFINITION, interaction: metaDelete },
+  { name: '$document', levels: ['instance'], types: ['Composition'], methods: ['GET', 'POST'], affectsState: false, definition: DOCUMENT, interaction: document },
   { name: '$everything', levels: ['type', 'instance'], types: ['Patient'], methods: ['GET', 'POST'], affectsState: false, definition: EVERYTHING, interaction: everything },
 ];
 
