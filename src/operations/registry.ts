@@ -2,6 +2,18 @@ import type { OperationDef, OperationRegistry } from '../interactions/types.js';
 import { DEFINITION as EVERYTHING, everything } from './everything.js';
 import { DEFINITION as DOCUMENT, document } from './document.js';
 import { META_ADD_DEFINITION, META_DEFINITION, META_DELETE_DEFINITION, meta, metaAdd, metaDelete } from './meta.js';
+import {
+  codeSystemValidateCode,
+  CS_VALIDATE_DEFINITION,
+  expand,
+  EXPAND_DEFINITION,
+  lookup,
+  LOOKUP_DEFINITION,
+  TRANSLATE_DEFINITION,
+  translateCode,
+  valueSetValidateCode,
+  VS_VALIDATE_DEFINITION,
+} from './terminology.js';
 import { DEFINITION as VALIDATE, validate } from './validate.js';
 
 const OPERATIONS: OperationDef[] = [
@@ -10,6 +22,11 @@ const OPERATIONS: OperationDef[] = [
   { name: '$meta-add', levels: ['instance'], methods: ['POST'], affectsState: true, definition: META_ADD_DEFINITION, interaction: metaAdd },
   { name: '$meta-delete', levels: ['instance'], methods: ['POST'], affectsState: true, definition: META_DELETE_DEFINITION, interaction: metaDelete },
   { name: '$document', levels: ['instance'], types: ['Composition'], methods: ['GET', 'POST'], affectsState: false, definition: DOCUMENT, interaction: document },
+  { name: '$expand', levels: ['type', 'instance'], types: ['ValueSet'], methods: ['GET', 'POST'], affectsState: false, definition: EXPAND_DEFINITION, interaction: expand },
+  { name: '$validate-code', levels: ['type', 'instance'], types: ['ValueSet'], methods: ['GET', 'POST'], affectsState: false, definition: VS_VALIDATE_DEFINITION, interaction: valueSetValidateCode },
+  { name: '$validate-code', levels: ['type', 'instance'], types: ['CodeSystem'], methods: ['GET', 'POST'], affectsState: false, definition: CS_VALIDATE_DEFINITION, interaction: codeSystemValidateCode },
+  { name: '$lookup', levels: ['type', 'instance'], types: ['CodeSystem'], methods: ['GET', 'POST'], affectsState: false, definition: LOOKUP_DEFINITION, interaction: lookup },
+  { name: '$translate', levels: ['type', 'instance'], types: ['ConceptMap'], methods: ['GET', 'POST'], affectsState: false, definition: TRANSLATE_DEFINITION, interaction: translateCode },
   { name: '$everything', levels: ['type', 'instance'], types: ['Patient'], methods: ['GET', 'POST'], affectsState: false, definition: EVERYTHING, interaction: everything },
 ];
 
