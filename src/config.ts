@@ -49,6 +49,8 @@ export interface Config {
    * the server call into its own network (SSRF).
    */
   authFetchPrivate: boolean;
+  /** Seconds a finished bulk export's files (and its status) are kept (CCRI_EXPORT_TTL). */
+  exportTtl: number;
 }
 
 export type OpenApiMode = 'readwrite' | 'read' | 'off';
@@ -104,7 +106,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     securePath,
     secureBaseUrl: '',
     authFetchPrivate: overrides.authFetchPrivate ?? env.CCRI_AUTH_FETCH_PRIVATE === 'true',
+    exportTtl: overrides.exportTtl ?? int('CCRI_EXPORT_TTL', env.CCRI_EXPORT_TTL, 3600),
   };
+  if (config.exportTtl < 1) throw new Error('CCRI_EXPORT_TTL must be at least 1 (seconds)');
   // Beside the open base: its URL with the open base's path replaced (a proxy's path prefix is kept).
   config.secureBaseUrl = config.baseUrl.endsWith(basePath) ? `${config.baseUrl.slice(0, -basePath.length)}${securePath}` : `${new URL(config.baseUrl).origin}${securePath}`;
   const databaseUrl = overrides.databaseUrl ?? env.DATABASE_URL;

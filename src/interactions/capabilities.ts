@@ -30,7 +30,7 @@ export const capabilities: Interaction = async (_req, ctx) => {
   if (!byBase) cache.set(ctx.operations, (byBase = new Map()));
   let json = byBase.get(ctx.config.baseUrl);
   if (!json) {
-    const operations = ctx.operations.all().map((op) => ({ name: op.name.slice(1), definition: definitionUrl(op.definition, ctx.config.baseUrl) }));
+    const operations = ctx.operations.all().flatMap((op) => (op.definition ? [{ name: op.name.slice(1), definition: definitionUrl(op.definition, ctx.config.baseUrl) }] : []));
     const security = ctx.config.security ? restSecurity(ctx.config.security) : undefined;
     json = stringifyJson(buildCapabilityStatement(ctx, { profiles: careConnectProfiles(), operations, ...(security ? { security } : {}) }));
     byBase.set(ctx.config.baseUrl, json);

@@ -21,7 +21,7 @@ export function definitionFor(spec: OperationDefinitionSpec, baseUrl: string): R
 }
 
 function specs(ops: readonly OperationDef[]): OperationDefinitionSpec[] {
-  return ops.map((op) => op.definition);
+  return ops.flatMap((op) => (op.definition ? [op.definition] : []));
 }
 
 export const readOperationDefinition: Interaction = async (req, ctx) => {

@@ -59,11 +59,15 @@ export interface FhirRequest {
   query: Array<[string, string]>;
   body?: Resource;
   preconditions: Preconditions;
-  prefer: { return?: ReturnPreference; strict?: boolean };
+  prefer: { return?: ReturnPreference; strict?: boolean; respondAsync?: boolean };
 }
 
-/** A response body: a resource object, JSON text straight from the store, or a Bundle whose entries may be either. */
-export type Body = { resource: Resource } | { json: string } | { bundle: BundleData };
+/**
+ * A response body: a resource object, JSON text straight from the store, a Bundle whose
+ * entries may be either, or a file sent as it is (a bulk export's NDJSON; its
+ * `Content-Type` in the response's headers).
+ */
+export type Body = { resource: Resource } | { json: string } | { bundle: BundleData } | { file: string };
 
 export interface FhirResponse {
   status: number;
@@ -134,8 +138,12 @@ export interface OperationDef {
   methods: readonly Method[];
   /** Whether it changes data (a scope to write is needed) or only reads. */
   affectsState: boolean;
-  /** Its OperationDefinition, served at `[base]/OperationDefinition/{id}` (the url is the base's). */
-  definition: OperationDefinitionSpec;
+  /**
+   * Its OperationDefinition, served at `[base]/OperationDefinition/{id}` (the url is the
+   * base's) and declared in the CapabilityStatement. None for the endpoints an operation
+   * hands out rather than declares (a bulk export's status URL and files).
+   */
+  definition?: OperationDefinitionSpec;
   interaction: Interaction;
 }
 
@@ -183,6 +191,47 @@ export interface Data extends StoreReader {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
 }
 
+/** What a bulk export covers (https://hl7.org/fhir/uv/bulkdata/STU1/export/index.html). */
+export interface ExportSpec {
+  level: 'system' | 'patient' | 'group';
+  /** The Group's id, for a group export. */
+  group?: string;
+  /** The Group's members (Patient ids), for a group export. */
+  members?: string[];
+  /** The resource types to export. */
+  types: string[];
+  /** Only resources changed at or after this instant (epoch ms). */
+  since?: number;
+}
+
+/** Whose export it is: the base, a keyed hash of the caller (cursor.ts, callerKey), what they may see, and the kick-off URL. */
+export interface ExportCaller {
+  base: string;
+  owner: string;
+  access: Access;
+  request: string;
+  /** Whether downloading the files needs the token (the secure base). */
+  requiresAccessToken: boolean;
+}
+
+/** Where a job is, for its status URL. */
+export type ExportState =
+  | { state: 'running'; progress: string }
+  | { state: 'done'; manifest: Record<string, unknown>; expires: number }
+  | { state: 'failed'; error: string };
+
+/** Bulk data export jobs, shared by every node through the store (src/data/export-jobs). */
+export interface BulkExports {
+  /** Queues an export; its job id. */
+  start(spec: ExportSpec, caller: ExportCaller): Promise<string>;
+  /** The job's state, when it exists and is the caller's (on the caller's base). */
+  status(id: string, caller: Pick<ExportCaller, 'base' | 'owner'>): Promise<ExportState | undefined>;
+  /** Cancels (and removes) the caller's job; false when there is none. */
+  cancel(id: string, caller: Pick<ExportCaller, 'base' | 'owner'>): Promise<boolean>;
+  /** The path of an output file of the caller's finished job. */
+  file(id: string, name: string, caller: Pick<ExportCaller, 'base' | 'owner'>): Promise<string | undefined>;
+}
+
 /** What the server holds for every request: built once. */
 export interface ServerContext {
   /** The request-facing store: readers and transactions exist only for an access value. */
@@ -192,6 +241,8 @@ export interface ServerContext {
   config: ServerConfig;
   clock: () => number;
   log: Logger;
+  /** Bulk data export jobs, where the server runs them (not in the commands). */
+  bulk?: BulkExports;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { OperationDef, OperationRegistry } from '../interactions/types.js';
 import { DEFINITION as EVERYTHING, everything } from './everything.js';
+import { exportFile, exportStatus, GROUP_DEFINITION, kickOff, PATIENT_DEFINITION, SYSTEM_DEFINITION } from './export.js';
 import { DEFINITION as DOCUMENT, document } from './document.js';
 import { META_ADD_DEFINITION, META_DEFINITION, META_DELETE_DEFINITION, meta, metaAdd, metaDelete } from './meta.js';
 import {
@@ -27,6 +28,12 @@ const OPERATIONS: OperationDef[] = [
   { name: '$validate-code', levels: ['type', 'instance'], types: ['CodeSystem'], methods: ['GET', 'POST'], affectsState: false, definition: CS_VALIDATE_DEFINITION, interaction: codeSystemValidateCode },
   { name: '$lookup', levels: ['type', 'instance'], types: ['CodeSystem'], methods: ['GET', 'POST'], affectsState: false, definition: LOOKUP_DEFINITION, interaction: lookup },
   { name: '$translate', levels: ['type', 'instance'], types: ['ConceptMap'], methods: ['GET', 'POST'], affectsState: false, definition: TRANSLATE_DEFINITION, interaction: translateCode },
+  { name: '$export', levels: ['system'], methods: ['GET', 'POST'], affectsState: false, definition: SYSTEM_DEFINITION, interaction: kickOff },
+  { name: '$export', levels: ['type'], types: ['Patient'], methods: ['GET', 'POST'], affectsState: false, definition: PATIENT_DEFINITION, interaction: kickOff },
+  { name: '$export', levels: ['instance'], types: ['Group'], methods: ['GET', 'POST'], affectsState: false, definition: GROUP_DEFINITION, interaction: kickOff },
+  // Handed out by $export, not declared: the status URL and the files.
+  { name: '$export-poll-status', levels: ['system'], methods: ['GET', 'DELETE'], affectsState: false, interaction: exportStatus },
+  { name: '$export-file', levels: ['system'], methods: ['GET'], affectsState: false, interaction: exportFile },
   { name: '$everything', levels: ['type', 'instance'], types: ['Patient'], methods: ['GET', 'POST'], affectsState: false, definition: EVERYTHING, interaction: everything },
 ];
 
@@ -43,6 +50,7 @@ export function operationRegistry(operations: readonly OperationDef[] = OPERATIO
   }
   const ids = new Set<string>();
   for (const op of operations) {
+    if (!op.definition) continue;
     if (ids.has(op.definition.id)) throw new Error(`Two operations share the OperationDefinition id ${op.definition.id}`);
     ids.add(op.definition.id);
   }

@@ -98,6 +98,7 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
           config,
           clock: server.clock,
           log,
+          ...(server.bulk ? { bulk: server.bulk } : {}),
           requestId,
           caller,
           data: dataFor(server.store, caller.access),

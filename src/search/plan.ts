@@ -63,6 +63,8 @@ export type Condition =
   | { kind: 'id'; values: string[]; not?: boolean }
   | { kind: 'lastUpdated'; values: DateValue[] }
   | { kind: 'compartment'; patient: string }
+  /** In the compartment of any of these patients (a Group's members, say). */
+  | { kind: 'compartments'; patients: string[] }
   /** `param` (a reference) points at a resource of one of `targetTypes` that matches `where`. */
   | { kind: 'chain'; param: string; targetTypes: string[]; where: Condition }
   /** Some resource of `type` whose reference `param` points here matches `where` (`_has`). */

@@ -126,6 +126,26 @@ export const MIGRATIONS: readonly Migration[] = [
       },
     ],
   },
+  // Migration 3 is the audit trail's (on main); this one is numbered after it, and renumbered at the merge if need be.
+  {
+    version: 4,
+    describe: 'bulk data export jobs ($export), shared by every node',
+    steps: [
+      {
+        kind: 'table',
+        table: {
+          name: 'export_job',
+          columns: [
+            col('id', 'key', { primary: true }), col('status', 'key', required), col('base', 'text', required), col('owner', 'key', required), col('request', 'text', required),
+            col('params', 'text', required), col('transaction_time', 'bigint', required), col('created', 'bigint', required), col('updated', 'bigint', required),
+            col('heartbeat', 'bigint'), col('node', 'key'), col('attempts', 'int', { required: true, default: '0' }), col('progress', 'text'), col('output', 'text'),
+            col('error', 'text'), col('expires', 'bigint'),
+          ],
+        },
+      },
+      index('export_job_status', 'export_job', ['status', 'created']),
+    ],
+  },
 ];
 
 /** The schema version this release writes and reads. */

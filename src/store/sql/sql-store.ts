@@ -4,7 +4,8 @@ import { raw, type Sql, sql } from '../../search/compile/builder.js';
 import type { SearchPlan } from '../../search/plan.js';
 import { type PreparedBatch, preparedOps } from '../prepared.js';
 import { SqlAuthStore } from './auth-store.js';
-import type { AuthStore, HistoryPage, HistoryQuery, StoreAdmin, StoredVersion, StoreOptions, StoreReader, StoreTx, WriteOp, WriteResult } from '../store.js';
+import { SqlExportJobStore } from './export-job-store.js';
+import type { AuthStore, ExportJobStore, HistoryPage, HistoryQuery, StoreAdmin, StoredVersion, StoreOptions, StoreReader, StoreTx, WriteOp, WriteResult } from '../store.js';
 import type { SqlConnection, SqlDriver, SqlValue } from './driver.js';
 import { migrate } from './migrate.js';
 import { indexDdl } from './schema.js';
@@ -208,6 +209,13 @@ export class SqlStore implements StoreAdmin {
   }
 
   private authStore?: SqlAuthStore;
+  private exportJobStore?: SqlExportJobStore;
+
+  /** Bulk export jobs (export-job-store.ts). */
+  exportJobs(): ExportJobStore {
+    this.exportJobStore ??= new SqlExportJobStore(this.driver, this.clock);
+    return this.exportJobStore;
+  }
 
   /** The embedded authorization server's records (auth-store.ts). */
   auth(): AuthStore {
