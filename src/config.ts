@@ -56,6 +56,8 @@ export interface Config {
   auditLog?: string;
   /** This node's name: the AuditEvents' source site, and the name of its audit chain. */
   nodeName: string;
+  /** Seconds a finished bulk export's files (and its status) are kept (CCRI_EXPORT_TTL). */
+  exportTtl: number;
 }
 
 export type OpenApiMode = 'readwrite' | 'read' | 'off';
@@ -120,10 +122,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     authFetchPrivate: overrides.authFetchPrivate ?? env.CCRI_AUTH_FETCH_PRIVATE === 'true',
     audit: overrides.audit ?? onOff('CCRI_AUDIT', env.CCRI_AUDIT, true),
     nodeName: overrides.nodeName ?? env.CCRI_NODE_NAME ?? hostname(),
+    exportTtl: overrides.exportTtl ?? int('CCRI_EXPORT_TTL', env.CCRI_EXPORT_TTL, 3600),
   };
   if (!/^[A-Za-z0-9._:-]{1,100}$/.test(config.nodeName)) throw new Error(`CCRI_NODE_NAME must be 1 to 100 letters, digits, '.', '_', ':' or '-', not '${config.nodeName}'`);
   const auditLog = overrides.auditLog ?? env.CCRI_AUDIT_LOG;
   if (auditLog) config.auditLog = auditLog;
+  if (config.exportTtl < 1) throw new Error('CCRI_EXPORT_TTL must be at least 1 (seconds)');
   // Beside the open base: its URL with the open base's path replaced (a proxy's path prefix is kept).
   config.secureBaseUrl = config.baseUrl.endsWith(basePath) ? `${config.baseUrl.slice(0, -basePath.length)}${securePath}` : `${new URL(config.baseUrl).origin}${securePath}`;
   const databaseUrl = overrides.databaseUrl ?? env.DATABASE_URL;

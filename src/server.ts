@@ -10,6 +10,7 @@ import { type AuthEvent, type AuthServer, authServer, AUTH_PREFIX } from './auth
 import { createDemoUsers, type DemoUser } from './auth/server/demo-users.js';
 import { openContext } from './context.js';
 import { loadDemoData } from './data/demo.js';
+import { ExportJobs, type ExportJobsOptions } from './data/export-jobs.js';
 import { buildApp } from './http/app.js';
 import type { BaseSecurity, FhirResponse, Incoming, Logger, ServerContext } from './interactions/types.js';
 import { AuditWriter, auditRecorder, otherEventFacts } from './audit/recorder.js';
@@ -43,6 +44,8 @@ export interface ServerOptions {
   clock?: () => number;
   /** Whose tokens the secure base accepts, instead of the configured issuer (tests). */
   issuer?: TokenIssuer;
+  /** How bulk export jobs are looked for and taken up again (tests shorten them). */
+  exports?: Pick<ExportJobsOptions, 'pollMs' | 'staleMs' | 'pageSize'>;
 }
 
 /**
@@ -63,6 +66,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   // After the demo data check, which looks for an empty store.
   const conformance = await loadConformance(store);
   log.info(conformance, 'Care Connect conformance resources loaded');
+  // Bulk export jobs: any node polls them from the store and runs one at a time.
+  const exports = new ExportJobs({ store, dataDir: config.dataDir, ttlMs: config.exportTtl * 1000, log, ...(options.clock ? { clock: options.clock } : {}), ...options.exports });
+  server.bulk = exports;
+  exports.run();
 
   // One writer of this node's audit chain; each base's recorder names the base in its events' source.
   const audit = config.audit ? new AuditWriter({ store: store.audit(), chain: config.nodeName, log, ...(config.auditLog ? { file: config.auditLog } : {}) }) : undefined;
@@ -124,6 +131,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       return bases.open.dispatch(incoming);
     },
     close: async () => {
+      await exports.stop();
       await app.close();
       await audit?.close();
       await auth?.close();

@@ -72,7 +72,7 @@ function sendPlain(request: FastifyRequest, reply: FastifyReply, err: unknown): 
     .code(res.status)
     .headers(res.headers ?? {})
     .header('content-type', CONTENT_TYPE.json)
-    .send(renderBody(res.body!, 'json', false));
+    .send(renderBody(res.body as Exclude<typeof res.body, { file: string } | undefined>, 'json', false));
 }
 
 /** Query parameters whose values must never reach a log (credentials sent where they do not belong). */

@@ -1,4 +1,5 @@
 import cors from '@fastify/cors';
+import { createReadStream } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FhirError, issue } from '../fhir/outcome.js';
 import type { FhirResponse, Incoming } from '../interactions/types.js';
@@ -39,6 +40,8 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
     const format = problem ? undefined : negotiate(request);
     const res = problem || format instanceof FhirError ? await pipeline.refuse(incoming, problem ?? format, { requestId: request.id }) : await pipeline.dispatch(incoming, { requestId: request.id });
     send(request, reply, res, format instanceof FhirError ? 'json' : format);
+    // Returned, so that Fastify waits for a streamed body (a bulk export file) rather than ending the reply empty.
+    return reply;
   };
   app.route({ method: METHODS, url: '/', handler, exposeHeadRoute: false });
   app.route({ method: METHODS, url: '/*', handler, exposeHeadRoute: false });
@@ -102,6 +105,11 @@ function send(request: FastifyRequest, reply: FastifyReply, res: FhirResponse, k
   if (res.contentLocation) headers['content-location'] = res.contentLocation;
   if (!res.body || res.status === 304) {
     reply.code(res.status).headers(headers).send();
+    return;
+  }
+  if ('file' in res.body) {
+    // A bulk export's output, streamed as written (its Content-Type set by the operation).
+    reply.code(res.status).headers(headers).send(createReadStream(res.body.file));
     return;
   }
   if (headers['content-type'] && 'json' in res.body) {

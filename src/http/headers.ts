@@ -35,6 +35,7 @@ export function preferences(header: string | undefined): FhirRequest['prefer'] {
     const [k, v] = part.split('=').map((s) => s.trim().replace(/^"|"$/g, '')) as [string, string | undefined];
     if (k === 'return' && (v === 'minimal' || v === 'representation' || v === 'OperationOutcome')) prefer.return = v as ReturnPreference;
     if (k === 'handling' && (v === 'strict' || v === 'lenient')) prefer.strict = v === 'strict';
+    if (k === 'respond-async' && v === undefined) prefer.respondAsync = true;
   }
   return prefer;
 }

@@ -9,7 +9,7 @@ import type { Format } from '../fhir/formats.js';
  * stored (the read hot path does no parse and no stringify); XML is produced from
  * the parsed form. `_pretty` re-indents.
  */
-export function renderBody(body: Body, format: Format, pretty: boolean): string {
+export function renderBody(body: Exclude<Body, { file: string }>, format: Format, pretty: boolean): string {
   if (format === 'json') {
     if ('json' in body) return pretty ? stringifyJson(parseJson(body.json), true) : body.json;
     if ('resource' in body) return stringifyJson(body.resource, pretty);

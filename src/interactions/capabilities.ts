@@ -1,6 +1,7 @@
 import { stringifyJson } from '../fhir/json.js';
 import { careConnectProfiles } from '../profiles/conformance.js';
 import { READ_ONLY_TYPES } from '../profiles/read-only.js';
+import { definitionUrl } from './operation-definitions.js';
 import { isSearchable, SUPPORTED_MODIFIERS } from '../search/parse/query.js';
 import type { BaseSecurity, Interaction, RequestContext } from './types.js';
 
@@ -29,7 +30,7 @@ export const capabilities: Interaction = async (_req, ctx) => {
   if (!byBase) cache.set(ctx.operations, (byBase = new Map()));
   let json = byBase.get(ctx.config.baseUrl);
   if (!json) {
-    const operations = [...ctx.operations.values()].map((op) => ({ name: op.name.slice(1), definition: op.definition }));
+    const operations = ctx.operations.all().flatMap((op) => (op.definition ? [{ name: op.name.slice(1), definition: definitionUrl(op.definition, ctx.config.baseUrl) }] : []));
     const security = ctx.config.security ? restSecurity(ctx.config.security) : undefined;
     json = stringifyJson(buildCapabilityStatement(ctx, { profiles: careConnectProfiles(), operations, ...(security ? { security } : {}) }));
     byBase.set(ctx.config.baseUrl, json);

@@ -26,6 +26,11 @@ export interface CursorState {
 
 type CursorContext = Pick<RequestContext, 'config' | 'caller'>;
 
+/** A keyed hash of who the caller's token names ('' when anonymous): what binds cursors and export jobs to their caller. */
+export function callerKey(ctx: CursorContext): string {
+  return holder(ctx) ?? '';
+}
+
 /** The caller a cursor is bound to: none for anonymous callers, else a keyed hash of who the token names. */
 function holder(ctx: CursorContext): string | undefined {
   const { subject, client, patient, kind } = ctx.caller;

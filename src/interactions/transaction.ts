@@ -103,6 +103,7 @@ function responseEntry(res: FhirResponse, withResource: boolean): BundleEntry {
   if (withResource && res.body) {
     if ('json' in res.body) e.resource = new RawResource(res.body.json);
     else if ('resource' in res.body) e.resource = res.body.resource;
+    else if ('file' in res.body) throw badRequest('A bulk export file cannot be fetched inside a batch: GET it on its own', 'Bundle.entry.request');
     else e.resource = materialise(res.body.bundle) as Resource;
   }
   return e;

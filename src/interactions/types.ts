@@ -59,11 +59,15 @@ export interface FhirRequest {
   query: Array<[string, string]>;
   body?: Resource;
   preconditions: Preconditions;
-  prefer: { return?: ReturnPreference; strict?: boolean };
+  prefer: { return?: ReturnPreference; strict?: boolean; respondAsync?: boolean };
 }
 
-/** A response body: a resource object, JSON text straight from the store, or a Bundle whose entries may be either. */
-export type Body = { resource: Resource } | { json: string } | { bundle: BundleData };
+/**
+ * A response body: a resource object, JSON text straight from the store, a Bundle whose
+ * entries may be either, or a file sent as it is (a bulk export's NDJSON; its
+ * `Content-Type` in the response's headers).
+ */
+export type Body = { resource: Resource } | { json: string } | { bundle: BundleData } | { file: string };
 
 export interface FhirResponse {
   status: number;
@@ -131,16 +135,40 @@ export interface OperationDef {
   /** The name with its `$`. */
   name: string;
   levels: ReadonlyArray<'system' | 'type' | 'instance'>;
+  /** The resource types it may be called on at type and instance level; every type when absent. */
+  types?: readonly string[];
   methods: readonly Method[];
   /** Whether it changes data (a scope to write is needed) or only reads. */
   affectsState: boolean;
-  /** The canonical URL of its OperationDefinition. */
-  definition: string;
+  /**
+   * Its OperationDefinition, served at `[base]/OperationDefinition/{id}` (the url is the
+   * base's) and declared in the CapabilityStatement. None for the endpoints an operation
+   * hands out rather than declares (a bulk export's status URL and files).
+   */
+  definition?: OperationDefinitionSpec;
   interaction: Interaction;
 }
 
-/** The operations the server supports, by name: the router, the CapabilityStatement and bundle entries all read this one registry. */
-export type OperationRegistry = ReadonlyMap<string, OperationDef>;
+/** An OperationDefinition without its `url` (each base names its own): https://hl7.org/fhir/STU3/operationdefinition.html */
+export interface OperationDefinitionSpec {
+  id: string;
+  /** The rest of the resource: name, code, kind, system/type/instance, parameter… */
+  resource: Record<string, unknown>;
+}
+
+/**
+ * The operations the server supports: the router, the CapabilityStatement, the
+ * OperationDefinitions served and bundle entries all read this one registry. Several
+ * operations may share a name on different types (`ValueSet/$validate-code`,
+ * `CodeSystem/$validate-code`).
+ */
+export interface OperationRegistry {
+  /** The operation called `name` at `level`, on `type` (none at system level), if there is one. */
+  find(name: string, level: 'system' | 'type' | 'instance', type?: string): OperationDef | undefined;
+  /** Every operation called `name`. */
+  named(name: string): readonly OperationDef[];
+  all(): readonly OperationDef[];
+}
 
 /** Who is asking, once the pipeline has identified them. */
 export interface Caller {
@@ -165,6 +193,47 @@ export interface Data extends StoreReader {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
 }
 
+/** What a bulk export covers (https://hl7.org/fhir/uv/bulkdata/STU1/export/index.html). */
+export interface ExportSpec {
+  level: 'system' | 'patient' | 'group';
+  /** The Group's id, for a group export. */
+  group?: string;
+  /** The Group's members (Patient ids), for a group export. */
+  members?: string[];
+  /** The resource types to export. */
+  types: string[];
+  /** Only resources changed at or after this instant (epoch ms). */
+  since?: number;
+}
+
+/** Whose export it is: the base, a keyed hash of the caller (cursor.ts, callerKey), what they may see, and the kick-off URL. */
+export interface ExportCaller {
+  base: string;
+  owner: string;
+  access: Access;
+  request: string;
+  /** Whether downloading the files needs the token (the secure base). */
+  requiresAccessToken: boolean;
+}
+
+/** Where a job is, for its status URL. */
+export type ExportState =
+  | { state: 'running'; progress: string }
+  | { state: 'done'; manifest: Record<string, unknown>; expires: number }
+  | { state: 'failed'; error: string };
+
+/** Bulk data export jobs, shared by every node through the store (src/data/export-jobs). */
+export interface BulkExports {
+  /** Queues an export; its job id. */
+  start(spec: ExportSpec, caller: ExportCaller): Promise<string>;
+  /** The job's state, when it exists and is the caller's (on the caller's base). */
+  status(id: string, caller: Pick<ExportCaller, 'base' | 'owner'>): Promise<ExportState | undefined>;
+  /** Cancels (and removes) the caller's job; false when there is none. */
+  cancel(id: string, caller: Pick<ExportCaller, 'base' | 'owner'>): Promise<boolean>;
+  /** The path of an output file of the caller's finished job. */
+  file(id: string, name: string, caller: Pick<ExportCaller, 'base' | 'owner'>): Promise<string | undefined>;
+}
+
 /** What the server holds for every request: built once. */
 export interface ServerContext {
   /** The request-facing store: readers and transactions exist only for an access value. */
@@ -174,6 +243,8 @@ export interface ServerContext {
   config: ServerConfig;
   clock: () => number;
   log: Logger;
+  /** Bulk data export jobs, where the server runs them (not in the commands). */
+  bulk?: BulkExports;
 }
 
 /**

@@ -3,6 +3,7 @@ import { badRequest, gone, type Issue, notFound, operationOutcome } from '../fhi
 import { requireId, requireType } from '../interactions/checks.js';
 import type { FhirRequest, FhirResponse, Interaction, RequestContext, Resource } from '../interactions/types.js';
 import { careConnectCatalogue } from '../validation/profile/catalogue.js';
+import { operationDefinition } from './definition.js';
 import { validateResource, type ValidationMode } from '../validation/profile/index.js';
 
 /**
@@ -21,7 +22,22 @@ import { validateResource, type ValidationMode } from '../validation/profile/ind
  * account).
  */
 
-export const OPERATION_DEFINITION = 'http://hl7.org/fhir/OperationDefinition/Resource-validate';
+export const DEFINITION = operationDefinition({
+  id: 'Resource-validate',
+  code: 'validate',
+  title: 'Validate a resource',
+  description: 'Validates a resource against the STU3 base definitions, the profiles it claims, the profile asked for and, for mode create or update, the Care Connect profile of its type. Answers an OperationOutcome.',
+  system: false,
+  type: true,
+  instance: true,
+  base: 'http://hl7.org/fhir/OperationDefinition/Resource-validate',
+  parameter: [
+    { name: 'resource', use: 'in', min: 0, max: '1', type: 'Resource', documentation: 'The resource to validate (or the body itself); at instance level without it, the stored resource' },
+    { name: 'mode', use: 'in', min: 0, max: '1', type: 'code', documentation: 'create, update or delete' },
+    { name: 'profile', use: 'in', min: 0, max: '*', type: 'uri', documentation: 'A profile to validate against as well' },
+    { name: 'return', use: 'out', min: 1, max: '1', type: 'OperationOutcome', documentation: 'The issues found, or one information issue when there are none' },
+  ],
+});
 const MODES: readonly string[] = ['create', 'update', 'delete'];
 
 interface Input {

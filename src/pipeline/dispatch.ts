@@ -122,6 +122,7 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
           config,
           clock: server.clock,
           log,
+          ...(server.bulk ? { bulk: server.bulk } : {}),
           requestId,
           caller,
           data: trail ? observed(server.store, caller.access, data, trail) : data,

@@ -3,6 +3,7 @@ import { capabilities } from '../interactions/capabilities.js';
 import { create } from '../interactions/create.js';
 import { del } from '../interactions/delete.js';
 import { history } from '../interactions/history.js';
+import { readOperationDefinition, searchOperationDefinitions } from '../interactions/operation-definitions.js';
 import { read, vread } from '../interactions/read.js';
 import { search } from '../interactions/search.js';
 import { smartConfiguration } from '../interactions/smart-configuration.js';
@@ -49,8 +50,13 @@ export function route(verb: string, segments: readonly string[], operations: Ope
   const s = segments;
   const r = (interaction: Interaction, code: InteractionCode, fields: Target['fields'] = {}): Target => ({ interaction, code, fields, writes: WRITES.has(code) });
   const op = (name: string, level: 'system' | 'type' | 'instance', fields: Target['fields']): Target => {
-    const def = operations.get(name);
-    if (!def || !def.levels.includes(level)) throw notFound(`Unknown operation ${name} at ${level} level`);
+    const def = operations.find(name, level, fields.type);
+    if (!def) {
+      const same = operations.named(name);
+      if (!same.length) throw notFound(`Unknown operation ${name}`);
+      const where = same.map((d) => `${d.levels.join('/')} level${d.types ? ` on ${d.types.join(', ')}` : ''}`).join('; ');
+      throw notFound(`The operation ${name} is not available ${fields.type ? `on ${fields.type} ` : ''}at ${level} level (it is: ${where})`);
+    }
     if (!def.methods.includes(method)) throw methodNotAllowed(`${name} does not allow ${method}`);
     return { interaction: def.interaction, code: 'operation', fields, operation: def, writes: def.affectsState };
   };
@@ -75,6 +81,7 @@ export function route(verb: string, segments: readonly string[], operations: Ope
     if (a === '_search') return allow('_search', 'GET', 'POST'), r(search, 'search-system');
     if (a.startsWith('$')) return op(a, 'system', {});
     if (!isType(a)) throw notFound(`Unknown path /${a}`);
+    if (a === 'OperationDefinition' && method === 'GET') return r(searchOperationDefinitions, 'search-type', { type: a });
     if (method === 'GET') return r(search, 'search-type', { type: a });
     if (method === 'POST') return write(create, 'create', { type: a });
     if (method === 'PUT') return write(update, 'update', { type: a });
@@ -83,9 +90,10 @@ export function route(verb: string, segments: readonly string[], operations: Ope
   if (s.length === 2 && a === '.well-known' && b === 'smart-configuration') return allow('the SMART configuration', 'GET'), r(smartConfiguration, 'capabilities');
   if (!isType(a)) throw notFound(`Unknown path /${s.join('/')}`);
   if (s.length === 2) {
-    if (b === '_search') return allow(`${a}/_search`, 'GET', 'POST'), r(search, 'search-type', { type: a });
+    if (b === '_search') return allow(`${a}/_search`, 'GET', 'POST'), r(a === 'OperationDefinition' ? searchOperationDefinitions : search, 'search-type', { type: a });
     if (b === '_history') return allow(`${a}/_history`, 'GET'), r(history, 'history-type', { type: a });
     if (b!.startsWith('$')) return op(b!, 'type', { type: a });
+    if (a === 'OperationDefinition' && method === 'GET') return r(readOperationDefinition, 'read', { type: a, id: b! });
     if (method === 'GET') return r(read, 'read', { type: a, id: b! });
     if (method === 'PUT') return write(update, 'update', { type: a, id: b! });
     if (method === 'DELETE') return write(del, 'delete', { type: a, id: b! });

@@ -63,6 +63,8 @@ export type Condition =
   | { kind: 'id'; values: string[]; not?: boolean }
   | { kind: 'lastUpdated'; values: DateValue[] }
   | { kind: 'compartment'; patient: string }
+  /** In the compartment of any of these patients (a Group's members, say). */
+  | { kind: 'compartments'; patients: string[] }
   /** `param` (a reference) points at a resource of one of `targetTypes` that matches `where`. */
   | { kind: 'chain'; param: string; targetTypes: string[]; where: Condition }
   /** Some resource of `type` whose reference `param` points here matches `where` (`_has`). */
@@ -70,6 +72,8 @@ export type Condition =
   | { kind: 'composite'; param: string; values: CompositeValue[] }
   | { kind: 'text'; values: string[]; content: boolean }
   | { kind: 'or'; any: Condition[] }
+  /** Resources of `type` must match `where`; resources of other types pass (a per-type test in a search over several types). */
+  | { kind: 'for-type'; type: string; where: Condition }
   | { kind: 'none' };
 
 /** A composite value `a$b`: the first component is a token (or a reference, stored as type|id). */

@@ -181,6 +181,8 @@ export interface StoreAdmin extends Store {
   auth(): AuthStore;
   /** The audit trail (src/audit and the CLI only; never requests). */
   audit(): AuditStore;
+  /** Bulk data export jobs (src/data/export-jobs; never requests). */
+  exportJobs(): ExportJobStore;
   /** Recomputes every search index from the stored JSON (`ccri reindex`). */
   reindex(onProgress?: (done: number, total: number) => void): Promise<number>;
   close(): Promise<void>;
@@ -277,4 +279,54 @@ export interface AuthStore {
   getUser(username: string): Promise<AuthUser | undefined>;
   listUsers(): Promise<AuthUser[]>;
   removeUser(username: string): Promise<boolean>;
+}
+
+export type ExportJobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/** A bulk data export job (`$export`), kept in the store so that any node answers for it and a restart loses none. */
+export interface ExportJob {
+  id: string;
+  status: ExportJobStatus;
+  /** The base the export was asked on (its status and files are served there only). */
+  base: string;
+  /** Who asked (a keyed hash of the token's subject and client; '' when anonymous): only they may poll. */
+  owner: string;
+  /** The kick-off request's URL. */
+  request: string;
+  /** What to export, and the caller's access (JSON). */
+  params: Record<string, unknown>;
+  /** Epoch ms: resources changed after this are not exported. */
+  transactionTime: number;
+  created: number;
+  updated: number;
+  /** Epoch ms of the running node's last sign of life. */
+  heartbeat?: number;
+  /** The node running it. */
+  node?: string;
+  /** How many times a node has started it. */
+  attempts: number;
+  progress?: string;
+  /** The files written (JSON: type, file name, count), once done. */
+  output?: unknown;
+  error?: string;
+  /** Epoch ms after which the job and its files are removed. */
+  expires?: number;
+}
+
+export interface ExportJobStore {
+  create(job: ExportJob): Promise<void>;
+  get(id: string): Promise<ExportJob | undefined>;
+  /**
+   * Claims the oldest job that is queued, or running on a node silent since before
+   * `staleBefore` (a node that died), for `node`: it is then running there, its attempts
+   * counted. Nodes racing for one job: one wins.
+   */
+  claim(node: string, staleBefore: number): Promise<ExportJob | undefined>;
+  /** Changes a running job, only while `node` still holds it; false when it no longer does (cancelled, or claimed by another). */
+  update(id: string, node: string, changes: Partial<Pick<ExportJob, 'status' | 'heartbeat' | 'progress' | 'output' | 'error' | 'expires'>>): Promise<boolean>;
+  /** Marks a job cancelled (whatever its state); false when there is none. */
+  cancel(id: string, expires: number): Promise<boolean>;
+  remove(id: string): Promise<boolean>;
+  /** Jobs no longer running whose time is up. */
+  expired(now: number): Promise<ExportJob[]>;
 }

@@ -10,7 +10,17 @@ export interface Concept {
   display?: string;
   /** Every display and designation value, lower-cased (for display checks). */
   names: Set<string>;
+  /** The designations as the code system gives them. */
+  designations?: Designation[];
   children: Concept[];
+  /** Whether the concept is abstract (`notSelectable`). */
+  abstract?: boolean;
+}
+
+export interface Designation {
+  language?: string;
+  use?: { system?: string; code?: string; display?: string };
+  value: string;
 }
 
 export interface CodeSystemIndex {
@@ -27,8 +37,8 @@ export interface CodeSystemIndex {
 interface RawConcept {
   code?: unknown;
   display?: unknown;
-  designation?: Array<{ value?: unknown }>;
-  property?: Array<{ code?: unknown; valueCode?: unknown }>;
+  designation?: Array<{ value?: unknown; language?: unknown; use?: unknown }>;
+  property?: Array<{ code?: unknown; valueCode?: unknown; valueBoolean?: unknown }>;
   concept?: RawConcept[];
 }
 
@@ -42,8 +52,17 @@ export function indexCodeSystem(cs: CodeSystem): CodeSystemIndex {
       c.display = raw.display;
       c.names.add(normalise(raw.display));
     }
-    for (const d of raw.designation ?? []) if (typeof d.value === 'string') c.names.add(normalise(d.value));
+    for (const d of raw.designation ?? []) {
+      if (typeof d.value !== 'string') continue;
+      c.names.add(normalise(d.value));
+      (c.designations ??= []).push({
+        ...(typeof d.language === 'string' ? { language: d.language } : {}),
+        ...(d.use && typeof d.use === 'object' ? { use: d.use as Designation['use'] } : {}),
+        value: d.value,
+      });
+    }
     for (const p of raw.property ?? []) {
+      if ((p.code === 'notSelectable' || p.code === 'abstract') && p.valueBoolean === true) c.abstract = true;
       if ((p.code === 'parent' || p.code === 'subsumedBy') && typeof p.valueCode === 'string') parents.push([c, p.valueCode]);
     }
     if (!concepts.has(c.code)) concepts.set(c.code, c);

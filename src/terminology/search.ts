@@ -33,6 +33,8 @@ function expandCondition(c: Condition): Condition {
       return { ...c, where: expandCondition(c.where) };
     case 'or':
       return { ...c, any: c.any.map(expandCondition) };
+    case 'for-type':
+      return { ...c, where: expandCondition(c.where) };
     default:
       return c;
   }

@@ -71,6 +71,16 @@ export class Terminology {
     return exp ?? undefined;
   }
 
+  /** The ValueSet resource with this canonical URL, as the server holds it. */
+  valueSet(url: string): ValueSet | undefined {
+    return this.source.valueSet(url.split('|')[0]!);
+  }
+
+  /** The expansion of a ValueSet given as a resource (not cached: it may be anyone's). */
+  expandResource(vs: ValueSet): Expansion {
+    return this.expand(vs);
+  }
+
   /** Whether `code` (in `system`, or in any system when none is given) is in the value set. */
   contains(exp: Expansion, system: string | undefined, code: string): Member {
     if (system === undefined) {

@@ -45,6 +45,18 @@ interface CsRest {
 const FHIR_JSON = 'application/fhir+json';
 const FHIR_XML = 'application/fhir+xml';
 
+/**
+ * Whether an operation of the CapabilityStatement applies to `type`: its OperationDefinition's
+ * id is `{Type}-{code}` (`Resource-` for every type), as STU3 names its own; an id without a
+ * type (a system operation) applies to none.
+ */
+function operationOn(o: { definition?: { reference?: string } }, type: string): boolean {
+  const id = (o.definition?.reference ?? '').split('/').pop() ?? '';
+  const m = /^([A-Z][A-Za-z]+)-/.exec(id);
+  if (!m) return !o.definition?.reference;
+  return m[1] === 'Resource' || m[1] === type;
+}
+
 /** Builds the OpenAPI document for a CapabilityStatement. */
 export function openApiFromCapabilityStatement(cs: Json, options: OpenApiOptions): Json {
   const rest = ((cs.rest as CsRest[] | undefined) ?? [])[0] ?? {};
@@ -95,6 +107,7 @@ export function openApiFromCapabilityStatement(cs: Json, options: OpenApiOptions
     if (codes.has('vread')) paths[`/${t}/{id}/_history/{vid}`] = { get: op(t, `vread-${t}`, `One version of a ${t}`, [ref('id'), ref('vid'), ref('_format')], okResource(t)) };
 
     for (const o of operations) {
+      if (!operationOn(o, t)) continue;
       const name = o.name.replace(/^\$/, '');
       const description = `$${name} on ${t} (${o.definition?.reference ?? 'operation'})`;
       const post = { ...op(t, `${name}-${t}`, description, [...(name === 'validate' ? [ref('profile')] : []), ref('_format')], okResource('OperationOutcome')), requestBody: resourceBody(t) };

@@ -337,6 +337,10 @@ export class MemorySearch {
       case 'has':
       case 'or':
         return this.matching(c, [i.r.type]).has(i);
+      case 'for-type':
+        return i.r.type !== c.type || this.test(i, c.where);
+      case 'compartments':
+        return c.patients.some((patient) => this.test(i, { kind: 'compartment', patient }));
       case 'compartment':
         // The Patient itself, and every resource that refers to it through one of the
         // parameters the Patient CompartmentDefinition lists for its type.

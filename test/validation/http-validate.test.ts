@@ -93,7 +93,9 @@ describe('$validate', () => {
 
   it('is declared in the CapabilityStatement', async () => {
     const r = await s.request('GET', '/STU3/metadata');
-    expect(r.json.rest[0].operation).toContainEqual({ name: 'validate', definition: { reference: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' } });
+    expect(r.json.rest[0].operation).toContainEqual({ name: 'validate', definition: { reference: 'http://localhost:8080/STU3/OperationDefinition/Resource-validate' } });
+    const def = await s.request('GET', '/STU3/OperationDefinition/Resource-validate');
+    expect(def.json.base).toEqual({ reference: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' });
   });
 });
 

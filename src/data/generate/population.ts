@@ -18,7 +18,8 @@ export function practiceCount(patients: number): number {
  * order they can be written: the organisations, sites, staff and medicines first,
  * then each patient followed by their record. Deterministic: the same options give
  * the same resources, byte for byte. Each patient's record is drawn from its own
- * random stream, so patient n is the same whatever the population size.
+ * random stream, so patient n is the same whatever the population size. Last comes a
+ * Group per GP practice listing the patients registered there (for `Group/{id}/$export`).
  */
 export function* generatePopulation(options: GenerateOptions): Generator<Res> {
   const referenceDate = options.referenceDate ?? REFERENCE_DATE;
@@ -33,13 +34,34 @@ export function* generatePopulation(options: GenerateOptions): Generator<Res> {
 function* patients(root: Rng, world: World, ids: Ids, ref: number, referenceDate: string, options: GenerateOptions): Generator<Res> {
   const nhs = new NhsNumberIssuer(hash32(`nhs:${options.seed}`));
   const weights = world.practices.map((_, i) => [i, 1 + (i % 4)] as const);
+  const registered = world.practices.map(() => [] as string[]);
   for (let i = 0; i < options.patients; i++) {
     const rng = root.fork(`patient:${i}`);
-    const practice = world.practices[rng.weighted(weights)]!;
+    const at = rng.weighted(weights);
+    const practice = world.practices[at]!;
     const id = ids.patient(i);
+    registered[at]!.push(id);
     const hospitalNumber = `RR8${String(hash32(`${options.seed}:${i}`) % 10_000_000).padStart(7, '0')}`;
     const { resource, info } = buildPatient(rng, id, ref, nhs.issue(), hospitalNumber, practice, options.patientFacts?.[id]);
     yield resource;
     yield* generateRecord(rng, info, world, referenceDate);
+  }
+  yield* practiceGroups(world, ids, registered);
+}
+
+/** A Group per GP practice: its registered patients (https://hl7.org/fhir/STU3/group.html). */
+function* practiceGroups(world: World, ids: Ids, registered: string[][]): Generator<Res> {
+  for (const [i, practice] of world.practices.entries()) {
+    const members = registered[i]!;
+    yield {
+      resourceType: 'Group',
+      id: ids.world('group', practice.org.id.replace(/^.*?org-/, '')),
+      type: 'person',
+      actual: true,
+      name: `Patients registered at ${practice.org.display ?? practice.org.id}`,
+      quantity: members.length,
+      characteristic: [{ code: { text: 'Registered GP practice' }, valueReference: { reference: `Organization/${practice.org.id}`, ...(practice.org.display ? { display: practice.org.display } : {}) }, exclude: false }],
+      ...(members.length ? { member: members.map((id) => ({ entity: { reference: `Patient/${id}` } })) } : {}),
+    };
   }
 }

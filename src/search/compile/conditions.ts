@@ -40,6 +40,7 @@ export function selectivityRank(c: Condition): number {
     case 'id':
       return c.not ? 9 : 0;
     case 'compartment':
+    case 'compartments':
       return 1;
     case 'reference':
       return 2;
@@ -91,8 +92,22 @@ export function compileCondition(c: Condition, alias: string, types: string[], c
       if (!types.includes('Patient')) return inCompartment;
       return sql`(${inCompartment} OR (${a}.type = 'Patient' AND ${a}.id = ${c.patient}))`;
     }
+    case 'compartments': {
+      if (!c.patients.length) return FALSE;
+      const list = in_(c.patients);
+      const inAny =
+        mode === 'drive'
+          ? sql`${a}.rid IN (SELECT rid FROM compartment WHERE patient ${list})`
+          : sql`EXISTS (SELECT 1 FROM compartment WHERE rid = ${a}.rid AND patient ${list})`;
+      if (!types.includes('Patient')) return inAny;
+      return sql`(${inAny} OR (${a}.type = 'Patient' AND ${a}.id ${list}))`;
+    }
     case 'or':
       return or(c.any.map((x) => compileCondition(x, alias, types, ctx, mode)));
+    case 'for-type':
+      if (!types.includes(c.type)) return TRUE;
+      // Compiled for the one type, so its parameters' ids are that type's only.
+      return sql`(${a}.type <> ${c.type} OR ${compileCondition(c.where, alias, [c.type], ctx, 'probe')})`;
     case 'missing': {
       const pids = ctx.pids(types, c.param);
       if (!pids.length) return c.missing ? TRUE : FALSE;

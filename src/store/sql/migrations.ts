@@ -149,6 +149,25 @@ export const MIGRATIONS: readonly Migration[] = [
       },
       // How far each chain's events have been copied into the resource tables, where they are searched (a row of its own, so that indexing never waits for appends).
       { kind: 'table', table: { name: 'audit_indexed', columns: [col('chain', 'key', { primary: true }), col('n', 'bigint', required)] } },
+      ],
+    },
+  {
+    version: 4,
+    describe: 'bulk data export jobs ($export), shared by every node',
+    steps: [
+      {
+        kind: 'table',
+        table: {
+          name: 'export_job',
+          columns: [
+            col('id', 'key', { primary: true }), col('status', 'key', required), col('base', 'text', required), col('owner', 'key', required), col('request', 'text', required),
+            col('params', 'text', required), col('transaction_time', 'bigint', required), col('created', 'bigint', required), col('updated', 'bigint', required),
+            col('heartbeat', 'bigint'), col('node', 'key'), col('attempts', 'int', { required: true, default: '0' }), col('progress', 'text'), col('output', 'text'),
+            col('error', 'text'), col('expires', 'bigint'),
+          ],
+        },
+      },
+      index('export_job_status', 'export_job', ['status', 'created']),
     ],
   },
 ];

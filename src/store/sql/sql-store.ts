@@ -5,7 +5,8 @@ import type { SearchPlan } from '../../search/plan.js';
 import { type PreparedBatch, preparedOps } from '../prepared.js';
 import { appendIn, SqlAuditStore, type WriteEvents } from './audit-store.js';
 import { SqlAuthStore } from './auth-store.js';
-import type { AuditAppend, AuditStore, AuthStore, HistoryPage, HistoryQuery, StoreAdmin, StoredVersion, StoreOptions, StoreReader, StoreTx, WriteOp, WriteResult } from '../store.js';
+import { SqlExportJobStore } from './export-job-store.js';
+import type { AuditAppend, AuditStore, AuthStore, ExportJobStore, HistoryPage, HistoryQuery, StoreAdmin, StoredVersion, StoreOptions, StoreReader, StoreTx, WriteOp, WriteResult } from '../store.js';
 import type { SqlConnection, SqlDriver, SqlValue } from './driver.js';
 import { migrate } from './migrate.js';
 import { indexDdl } from './schema.js';
@@ -234,6 +235,13 @@ export class SqlStore implements StoreAdmin {
   }
 
   private authStore?: SqlAuthStore;
+  private exportJobStore?: SqlExportJobStore;
+
+  /** Bulk export jobs (export-job-store.ts). */
+  exportJobs(): ExportJobStore {
+    this.exportJobStore ??= new SqlExportJobStore(this.driver, this.clock);
+    return this.exportJobStore;
+  }
 
   /** The embedded authorization server's records (auth-store.ts). */
   auth(): AuthStore {
