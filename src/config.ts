@@ -28,6 +28,11 @@ export interface Config {
    */
   searchHandling: SearchHandling;
   bodyLimit: number;
+  /**
+   * How long one database query of a request may run (ms; 0 for no limit): PostgreSQL's
+   * statement_timeout, an interrupt on SQLite. Past it the request is a 400 too-costly.
+   */
+  queryTimeoutMs: number;
   logLevel: string;
   /** Load the demo data set when the store is empty. */
   demoData: boolean;
@@ -98,6 +103,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     validation,
     searchHandling,
     bodyLimit: overrides.bodyLimit ?? int('CCRI_BODY_LIMIT', env.CCRI_BODY_LIMIT, 16 * 1024 * 1024),
+    queryTimeoutMs: overrides.queryTimeoutMs ?? int('CCRI_QUERY_TIMEOUT_MS', env.CCRI_QUERY_TIMEOUT_MS, 10_000),
     logLevel: overrides.logLevel ?? env.CCRI_LOG_LEVEL ?? 'info',
     demoData: overrides.demoData ?? env.CCRI_DEMO_DATA !== 'false',
     openApi,

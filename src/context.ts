@@ -24,6 +24,7 @@ export async function openContext(config: Config, options: { logger: Logger; clo
     ...defaultStoreOptions(clock, config.baseUrl),
     ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
     dataDir: config.dataDir,
+    queryTimeoutMs: config.queryTimeoutMs,
     onReindexed: (n, ms) => options.logger.warn({ resources: n, ms: Math.round(ms) }, 'The store was written under an older index format: every search index was rebuilt'),
     onMigrated: (versions) => options.logger.info({ versions }, `The store's schema was migrated to version ${versions[versions.length - 1]}`),
     onBulkShared: () => options.logger.warn('Another process serves from this database: the bulk load keeps every index up to date (slower, but its searches keep working)'),

@@ -37,8 +37,19 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const { incoming, problem } = incomingOf(request, base);
     const format = problem ? undefined : negotiate(request);
-    const res = problem || format instanceof FhirError ? await pipeline.refuse(incoming, problem ?? format, { requestId: request.id }) : await pipeline.dispatch(incoming, { requestId: request.id });
-    send(request, reply, res, format instanceof FhirError ? 'json' : format);
+    if (problem || format instanceof FhirError) {
+      send(request, reply, await pipeline.refuse(incoming, problem ?? format, { requestId: request.id }), 'json');
+      return;
+    }
+    // A client that disconnects before its answer cancels the database work done for it (the pipeline's `signal`).
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    };
+    reply.raw.once('close', onClose);
+    const res = await pipeline.dispatch(incoming, { requestId: request.id, signal: gone.signal });
+    reply.raw.off('close', onClose);
+    send(request, reply, res, format);
   };
   app.route({ method: METHODS, url: '/', handler, exposeHeadRoute: false });
   app.route({ method: METHODS, url: '/*', handler, exposeHeadRoute: false });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, FhirError, issue, preconditionFailed } from '../fhir/outcome.js';
-import type { StoreReader } from '../store/store.js';
+import type { StoreTx } from '../store/store.js';
 import { type BundleData, type BundleEntry, materialise, RawResource } from './bundle.js';
 import { checkStructure } from './checks.js';
 import { conditionalMatches, parseQueryString } from './conditional.js';
@@ -123,10 +123,26 @@ async function runBatch(entries: Planned[], outer: FhirRequest, ctx: RequestCont
 }
 
 async function runTransaction(entries: Planned[], outer: FhirRequest, ctx: RequestContext): Promise<BundleEntry[]> {
+  // The store may run this again from the start (a deadlock or a lost race, retried:
+  // sql-store.ts); what planning changes is put back first each time.
+  const planned = entries.map((p) => ({ method: p.method, segments: [...p.segments], query: [...p.query], request: p.request, id: p.resource?.id }));
+  const rewritten: Rewrites = [];
   return ctx.data.transaction(async (tx) => {
+    entries.forEach((p, i) => {
+      const was = planned[i]!;
+      Object.assign(p, { method: was.method, segments: [...was.segments], query: [...was.query], request: was.request });
+      if (p.resource) {
+        if (was.id === undefined) delete p.resource.id;
+        else p.resource.id = was.id;
+      }
+    });
+    for (const [node, k, old] of rewritten.splice(0).reverse()) node[k] = old;
     // Every entry reads and writes through the one store transaction.
     const txCtx: RequestContext = { ...ctx, data: { ...tx, transaction: (fn) => fn(tx) } };
-    await assignIds(entries, tx, txCtx);
+    await assignIds(entries, tx, txCtx, rewritten);
+    // The resources the entries change, locked at once in one order: two transactions that
+    // change the same resources in opposite orders wait for each other instead of deadlocking.
+    await tx.lock(entries.filter((p) => p.method !== 'GET' && p.segments.length === 2).map((p) => [p.segments[0]!, p.segments[1]!]));
     const out: BundleEntry[] = new Array(entries.length);
     const ordered = [...entries].sort((x, y) => ORDER[x.method] - ORDER[y.method] || x.index - y.index);
     for (const p of ordered) {
@@ -147,7 +163,7 @@ async function runTransaction(entries: Planned[], outer: FhirRequest, ctx: Reque
  * Chooses the id of every created or conditionally updated resource, maps each
  * entry's fullUrl to its `Type/id`, and rewrites the references that use them.
  */
-async function assignIds(entries: Planned[], tx: StoreReader, ctx: RequestContext): Promise<void> {
+async function assignIds(entries: Planned[], tx: StoreTx, ctx: RequestContext, rewritten: Rewrites): Promise<void> {
   const mapped = new Map<string, string>();
   const touched = new Set<string>();
   for (const p of entries) {
@@ -186,17 +202,22 @@ async function assignIds(entries: Planned[], tx: StoreReader, ctx: RequestContex
       touched.add(key);
     }
   }
-  if (mapped.size) for (const p of entries) if (p.resource) rewriteReferences(p.resource, mapped);
+  if (mapped.size) for (const p of entries) if (p.resource) rewriteReferences(p.resource, mapped, rewritten);
 }
 
-function rewriteReferences(node: unknown, mapped: Map<string, string>): void {
+/** The references rewritten, with what they were, so that a retried transaction can put them back. */
+type Rewrites = Array<[Record<string, unknown>, string, unknown]>;
+
+function rewriteReferences(node: unknown, mapped: Map<string, string>, rewritten: Rewrites): void {
   if (Array.isArray(node)) {
-    for (const x of node) rewriteReferences(x, mapped);
+    for (const x of node) rewriteReferences(x, mapped, rewritten);
   } else if (node && typeof node === 'object') {
     const o = node as Record<string, unknown>;
     for (const [k, v] of Object.entries(o)) {
-      if (k === 'reference' && typeof v === 'string' && mapped.has(v)) o[k] = mapped.get(v);
-      else if (typeof v === 'object') rewriteReferences(v, mapped);
+      if (k === 'reference' && typeof v === 'string' && mapped.has(v)) {
+        rewritten.push([o, k, v]);
+        o[k] = mapped.get(v);
+      } else if (typeof v === 'object') rewriteReferences(v, mapped, rewritten);
     }
   }
 }

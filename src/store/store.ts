@@ -80,6 +80,18 @@ export interface StoreTx extends StoreReader {
    * calling write for each.
    */
   writeMany(ops: WriteOp[]): Promise<WriteResult[]>;
+  /**
+   * Waits for, then holds to the end of the transaction, a lock on `key` (a conditional
+   * write's type and normalised criteria): two conditional writes with the same criteria
+   * take turns, so both cannot find nothing and both create. Without effect where writes
+   * are serialised anyway (SQLite).
+   */
+  serialise(key: string): Promise<void>;
+  /**
+   * Locks the current rows of these resources (those that exist) in one fixed order, so
+   * transactions that change the same resources in different orders cannot deadlock.
+   */
+  lock(keys: Array<[type: string, id: string]>): Promise<void>;
 }
 
 /** What requests use. */
@@ -143,6 +155,13 @@ export interface StoreOptions {
   indexKeys?: (type: string, code: string) => string[];
   /** Current versions kept in memory for reads by id (0 disables; SQLite only). */
   readCacheSize?: number;
+  /**
+   * How long one query of a request may run, in ms (0 or absent: no limit). PostgreSQL
+   * enforces it with statement_timeout, SQLite with an interrupt checked as a search
+   * scans; past it the request fails with a 400 too-costly. Administration (migrations,
+   * bulk loads, reindexing) is not limited.
+   */
+  queryTimeoutMs?: number;
   /** Milliseconds since the epoch; injected so tests control time. */
   clock?: () => number;
 }

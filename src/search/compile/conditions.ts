@@ -86,7 +86,7 @@ export function compileCondition(c: Condition, alias: string, types: string[], c
     case 'compartment': {
       const inCompartment =
         mode === 'drive'
-          ? sql`${a}.rid IN (SELECT rid FROM compartment WHERE patient = ${c.patient})`
+          ? sql`${a}.rid IN (SELECT rid FROM compartment WHERE patient = ${c.patient}${guardOf(ctx)})`
           : sql`EXISTS (SELECT 1 FROM compartment WHERE rid = ${a}.rid AND patient = ${c.patient})`;
       if (!types.includes('Patient')) return inCompartment;
       return sql`(${inCompartment} OR (${a}.type = 'Patient' AND ${a}.id = ${c.patient}))`;
@@ -110,6 +110,11 @@ export function compileCondition(c: Condition, alias: string, types: string[], c
     default:
       return compileIndexed(c, a, types, ctx, mode);
   }
+}
+
+/** ` AND <guard>` where the dialect has one (Dialect.guard): written into every scan that builds candidates. */
+export function guardOf(ctx: Pick<CompileContext, 'dialect'>): Sql {
+  return ctx.dialect.guard ? sql` AND ${ctx.dialect.guard}` : raw('');
 }
 
 function in_(values: string[]): Sql {
@@ -136,9 +141,9 @@ function compileIndexed(c: Condition, a: Sql, types: string[], ctx: CompileConte
   }
   if (tests.length > MAX_UNION) {
     // SQLite allows 500 terms in a compound SELECT: beyond a few dozen, one subquery with the tests ORed.
-    return sql`${a}.rid IN (SELECT rid FROM ${idx} WHERE pid ${inList(pids)} AND (${join(tests.map((t) => sql`(${t})`), ' OR ')}))`;
+    return sql`${a}.rid IN (SELECT rid FROM ${idx} WHERE pid ${inList(pids)} AND (${join(tests.map((t) => sql`(${t})`), ' OR ')})${guardOf(ctx)})`;
   }
-  const subqueries = tests.map((t) => sql`SELECT rid FROM ${idx} WHERE pid ${inList(pids)} AND ${t}`);
+  const subqueries = tests.map((t) => sql`SELECT rid FROM ${idx} WHERE pid ${inList(pids)} AND ${t}${guardOf(ctx)}`);
   return sql`${a}.rid IN (${join(subqueries, ' UNION ')})`;
 }
 
@@ -352,9 +357,9 @@ function compileChain(c: Extract<Condition, { kind: 'chain' }>, a: Sql, types: s
   const alias = ctx.aliases.next();
   const r = raw(alias);
   const inner = visibleAnd(compileCondition(c.where, alias, c.targetTypes, ctx), alias, c.targetTypes, ctx);
-  const targets = sql`(target_type, target_id) IN (SELECT ${r}.type, ${r}.id FROM resource ${r} WHERE ${r}.type ${inList(c.targetTypes)} AND ${r}.deleted = 0 AND ${inner})`;
+  const targets = sql`(target_type, target_id) IN (SELECT ${r}.type, ${r}.id FROM resource ${r} WHERE ${r}.type ${inList(c.targetTypes)} AND ${r}.deleted = 0 AND ${inner}${guardOf(ctx)})`;
   if (mode === 'probe') return sql`EXISTS (SELECT 1 FROM idx_reference WHERE rid = ${a}.rid AND pid ${inList(pids)} AND ${targets})`;
-  return sql`${a}.rid IN (SELECT rid FROM idx_reference WHERE pid ${inList(pids)} AND ${targets})`;
+  return sql`${a}.rid IN (SELECT rid FROM idx_reference WHERE pid ${inList(pids)} AND ${targets}${guardOf(ctx)})`;
 }
 
 /** `_has:Observation:patient:code=x`: some current Observation matching the test references this resource. */
@@ -364,7 +369,7 @@ function compileHas(c: Extract<Condition, { kind: 'has' }>, a: Sql, ctx: Compile
   const alias = ctx.aliases.next();
   const r = raw(alias);
   const inner = visibleAnd(compileCondition(c.where, alias, [c.type], ctx), alias, [c.type], ctx);
-  return sql`(${a}.type, ${a}.id) IN (SELECT ref.target_type, ref.target_id FROM idx_reference ref JOIN resource ${r} ON ${r}.rid = ref.rid WHERE ref.pid ${inList(pids)} AND ${r}.deleted = 0 AND ${inner})`;
+  return sql`(${a}.type, ${a}.id) IN (SELECT ref.target_type, ref.target_id FROM idx_reference ref JOIN resource ${r} ON ${r}.rid = ref.rid WHERE ref.pid ${inList(pids)} AND ${r}.deleted = 0 AND ${inner}${guardOf(ctx)})`;
 }
 
 /** An inner query's test, and that its row is visible to the caller: a chain or `_has` cannot test what it cannot see. */
