@@ -41,6 +41,8 @@ export async function openContext(config: Config, options: { logger: Logger; clo
       cursorSecret,
       validation: config.validation,
       searchHandling: config.searchHandling,
+      bundleMaxEntries: config.bundleMaxEntries,
+      bundleMaxResponseBytes: config.bundleMaxResponseBytes,
     },
     clock,
     log: options.logger,

@@ -71,5 +71,29 @@ export function parseBody(text: string, format: Format): Record<string, unknown>
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new FhirError(400, issue('structure', 'The body must be a single FHIR resource (a JSON object)'));
   }
+  if (tooDeep(value, MAX_NESTING)) {
+    throw new FhirError(400, issue('structure', `The body nests objects more than ${MAX_NESTING} deep (contained resources included); this server accepts at most ${MAX_NESTING}`));
+  }
   return value as Record<string, unknown>;
+}
+
+/**
+ * The deepest a body's objects may nest, `contained` resources and all (the validator's own
+ * limit). Checked here, without recursion, before anything walks the body recursively:
+ * a Patient with `contained` nested 3,000 deep overflowed the validator's stack, and then
+ * JSON.stringify's (issue 15, M3).
+ */
+export const MAX_NESTING = 64;
+
+/** Whether `value` holds objects nested deeper than `limit` (arrays do not count), found without recursion. */
+export function tooDeep(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    const d = Array.isArray(v) ? depth : depth + 1;
+    if (d > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, d]);
+  }
+  return false;
 }

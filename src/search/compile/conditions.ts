@@ -1,7 +1,7 @@
 import type { Access } from '../access.js';
 import type { CompositeValue, Condition, DateValue, IndexTable, NumberValue, QuantityValue, TokenValue } from '../plan.js';
 import { accessTest } from './access.js';
-import { type AliasCounter, inList, join, likeEscape, prefixUpperBound, raw, Sql, sql } from './builder.js';
+import { type AliasCounter, inList, join, joinShallow, likeEscape, prefixUpperBound, raw, Sql, sql } from './builder.js';
 import type { Dialect } from './dialect.js';
 import { normalise } from '../normalise.js';
 
@@ -136,12 +136,12 @@ function compileIndexed(c: Condition, a: Sql, types: string[], ctx: CompileConte
   if (!pids.length || !tests.length) return negate ? TRUE : FALSE;
   const idx = raw(`idx_${table}`);
   if (mode === 'probe' || negate) {
-    const any = tests.length === 1 ? tests[0]! : sql`(${join(tests.map((t) => sql`(${t})`), ' OR ')})`;
+    const any = tests.length === 1 ? tests[0]! : sql`(${joinShallow(tests.map((t) => sql`(${t})`), ' OR ')})`;
     return sql`${raw(negate ? 'NOT ' : '')}EXISTS (SELECT 1 FROM ${idx} WHERE rid = ${a}.rid AND pid ${inList(pids)} AND ${any})`;
   }
   if (tests.length > MAX_UNION) {
     // SQLite allows 500 terms in a compound SELECT: beyond a few dozen, one subquery with the tests ORed.
-    return sql`${a}.rid IN (SELECT rid FROM ${idx} WHERE pid ${inList(pids)} AND (${join(tests.map((t) => sql`(${t})`), ' OR ')})${guardOf(ctx)})`;
+    return sql`${a}.rid IN (SELECT rid FROM ${idx} WHERE pid ${inList(pids)} AND (${joinShallow(tests.map((t) => sql`(${t})`), ' OR ')})${guardOf(ctx)})`;
   }
   const subqueries = tests.map((t) => sql`SELECT rid FROM ${idx} WHERE pid ${inList(pids)} AND ${t}${guardOf(ctx)}`);
   return sql`${a}.rid IN (${join(subqueries, ' UNION ')})`;
@@ -347,7 +347,7 @@ function quantityTest(v: QuantityValue): Sql {
 
 function or(parts: Sql[]): Sql {
   if (!parts.length) return FALSE;
-  return parts.length === 1 ? parts[0]! : sql`(${join(parts, ' OR ')})`;
+  return parts.length === 1 ? parts[0]! : sql`(${joinShallow(parts, ' OR ')})`;
 }
 
 /** `subject:Patient.name=x`: the reference points at a current resource matching the inner test. */
