@@ -1,4 +1,4 @@
-import { parseJson } from './json.js';
+import { duplicateKey, parseJson } from './json.js';
 import { FhirError, issue } from './outcome.js';
 import { parseXml } from './xml.js';
 
@@ -68,6 +68,10 @@ export function requestFormat(contentType: string | undefined): Format {
 
 export function parseBody(text: string, format: Format): Record<string, unknown> {
   const value = format === 'json' ? parseJson(text) : parseXml(text);
+  if (format === 'json') {
+    const twice = duplicateKey(text);
+    if (twice !== undefined) throw new FhirError(400, issue('structure', `The body has the key '${twice.slice(0, 100)}' twice in one object; JSON keys must be unique (RFC 8259)`));
+  }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new FhirError(400, issue('structure', 'The body must be a single FHIR resource (a JSON object)'));
   }

@@ -129,6 +129,14 @@ export interface StoreAdmin extends Store {
   clear(): Promise<void>;
   /** A setting kept in the store, created once by `create` and then shared by every node (e.g. the cursor secret). */
   setting(key: string, create: () => string): Promise<string>;
+  /**
+   * Records in the store that a load (`ccri seed`, `ccri import`) has started (`command`: what
+   * was run), or with undefined that it finished. A record left behind says that a load was
+   * interrupted and the store holds part of it (interruptedLoad).
+   */
+  recordLoad(command: string | undefined): Promise<void>;
+  /** The load that started and never finished, if any: what was run, and when it started (ISO instant). */
+  interruptedLoad(): Promise<{ command: string; started: string } | undefined>;
   /** The embedded authorization server's records (src/auth/server and the CLI only; never requests). */
   auth(): AuthStore;
   /** Recomputes every search index from the stored JSON (`ccri reindex`). */

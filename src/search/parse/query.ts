@@ -124,6 +124,8 @@ export function parseSearch(types: string[], query: Array<[string, string]>, reg
   // Each ANDed parameter is a probe per candidate (and a subquery to build): 200 took 10 s on
   // PostgreSQL and 1,000 never finished (issue 15, H3). ORed values are capped per parameter.
   if (plan.where.length > MAX_AND_PARAMS) throw new FhirError(400, issue('too-costly', `The search has ${plan.where.length} ANDed parameters; at most ${MAX_AND_PARAMS} are accepted`));
+  // A key repeated sorts nothing more: only its first place counts.
+  plan.sort = plan.sort.filter((k, i) => plan.sort.findIndex((o) => o.param === k.param) === i);
   if (plan.sort.length > MAX_SORT_KEYS) throw new FhirError(400, issue('too-costly', `_sort has ${plan.sort.length} keys; at most ${MAX_SORT_KEYS} are accepted`, '_sort'));
   const includeCount = parsed.includes.length + parsed.revincludes.length;
   if (includeCount > MAX_INCLUDE_PARAMS) throw new FhirError(400, issue('too-costly', `The search has ${includeCount} _include and _revinclude parameters; at most ${MAX_INCLUDE_PARAMS} are accepted`, '_include'));

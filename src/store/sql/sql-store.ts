@@ -235,6 +235,27 @@ export class SqlStore implements StoreAdmin {
     }
   }
 
+  async recordLoad(command: string | undefined): Promise<void> {
+    await this.driver.transaction(async (conn) => {
+      if (command === undefined) await conn.run("DELETE FROM store_meta WHERE key = 'load-in-progress'");
+      else {
+        const value = JSON.stringify({ command, started: new Date(this.clock()).toISOString() });
+        await conn.run("INSERT INTO store_meta (key, value) VALUES ('load-in-progress', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [value]);
+      }
+    }, { unbounded: true });
+  }
+
+  async interruptedLoad(): Promise<{ command: string; started: string } | undefined> {
+    const row = await this.driver.reader.get<{ value: string }>("SELECT value FROM store_meta WHERE key = 'load-in-progress'");
+    if (!row) return undefined;
+    try {
+      const v = JSON.parse(row.value) as { command?: unknown; started?: unknown };
+      return { command: String(v.command ?? 'a load'), started: String(v.started ?? 'an unknown time') };
+    } catch {
+      return { command: 'a load', started: 'an unknown time' };
+    }
+  }
+
   private authStore?: SqlAuthStore;
 
   /** The embedded authorization server's records (auth-store.ts). */
