@@ -29,6 +29,15 @@ export interface Config {
    */
   searchHandling: SearchHandling;
   bodyLimit: number;
+  /**
+   * How long one database query of a request may run (ms; 0 for no limit): PostgreSQL's
+   * statement_timeout, an interrupt on SQLite. Past it the request is a 400 too-costly.
+   */
+  queryTimeoutMs: number;
+  /** The most entries a batch or transaction Bundle may have. */
+  bundleMaxEntries: number;
+  /** The most bytes the entries of a batch or transaction's answer may add up to. */
+  bundleMaxResponseBytes: number;
   logLevel: string;
   /** Load the demo data set when the store is empty. */
   demoData: boolean;
@@ -114,6 +123,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     validation,
     searchHandling,
     bodyLimit: overrides.bodyLimit ?? int('CCRI_BODY_LIMIT', env.CCRI_BODY_LIMIT, 16 * 1024 * 1024),
+    queryTimeoutMs: overrides.queryTimeoutMs ?? int('CCRI_QUERY_TIMEOUT_MS', env.CCRI_QUERY_TIMEOUT_MS, 10_000),
+    bundleMaxEntries: overrides.bundleMaxEntries ?? int('CCRI_BUNDLE_MAX_ENTRIES', env.CCRI_BUNDLE_MAX_ENTRIES, 1000),
+    bundleMaxResponseBytes: overrides.bundleMaxResponseBytes ?? int('CCRI_BUNDLE_MAX_RESPONSE_BYTES', env.CCRI_BUNDLE_MAX_RESPONSE_BYTES, 16 * 1024 * 1024),
     logLevel: overrides.logLevel ?? env.CCRI_LOG_LEVEL ?? 'info',
     demoData: overrides.demoData ?? env.CCRI_DEMO_DATA !== 'false',
     openApi,

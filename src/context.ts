@@ -11,6 +11,17 @@ import type { StoreAdmin } from './store/store.js';
 export interface Opened {
   server: ServerContext;
   store: StoreAdmin;
+  /** What to tell the operator when a load into this store was interrupted (logged at warn already), or undefined. */
+  interrupted?: string;
+}
+
+/** What an interrupted load means, and what to do about it. */
+export function interruptedLoadMessage(load: { command: string; started: string }): string {
+  return (
+    `A load into this store did not finish: \`${load.command}\`, started ${load.started}, was interrupted, and the store holds part of it. ` +
+    'Run the same command again to finish it (what was loaded already is written again, as new versions of the same resources), ' +
+    'or start again from an empty store with `ccri seed --reset` (and the same options).'
+  );
 }
 
 /**
@@ -24,10 +35,14 @@ export async function openContext(config: Config, options: { logger: Logger; clo
     ...defaultStoreOptions(clock, config.baseUrl),
     ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
     dataDir: config.dataDir,
+    queryTimeoutMs: config.queryTimeoutMs,
     onReindexed: (n, ms) => options.logger.warn({ resources: n, ms: Math.round(ms) }, 'The store was written under an older index format: every search index was rebuilt'),
     onMigrated: (versions) => options.logger.info({ versions }, `The store's schema was migrated to version ${versions[versions.length - 1]}`),
     onBulkShared: () => options.logger.warn('Another process serves from this database: the bulk load keeps every index up to date (slower, but its searches keep working)'),
   });
+  const load = await store.interruptedLoad();
+  const interrupted = load ? interruptedLoadMessage(load) : undefined;
+  if (interrupted) options.logger.warn({ load }, interrupted);
   const cursorSecret = config.cursorSecret ?? (await store.setting('cursor-secret', () => randomBytes(32).toString('base64url')));
   const server: ServerContext = {
     store,
@@ -40,9 +55,11 @@ export async function openContext(config: Config, options: { logger: Logger; clo
       cursorSecret,
       validation: config.validation,
       searchHandling: config.searchHandling,
+      bundleMaxEntries: config.bundleMaxEntries,
+      bundleMaxResponseBytes: config.bundleMaxResponseBytes,
     },
     clock,
     log: options.logger,
   };
-  return { server, store };
+  return { server, store, ...(interrupted ? { interrupted } : {}) };
 }

@@ -3,6 +3,7 @@ import type { Caller, Logger } from '../interactions/types.js';
 import type { Recorder, RequestRecord } from '../pipeline/dispatch.js';
 import type { Target } from '../pipeline/route.js';
 import type { Trail } from '../pipeline/trail.js';
+import { uncancellable } from '../store/cancel.js';
 import type { AuditAppend, AuditStore, PatientLookup, StoredVersion, WriteResult } from '../store/store.js';
 import { type AuditEventResource, auditEvent, type EventFacts } from './event.js';
 
@@ -46,7 +47,8 @@ export class AuditWriter {
   write(facts: Omit<EventFacts, 'patients'>): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ facts, done: (err) => (err ? reject(err) : resolve()) });
-      this.flushing ??= this.flush().finally(() => (this.flushing = undefined));
+      // Shared by the requests in flight: no one client's disconnection may cancel it.
+      this.flushing ??= uncancellable(() => this.flush().finally(() => (this.flushing = undefined)));
     });
   }
 
@@ -67,10 +69,10 @@ export class AuditWriter {
    */
   private indexSoon(): void {
     if (this.indexTimer) return;
-    this.indexTimer = setTimeout(() => {
+    this.indexTimer = uncancellable(() => setTimeout(() => {
       this.indexTimer = undefined;
       void this.index();
-    }, INDEX_DELAY_MS);
+    }, INDEX_DELAY_MS));
     this.indexTimer.unref();
   }
 

@@ -19,10 +19,12 @@ export interface CommandContext {
  * (CCRI_LOG_LEVEL to see more): a load would otherwise print a line per warning.
  */
 export async function createContext(config: Config, options: { logger?: Logger; clock?: () => number } = {}): Promise<CommandContext> {
-  const { server, store } = await openContext(config, {
+  const { server, store, interrupted } = await openContext(config, {
     logger: options.logger ?? pino({ level: process.env.CCRI_LOG_LEVEL ?? 'error' }, pino.destination(2)),
     ...(options.clock ? { clock: options.clock } : {}),
   });
+  // Commands log errors only: the operator is told here, whatever the log level.
+  if (interrupted) console.error(`Warning: ${interrupted}`);
   const pipeline = createPipeline(server, { url: config.baseUrl, policy: openPolicy('system') });
   return { server, store, dispatch: (incoming) => pipeline.dispatch(incoming) };
 }

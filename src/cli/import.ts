@@ -73,7 +73,10 @@ export function importCommand(program: Command): void {
     const sources = await expandSources(paths, { onSkipped: (path) => process.stderr.write(`${path}: ${SKIPPED}\n`) });
     const ctx = await createContext(config);
     try {
+      // Recorded in the store until the import ends: one killed midway is reported at the next start (context.ts).
+      await ctx.store.recordLoad(`ccri import ${paths.join(' ')}`);
       const summary = await importSources(ctx, sources, { validate: opts.validate === true, strict: opts.strict === true, batchSize: opts.batchSize as number, ...(opts.bulk === false ? { bulk: false } : {}) });
+      await ctx.store.recordLoad(undefined);
       if (summary.errors > 0) process.exitCode = 1;
     } finally {
       await ctx.store.close();

@@ -78,6 +78,8 @@ async function seed(opts: Record<string, unknown>, o: SeedOptions): Promise<void
   }
   try {
     const started = performance.now();
+    // Recorded in the store until the load finishes: a load killed midway is reported at the next start (context.ts).
+    await ctx.store.recordLoad(seedCommandLine(o));
     if (o.reset) {
       await ctx.store.clear();
       // The Care Connect definitions are part of every store, wiped or not.
@@ -90,9 +92,19 @@ async function seed(opts: Record<string, unknown>, o: SeedOptions): Promise<void
       total += o.bulk && population.patients >= BULK_FROM ? await ctx.store.bulk(write) : await write();
       bar.stop();
     }
+    await ctx.store.recordLoad(undefined);
     console.log(`Loaded ${count(total, 'resource')}${o.reset ? ' into a wiped store' : ''} in ${timing(total, performance.now() - started)}.`);
   } finally {
     await loader?.stop();
     await ctx.store.close();
   }
+}
+
+/** The seed command as the operator would run it again (the store's options aside). */
+function seedCommandLine(o: SeedOptions): string {
+  const parts = ['ccri seed'];
+  if (o.patients !== undefined) parts.push(`--patients ${o.patients}`, `--seed ${o.seed}`);
+  if (o.demo) parts.push('--demo');
+  if (o.reset) parts.push('--reset');
+  return parts.join(' ');
 }

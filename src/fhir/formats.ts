@@ -1,4 +1,4 @@
-import { parseJson } from './json.js';
+import { duplicateKey, parseJson } from './json.js';
 import { FhirError, issue } from './outcome.js';
 import { parseXml } from './xml.js';
 
@@ -68,8 +68,36 @@ export function requestFormat(contentType: string | undefined): Format {
 
 export function parseBody(text: string, format: Format): Record<string, unknown> {
   const value = format === 'json' ? parseJson(text) : parseXml(text);
+  if (format === 'json') {
+    const twice = duplicateKey(text);
+    if (twice !== undefined) throw new FhirError(400, issue('structure', `The body has the key '${twice.slice(0, 100)}' twice in one object; JSON keys must be unique (RFC 8259)`));
+  }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new FhirError(400, issue('structure', 'The body must be a single FHIR resource (a JSON object)'));
   }
+  if (tooDeep(value, MAX_NESTING)) {
+    throw new FhirError(400, issue('structure', `The body nests objects more than ${MAX_NESTING} deep (contained resources included); this server accepts at most ${MAX_NESTING}`));
+  }
   return value as Record<string, unknown>;
+}
+
+/**
+ * The deepest a body's objects may nest, `contained` resources and all (the validator's own
+ * limit). Checked here, without recursion, before anything walks the body recursively:
+ * a Patient with `contained` nested 3,000 deep overflowed the validator's stack, and then
+ * JSON.stringify's (issue 15, M3).
+ */
+export const MAX_NESTING = 64;
+
+/** Whether `value` holds objects nested deeper than `limit` (arrays do not count), found without recursion. */
+export function tooDeep(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    const d = Array.isArray(v) ? depth : depth + 1;
+    if (d > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, d]);
+  }
+  return false;
 }

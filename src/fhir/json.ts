@@ -28,6 +28,42 @@ export function needsExactParse(text: string): boolean {
   return false;
 }
 
+/**
+ * The first key that appears twice in one object of valid JSON `text`, or undefined. JSON.parse
+ * keeps the last silently (`"gender":"male","gender":"female"` was stored as female: issue 15,
+ * L2); a request body with one is refused. One pass over the text, no recursion.
+ */
+export function duplicateKey(text: string): string | undefined {
+  const objects: Array<Set<string> | null> = [];
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      let j = i + 1;
+      let escaped = false;
+      for (; j < n; j++) {
+        const d = text.charCodeAt(j);
+        if (d === 0x5c) {
+          escaped = true;
+          j++;
+        } else if (d === 0x22) break;
+      }
+      let k = j + 1;
+      while (k < n && (text[k] === ' ' || text[k] === '\n' || text[k] === '\r' || text[k] === '\t')) k++;
+      const keys = objects[objects.length - 1];
+      if (text[k] === ':' && keys) {
+        const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
+        if (keys.has(key)) return key;
+        keys.add(key);
+      }
+      i = j;
+    } else if (c === 0x7b) objects.push(new Set());
+    else if (c === 0x5b) objects.push(null);
+    else if (c === 0x7d || c === 0x5d) objects.pop();
+  }
+  return undefined;
+}
+
 class WrittenNumber {
   constructor(readonly text: string) {}
 }

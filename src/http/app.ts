@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
-import { FhirError, issue } from '../fhir/outcome.js';
+import type { Duplex } from 'node:stream';
+import { FhirError, issue, type IssueCode } from '../fhir/outcome.js';
 import type { Logger } from '../interactions/types.js';
 import { errorResponse, type Pipeline } from '../pipeline/dispatch.js';
 import { fhirApi, frameworkError } from './fhir-api.js';
@@ -43,6 +44,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     return503OnClosing: true,
+    // The absolute form of the request line (`GET http://host/STU3/Patient/1 HTTP/1.1`), which
+    // RFC 7230 5.3.2 says servers must accept, is served as its path (issue 15, L6).
+    rewriteUrl: (req) => originForm(req.url ?? '/'),
+    // What Node's HTTP parser refuses before any route (malformed request lines and headers,
+    // an unknown method, a URL or headers over 16 KB) is answered as an OperationOutcome too.
+    clientErrorHandler: clientError,
     // Errors Fastify raises before routing (a malformed URL, say) get the OperationOutcome treatment too.
     frameworkErrors: (err, request, reply) => sendPlain(request, reply, frameworkError(err)),
   });
@@ -63,6 +70,36 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) => sendPlain(request, reply, new FhirError(404, issue('not-found', `Nothing is served at ${request.url.split('?')[0]}; the FHIR API is at ${where}`))));
   app.setErrorHandler((err, request, reply) => sendPlain(request, reply, frameworkError(err)));
   return app as unknown as FastifyInstance;
+}
+
+/**
+ * A request the HTTP parser could not read. Nothing of it reached Fastify (no route, no
+ * request id): the answer is written to the socket as Node's own would be, but with an
+ * OperationOutcome in FHIR JSON, and the connection is closed.
+ */
+function clientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, code, text]: [number, string, IssueCode, string] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'timeout', 'The request was not received in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'too-costly', 'The request line and headers are larger than this server accepts (16 KB)']
+        : err.code === 'HPE_INVALID_METHOD'
+          ? [400, 'Bad Request', 'not-supported', 'The request method is not one this server knows']
+          : [400, 'Bad Request', 'structure', `The request is not valid HTTP/1.1 (${(err.code ?? 'malformed').replace(/[^A-Z_]/g, '')})`];
+  const body = JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics: text }] });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${CONTENT_TYPE.json}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
+}
+
+/** The origin form (path and query) of a request target in absolute form; any other form as it is. */
+export function originForm(url: string): string {
+  const m = /^https?:\/\/[^/?#]*/i.exec(url);
+  if (!m) return url;
+  const rest = url.slice(m[0].length);
+  return rest.startsWith('/') ? rest : `/${rest}`;
 }
 
 /** An error outside the FHIR bases, as an OperationOutcome in JSON. */

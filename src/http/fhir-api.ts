@@ -15,6 +15,8 @@ export interface FhirApiOptions {
   bodyLimit: number;
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 const EXPOSED = ['ETag', 'Location', 'Last-Modified', 'Content-Location', 'X-Request-Id', 'WWW-Authenticate'];
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'];
 
@@ -28,7 +30,20 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'];
 export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Promise<void> {
   app.removeAllContentTypeParsers();
   // Bodies are parsed by the FHIR codecs once the route is known (pipeline/request.ts).
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: options.bodyLimit }, (_req, body, done) => done(null, body));
+  // The bytes are decoded here, strictly: invalid UTF-8 is a 400 rather than U+FFFD stored in
+  // its place, and a body declared in another charset is a 415 (issue 15, L2).
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (req, body, done) => {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(headerText(req.headers['content-type']) ?? '')?.[1]?.toLowerCase();
+    if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+      done(new FhirError(415, issue('not-supported', `The body is declared in charset ${charset.slice(0, 40)}; this server takes UTF-8 only`)), undefined);
+      return;
+    }
+    try {
+      done(null, UTF8.decode(body as Buffer));
+    } catch {
+      done(new FhirError(400, issue('invalid', 'The body is not valid UTF-8')), undefined);
+    }
+  });
   // Any origin may call the API: it is public, and tokens travel in headers, never in cookies,
   // so the wildcard needs no Vary and no per-request decision.
   await app.register(cors, { origin: '*', exposedHeaders: EXPOSED, maxAge: 86_400, strictPreflight: false });
@@ -38,8 +53,19 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const { incoming, problem } = incomingOf(request, base);
     const format = problem ? undefined : negotiate(request);
-    const res = problem || format instanceof FhirError ? await pipeline.refuse(incoming, problem ?? format, { requestId: request.id }) : await pipeline.dispatch(incoming, { requestId: request.id });
-    send(request, reply, res, format instanceof FhirError ? 'json' : format);
+    if (problem || format instanceof FhirError) {
+      send(request, reply, await pipeline.refuse(incoming, problem ?? format, { requestId: request.id }), 'json');
+      return reply;
+    }
+    // A client that disconnects before its answer cancels the database work done for it (the pipeline's `signal`).
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    };
+    reply.raw.once('close', onClose);
+    const res = await pipeline.dispatch(incoming, { requestId: request.id, signal: gone.signal });
+    reply.raw.off('close', onClose);
+    send(request, reply, res, format);
     // Returned, so that Fastify waits for a streamed body (a bulk export file) rather than ending the reply empty.
     return reply;
   };

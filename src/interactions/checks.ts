@@ -16,6 +16,9 @@ export function requireType(req: FhirRequest): string {
 
 export function requireId(id: string | undefined): string {
   if (!id || !ID.test(id)) throw badRequest(`Invalid resource id '${id ?? ''}': ids are 1-64 characters of A-Z, a-z, 0-9, '-' and '.'`);
+  // The id pattern allows them, but `Patient/..` is a path segment every client and proxy
+  // normalises to another URL (its Location would name the base): refused (issue 15, L3).
+  if (id === '.' || id === '..') throw badRequest(`Invalid resource id '${id}': '.' and '..' are path segments, not ids`);
   return id;
 }
 

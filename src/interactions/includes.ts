@@ -46,6 +46,8 @@ export async function resolveIncludes(
     };
     const forward = includes.filter((s) => round === 0 || s.iterate);
     const backward = revincludes.filter((s) => round === 0 || s.iterate);
+    // Another request's turn between rounds (SQLite's driver does not yield by itself).
+    if (round > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     for (const v of await forwardTargets(reader, registry, frontier, forward, baseUrl)) add(v);
     for (const v of await backwardSources(reader, registry, frontier, backward)) add(v);
     included.push(...fresh);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, FhirError, issue, preconditionFailed } from '../fhir/outcome.js';
-import type { StoreReader } from '../store/store.js';
+import type { StoreTx } from '../store/store.js';
 import { type BundleData, type BundleEntry, materialise, RawResource } from './bundle.js';
 import { checkStructure } from './checks.js';
 import { conditionalMatches, parseQueryString } from './conditional.js';
@@ -40,8 +40,19 @@ export const transaction: Interaction = async (req, ctx) => {
   checkStructure((Array.isArray(shells) && !shells.length ? head : { ...head, entry: shells }) as Resource);
   const kind = bundle.type;
   if (kind !== 'transaction' && kind !== 'batch') throw badRequest(`Bundle.type must be batch or transaction, not '${String(kind)}'`, 'Bundle.type');
-  const entries = ((bundle.entry as Array<Record<string, unknown>> | undefined) ?? []).map((e, i) => plan(e, i, ctx.config.baseUrl));
-  const responses = kind === 'batch' ? await runBatch(entries, req, ctx) : await runTransaction(entries, req, ctx);
+  const given_ = (bundle.entry as Array<Record<string, unknown>> | undefined) ?? [];
+  const maxEntries = ctx.config.bundleMaxEntries ?? DEFAULT_MAX_ENTRIES;
+  if (given_.length > maxEntries) throw new FhirError(400, issue('too-costly', `The Bundle has ${given_.length} entries; this server takes at most ${maxEntries} in one batch or transaction (CCRI_BUNDLE_MAX_ENTRIES)`, 'Bundle.entry'));
+  const budget = new ResponseBudget(ctx.config.bundleMaxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
+  let responses: BundleEntry[];
+  if (kind === 'batch') {
+    // In a batch an entry that cannot even be read (a bad method, a URL that is not valid percent-encoding) fails alone.
+    responses = await runBatch(given_.map((e, i) => planOrError(e, i, ctx.config.baseUrl)), req, ctx, budget);
+  } else {
+    const entries = given_.map((e, i) => plan(e, i, ctx.config.baseUrl));
+    checkFullUrls(entries);
+    responses = await runTransaction(entries, req, ctx, budget);
+  }
   const out: BundleData = { resourceType: 'Bundle', id: randomUUID(), type: `${kind}-response`, entry: responses };
   return { status: 200, body: { bundle: out } };
 };
@@ -51,6 +62,15 @@ function entryWithoutResource(entry: unknown): unknown {
   if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return entry;
   const { resource: _resource, ...rest } = entry as Record<string, unknown>;
   return Object.keys(rest).length ? rest : undefined;
+}
+
+function planOrError(entry: Record<string, unknown>, index: number, baseUrl: string): Planned | FhirError {
+  try {
+    return plan(entry, index, baseUrl);
+  } catch (err) {
+    if (err instanceof FhirError) return err;
+    throw err;
+  }
 }
 
 function plan(entry: Record<string, unknown>, index: number, baseUrl: string): Planned {
@@ -109,30 +129,101 @@ function responseEntry(res: FhirResponse, withResource: boolean): BundleEntry {
   return e;
 }
 
-async function runBatch(entries: Planned[], outer: FhirRequest, ctx: RequestContext): Promise<BundleEntry[]> {
+/**
+ * Lets the event loop serve other requests between two entries. SQLite's driver is
+ * synchronous, and awaiting it only queues microtasks: without this a batch of heavy reads
+ * held every other request until it ended (a read waited 7.7 s behind one; issue 15, M1).
+ */
+export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+const DEFAULT_MAX_ENTRIES = 1000;
+const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The size of a batch or transaction's answer, entry by entry, against its limit: 200 entries
+ * each asking `Patient?_revinclude=*&_count=100` held SQLite for over a minute and took
+ * PostgreSQL's node to 1.8 GB (issue 15, M1). Past the limit the Bundle stops there with a
+ * 400 too-costly (a transaction rolls back); each read is still bounded by the time limit.
+ */
+class ResponseBudget {
+  private used = 0;
+  constructor(private readonly limit: number) {}
+
+  charge(res: FhirResponse, index: number): void {
+    this.used += sizeOf(res);
+    if (this.used > this.limit) {
+      throw new FhirError(
+        400,
+        issue('too-costly', `The answer to this Bundle passed ${this.limit} bytes at Bundle.entry[${index}] (CCRI_BUNDLE_MAX_RESPONSE_BYTES); split it, or ask for fewer resources per entry`, `Bundle.entry[${index}]`),
+      );
+    }
+  }
+}
+
+/** About how many bytes a response's body adds to a Bundle (stored JSON by its length; anything else once serialised). */
+function sizeOf(res: FhirResponse): number {
+  const body = res.body;
+  if (!body) return 100;
+  if ('json' in body) return body.json.length;
+  if ('resource' in body) return JSON.stringify(body.resource).length;
+  if (!('bundle' in body)) return 200;
+  let n = 200;
+  for (const e of body.bundle.entry ?? []) n += 200 + (e.resource instanceof RawResource ? e.resource.json.length : e.resource ? JSON.stringify(e.resource).length : 0);
+  return n;
+}
+
+async function runBatch(entries: Array<Planned | FhirError>, outer: FhirRequest, ctx: RequestContext, budget: ResponseBudget): Promise<BundleEntry[]> {
   const out: BundleEntry[] = [];
   for (const p of entries) {
+    await nextTurn();
+    if (p instanceof FhirError) {
+      out.push({ response: { status: String(p.status), outcome: p.toOperationOutcome() as unknown as Resource } });
+      continue;
+    }
+    let res: FhirResponse;
     try {
-      out.push(responseEntry(await ctx.entry(entryRequest(p, outer), ctx), wantsBody(p, outer)));
+      res = await ctx.entry(entryRequest(p, outer), ctx);
     } catch (err) {
       const fe = err instanceof FhirError ? err : new FhirError(500, issue('exception', 'The entry could not be processed'));
       if (!(err instanceof FhirError)) ctx.log.error({ err }, 'batch entry failed');
       out.push({ response: { status: String(fe.status), outcome: fe.toOperationOutcome() as unknown as Resource } });
+      continue;
     }
+    budget.charge(res, p.index);
+    out.push(responseEntry(res, wantsBody(p, outer)));
   }
   return out;
 }
 
-async function runTransaction(entries: Planned[], outer: FhirRequest, ctx: RequestContext): Promise<BundleEntry[]> {
+async function runTransaction(entries: Planned[], outer: FhirRequest, ctx: RequestContext, budget: ResponseBudget): Promise<BundleEntry[]> {
+  // The store may run this again from the start (a deadlock or a lost race, retried:
+  // sql-store.ts); what planning changes is put back first each time.
+  const planned = entries.map((p) => ({ method: p.method, segments: [...p.segments], query: [...p.query], request: p.request, id: p.resource?.id }));
+  const rewritten: Rewrites = [];
   return ctx.data.transaction(async (tx) => {
+    entries.forEach((p, i) => {
+      const was = planned[i]!;
+      Object.assign(p, { method: was.method, segments: [...was.segments], query: [...was.query], request: was.request });
+      if (p.resource) {
+        if (was.id === undefined) delete p.resource.id;
+        else p.resource.id = was.id;
+      }
+    });
+    for (const [node, k, old] of rewritten.splice(0).reverse()) node[k] = old;
     // Every entry reads and writes through the one store transaction.
     const txCtx: RequestContext = { ...ctx, data: { ...tx, transaction: (fn) => fn(tx) } };
-    await assignIds(entries, tx, txCtx);
+    await assignIds(entries, tx, txCtx, rewritten);
+    // The resources the entries change, locked at once in one order: two transactions that
+    // change the same resources in opposite orders wait for each other instead of deadlocking.
+    await tx.lock(entries.filter((p) => p.method !== 'GET' && p.segments.length === 2).map((p) => [p.segments[0]!, p.segments[1]!]));
     const out: BundleEntry[] = new Array(entries.length);
     const ordered = [...entries].sort((x, y) => ORDER[x.method] - ORDER[y.method] || x.index - y.index);
     for (const p of ordered) {
+      await nextTurn();
       try {
-        out[p.index] = responseEntry(await txCtx.entry(entryRequest(p, outer), txCtx), wantsBody(p, outer));
+        const res = await txCtx.entry(entryRequest(p, outer), txCtx);
+        budget.charge(res, p.index);
+        out[p.index] = responseEntry(res, wantsBody(p, outer));
       } catch (err) {
         if (err instanceof FhirError) {
           throw new FhirError(err.status, err.issues.map((i) => ({ ...i, diagnostics: `Transaction failed on Bundle.entry[${p.index}] (${p.asSent}): ${i.diagnostics}` })));
@@ -148,7 +239,7 @@ async function runTransaction(entries: Planned[], outer: FhirRequest, ctx: Reque
  * Chooses the id of every created or conditionally updated resource, maps each
  * entry's fullUrl to its `Type/id`, and rewrites the references that use them.
  */
-async function assignIds(entries: Planned[], tx: StoreReader, ctx: RequestContext): Promise<void> {
+async function assignIds(entries: Planned[], tx: StoreTx, ctx: RequestContext, rewritten: Rewrites): Promise<void> {
   const mapped = new Map<string, string>();
   const touched = new Set<string>();
   for (const p of entries) {
@@ -187,17 +278,72 @@ async function assignIds(entries: Planned[], tx: StoreReader, ctx: RequestContex
       touched.add(key);
     }
   }
-  if (mapped.size) for (const p of entries) if (p.resource) rewriteReferences(p.resource, mapped);
+  if (mapped.size) for (const p of entries) if (p.resource) rewriteReferences(p.resource, mapped, rewritten);
 }
 
-function rewriteReferences(node: unknown, mapped: Map<string, string>): void {
+const UUID = /^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const OID = /^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$/;
+
+/**
+ * What a transaction's fullUrls must be before anything is done (issue 15, L4): unique
+ * within the Bundle, unless the entries are versions of one resource (bdl-7); a `urn:uuid:`
+ * a UUID and a `urn:oid:` an OID; and every `urn:uuid:` or `urn:oid:` reference one of them,
+ * for such a reference means nothing outside the Bundle. Each refusal names its entry.
+ * https://hl7.org/fhir/STU3/bundle.html#bundle-unique
+ */
+function checkFullUrls(entries: Planned[]): void {
+  const seen = new Map<string, Planned>();
+  const versionOf = (p: Planned) => (p.resource?.meta as { versionId?: unknown } | undefined)?.versionId;
+  for (const p of entries) {
+    if (p.fullUrl === undefined) continue;
+    const where = `Bundle.entry[${p.index}].fullUrl`;
+    if (p.fullUrl.startsWith('urn:uuid:') && !UUID.test(p.fullUrl)) throw badRequest(`${where} '${p.fullUrl.slice(0, 100)}' is not a urn:uuid: followed by a UUID`, where);
+    if (p.fullUrl.startsWith('urn:oid:') && !OID.test(p.fullUrl)) throw badRequest(`${where} '${p.fullUrl.slice(0, 100)}' is not a urn:oid: followed by an OID`, where);
+    const earlier = seen.get(p.fullUrl);
+    if (earlier && (versionOf(earlier) === undefined || versionOf(earlier) === versionOf(p))) {
+      throw badRequest(`${where} '${p.fullUrl.slice(0, 100)}' is also the fullUrl of Bundle.entry[${earlier.index}]; fullUrls must be unique in a Bundle (bdl-7)`, where);
+    }
+    seen.set(p.fullUrl, p);
+  }
+  for (const p of entries) {
+    if (!p.resource) continue;
+    const missing = localReferences(p.resource).find((r) => !seen.has(r));
+    if (missing !== undefined) {
+      throw badRequest(`Bundle.entry[${p.index}].resource refers to '${missing.slice(0, 100)}', which is the fullUrl of no entry in the Bundle`, `Bundle.entry[${p.index}].resource`);
+    }
+  }
+}
+
+/** The `urn:uuid:` and `urn:oid:` references anywhere in a resource (iteratively: the body's depth is bounded, but no recursion is needed). */
+function localReferences(resource: unknown): string[] {
+  const out: string[] = [];
+  const stack: unknown[] = [resource];
+  while (stack.length) {
+    const node = stack.pop();
+    if (Array.isArray(node)) stack.push(...node);
+    else if (node && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) {
+        if (k === 'reference' && typeof v === 'string' && (v.startsWith('urn:uuid:') || v.startsWith('urn:oid:'))) out.push(v);
+        else if (typeof v === 'object') stack.push(v);
+      }
+    }
+  }
+  return out;
+}
+
+/** The references rewritten, with what they were, so that a retried transaction can put them back. */
+type Rewrites = Array<[Record<string, unknown>, string, unknown]>;
+
+function rewriteReferences(node: unknown, mapped: Map<string, string>, rewritten: Rewrites): void {
   if (Array.isArray(node)) {
-    for (const x of node) rewriteReferences(x, mapped);
+    for (const x of node) rewriteReferences(x, mapped, rewritten);
   } else if (node && typeof node === 'object') {
     const o = node as Record<string, unknown>;
     for (const [k, v] of Object.entries(o)) {
-      if (k === 'reference' && typeof v === 'string' && mapped.has(v)) o[k] = mapped.get(v);
-      else if (typeof v === 'object') rewriteReferences(v, mapped);
+      if (k === 'reference' && typeof v === 'string' && mapped.has(v)) {
+        rewritten.push([o, k, v]);
+        o[k] = mapped.get(v);
+      } else if (typeof v === 'object') rewriteReferences(v, mapped, rewritten);
     }
   }
 }

@@ -100,6 +100,10 @@ export interface ServerConfig {
   validation: 'off' | 'warn' | 'enforce' | 'claimed';
   /** Unknown or unsupported search parameters: strict (400) or lenient (ignored, with a warning); `Prefer: handling=` overrides it. */
   searchHandling: 'strict' | 'lenient';
+  /** The most entries a batch or transaction Bundle may have (400 too-costly above; unset: 1,000). */
+  bundleMaxEntries?: number;
+  /** The most a batch or transaction's answer may hold, in bytes of its entries (400 too-costly once passed; unset: 16 MB). */
+  bundleMaxResponseBytes?: number;
 }
 
 /** How a secured base tells clients where to get a token (SMART App Launch 1.0, "Conformance"). */

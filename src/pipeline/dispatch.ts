@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, FhirError, issue } from '../fhir/outcome.js';
 import type { Access } from '../search/access.js';
+import { withCancellation } from '../store/cancel.js';
 import type { Store } from '../store/store.js';
 import type { BaseSecurity, Caller, Data, FhirResponse, Incoming, Logger, RequestContext, Resource, ServerContext } from '../interactions/types.js';
 import type { Policy } from './policy.js';
@@ -48,7 +49,7 @@ export interface Pipeline {
    * throws: an error is answered with its OperationOutcome (a generic 500 for the
    * unexpected, whose detail goes only to the log).
    */
-  dispatch(incoming: Incoming, options?: { requestId?: string; log?: Logger }): Promise<FhirResponse>;
+  dispatch(incoming: Incoming, options?: { requestId?: string; log?: Logger; signal?: AbortSignal }): Promise<FhirResponse>;
   /**
    * Answers a request its transport could not hand over (a URL that does not decode, a
    * format that cannot be produced, a body too large) with `error`, and records it as
@@ -129,7 +130,9 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
           entry,
           ...(trail ? { [TRAIL]: trail } : {}),
         };
-        response = await target.interaction(req, ctx);
+        const run = target.interaction;
+        // Aborted when the client disconnects: the store cancels the database work done for it (store/cancel.ts).
+        response = await (options.signal ? withCancellation(options.signal, () => run(req, ctx)) : run(req, ctx));
       } catch (err) {
         response = errorResponse(err, log);
       }

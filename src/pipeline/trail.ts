@@ -48,6 +48,8 @@ function observeReader<R extends StoreReader>(r: R, trail: Trail): StoreReader {
 function observeTx(tx: StoreTx, trail: Trail): StoreTx {
   return {
     ...observeReader(tx, trail),
+    serialise: (key) => tx.serialise(key),
+    lock: (keys) => tx.lock(keys),
     write: async (op) => {
       const result = await tx.write(op);
       trail.wrote([result]);

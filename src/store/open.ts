@@ -24,8 +24,8 @@ export async function openStore(options: OpenStoreOptions): Promise<SqlStore> {
     if (!isPostgresUrl(url)) throw new Error(`A database URL must start with postgres:// or postgresql://, not '${withoutPassword(url)}'`);
     // Loaded only when asked for: SQLite users never load the PostgreSQL client.
     const { PostgresDriver } = await import('./postgres/driver.js');
-    return new SqlStore(new PostgresDriver(url), options).init();
+    return new SqlStore(new PostgresDriver(url, 10, { queryTimeoutMs: options.queryTimeoutMs ?? 0 }), options).init();
   }
   const file = options.sqliteFile ?? sqliteFile(options.dataDir ?? 'data');
-  return new SqlStore(new SqliteDriver(file), options).init();
+  return new SqlStore(new SqliteDriver(file, { queryTimeoutMs: options.queryTimeoutMs ?? 0 }), options).init();
 }

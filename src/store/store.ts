@@ -80,6 +80,18 @@ export interface StoreTx extends StoreReader {
    * calling write for each.
    */
   writeMany(ops: WriteOp[]): Promise<WriteResult[]>;
+  /**
+   * Waits for, then holds to the end of the transaction, a lock on `key` (a conditional
+   * write's type and normalised criteria): two conditional writes with the same criteria
+   * take turns, so both cannot find nothing and both create. Without effect where writes
+   * are serialised anyway (SQLite).
+   */
+  serialise(key: string): Promise<void>;
+  /**
+   * Locks the current rows of these resources (those that exist) in one fixed order, so
+   * transactions that change the same resources in different orders cannot deadlock.
+   */
+  lock(keys: Array<[type: string, id: string]>): Promise<void>;
 }
 
 /** What requests use. */
@@ -177,6 +189,14 @@ export interface StoreAdmin extends Store {
   clear(): Promise<void>;
   /** A setting kept in the store, created once by `create` and then shared by every node (e.g. the cursor secret). */
   setting(key: string, create: () => string): Promise<string>;
+  /**
+   * Records in the store that a load (`ccri seed`, `ccri import`) has started (`command`: what
+   * was run), or with undefined that it finished. A record left behind says that a load was
+   * interrupted and the store holds part of it (interruptedLoad).
+   */
+  recordLoad(command: string | undefined): Promise<void>;
+  /** The load that started and never finished, if any: what was run, and when it started (ISO instant). */
+  interruptedLoad(): Promise<{ command: string; started: string } | undefined>;
   /** The embedded authorization server's records (src/auth/server and the CLI only; never requests). */
   auth(): AuthStore;
   /** The audit trail (src/audit and the CLI only; never requests). */
@@ -207,6 +227,13 @@ export interface StoreOptions {
   indexKeys?: (type: string, code: string) => string[];
   /** Current versions kept in memory for reads by id (0 disables; SQLite only). */
   readCacheSize?: number;
+  /**
+   * How long one query of a request may run, in ms (0 or absent: no limit). PostgreSQL
+   * enforces it with statement_timeout, SQLite with an interrupt checked as a search
+   * scans; past it the request fails with a 400 too-costly. Administration (migrations,
+   * bulk loads, reindexing) is not limited.
+   */
+  queryTimeoutMs?: number;
   /** Milliseconds since the epoch; injected so tests control time. */
   clock?: () => number;
 }

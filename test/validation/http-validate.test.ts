@@ -167,7 +167,7 @@ describe('validation on write (CCRI_VALIDATION)', () => {
     const { server } = servers.get('enforce')!;
     const put = await server.app.inject({ method: 'PUT', url: '/STU3/Patient/p1', payload: JSON.stringify({ ...badNhsNumber(), id: 'p1' }), headers: { 'content-type': 'application/fhir+json' } });
     expect(put.statusCode).toBe(422);
-    const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ fullUrl: 'urn:uuid:1', resource: badNhsNumber(), request: { method: 'POST', url: 'Patient' } }] };
+    const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ fullUrl: 'urn:uuid:3f1c7a52-9e4b-4d0a-8c61-2b7e5d9a0f14', resource: badNhsNumber(), request: { method: 'POST', url: 'Patient' } }] };
     const tx = await post(server, '/STU3', bundle);
     expect(tx.status).toBe(422);
     expect(tx.json.issue[0].diagnostics).toMatch(/Transaction failed on Bundle.entry\[0\]/);

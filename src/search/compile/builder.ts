@@ -41,6 +41,19 @@ export function join(parts: Sql[], separator: string): Sql {
   );
 }
 
+/**
+ * Joins with ` OR ` or ` AND ` so the expression stays shallow: past 16 parts they are
+ * grouped 16 to a parenthesis, recursively. A flat chain of n terms is an expression n deep,
+ * and SQLite refuses one deeper than 1,000 ("Expression tree is too large": a page of
+ * 1,000 includes ORed their references; issue 15, M4).
+ */
+export function joinShallow(parts: Sql[], separator: ' OR ' | ' AND '): Sql {
+  if (parts.length <= 16) return join(parts, separator);
+  const groups: Sql[] = [];
+  for (let i = 0; i < parts.length; i += 16) groups.push(sql`(${join(parts.slice(i, i + 16), separator)})`);
+  return joinShallow(groups, separator);
+}
+
 /** `= ?` for one value, `IN (?, ?)` for several. */
 export function inList(values: ReadonlyArray<string | number>): Sql {
   if (values.length === 1) return sql`= ${values[0]!}`;

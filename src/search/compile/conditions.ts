@@ -1,7 +1,7 @@
 import type { Access } from '../access.js';
 import type { CompositeValue, Condition, DateValue, IndexTable, NumberValue, QuantityValue, TokenValue } from '../plan.js';
 import { accessTest } from './access.js';
-import { type AliasCounter, inList, join, likeEscape, prefixUpperBound, raw, Sql, sql } from './builder.js';
+import { type AliasCounter, inList, join, joinShallow, likeEscape, prefixUpperBound, raw, Sql, sql } from './builder.js';
 import type { Dialect } from './dialect.js';
 import { normalise } from '../normalise.js';
 
@@ -87,7 +87,7 @@ export function compileCondition(c: Condition, alias: string, types: string[], c
     case 'compartment': {
       const inCompartment =
         mode === 'drive'
-          ? sql`${a}.rid IN (SELECT rid FROM compartment WHERE patient = ${c.patient})`
+          ? sql`${a}.rid IN (SELECT rid FROM compartment WHERE patient = ${c.patient}${guardOf(ctx)})`
           : sql`EXISTS (SELECT 1 FROM compartment WHERE rid = ${a}.rid AND patient = ${c.patient})`;
       if (!types.includes('Patient')) return inCompartment;
       return sql`(${inCompartment} OR (${a}.type = 'Patient' AND ${a}.id = ${c.patient}))`;
@@ -127,6 +127,11 @@ export function compileCondition(c: Condition, alias: string, types: string[], c
   }
 }
 
+/** ` AND <guard>` where the dialect has one (Dialect.guard): written into every scan that builds candidates. */
+export function guardOf(ctx: Pick<CompileContext, 'dialect'>): Sql {
+  return ctx.dialect.guard ? sql` AND ${ctx.dialect.guard}` : raw('');
+}
+
 function in_(values: string[]): Sql {
   return sql`IN (${join(values.map((v) => sql`${v}`), ', ')})`;
 }
@@ -146,14 +151,14 @@ function compileIndexed(c: Condition, a: Sql, types: string[], ctx: CompileConte
   if (!pids.length || !tests.length) return negate ? TRUE : FALSE;
   const idx = raw(`idx_${table}`);
   if (mode === 'probe' || negate) {
-    const any = tests.length === 1 ? tests[0]! : sql`(${join(tests.map((t) => sql`(${t})`), ' OR ')})`;
+    const any = tests.length === 1 ? tests[0]! : sql`(${joinShallow(tests.map((t) => sql`(${t})`), ' OR ')})`;
     return sql`${raw(negate ? 'NOT ' : '')}EXISTS (SELECT 1 FROM ${idx} WHERE rid = ${a}.rid AND pid ${inList(pids)} AND ${any})`;
   }
   if (tests.length > MAX_UNION) {
     // SQLite allows 500 terms in a compound SELECT: beyond a few dozen, one subquery with the tests ORed.
-    return sql`${a}.rid IN (SELECT rid FROM ${idx} WHERE pid ${inList(pids)} AND (${join(tests.map((t) => sql`(${t})`), ' OR ')}))`;
+    return sql`${a}.rid IN (SELECT rid FROM ${idx} WHERE pid ${inList(pids)} AND (${joinShallow(tests.map((t) => sql`(${t})`), ' OR ')})${guardOf(ctx)})`;
   }
-  const subqueries = tests.map((t) => sql`SELECT rid FROM ${idx} WHERE pid ${inList(pids)} AND ${t}`);
+  const subqueries = tests.map((t) => sql`SELECT rid FROM ${idx} WHERE pid ${inList(pids)} AND ${t}${guardOf(ctx)}`);
   return sql`${a}.rid IN (${join(subqueries, ' UNION ')})`;
 }
 
@@ -357,7 +362,7 @@ function quantityTest(v: QuantityValue): Sql {
 
 function or(parts: Sql[]): Sql {
   if (!parts.length) return FALSE;
-  return parts.length === 1 ? parts[0]! : sql`(${join(parts, ' OR ')})`;
+  return parts.length === 1 ? parts[0]! : sql`(${joinShallow(parts, ' OR ')})`;
 }
 
 /** `subject:Patient.name=x`: the reference points at a current resource matching the inner test. */
@@ -367,9 +372,9 @@ function compileChain(c: Extract<Condition, { kind: 'chain' }>, a: Sql, types: s
   const alias = ctx.aliases.next();
   const r = raw(alias);
   const inner = visibleAnd(compileCondition(c.where, alias, c.targetTypes, ctx), alias, c.targetTypes, ctx);
-  const targets = sql`(target_type, target_id) IN (SELECT ${r}.type, ${r}.id FROM resource ${r} WHERE ${r}.type ${inList(c.targetTypes)} AND ${r}.deleted = 0 AND ${inner})`;
+  const targets = sql`(target_type, target_id) IN (SELECT ${r}.type, ${r}.id FROM resource ${r} WHERE ${r}.type ${inList(c.targetTypes)} AND ${r}.deleted = 0 AND ${inner}${guardOf(ctx)})`;
   if (mode === 'probe') return sql`EXISTS (SELECT 1 FROM idx_reference WHERE rid = ${a}.rid AND pid ${inList(pids)} AND ${targets})`;
-  return sql`${a}.rid IN (SELECT rid FROM idx_reference WHERE pid ${inList(pids)} AND ${targets})`;
+  return sql`${a}.rid IN (SELECT rid FROM idx_reference WHERE pid ${inList(pids)} AND ${targets}${guardOf(ctx)})`;
 }
 
 /** `_has:Observation:patient:code=x`: some current Observation matching the test references this resource. */
@@ -379,7 +384,7 @@ function compileHas(c: Extract<Condition, { kind: 'has' }>, a: Sql, ctx: Compile
   const alias = ctx.aliases.next();
   const r = raw(alias);
   const inner = visibleAnd(compileCondition(c.where, alias, [c.type], ctx), alias, [c.type], ctx);
-  return sql`(${a}.type, ${a}.id) IN (SELECT ref.target_type, ref.target_id FROM idx_reference ref JOIN resource ${r} ON ${r}.rid = ref.rid WHERE ref.pid ${inList(pids)} AND ${r}.deleted = 0 AND ${inner})`;
+  return sql`(${a}.type, ${a}.id) IN (SELECT ref.target_type, ref.target_id FROM idx_reference ref JOIN resource ${r} ON ${r}.rid = ref.rid WHERE ref.pid ${inList(pids)} AND ${r}.deleted = 0 AND ${inner}${guardOf(ctx)})`;
 }
 
 /** An inner query's test, and that its row is visible to the caller: a chain or `_has` cannot test what it cannot see. */

@@ -121,6 +121,14 @@ export function parseSearch(types: string[], query: Array<[string, string]>, reg
     const condition = parseCondition(types, name, value, registry, options, ignore);
     if (condition) plan.where.push(condition);
   }
+  // Each ANDed parameter is a probe per candidate (and a subquery to build): 200 took 10 s on
+  // PostgreSQL and 1,000 never finished (issue 15, H3). ORed values are capped per parameter.
+  if (plan.where.length > MAX_AND_PARAMS) throw new FhirError(400, issue('too-costly', `The search has ${plan.where.length} ANDed parameters; at most ${MAX_AND_PARAMS} are accepted`));
+  // A key repeated sorts nothing more: only its first place counts.
+  plan.sort = plan.sort.filter((k, i) => plan.sort.findIndex((o) => o.param === k.param) === i);
+  if (plan.sort.length > MAX_SORT_KEYS) throw new FhirError(400, issue('too-costly', `_sort has ${plan.sort.length} keys; at most ${MAX_SORT_KEYS} are accepted`, '_sort'));
+  const includeCount = parsed.includes.length + parsed.revincludes.length;
+  if (includeCount > MAX_INCLUDE_PARAMS) throw new FhirError(400, issue('too-costly', `The search has ${includeCount} _include and _revinclude parameters; at most ${MAX_INCLUDE_PARAMS} are accepted`, '_include'));
   if (refused.length) throw new FhirError(400, [...refused, issue('informational', validParameters(types, registry), undefined, 'information')]);
   return parsed;
 }
@@ -188,6 +196,11 @@ const MAX_DEPTH = 10;
 
 /** The most comma-separated values one parameter may have. */
 const MAX_OR_VALUES = 200;
+
+/** The most ANDed parameters (conditions) one search may have; and sort keys, and _include/_revinclude parameters. */
+export const MAX_AND_PARAMS = 50;
+export const MAX_SORT_KEYS = 8;
+export const MAX_INCLUDE_PARAMS = 20;
 
 const TABLE: Partial<Record<ParamDef['type'], IndexTable>> = {
   token: 'token', string: 'string', date: 'date', number: 'number', quantity: 'quantity', reference: 'reference', uri: 'uri', composite: 'composite',

@@ -1,7 +1,10 @@
 import pg from 'pg';
 import type { IndexKind } from '../../search/index-rows.js';
 import type { PreparedBatch } from '../prepared.js';
-import type { CurrentRow, SqlConnection, SqlDriver, SqlValue } from '../sql/driver.js';
+import { FhirError } from '../../fhir/outcome.js';
+import { currentSignal } from '../cancel.js';
+import { ClientGone, queryTooCostly, storeUnavailable } from '../errors.js';
+import type { CurrentRow, SqlConnection, SqlDriver, SqlValue, TransactionOptions } from '../sql/driver.js';
 import { INDEX_TABLES } from '../sql/write-batch.js';
 import { postgresDialect } from './dialect.js';
 
@@ -10,6 +13,9 @@ pg.types.setTypeParser(20, (v: string) => Number(v));
 
 /** How our connections name themselves to the server (pg_stat_activity). */
 const APPLICATION = 'ccri';
+
+/** How long to wait for a connection to the database before answering 503. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** An advisory lock's key: the lock's purpose within the store's schema. */
 function lockKey(purpose: 'migrate' | 'serve'): string {
@@ -28,19 +34,77 @@ const COLUMN_TYPES: Record<string, string> = {
   version: 'int', last_updated: 'bigint', n: 'bigint', recorded: 'bigint',
 };
 
+/**
+ * SQLSTATEs a client can do something about. A statement stopped by statement_timeout
+ * (57014, query_canceled) is the request's 400 too-costly, unless the client went away
+ * and we cancelled it; a server shutting down, a connection lost or refused, or a
+ * database or schema that is gone (08*, 57P*, 53*, 3D000, 3F000, 42P01: relation missing)
+ * is a 503 with Retry-After. Deadlocks and serialisation failures (40P01, 40001) are retried
+ * by the store (sql-store.ts) and are passed on as they are.
+ */
+export function translatePgError(err: unknown, limitMs: number): unknown {
+  if (err instanceof FhirError) return err;
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (code === '57014') return currentSignal()?.aborted ? new ClientGone() : queryTooCostly(limitMs);
+  if (/^(08|57P|53)/.test(code) || code === '3D000' || code === '3F000' || code === '42P01') return storeUnavailable(`The database is unavailable (${code})`);
+  if (['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EPIPE'].includes(code)) return storeUnavailable(`The database cannot be reached (${code})`);
+  if (typeof e.message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message)) {
+    return storeUnavailable('The connection to the database was lost');
+  }
+  return err;
+}
+
 class PgConnection implements SqlConnection {
-  constructor(private readonly client: pg.Pool | pg.PoolClient) {}
+  constructor(
+    private readonly client: pg.Pool | pg.PoolClient,
+    private readonly driver: PostgresDriver,
+  ) {}
+
+  /**
+   * One statement. When the request that runs it has a cancellation signal (its client
+   * disconnected: store/cancel.ts) the statement is cancelled on the server
+   * (pg_cancel_backend), so a query does not outlive its client.
+   */
+  private async query(sql: string, params: unknown[]): Promise<pg.QueryResult> {
+    const signal = currentSignal();
+    if (signal?.aborted) throw new ClientGone();
+    try {
+      if (!signal) return await this.client.query(sql, params);
+      // The backend must be known to cancel its statement: a pooled read takes a client of its own.
+      const client = 'release' in this.client ? this.client : await (this.client as pg.Pool).connect();
+      const onAbort = () => void this.driver.cancelBackend(client as pg.PoolClient);
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        return await client.query(sql, params);
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+        if (client !== this.client) (client as pg.PoolClient).release();
+      }
+    } catch (err) {
+      throw translatePgError(err, this.driver.queryTimeoutMs);
+    }
+  }
 
   async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    return (await this.client.query(numbered(sql), params as unknown[])).rows as T[];
+    return (await this.query(numbered(sql), params as unknown[])).rows as T[];
   }
 
   async get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
-    return (await this.client.query(numbered(sql), params as unknown[])).rows[0] as T | undefined;
+    return (await this.query(numbered(sql), params as unknown[])).rows[0] as T | undefined;
   }
 
   async run(sql: string, params: SqlValue[] = []): Promise<number> {
-    return (await this.client.query(numbered(sql), params as unknown[])).rowCount ?? 0;
+    return (await this.query(numbered(sql), params as unknown[])).rowCount ?? 0;
+  }
+
+  /**
+   * A transaction-scoped advisory lock on `key` within the store's schema (two-key form, so
+   * it never meets the one-key migration and serving locks): conditional writes with the
+   * same criteria take turns, so two cannot both find nothing and both create.
+   */
+  async advisoryLock(key: string): Promise<void> {
+    await this.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':ccri-criteria'), hashtext($1))`, [key]);
   }
 
   /** One statement for all rows: INSERT ... SELECT * FROM unnest($1::type[], ...). */
@@ -58,7 +122,7 @@ class PgConnection implements SqlConnection {
 
   async currentMany(keys: Array<[string, string]>): Promise<CurrentRow[]> {
     if (!keys.length) return [];
-    const res = await this.client.query(
+    const res = await this.query(
       'SELECT r.rid, r.type, r.id, r.version, r.deleted FROM resource r JOIN unnest($1::text[], $2::text[]) AS k(type, id) ' +
         'ON r.type = k.type AND r.id = k.id ORDER BY r.rid FOR UPDATE OF r',
       [keys.map((k) => k[0]), keys.map((k) => k[1])],
@@ -149,34 +213,79 @@ export class PostgresDriver implements SqlDriver {
   /** Connections held outside the pool for the life of the driver (the serving lock). */
   private readonly held: pg.Client[] = [];
 
-  constructor(private readonly connectionString: string, poolSize = 10) {
-    this.pool = new pg.Pool({ connectionString, max: poolSize, application_name: APPLICATION });
+  /** The query time limit of requests' statements (ms; 0: none), PostgreSQL's statement_timeout on every pooled connection. */
+  readonly queryTimeoutMs: number;
+
+  constructor(
+    private readonly connectionString: string,
+    poolSize = 10,
+    options: { queryTimeoutMs?: number } = {},
+  ) {
+    this.queryTimeoutMs = options.queryTimeoutMs ?? 0;
+    this.pool = new pg.Pool({
+      connectionString,
+      max: poolSize,
+      application_name: APPLICATION,
+      // A database that cannot be reached answers 503 after this, rather than requests waiting without end.
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      ...(this.queryTimeoutMs > 0 ? { statement_timeout: this.queryTimeoutMs } : {}),
+    });
     this.writeConcurrency = Math.max(1, poolSize - 2);
     // An idle client's error (server restart) must not crash the process.
     this.pool.on('error', () => undefined);
-    this.reader = new PgConnection(this.pool);
+    this.reader = new PgConnection(this.pool, this);
   }
 
-  async transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options: { relaxed?: boolean; unchanged?: boolean } = {}): Promise<T> {
-    const client = await this.pool.connect();
+  async transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw translatePgError(err, this.queryTimeoutMs);
+    }
+    let broken = false;
     try {
       await client.query('BEGIN');
       // A bulk load need not wait for each commit to reach the disk (a crash means loading again).
       if (options.relaxed) await client.query('SET LOCAL synchronous_commit = off');
-      const result = await fn(new PgConnection(client));
+      // Administration and bulk loads are not held to the requests' time limit.
+      if ((options.relaxed || options.unbounded) && this.queryTimeoutMs > 0) await client.query('SET LOCAL statement_timeout = 0');
+      const result = await fn(new PgConnection(client, this));
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw translatePgError(err, this.queryTimeoutMs);
     } finally {
-      client.release();
+      // A client whose connection failed is dropped from the pool rather than handed out again.
+      client.release(broken || undefined);
+    }
+  }
+
+  /**
+   * Cancels the statement `client` is running, from a connection of its own (the pool's may
+   * all be busy). Best effort: a statement that has just finished is not affected.
+   */
+  async cancelBackend(client: pg.PoolClient): Promise<void> {
+    const pid = (client as unknown as { processID?: number }).processID;
+    if (!pid) return;
+    try {
+      const c = await this.connect();
+      try {
+        await c.query('SELECT pg_cancel_backend($1)', [pid]);
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+    } catch {
+      // The statement_timeout still bounds it.
     }
   }
 
   async analyze(): Promise<void> {
     // PostgreSQL samples by itself (default_statistics_target).
-    await this.transaction((conn) => conn.run('ANALYZE'));
+    await this.transaction((conn) => conn.run('ANALYZE'), { unbounded: true });
   }
 
   /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditAppend, AuditHead, AuditProblem, AuditStore, PatientLookup, PatientRef } from '../store.js';
+import { uncancellable } from '../cancel.js';
 import type { SqlConnection, SqlDriver } from './driver.js';
 
 /** The hash before a chain's first event. */
@@ -52,7 +53,8 @@ export class SqlAuditStore implements AuditStore {
     while (this.indexing) await this.indexing;
     const behind = await this.driver.reader.get<{ x: number }>('SELECT 1 AS x FROM audit_head h LEFT JOIN audit_indexed i ON i.chain = h.chain WHERE h.n > COALESCE(i.n, 0) LIMIT 1');
     if (!behind) return 0;
-    this.indexing = this.indexAll().finally(() => (this.indexing = undefined));
+    // Shared by every reader that waits for it: no one client's disconnection may cancel it.
+    this.indexing = uncancellable(() => this.indexAll().finally(() => (this.indexing = undefined)));
     return this.indexing;
   }
 
@@ -68,7 +70,7 @@ export class SqlAuditStore implements AuditStore {
           await this.writeEvents(conn, rows.map((r) => JSON.parse(r.json) as Record<string, unknown> & { id: string }));
           await conn.run('UPDATE audit_indexed SET n = ? WHERE chain = ?', [Number(rows[rows.length - 1]!.n), chain]);
           return rows.length;
-        });
+        }, { unbounded: true });
         done += n;
         if (n < INDEX_BATCH) break;
       }
@@ -159,7 +161,7 @@ export class SqlAuditStore implements AuditStore {
       }
       await appendIn(conn, this.driver, record);
       return removed;
-    });
+    }, { unbounded: true });
   }
 
   /** Removes the searchable copies of events outright (a prune is the only way an event goes). */

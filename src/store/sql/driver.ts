@@ -15,6 +15,8 @@ export interface SqlConnection {
   all<T = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T[]>;
   get<T = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T | undefined>;
   run(sql: string, params?: SqlValue[]): Promise<number>;
+  /** Inside a transaction: waits for, then holds until it ends, a lock on `key` (PostgreSQL's advisory lock; SQLite's writes are serialised already). */
+  advisoryLock(key: string): Promise<void>;
   /**
    * Inserts many rows into one table in as few statements as the database allows. The
    * rows come as one flat array, row after row (`values.length` is rows × columns): a bulk
@@ -45,6 +47,18 @@ export interface SqlConnection {
   insertPrepared(batch: PreparedBatch): Promise<boolean>;
 }
 
+export interface TransactionOptions {
+  /** A bulk load's: does not wait for its commit to reach the disk (and is not time-limited). */
+  relaxed?: boolean;
+  /**
+   * Administration (migrations, index builds, reindexing, clearing): not held to the query
+   * time limit (StoreOptions.queryTimeoutMs), which is for requests.
+   */
+  unbounded?: boolean;
+  /** Changes no resource (an audit append): the read cache may stay. */
+  unchanged?: boolean;
+}
+
 export interface CurrentRow {
   rid: number;
   type: string;
@@ -65,8 +79,7 @@ export interface SqlDriver {
    * synchronous off): a crash midway means loading again anyway. Only that transaction
    * is relaxed, never another running beside it.
    */
-  /** `unchanged`: the transaction changes no resource (an audit append), so the read cache may stay. */
-  transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options?: { relaxed?: boolean; unchanged?: boolean }): Promise<T>;
+  transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** How many write transactions may usefully run at once (one on SQLite, whose writer is single). */
   readonly writeConcurrency: number;
   /**

@@ -22,5 +22,5 @@ export async function migrate(driver: SqlDriver): Promise<number[]> {
       await conn.run("INSERT INTO store_meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [String(SCHEMA_VERSION)]);
     }
     return pending.map((m) => m.version);
-  });
+  }, { unbounded: true });
 }

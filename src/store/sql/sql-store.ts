@@ -14,6 +14,7 @@ import { searchOnlyIndexes } from './migrations.js';
 import { ParamIds } from './param-ids.js';
 import { compileForStore, runSearch } from './search-runner.js';
 import { toStoredVersion, type VersionRow } from './version-row.js';
+import { RetryableConflict, storeContended } from '../errors.js';
 import { addCounts, type BatchContext, deleteIndexRows, INDEX_TABLES, insertIndexRows, writeBatch } from './write-batch.js';
 
 const READ =
@@ -71,8 +72,9 @@ export class SqlStore implements StoreAdmin {
     // A bulk load's way: the search-only indexes are built once at the end.
     const n = any ? await this.bulk(() => this.reindex()) : 0;
     if (n) this.options.onReindexed?.(n, performance.now() - started);
-    await this.driver.transaction((conn) =>
-      conn.run("INSERT INTO store_meta (key, value) VALUES ('index-format', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [format]),
+    await this.driver.transaction(
+      (conn) => conn.run("INSERT INTO store_meta (key, value) VALUES ('index-format', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [format]),
+      { unbounded: true },
     );
   }
 
@@ -144,13 +146,33 @@ export class SqlStore implements StoreAdmin {
           await addCounts(conn, new Map(Object.entries(batch.counts)));
           return true;
         },
-        { relaxed: this.bulkLoads > 0 },
+        { relaxed: this.bulkLoads > 0, unbounded: true },
       ));
     if (!direct) await this.transaction(EVERYTHING, (tx) => tx.writeMany(preparedOps(batch)));
     return batch.count;
   }
 
+  /**
+   * A request's transaction. One that lost a race it can win by trying again (a deadlock or
+   * a serialisation failure on PostgreSQL, or a resource created by a concurrent request
+   * between the look and the insert) is run again from the start, up to MAX_ATTEMPTS times
+   * with a short random pause; then a deadlock is a 503 (Retry-After) and a lost creation a
+   * 409. `fn` must therefore be safe to run again (it is given a fresh transaction each time).
+   */
   async transaction<T>(access: Access, fn: (tx: StoreTx) => Promise<T>, options: { audit?: AuditAppend } = {}): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transactionOnce(access, fn, options);
+      } catch (err) {
+        const retryable = err instanceof RetryableConflict || isDeadlock(err);
+        if (!retryable) throw err;
+        if (attempt >= MAX_ATTEMPTS) throw err instanceof RetryableConflict ? err : storeContended();
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+      }
+    }
+  }
+
+  private async transactionOnce<T>(access: Access, fn: (tx: StoreTx) => Promise<T>, options: { audit?: AuditAppend }): Promise<T> {
     const pending = new Map<string, number>();
     const result = await this.driver.transaction(async (conn) => {
       const now = this.clock();
@@ -162,6 +184,12 @@ export class SqlStore implements StoreAdmin {
         search: (plan) => runSearch(conn, this.pids, this.driver.dialect, plan, access),
         write: async (op) => (await writeMany(conn, [op], batch))[0]!,
         writeMany: (ops) => writeMany(conn, ops, batch),
+        serialise: (key) => conn.advisoryLock(key),
+        lock: async (keys) => {
+          // One statement, rows locked in rid order: transactions touching the same resources in any order take them in the same order.
+          const sorted = [...new Map(keys.map((k) => [`${k[0]}/${k[1]}`, k])).values()].sort((a, b) => (a[0] + '/' + a[1] < b[0] + '/' + b[1] ? -1 : 1));
+          if (sorted.length) await conn.currentMany(sorted);
+        },
       };
       const result = await fn(tx);
       if (options.audit) await appendIn(conn, this.driver, options.audit);
@@ -199,7 +227,7 @@ export class SqlStore implements StoreAdmin {
       for (const table of ['resource', 'resource_version', 'type_count', 'compartment', 'audit_chain', 'audit_head', ...this.driver.dialect.textTables, ...Object.keys(INDEX_TABLES).map((t) => `idx_${t}`)]) {
         await conn.run(`DELETE FROM ${table}`);
       }
-    });
+    }, { unbounded: true });
   }
 
   /** Bulk loads running now: their batches are written in relaxed transactions (SqlDriver.transaction). */
@@ -218,7 +246,7 @@ export class SqlStore implements StoreAdmin {
     try {
       await this.driver.transaction(async (conn) => {
         for (const { name } of deferred) await conn.run(`DROP INDEX IF EXISTS ${name}`);
-      });
+      }, { unbounded: true });
       this.bulkLoads++;
       try {
         return await fn();
@@ -226,11 +254,32 @@ export class SqlStore implements StoreAdmin {
         this.bulkLoads--;
         // One transaction per index: PostgreSQL builds them side by side on its pool's
         // connections; SQLite's single writer takes them in turn.
-        await Promise.all(deferred.map(({ ddl }) => this.driver.transaction((conn) => conn.run(ddl))));
+        await Promise.all(deferred.map(({ ddl }) => this.driver.transaction((conn) => conn.run(ddl), { unbounded: true })));
         await this.driver.analyze();
       }
     } finally {
       await release?.();
+    }
+  }
+
+  async recordLoad(command: string | undefined): Promise<void> {
+    await this.driver.transaction(async (conn) => {
+      if (command === undefined) await conn.run("DELETE FROM store_meta WHERE key = 'load-in-progress'");
+      else {
+        const value = JSON.stringify({ command, started: new Date(this.clock()).toISOString() });
+        await conn.run("INSERT INTO store_meta (key, value) VALUES ('load-in-progress', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [value]);
+      }
+    }, { unbounded: true });
+  }
+
+  async interruptedLoad(): Promise<{ command: string; started: string } | undefined> {
+    const row = await this.driver.reader.get<{ value: string }>("SELECT value FROM store_meta WHERE key = 'load-in-progress'");
+    if (!row) return undefined;
+    try {
+      const v = JSON.parse(row.value) as { command?: unknown; started?: unknown };
+      return { command: String(v.command ?? 'a load'), started: String(v.started ?? 'an unknown time') };
+    } catch {
+      return { command: 'a load', started: 'an unknown time' };
     }
   }
 
@@ -276,7 +325,7 @@ export class SqlStore implements StoreAdmin {
           await deleteIndexRows(conn, this.driver.dialect, items.map((i) => i.rid));
           await insertIndexRows(conn, items, { pids: this.pids, pending });
         },
-        { relaxed: this.bulkLoads > 0 },
+        { relaxed: this.bulkLoads > 0, unbounded: true },
       );
       this.pids.adopt(pending);
       after = Number(rows[rows.length - 1]!.rid);
@@ -295,6 +344,15 @@ export class SqlStore implements StoreAdmin {
     const compiled = await compileForStore(this.driver.reader, this.pids, this.driver.dialect, plan, access);
     return this.driver.explain(compiled.page.text, compiled.page.params as SqlValue[], options);
   }
+}
+
+/** How many times a request's transaction is tried when it loses a race it can win by trying again. */
+const MAX_ATTEMPTS = 5;
+
+/** PostgreSQL's deadlock_detected and serialization_failure. */
+function isDeadlock(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
 }
 
 /** `base` and, when the caller may not see every row of `types`, that `alias`'s row is visible. */

@@ -1,4 +1,5 @@
 import { conflict, forbidden, preconditionFailed } from '../../fhir/outcome.js';
+import { RetryableConflict } from '../errors.js';
 import { type Access, visibility } from '../../search/access.js';
 import type { Indexer, IndexKind, IndexRows } from '../../search/index-rows.js';
 import { serialise } from '../serialise.js';
@@ -94,7 +95,7 @@ export async function writeBatch(conn: SqlConnection, given: WriteOp[], ctx: Bat
   const inserted = await conn.insertResources(fresh.map((i) => [ops[i]!.type, ops[i]!.id, 1, ctx.now]));
   if (inserted.length !== fresh.length) {
     const missing = fresh.map((i) => ops[i]!).find((o) => !inserted.some((r) => r.type === o.type && r.id === o.id))!;
-    throw conflict(`${missing.type}/${missing.id} was created by a concurrent request; retry`);
+    throw new RetryableConflict(`${missing.type}/${missing.id} was created by a concurrent request; retry`);
   }
   const insertedByKey = new Map(inserted.map((r) => [key(r.type, r.id), r.rid]));
   ops.forEach((op, i) => {

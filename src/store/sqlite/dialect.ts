@@ -16,6 +16,9 @@ const TYPES: Record<ColumnType, string> = {
 /** Words reach here folded to letters and digits (search/normalise.ts), so no query syntax can hide in them. */
 const safe = (w: string) => w.replace(/[^\p{L}\p{N}]/gu, '');
 
+/** The function the search SQL calls as it scans (Dialect.guard): it stops a statement past its deadline (driver.ts). */
+export const GUARD_FUNCTION = 'ccri_live';
+
 /**
  * SQLite: text compares by code point as it is; the full-text index is two contentless
  * FTS5 tables without word positions (one for the narrative, one for all the text), keyed
@@ -23,6 +26,7 @@ const safe = (w: string) => w.replace(/[^\p{L}\p{N}]/gu, '');
  */
 export const sqliteDialect: SqlDialect = {
   name: 'sqlite',
+  guard: raw(`${GUARD_FUNCTION}() = 1`),
   columnType: (type) => TYPES[type],
   textIndex: {
     tables: ['narrative', 'content'].map((f) => `CREATE VIRTUAL TABLE IF NOT EXISTS idx_text_${f} USING fts5(words, content='', contentless_delete=1, detail=none)`),

@@ -79,9 +79,10 @@ export function validateResourceParts(resource: unknown, options: ValidateOption
   const engine = engineFor(withPackage(options.source), model);
   const root = options.path ?? resource.resourceType;
   const s = new Session(engine, resource, root, options.unknownExtensions ?? 'warning');
+  let structural: Issue[] = [];
   try {
     enterResource(s, resource, root, resource, 0, options.profiles ?? []);
-    const structural = validateStructure(resource, { path: root, onElement: baseHook(s), model });
+    structural = validateStructure(resource, { path: root, onElement: baseHook(s), model });
     for (const p of s.pending) {
       const start = s.issues.length;
       runPending(s, p, heldClaims);
@@ -91,9 +92,18 @@ export function validateResourceParts(resource: unknown, options: ValidateOption
     if (resource.resourceType === 'QuestionnaireResponse') checkQuestionnaireResponse(s, resource, root, options.resolve);
     return { structural: [...structural, ...s.baseErrors], other: s.issues, asked, heldClaims };
   } catch (err) {
-    // Not expected: reported rather than thrown, like the structural validator.
+    // Not expected: reported rather than thrown, like the structural validator. What was found
+    // before stays, and the failure itself is a structural error: a resource the validator could
+    // not finish is refused, never let through with a warning (issue 15, M3).
     const failed: Issue = { severity: 'error', code: 'exception', diagnostics: `The validator failed: ${err instanceof Error ? err.message : String(err)}`, expression: [root] };
-    return { structural: [...s.baseErrors], other: [...s.issues, failed], asked, heldClaims };
+    if (!structural.length) {
+      try {
+        structural = validateStructure(resource, { path: root, model });
+      } catch {
+        // Reported by `failed`.
+      }
+    }
+    return { structural: [...structural, ...s.baseErrors, failed], other: s.issues, asked, heldClaims };
   }
 }
 

@@ -1,0 +1,56 @@
+import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { openContext } from '../../src/context.js';
+import { CLI, ccri, cliEnv } from '../helpers/cli.js';
+
+/**
+ * Issue 15: a `ccri seed` killed midway left a partial population, and nothing said so.
+ * The load is now recorded in the store from its start to its end; the next start or
+ * command says that it was interrupted and how to finish it or start again.
+ */
+describe('an interrupted load', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ccri-interrupted-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'ccri.sqlite');
+
+  /** The load record, read as another process would (undefined before the store exists). */
+  const record = (): string | undefined => {
+    if (!existsSync(file)) return undefined;
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare("SELECT value FROM store_meta WHERE key = 'load-in-progress'").get() as { value: string } | undefined)?.value;
+    } catch {
+      return undefined;
+    } finally {
+      db.close();
+    }
+  };
+
+  it('is recorded while `ccri seed` runs; a kill -9 leaves the record, and the next command says so', async () => {
+    const child = spawn(process.execPath, [CLI, 'seed', '--patients', '3000', '--seed', '7', '--data-dir', dir], { env: cliEnv(), stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    // Killed as soon as the load has said it started (a load of 3,000 patients takes seconds more).
+    for (let i = 0; i < 600 && record() === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    await exited;
+    expect(JSON.parse(record()!).command).toBe('ccri seed --patients 3000 --seed 7');
+
+    const opened = await openContext(loadConfig({ dataDir: dir, demoData: false }, {}), { logger: { info() {}, warn() {}, error() {}, child() { return this; } } });
+    await opened.store.close();
+    expect(opened.interrupted).toContain('`ccri seed --patients 3000 --seed 7`');
+    expect(opened.interrupted).toContain('ccri seed --reset');
+
+    // A command tells the operator; a load that runs to its end clears the record.
+    const again = ccri(['seed', '--patients', '2', '--data-dir', dir]);
+    expect(again.status).toBe(0);
+    expect(again.stderr).toContain('did not finish');
+    expect(record()).toBeUndefined();
+    const after = ccri(['seed', '--patients', '1', '--data-dir', dir]);
+    expect(after.stderr).not.toContain('did not finish');
+  }, 120_000);
+});
