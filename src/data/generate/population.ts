@@ -60,7 +60,8 @@ function* practiceGroups(world: World, ids: Ids, registered: string[][]): Genera
       actual: true,
       name: `Patients registered at ${practice.org.display ?? practice.org.id}`,
       quantity: members.length,
-      characteristic: [{ code: { text: 'Registered GP practice' }, valueReference: { reference: `Organization/${practice.org.id}`, ...(practice.org.display ? { display: practice.org.display } : {}) }, exclude: false }],
+      // STU3's characteristic values are codes, booleans, quantities or ranges (valueReference came in R4): the practice by name.
+      characteristic: [{ code: { text: 'Registered GP practice' }, valueCodeableConcept: { text: practice.org.display ?? practice.org.id }, exclude: false }],
       ...(members.length ? { member: members.map((id) => ({ entity: { reference: `Patient/${id}` } })) } : {}),
     };
   }
