@@ -49,6 +49,8 @@ function* patients(root: Rng, world: World, ids: Ids, ref: number, referenceDate
   yield* practiceGroups(world, ids, registered);
 }
 
+const escapeXml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
 /** A Group per GP practice: its registered patients (https://hl7.org/fhir/STU3/group.html). */
 function* practiceGroups(world: World, ids: Ids, registered: string[][]): Generator<Res> {
   for (const [i, practice] of world.practices.entries()) {
@@ -58,6 +60,7 @@ function* practiceGroups(world: World, ids: Ids, registered: string[][]): Genera
       id: ids.world('group', practice.org.id.replace(/^.*?org-/, '')),
       type: 'person',
       actual: true,
+      text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${escapeXml(`Patients registered at ${practice.org.display ?? practice.org.id}: ${members.length}`)}</div>` },
       name: `Patients registered at ${practice.org.display ?? practice.org.id}`,
       quantity: members.length,
       // STU3's characteristic values are codes, booleans, quantities or ranges (valueReference came in R4): the practice by name.
