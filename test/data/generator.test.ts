@@ -98,7 +98,7 @@ describe('generator', () => {
   });
 
   it('claims the Care Connect profile of each profiled resource', () => {
-    const unprofiled = new Set(['EpisodeOfCare', 'DiagnosticReport', 'DocumentReference', 'Binary']);
+    const unprofiled = new Set(['EpisodeOfCare', 'DiagnosticReport', 'DocumentReference', 'Binary', 'Group']);
     for (const r of population) {
       if (unprofiled.has(r.resourceType)) {
         expect(r.meta, `${r.resourceType}/${r.id}`).toBeUndefined();

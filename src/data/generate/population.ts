@@ -1,12 +1,15 @@
 import { NhsNumberIssuer } from '../nhs-number.js';
 import { hash32, Rng } from '../prng.js';
 import { parseDay, REFERENCE_DATE } from '../time.js';
+import { resource } from './build.js';
 import { buildPatient } from './patient.js';
 import { generateRecord } from './record.js';
 import { Ids, type GenerateOptions, type Res } from './types.js';
 import { buildWorld, type World } from './world.js';
 
 export type { GenerateOptions } from './types.js';
+
+const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 
 /** Between 10 and 30 GP practices, more for bigger populations. */
 export function practiceCount(patients: number): number {
@@ -53,15 +56,14 @@ function* patients(root: Rng, world: World, ids: Ids, ref: number, referenceDate
 function* practiceGroups(world: World, ids: Ids, registered: string[][]): Generator<Res> {
   for (const [i, practice] of world.practices.entries()) {
     const members = registered[i]!;
-    yield {
-      resourceType: 'Group',
-      id: ids.world('group', practice.org.id.replace(/^.*?org-/, '')),
+    yield resource('Group', ids.world('group', practice.org.id.replace(/^.*?org-/, '')), {
       type: 'person',
       actual: true,
       name: `Patients registered at ${practice.org.display ?? practice.org.id}`,
       quantity: members.length,
-      characteristic: [{ code: { text: 'Registered GP practice' }, valueReference: { reference: `Organization/${practice.org.id}`, ...(practice.org.display ? { display: practice.org.display } : {}) }, exclude: false }],
+      // STU3 characteristics take codes, not references: the practice by its ODS code.
+      characteristic: [{ code: { text: 'Registered GP practice' }, valueCodeableConcept: { coding: [{ system: ODS, code: practice.org.id.replace(/^.*?org-/, '').toUpperCase(), ...(practice.org.display ? { display: practice.org.display } : {}) }] }, exclude: false }],
       ...(members.length ? { member: members.map((id) => ({ entity: { reference: `Patient/${id}` } })) } : {}),
-    };
+    });
   }
 }
