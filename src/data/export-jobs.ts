@@ -215,22 +215,26 @@ export class ExportJobs implements BulkExports {
       f.buffer = '';
       if (!f.stream.write(chunk)) await new Promise<void>((resolve) => f.stream.once('drain', resolve));
     };
-    const add = async (t: string, json: string) => {
-      let f = files.get(t);
-      if (!f) {
-        f = { stream: createWriteStream(join(dir, `${t}.ndjson`)), buffer: '', count: 0 };
-        // A write that fails (a full disk, the folder removed by a cancel) fails the job, never the process.
-        f.stream.on('error', (err) => (failure ??= err));
-        files.set(t, f);
+    /** Adds a page's rows to their files' buffers; a buffer grown large is written out. */
+    const add = async (rows: Array<{ type: string; json: string }>) => {
+      for (const { type: t, json } of rows) {
+        let f = files.get(t);
+        if (!f) {
+          f = { stream: createWriteStream(join(dir, `${t}.ndjson`)), buffer: '', count: 0 };
+          // A write that fails (a full disk, the folder removed by a cancel) fails the job, never the process.
+          f.stream.on('error', (err) => (failure ??= err));
+          files.set(t, f);
+        }
+        f.buffer += json;
+        f.buffer += '\n';
+        f.count++;
       }
-      f.buffer += `${json}\n`;
-      f.count++;
-      written++;
-      if (f.buffer.length >= FLUSH_CHARS) await flush(f);
+      written += rows.length;
+      for (const f of files.values()) if (f.buffer.length >= FLUSH_CHARS) await flush(f);
     };
     try {
       const reader = this.options.store.reader(params.access);
-      for await (const v of this.rows(reader, params.spec, job.transactionTime, (t) => (type = t), alive)) await add(v.type, v.json);
+      for await (const rows of this.pages(reader, params.spec, job.transactionTime, (t) => (type = t), alive)) await add(rows);
       for (const f of files.values()) await flush(f);
       if (failure) throw failure;
       await Promise.all([...files.values()].map((f) => new Promise<void>((resolve, reject) => f.stream.end((err?: Error | null) => (err ? reject(err) : resolve())))));
@@ -251,8 +255,8 @@ export class ExportJobs implements BulkExports {
     }
   }
 
-  /** Every resource the export covers, as the requester may see it, changed by the transaction time (and since `_since`). */
-  private async *rows(reader: StoreReader, spec: ExportSpec, transactionTime: number, onType: (type: string) => void, alive: () => Promise<void>): AsyncGenerator<{ type: string; id: string; json: string }> {
+  /** Every resource the export covers, as the requester may see it, changed by the transaction time (and since `_since`), a page at a time. */
+  private async *pages(reader: StoreReader, spec: ExportSpec, transactionTime: number, onType: (type: string) => void, alive: () => Promise<void>): AsyncGenerator<Array<{ type: string; id: string; json: string }>> {
     const pageSize = this.options.pageSize ?? 5_000;
     const when: Condition[] = [{ kind: 'lastUpdated', values: [{ prefix: 'le', low: transactionTime, high: transactionTime }] }];
     if (spec.since !== undefined) when.push({ kind: 'lastUpdated', values: [{ prefix: 'ge', low: spec.since, high: spec.since }] });
@@ -262,7 +266,7 @@ export class ExportJobs implements BulkExports {
       for (;;) {
         await alive();
         const p = await reader.search({ types, where, sort: [], count: pageSize, offset: 0, total: false, ...(after !== undefined ? { after } : {}) });
-        for (const v of p.rows) if (v.json) yield { type: v.type, id: v.id, json: v.json };
+        yield p.rows.filter((v): v is typeof v & { json: string } => v.json !== null);
         if (!p.more || p.lastRid === undefined) return;
         after = p.lastRid;
       }
@@ -282,13 +286,17 @@ export class ExportJobs implements BulkExports {
     if (!types.length) return;
     for (let i = 0; i < members.length; i += MEMBERS_PER_QUERY) {
       onType(`members ${i + 1}-${Math.min(members.length, i + MEMBERS_PER_QUERY)} of ${members.length}`);
-      for await (const row of page(types, [{ kind: 'compartments', patients: members.slice(i, i + MEMBERS_PER_QUERY) }, ...when])) {
-        if (members.length > MEMBERS_PER_QUERY) {
-          const key = `${row.type}/${row.id}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
+      for await (const rows of page(types, [{ kind: 'compartments', patients: members.slice(i, i + MEMBERS_PER_QUERY) }, ...when])) {
+        if (members.length <= MEMBERS_PER_QUERY) {
+          yield rows;
+          continue;
         }
-        yield row;
+        yield rows.filter((row) => {
+          const key = `${row.type}/${row.id}`;
+          if (seen.has(key)) return false;
+          seen.add(key);
+          return true;
+        });
       }
     }
   }

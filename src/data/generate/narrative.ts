@@ -76,6 +76,7 @@ const SUMMARIES: Record<string, (r: Obj) => string> = {
   FamilyMemberHistory: (r) => `${term(r.relationship)}: ${(r.condition as Obj[] | undefined)?.map((c) => term(c.code)).join(', ') ?? ''}`,
   Composition: (r) => join(r.title, who(r.subject), day(r.date)),
   DocumentReference: (r) => join(r.description ?? term(r.type), who(r.subject), day(r.created)),
+  Group: (r) => join(r.name, `${r.quantity ?? 0} patients`),
 };
 
 /**

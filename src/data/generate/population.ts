@@ -1,12 +1,15 @@
 import { NhsNumberIssuer } from '../nhs-number.js';
 import { hash32, Rng } from '../prng.js';
 import { parseDay, REFERENCE_DATE } from '../time.js';
+import { resource } from './build.js';
 import { buildPatient } from './patient.js';
 import { generateRecord } from './record.js';
 import { Ids, type GenerateOptions, type Res } from './types.js';
 import { buildWorld, type World } from './world.js';
 
 export type { GenerateOptions } from './types.js';
+
+const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 
 /** Between 10 and 30 GP practices, more for bigger populations. */
 export function practiceCount(patients: number): number {
@@ -49,23 +52,18 @@ function* patients(root: Rng, world: World, ids: Ids, ref: number, referenceDate
   yield* practiceGroups(world, ids, registered);
 }
 
-const escapeXml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
 /** A Group per GP practice: its registered patients (https://hl7.org/fhir/STU3/group.html). */
 function* practiceGroups(world: World, ids: Ids, registered: string[][]): Generator<Res> {
   for (const [i, practice] of world.practices.entries()) {
     const members = registered[i]!;
-    yield {
-      resourceType: 'Group',
-      id: ids.world('group', practice.org.id.replace(/^.*?org-/, '')),
+    yield resource('Group', ids.world('group', practice.org.id.replace(/^.*?org-/, '')), {
       type: 'person',
       actual: true,
-      text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${escapeXml(`Patients registered at ${practice.org.display ?? practice.org.id}: ${members.length}`)}</div>` },
       name: `Patients registered at ${practice.org.display ?? practice.org.id}`,
       quantity: members.length,
-      // STU3's characteristic values are codes, booleans, quantities or ranges (valueReference came in R4): the practice by name.
-      characteristic: [{ code: { text: 'Registered GP practice' }, valueCodeableConcept: { text: practice.org.display ?? practice.org.id }, exclude: false }],
+      // STU3 characteristics take codes, not references: the practice by its ODS code.
+      characteristic: [{ code: { text: 'Registered GP practice' }, valueCodeableConcept: { coding: [{ system: ODS, code: practice.org.id.replace(/^.*?org-/, '').toUpperCase(), ...(practice.org.display ? { display: practice.org.display } : {}) }] }, exclude: false }],
       ...(members.length ? { member: members.map((id) => ({ entity: { reference: `Patient/${id}` } })) } : {}),
-    };
+    });
   }
 }

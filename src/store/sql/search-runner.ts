@@ -51,6 +51,8 @@ function paramPairs(plan: SearchPlan): Array<[string, string]> {
       visit(c.where, [c.type]);
     } else if (c.kind === 'or') {
       c.any.forEach((x) => visit(x, types));
+    } else if (c.kind === 'for-type') {
+      visit(c.where, [c.type]);
     } else if ('param' in c) {
       types.forEach((t) => out.push([t, c.param]));
     }
