@@ -2,10 +2,11 @@ import { readById } from './read-by-id.js';
 import { searchBench } from './search.js';
 import { loadBench } from './load.js';
 import { validateBench } from './validate.js';
+import { campaignBench } from './campaign.js';
 
 /**
  * `npm run bench`: runs the benchmarks and prints Markdown for docs/benchmarks.md.
- * `npm run bench -- read` (or search, validate, load) runs one. Timings live here, never in tests.
+ * `npm run bench -- read` (or search, validate, load, campaign) runs one. Timings live here, never in tests.
  */
 const which = new Set(process.argv.slice(2));
 const all = which.size === 0;
@@ -15,4 +16,5 @@ if (all || which.has('read')) sections.push(await readById(duration));
 if (all || which.has('validate')) sections.push(await validateBench());
 if (all || which.has('search')) sections.push(await searchBench(duration));
 if (all || which.has('load')) sections.push(await loadBench());
+if (all || which.has('campaign')) sections.push(await campaignBench());
 console.log(sections.join('\n\n'));
