@@ -25,6 +25,9 @@ export async function createContext(config: Config, options: { logger?: Logger; 
   });
   // Commands log errors only: the operator is told here, whatever the log level.
   if (interrupted) console.error(`Warning: ${interrupted}`);
+  // The operator's own loads are not held to the limits that protect the server from its
+  // clients: a Synthea patient's transaction Bundle has thousands of entries.
+  server.config = { ...server.config, bundleMaxEntries: Number.MAX_SAFE_INTEGER, bundleMaxResponseBytes: Number.MAX_SAFE_INTEGER };
   const pipeline = createPipeline(server, { url: config.baseUrl, policy: openPolicy('system') });
   return { server, store, dispatch: (incoming) => pipeline.dispatch(incoming) };
 }

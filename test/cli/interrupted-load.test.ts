@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -53,4 +53,19 @@ describe('an interrupted load', () => {
     const after = ccri(['seed', '--patients', '1', '--data-dir', dir]);
     expect(after.stderr).not.toContain('did not finish');
   }, 120_000);
+});
+
+describe("the operator's loads", () => {
+  it('are not held to the Bundle limits that protect the server from its clients', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccri-bundle-limits-'));
+    try {
+      const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [1, 2, 3].map((i) => ({ resource: { resourceType: 'Patient', id: `p${i}` }, request: { method: 'PUT', url: `Patient/p${i}` } })) };
+      writeFileSync(join(dir, 'tx.json'), JSON.stringify(bundle));
+      const r = ccri(['import', '--create', '--data-dir', join(dir, 'store'), join(dir, 'tx.json')], { env: { CCRI_BUNDLE_MAX_ENTRIES: '2' } });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).toContain('Imported 3 resources');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

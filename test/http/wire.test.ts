@@ -49,6 +49,7 @@ describe('the wire', () => {
       ['two Content-Lengths', 'POST /STU3/Patient HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd'],
       ['a bad chunk size', 'POST /STU3/Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n'],
       ['a raw space in the URL', 'GET /STU3/Patient?name=a b HTTP/1.1\r\nHost: x\r\n\r\n'],
+      ['a raw non-ASCII character in the URL', 'GET /STU3/Patient?name=\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n'],
       ['an unknown method', 'FOO /STU3/metadata HTTP/1.1\r\nHost: x\r\n\r\n'],
     ])('%s -> 400', async (_name, bytes) => {
       const res = await raw(bytes);

@@ -64,7 +64,7 @@ function compileWhere(plan: Pick<SearchPlan, 'types' | 'where'>, ctx: CompileCon
   if (narrowed) parts.push(narrowed);
   plan.where.forEach((c, i) => parts.push(compileCondition(c, alias, plan.types, ctx, i === driver ? 'drive' : 'probe')));
   // Last, so that it is asked of each candidate row (SQLite's time limit: Dialect.guard).
-  return sql`${joinShallow(parts, ' AND ')}${guardOf(ctx)}`;
+  return sql`${joinShallow(parts, ' AND ')}${guardOf(ctx, `${alias}.rid`)}`;
 }
 
 /** One ORDER BY term; resources without a value sort last either way. */

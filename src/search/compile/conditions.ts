@@ -127,9 +127,9 @@ export function compileCondition(c: Condition, alias: string, types: string[], c
   }
 }
 
-/** ` AND <guard>` where the dialect has one (Dialect.guard): written into every scan that builds candidates. */
-export function guardOf(ctx: Pick<CompileContext, 'dialect'>): Sql {
-  return ctx.dialect.guard ? sql` AND ${ctx.dialect.guard}` : raw('');
+/** ` AND <guard>` over the scanned row's rid `rid`, where the dialect has one (Dialect.guard): written into every scan that builds candidates. */
+export function guardOf(ctx: Pick<CompileContext, 'dialect'>, rid = 'rid'): Sql {
+  return ctx.dialect.guard ? sql` AND ${ctx.dialect.guard(raw(rid))}` : raw('');
 }
 
 function in_(values: string[]): Sql {
@@ -372,7 +372,7 @@ function compileChain(c: Extract<Condition, { kind: 'chain' }>, a: Sql, types: s
   const alias = ctx.aliases.next();
   const r = raw(alias);
   const inner = visibleAnd(compileCondition(c.where, alias, c.targetTypes, ctx), alias, c.targetTypes, ctx);
-  const targets = sql`(target_type, target_id) IN (SELECT ${r}.type, ${r}.id FROM resource ${r} WHERE ${r}.type ${inList(c.targetTypes)} AND ${r}.deleted = 0 AND ${inner}${guardOf(ctx)})`;
+  const targets = sql`(target_type, target_id) IN (SELECT ${r}.type, ${r}.id FROM resource ${r} WHERE ${r}.type ${inList(c.targetTypes)} AND ${r}.deleted = 0 AND ${inner}${guardOf(ctx, `${alias}.rid`)})`;
   if (mode === 'probe') return sql`EXISTS (SELECT 1 FROM idx_reference WHERE rid = ${a}.rid AND pid ${inList(pids)} AND ${targets})`;
   return sql`${a}.rid IN (SELECT rid FROM idx_reference WHERE pid ${inList(pids)} AND ${targets}${guardOf(ctx)})`;
 }
@@ -384,7 +384,7 @@ function compileHas(c: Extract<Condition, { kind: 'has' }>, a: Sql, ctx: Compile
   const alias = ctx.aliases.next();
   const r = raw(alias);
   const inner = visibleAnd(compileCondition(c.where, alias, [c.type], ctx), alias, [c.type], ctx);
-  return sql`(${a}.type, ${a}.id) IN (SELECT ref.target_type, ref.target_id FROM idx_reference ref JOIN resource ${r} ON ${r}.rid = ref.rid WHERE ref.pid ${inList(pids)} AND ${r}.deleted = 0 AND ${inner}${guardOf(ctx)})`;
+  return sql`(${a}.type, ${a}.id) IN (SELECT ref.target_type, ref.target_id FROM idx_reference ref JOIN resource ${r} ON ${r}.rid = ref.rid WHERE ref.pid ${inList(pids)} AND ${r}.deleted = 0 AND ${inner}${guardOf(ctx, 'ref.rid')})`;
 }
 
 /** An inner query's test, and that its row is visible to the caller: a chain or `_has` cannot test what it cannot see. */

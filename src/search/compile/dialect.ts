@@ -11,10 +11,11 @@ export interface Dialect {
   name: 'sqlite' | 'postgres';
   /**
    * A test the search SQL adds to every scan it writes (the top query and the subqueries
-   * that build candidate lists), where the database has no statement timeout of its own:
-   * SQLite's stops the statement past the query time limit. Always true otherwise.
+   * that build candidate lists), over the scanned row's `rid`, where the database has no
+   * statement timeout of its own: SQLite's stops the statement past the query time limit.
+   * Always true.
    */
-  guard?: Sql;
+  guard?: (rid: Sql) => Sql;
   /** The rids whose narrative or content (`field`) holds every word as a prefix. */
   textMatch(field: 'narrative' | 'content', words: string[]): Sql;
 }

@@ -244,13 +244,13 @@ class SqliteConnection implements SqlConnection {
   private readonly statements = new Map<string, Statement>();
   /** performance.now() past which the guard stops the running statement (Infinity when none runs, or no limit). */
   private deadline = Infinity;
-  private calls = 0;
 
   /**
    * better-sqlite3 offers no interrupt, and a statement runs on this thread to its end. The
-   * search SQL therefore calls GUARD_FUNCTION as it scans (per candidate row, and in the
-   * subqueries that build candidate lists); past the deadline it throws, which stops the
-   * statement at once and frees the connection. Other statements never call it.
+   * search SQL therefore calls GUARD_FUNCTION as it scans (for one candidate row in 64, and
+   * likewise in the subqueries that build candidate lists: dialect.ts); past the deadline it
+   * throws, which stops the statement at once and frees the connection. Other statements
+   * never call it.
    */
   constructor(
     private readonly db: Db,
@@ -258,8 +258,7 @@ class SqliteConnection implements SqlConnection {
     private readonly now: () => number,
   ) {
     db.function(GUARD_FUNCTION, { deterministic: false, varargs: false }, () => {
-      // The clock costs about as much as the rest of a call: looked at every 64th call.
-      if ((++this.calls & 63) === 0 && this.now() > this.deadline) throw new QueryTimeout();
+      if (this.now() > this.deadline) throw new QueryTimeout();
       return 1;
     });
   }
