@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Caller, FhirResponse, Incoming } from '../interactions/types.js';
 import type { Target } from '../pipeline/route.js';
-import type { PatientRef } from '../store/store.js';
+import type { PatientLookup, PatientRef } from '../store/store.js';
 
 /**
  * One STU3 AuditEvent from what a request was and did (docs/audit.md, "What is recorded").
@@ -19,16 +19,52 @@ export interface EventFacts {
   /** This server, and the node it runs on. */
   source: { site: string; base: string };
   incoming: Pick<Incoming, 'method' | 'path' | 'query' | 'address'>;
-  caller?: Caller;
-  target?: Target;
+  caller?: Pick<Caller, 'kind' | 'subject' | 'client' | 'fhirUser'>;
+  target?: { code: Target['code'] };
   /** The response; absent for an event appended before the response exists (inside a write's transaction, which succeeded). */
-  response?: FhirResponse;
+  response?: ResponseFacts;
   /** `Type/id/_history/version` of every version read or written, with whether it was written. */
   touched: Array<{ key: string; reference: string; written: boolean; deleted?: boolean }>;
   /** Whose data the touched resources are. */
   patients: Map<string, PatientRef[]>;
   /** For events that are not about a FHIR request (the authorization server's). */
   kind?: { type: Coding; subtype: Coding; action: 'C' | 'R' | 'U' | 'D' | 'E'; outcome: '0' | '4' | '8' | '12'; description?: string; user?: string; client?: string };
+}
+
+/** What an event says of a response: its status, an error's text, and a Bundle's type. */
+export interface ResponseFacts {
+  status: number;
+  text?: string;
+  bundleType?: string;
+}
+
+/**
+ * The facts of a request in plain data (no functions, no bodies), fit to hand to another
+ * thread: the caller's identity, the target's interaction code, the response's status and
+ * the text of its OperationOutcome.
+ */
+export function plainFacts(caller: Caller | undefined, target: Target | undefined, response: FhirResponse | undefined): Pick<EventFacts, 'caller' | 'target' | 'response'> {
+  const out: Pick<EventFacts, 'caller' | 'target' | 'response'> = {};
+  if (caller) out.caller = { kind: caller.kind, ...(caller.subject ? { subject: caller.subject } : {}), ...(caller.client ? { client: caller.client } : {}), ...(caller.fhirUser ? { fhirUser: caller.fhirUser } : {}) };
+  if (target) out.target = { code: target.code };
+  if (response) {
+    const r: ResponseFacts = { status: response.status };
+    const body = response.body;
+    if (response.status >= 400 && body && 'resource' in body) {
+      const text = (body.resource as { issue?: Array<{ diagnostics?: string }> }).issue?.map((i) => i.diagnostics).filter(Boolean).join('; ');
+      if (text) r.text = text.slice(0, 1000);
+    }
+    if (body && 'bundle' in body) r.bundleType = body.bundle.type;
+    out.response = r;
+  }
+  return out;
+}
+
+/** The events of `facts`, once the store has said whose data they touched. */
+export async function buildEvents(facts: ReadonlyArray<Omit<EventFacts, 'patients'>>, lookup: PatientLookup): Promise<AuditEventResource[]> {
+  const keys = [...new Set(facts.flatMap((f) => f.touched.map((t) => t.key)))];
+  const patients = await lookup(keys);
+  return facts.map((f) => auditEvent({ ...f, patients }));
 }
 
 export interface Coding {
@@ -48,11 +84,11 @@ export const REQUEST_ID_SYSTEM = 'urn:ccri:request-id';
 const NHS_NUMBER = 'https://fhir.nhs.uk/Id/nhs-number';
 
 /** The restful interaction code of a target (STU3's list has no `search-compartment`: it is a type search). */
-function subtypeOf(target: Target | undefined, incoming: EventFacts['incoming'], response: FhirResponse | undefined): string {
+function subtypeOf(target: EventFacts['target'], incoming: EventFacts['incoming'], response: ResponseFacts | undefined): string {
   if (!target) return guessed(incoming);
   if (target.code === 'search-compartment') return 'search-type';
   // The target does not tell a batch from a transaction; the response's Bundle does (a refused one says neither: counted a transaction).
-  if (target.code === 'transaction') return response?.body && 'bundle' in response.body && response.body.bundle.type === 'batch-response' ? 'batch' : 'transaction';
+  if (target.code === 'transaction') return response?.bundleType === 'batch-response' ? 'batch' : 'transaction';
   return target.code;
 }
 
@@ -94,10 +130,9 @@ function actionOf(subtype: string): 'C' | 'R' | 'U' | 'D' | 'E' {
   }
 }
 
-function outcomeOf(response: FhirResponse | undefined): { code: '0' | '4' | '8' | '12'; text?: string } {
+function outcomeOf(response: ResponseFacts | undefined): { code: '0' | '4' | '8' | '12'; text?: string } {
   if (!response || response.status < 400) return { code: '0' };
-  const outcome = response.body && 'resource' in response.body ? (response.body.resource as { issue?: Array<{ diagnostics?: string }> }) : undefined;
-  const text = outcome?.issue?.map((i) => i.diagnostics).filter(Boolean).join('; ');
+  const text = response.text;
   return { code: response.status >= 500 ? '8' : '4', ...(text ? { text: `${response.status}: ${text}` } : { text: String(response.status) }) };
 }
 

@@ -4,8 +4,8 @@ import type { Recorder, RequestRecord } from '../pipeline/dispatch.js';
 import type { Target } from '../pipeline/route.js';
 import type { Trail } from '../pipeline/trail.js';
 import { uncancellable } from '../store/cancel.js';
-import type { AuditAppend, AuditStore, PatientLookup, StoredVersion, WriteResult } from '../store/store.js';
-import { type AuditEventResource, auditEvent, type EventFacts } from './event.js';
+import type { AuditAppend, AuditStore, StoredVersion, WriteResult } from '../store/store.js';
+import { buildEvents, type EventFacts, plainFacts } from './event.js';
 
 type Touched = EventFacts['touched'][number];
 
@@ -89,9 +89,9 @@ export class AuditWriter {
     return {
       chain: this.options.chain,
       build: async (lookup) => {
-        const events = await build(facts(), lookup);
+        const events = await buildEvents(facts(), lookup);
         // Logged once committed: the transaction's commit follows straight after.
-        queueMicrotask(() => this.ship(events));
+        if (this.options.file) queueMicrotask(() => this.ship(events.map((e) => JSON.stringify(e))));
         if (events.length) this.indexSoon();
         return events;
       },
@@ -104,14 +104,11 @@ export class AuditWriter {
     while (this.queue.length) {
       const batch = this.queue;
       this.queue = [];
-      let events: AuditEventResource[] = [];
       try {
-        await this.options.store.append({
-          chain: this.options.chain,
-          build: async (lookup) => (events = await build(batch.map((w) => w.facts), lookup)),
-        });
+        const facts = batch.map((w) => w.facts);
+        const json = await this.appendHere(facts);
         for (const w of batch) w.done();
-        this.ship(events);
+        this.ship(json);
         this.indexSoon();
       } catch (err) {
         this.options.log.error({ err }, 'audit events could not be committed');
@@ -120,19 +117,27 @@ export class AuditWriter {
     }
   }
 
+  /** Appends in a transaction of this thread's; the events' JSON when they are to be shipped. */
+  private async appendHere(facts: Array<Omit<EventFacts, 'patients'>>): Promise<string[]> {
+    let json: string[] = [];
+    await this.options.store.append({
+      chain: this.options.chain,
+      build: async (lookup) => {
+        const events = await buildEvents(facts, lookup);
+        if (this.options.file) json = events.map((e) => JSON.stringify(e));
+        return events;
+      },
+    });
+    return json;
+  }
+
   /** Appends committed events to the audit log file, in order. */
-  private ship(events: AuditEventResource[]): void {
+  private ship(json: string[]): void {
     const file = this.options.file;
-    if (!file || !events.length) return;
-    const lines = events.map((e) => `${JSON.stringify(e)}\n`).join('');
+    if (!file || !json.length) return;
+    const lines = json.map((j) => `${j}\n`).join('');
     this.logged = this.logged.then(() => appendFile(file, lines)).catch((err: unknown) => this.options.log.error({ err, file }, 'the audit log file could not be written'));
   }
-}
-
-async function build(facts: Array<Omit<EventFacts, 'patients'>>, lookup: PatientLookup): Promise<AuditEventResource[]> {
-  const keys = [...new Set(facts.flatMap((f) => f.touched.map((t) => t.key)))];
-  const patients = await lookup(keys);
-  return facts.map((f) => auditEvent({ ...f, patients }));
 }
 
 /** What a base's recorder says of where the events come from. */
@@ -160,10 +165,8 @@ export function auditRecorder(options: RecorderOptions): Recorder {
         requestId: record.requestId,
         recorded: record.started,
         source,
-        incoming: record.incoming,
-        ...(record.caller ? { caller: record.caller } : {}),
-        ...(record.target ? { target: record.target } : {}),
-        response: record.response,
+        incoming: plainIncoming(record.incoming),
+        ...plainFacts(record.caller, record.target, record.response),
         touched: t?.take() ?? [],
       });
     },
@@ -237,14 +240,18 @@ class RequestTrail implements Trail {
           requestId: this.requestId,
           recorded: this.started,
           source: this.source,
-          incoming: this.incoming,
-          ...(this.caller ? { caller: this.caller } : {}),
-          ...(target ? { target } : {}),
+          incoming: plainIncoming(this.incoming),
+          ...plainFacts(this.caller, target, undefined),
           touched: this.take(),
         },
       ];
     });
   }
+}
+
+/** What an event keeps of a request: method, path, query and address (never the body or the credentials). */
+function plainIncoming(i: EventFacts['incoming']): EventFacts['incoming'] {
+  return { method: i.method, path: i.path, query: i.query, ...(i.address ? { address: i.address } : {}) };
 }
 
 /** Where the server's own events (not FHIR requests) are coded: the authorization server's and the operator's. */
@@ -297,5 +304,5 @@ export function otherEventFacts(e: OtherEvent, recorded: number, source: Recorde
 
 /** An operator's command (`ccri audit prune`, `ccri audit export`) as an event to append to `chain`. */
 export function operatorEvent(chain: string, e: OtherEvent, recorded: number, source: RecorderOptions['source']): AuditAppend {
-  return { chain, build: (lookup) => build([otherEventFacts(e, recorded, source)], lookup) };
+  return { chain, build: (lookup) => buildEvents([otherEventFacts(e, recorded, source)], lookup) };
 }

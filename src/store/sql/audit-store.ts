@@ -41,6 +41,7 @@ export class SqlAuditStore implements AuditStore {
     return this.driver.transaction((conn) => appendIn(conn, this.driver, audit), { unchanged: true });
   }
 
+
   async heads(): Promise<AuditHead[]> {
     const rows = await this.driver.reader.all<{ chain: string; n: number | string; hash: string; start: number | string }>('SELECT chain, n, hash, start FROM audit_head ORDER BY chain');
     return rows.map((r) => ({ chain: r.chain, n: Number(r.n), hash: r.hash, start: Number(r.start) }));
@@ -190,23 +191,49 @@ function sameEvent(copy: string, record: string): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** An event as the chain keeps it: its id, when it was recorded (epoch ms) and its JSON, the bytes hashed. */
+export interface ChainEvent {
+  id: string;
+  recorded: number;
+  json: string;
+}
+
+/** The events as the chain keeps them. */
+export function chainEvents(events: ReadonlyArray<Record<string, unknown> & { id: string }>): ChainEvent[] {
+  return events.map((e) => ({ id: e.id, recorded: Date.parse(String(e.recorded)) || 0, json: JSON.stringify(e) }));
+}
+
+/**
+ * Links events to the end of a chain whose head is at `n` with `hash`: the rows of
+ * `audit_chain` (chain, n, event, recorded, json, hash, flat) and the new head.
+ */
+export function linkEvents(chain: string, head: { n: number; hash: string }, events: readonly ChainEvent[]): { rows: Array<string | number>; n: number; hash: string } {
+  let { n, hash } = head;
+  const rows: Array<string | number> = [];
+  for (const e of events) {
+    n += 1;
+    hash = chainHash(hash, e.json);
+    rows.push(chain, n, e.id, e.recorded, e.json, hash);
+  }
+  return { rows, n, hash };
+}
+
+export const AUDIT_COLUMNS = ['chain', 'n', 'event', 'recorded', 'json', 'hash'];
+export const NEW_HEAD_SQL = 'INSERT INTO audit_head (chain, n, hash, start, start_prev) VALUES (?, 0, ?, 1, ?) ON CONFLICT (chain) DO NOTHING';
+
 /** Appends to a chain inside the transaction on `conn`: builds the events and links each to the chain, one row each. */
 export async function appendIn(conn: SqlConnection, driver: SqlDriver, audit: AuditAppend): Promise<void> {
   const events = await audit.build(cachedLookup(driver, patientLookup(conn)));
   if (!events.length) return;
-  await conn.run('INSERT INTO audit_head (chain, n, hash, start, start_prev) VALUES (?, 0, ?, 1, ?) ON CONFLICT (chain) DO NOTHING', [audit.chain, GENESIS, GENESIS]);
-  const head = (await conn.get<{ n: number | string; hash: string }>(`SELECT n, hash FROM audit_head WHERE chain = ?${driver.dialect.forUpdate}`, [audit.chain]))!;
-  let n = Number(head.n);
-  let hash = head.hash;
-  const rows: Array<string | number> = [];
-  for (const event of events) {
-    const json = JSON.stringify(event);
-    n += 1;
-    hash = chainHash(hash, json);
-    rows.push(audit.chain, n, event.id, Date.parse(String(event.recorded)) || 0, json, hash);
-  }
-  await conn.insertMany('audit_chain', ['chain', 'n', 'event', 'recorded', 'json', 'hash'], rows);
-  await conn.run('UPDATE audit_head SET n = ?, hash = ? WHERE chain = ?', [n, hash, audit.chain]);
+  await appendEvents(conn, driver, audit.chain, chainEvents(events));
+}
+
+async function appendEvents(conn: SqlConnection, driver: SqlDriver, chain: string, events: readonly ChainEvent[]): Promise<void> {
+  await conn.run(NEW_HEAD_SQL, [chain, GENESIS, GENESIS]);
+  const head = (await conn.get<{ n: number | string; hash: string }>(`SELECT n, hash FROM audit_head WHERE chain = ?${driver.dialect.forUpdate}`, [chain]))!;
+  const linked = linkEvents(chain, { n: Number(head.n), hash: head.hash }, events);
+  await conn.insertMany('audit_chain', AUDIT_COLUMNS, linked.rows);
+  await conn.run('UPDATE audit_head SET n = ?, hash = ? WHERE chain = ?', [linked.n, linked.hash, chain]);
 }
 
 /** Whose resources these were, per driver, while nothing has changed in the database (SQLite's change counter; PostgreSQL asks each time). */
