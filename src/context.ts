@@ -19,8 +19,9 @@ export interface Opened {
 export function interruptedLoadMessage(load: { command: string; started: string }): string {
   return (
     `A load into this store did not finish: \`${load.command}\`, started ${load.started}, was interrupted, and the store holds part of it. ` +
-    'Run the same command again to finish it (what was loaded already is written again, as new versions of the same resources), ' +
-    'or start again from an empty store with `ccri seed --reset` (and the same options).'
+    'Run the same command again to finish it (what was loaded already is written again, as new versions of the same resources' +
+    (load.command.startsWith('ccri import') ? '; but entries of transaction Bundles that create resources without ids would be created twice' : '') +
+    '), or start again from an empty store with `ccri seed --reset` (and the same options).'
   );
 }
 

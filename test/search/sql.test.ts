@@ -134,6 +134,7 @@ describe("SQLite's time-limit guard (issue 15, H1)", () => {
 
   it('sorts by a parameter through the (rid, pid) index, never a scan of the parameter per row', () => {
     expect(sqlOf('_sort=code', sqliteDialect)).toContain('WHERE rid = r.rid AND +pid = ?');
+    expect(sqlOf('_sort=code', postgresDialect)).toContain('WHERE rid = r.rid AND pid = ?');
   });
 });
 
