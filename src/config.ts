@@ -59,6 +59,12 @@ export interface Config {
    * the server call into its own network (SSRF).
    */
   authFetchPrivate: boolean;
+  /**
+   * Behind a reverse proxy that sets them: the client's address from X-Forwarded-For, and
+   * links and Locations from X-Forwarded-Proto and -Host. Off by default: the headers are
+   * then ignored and links name the configured base URL.
+   */
+  trustProxy: boolean;
   /** Audit of use (docs/audit.md): an AuditEvent for every request, on by default. */
   audit: boolean;
   /** Also append every AuditEvent, as one JSON line, to this file (for a log shipper). */
@@ -132,6 +138,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     securePath,
     secureBaseUrl: '',
     authFetchPrivate: overrides.authFetchPrivate ?? env.CCRI_AUTH_FETCH_PRIVATE === 'true',
+    trustProxy: overrides.trustProxy ?? onOff('CCRI_TRUST_PROXY', env.CCRI_TRUST_PROXY, false),
     audit: overrides.audit ?? onOff('CCRI_AUDIT', env.CCRI_AUDIT, true),
     nodeName: overrides.nodeName ?? env.CCRI_NODE_NAME ?? hostname(),
     exportTtl: overrides.exportTtl ?? int('CCRI_EXPORT_TTL', env.CCRI_EXPORT_TTL, 3600),

@@ -76,11 +76,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const recorder = (url: string): { recorder?: Recorder } => (audit ? { recorder: auditRecorder({ writer: audit, source: { site: config.nodeName, base: url } }) } : {});
 
   const bases: Server['bases'] = {};
-  const mounted: Array<{ path: string; pipeline: Pipeline }> = [];
+  const mounted: Array<{ path: string; pipeline: Pipeline; url: string }> = [];
   if (config.openApi !== 'off') {
     const readOnly = config.openApi === 'read' ? { readOnly: { secureBase: config.secureBaseUrl } } : {};
     bases.open = createPipeline(server, { url: config.baseUrl, policy: openPolicy('anonymous', readOnly), ...recorder(config.baseUrl) });
-    mounted.push({ path: config.basePath, pipeline: bases.open });
+    mounted.push({ path: config.basePath, pipeline: bases.open, url: config.baseUrl });
   }
   // The embedded authorization server at /auth, unless the tokens come from an external provider.
   const auth = config.auth
@@ -98,13 +98,14 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   if (issuer) {
     const policy = securePolicy({ url: config.secureBaseUrl, issuer, registry: server.registry, ...(options.clock ? { clock: options.clock } : {}) });
     bases.secure = createPipeline(server, { url: config.secureBaseUrl, policy, security: securityOf(issuer), ...recorder(config.secureBaseUrl) });
-    mounted.push({ path: config.securePath, pipeline: bases.secure });
+    mounted.push({ path: config.securePath, pipeline: bases.secure, url: config.secureBaseUrl });
   }
   const https = config.tls ? { cert: readPem(config.tls.cert, 'certificate'), key: readPem(config.tls.key, 'key') } : undefined;
   const app = await buildApp({
     bases: mounted,
     plugins: auth ? [{ prefix: AUTH_PREFIX, plugin: auth.plugin }] : [],
     bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
     ...(isPino(log) ? { logger: log } : {}),
     ...(https ? { https } : {}),
   });

@@ -11,7 +11,9 @@ import { renderBody } from './render.js';
 
 export interface AppOptions {
   /** The FHIR bases to mount: where (a path such as /STU3) and with which pipeline. */
-  bases: Array<{ path: string; pipeline: Pipeline }>;
+  bases: Array<{ path: string; pipeline: Pipeline; /** Its configured public URL. */ url: string }>;
+  /** Honour X-Forwarded-For, -Proto and -Host (CCRI_TRUST_PROXY). */
+  trustProxy?: boolean;
   /** Largest accepted request body in bytes (413 above). */
   bodyLimit: number;
   /** Other plugins to mount beside the FHIR bases (the authorization server at /auth). */
@@ -34,6 +36,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.https ? { https: options.https } : {}),
+    // Behind a trusted proxy: request.ip from X-Forwarded-For (the address in the audit and the access log).
+    ...(options.trustProxy ? { trustProxy: true } : {}),
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     // Fastify's two lines per request give way to our one (the onResponse hook below).
     logController: new LogController({ disableRequestLogging: true }),
@@ -64,7 +68,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       done();
     });
   }
-  for (const base of options.bases) await app.register(fhirApi, { prefix: base.path, pipeline: base.pipeline, bodyLimit: options.bodyLimit });
+  for (const base of options.bases) await app.register(fhirApi, { prefix: base.path, pipeline: base.pipeline, bodyLimit: options.bodyLimit, url: base.url, trustProxy: options.trustProxy === true });
   for (const p of options.plugins ?? []) await app.register(p.plugin, { prefix: p.prefix });
   const where = options.bases.map((b) => b.path).join(' and ');
   app.setNotFoundHandler((request, reply) => sendPlain(request, reply, new FhirError(404, issue('not-found', `Nothing is served at ${request.url.split('?')[0]}; the FHIR API is at ${where}`))));

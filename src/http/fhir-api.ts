@@ -13,6 +13,10 @@ export interface FhirApiOptions {
   pipeline: Pipeline;
   /** Largest accepted request body in bytes (413 above). */
   bodyLimit: number;
+  /** The base's configured public URL. */
+  url: string;
+  /** Name the base as a trusted proxy says the client reached it (X-Forwarded-Proto and -Host). */
+  trustProxy: boolean;
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -52,6 +56,10 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
   const { pipeline } = options;
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const { incoming, problem } = incomingOf(request, base);
+    if (options.trustProxy) {
+      const forwarded = forwardedBase(request, options.url);
+      if (forwarded) incoming.baseUrl = forwarded;
+    }
     const format = problem ? undefined : negotiate(request);
     if (problem || format instanceof FhirError) {
       send(request, reply, await pipeline.refuse(incoming, problem ?? format, { requestId: request.id }), 'json');
@@ -110,6 +118,26 @@ function incomingOf(request: FastifyRequest, base: string): { incoming: Incoming
   }
   if (typeof request.body === 'string' && request.body.length) incoming.text = { body: request.body, ...(request.headers['content-type'] ? { contentType: request.headers['content-type'] } : {}) };
   return { incoming };
+}
+
+/** A host as a proxy may forward it: a name or IPv4 address, or a bracketed IPv6 one, and a port. */
+const FORWARDED_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * The base URL the client reached, from a trusted proxy's X-Forwarded-Proto and -Host (the
+ * first of each when a chain of proxies sent several), with the configured URL's path; the
+ * configured URL's scheme or host where one is missing. Undefined when neither is sent, or
+ * either is malformed (a link is never built from a value that is not a scheme or a host).
+ */
+function forwardedBase(request: FastifyRequest, configured: string): string | undefined {
+  const first = (name: string) => headerText(request.headers[name])?.split(',')[0]?.trim();
+  const proto = first('x-forwarded-proto')?.toLowerCase();
+  const host = first('x-forwarded-host');
+  if (!proto && !host) return undefined;
+  if (proto && proto !== 'http' && proto !== 'https') return undefined;
+  if (host && (host.length > 255 || !FORWARDED_HOST.test(host))) return undefined;
+  const url = new URL(configured);
+  return `${proto ?? url.protocol.slice(0, -1)}://${host ?? url.host}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 /** The response format from `_format` (wins) or `Accept`, or the 406 that a format it cannot produce is. */

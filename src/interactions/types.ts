@@ -46,6 +46,11 @@ export interface Incoming {
   authorization?: string;
   /** The network address the request came from. */
   address?: string;
+  /**
+   * The base URL the client reached, when a trusted proxy said so (X-Forwarded-Proto and
+   * -Host, CCRI_TRUST_PROXY): links and Locations then name it instead of the configured one.
+   */
+  baseUrl?: string;
 }
 
 export interface FhirRequest {

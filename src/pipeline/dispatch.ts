@@ -120,7 +120,7 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
         const ctx: RequestContext & Traced = {
           registry: server.registry,
           operations: server.operations,
-          config,
+          config: incoming.baseUrl && incoming.baseUrl !== config.baseUrl ? { ...config, baseUrl: incoming.baseUrl } : config,
           clock: server.clock,
           log,
           ...(server.bulk ? { bulk: server.bulk } : {}),
