@@ -106,6 +106,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     plugins: auth ? [{ prefix: AUTH_PREFIX, plugin: auth.plugin }] : [],
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
+    ready: () => store.ping(),
     ...(isPino(log) ? { logger: log } : {}),
     ...(https ? { https } : {}),
   });

@@ -22,6 +22,8 @@ export interface AppOptions {
   logger?: PinoLogger;
   /** Serve HTTPS with this certificate and key (PEM). */
   https?: { cert: Buffer; key: Buffer };
+  /** Resolves when the server can serve (its store answers); throws with the reason when not. For /health/ready. */
+  ready?: () => Promise<void>;
 }
 
 /** A request id a client may choose: short, and safe to put in a header and a log line. */
@@ -68,6 +70,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       done();
     });
   }
+  await app.register(health(options.ready));
   for (const base of options.bases) await app.register(fhirApi, { prefix: base.path, pipeline: base.pipeline, bodyLimit: options.bodyLimit, url: base.url, trustProxy: options.trustProxy === true });
   for (const p of options.plugins ?? []) await app.register(p.plugin, { prefix: p.prefix });
   const where = options.bases.map((b) => b.path).join(' and ');
@@ -138,4 +141,26 @@ export function redact(url: string): string {
       return eq >= 0 && SECRET_PARAMS.test(decoded) ? `${name}=[redacted]` : pair;
     });
   return `${url.slice(0, q)}?${parts.join('&')}`;
+}
+
+/**
+ * Health for load balancers and orchestrators: `/health/live` answers 200 while the process
+ * serves HTTP; `/health/ready` answers 200 when the store answers too, and 503 (with
+ * Retry-After) when it does not. The server listens only once its store is open and
+ * migrated, so nothing is ready before that. Neither is audited: they are not FHIR requests.
+ */
+function health(ready: AppOptions['ready']): FastifyPluginAsync {
+  return async (app) => {
+    const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store').type('application/json');
+    app.get('/health/live', async (_request, reply) => noStore(reply).send({ status: 'live' }));
+    app.get('/health/ready', async (request, reply) => {
+      try {
+        await ready?.();
+        return noStore(reply).send({ status: 'ready' });
+      } catch (err) {
+        request.log.warn({ err }, 'not ready');
+        return noStore(reply).code(503).header('retry-after', '5').send({ status: 'unavailable', reason: 'the store does not answer' });
+      }
+    });
+  };
 }

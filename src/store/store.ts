@@ -185,6 +185,8 @@ export interface StoreAdmin extends Store {
   writePrepared(batch: PreparedBatch): Promise<number>;
   /** Says that this process serves requests from the store, until it closes: a bulk load elsewhere then keeps every index. */
   holdServing(): Promise<void>;
+  /** Resolves when the database answers a query; throws when it does not (/health/ready). */
+  ping(): Promise<void>;
   /** Removes everything (used by `ccri seed --reset` and tests). */
   clear(): Promise<void>;
   /** A setting kept in the store, created once by `create` and then shared by every node (e.g. the cursor secret). */

@@ -216,6 +216,10 @@ export class SqlStore implements StoreAdmin {
     return this.auditStore;
   }
 
+  async ping(): Promise<void> {
+    await this.driver.reader.get('SELECT 1 AS x');
+  }
+
   async counts(): Promise<Map<string, number>> {
     const rows = await this.driver.reader.all<{ type: string; n: number | string }>('SELECT type, n FROM type_count WHERE n > 0 ORDER BY type');
     return new Map(rows.map((r) => [r.type, Number(r.n)]));
