@@ -65,6 +65,8 @@ export interface Config {
    * then ignored and links name the configured base URL.
    */
   trustProxy: boolean;
+  /** On SIGTERM or SIGINT, how long in-flight requests may take to finish before the process stops anyway. */
+  shutdownGraceMs: number;
   /** Audit of use (docs/audit.md): an AuditEvent for every request, on by default. */
   audit: boolean;
   /** Also append every AuditEvent, as one JSON line, to this file (for a log shipper). */
@@ -139,6 +141,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     secureBaseUrl: '',
     authFetchPrivate: overrides.authFetchPrivate ?? env.CCRI_AUTH_FETCH_PRIVATE === 'true',
     trustProxy: overrides.trustProxy ?? onOff('CCRI_TRUST_PROXY', env.CCRI_TRUST_PROXY, false),
+    shutdownGraceMs: overrides.shutdownGraceMs ?? int('CCRI_SHUTDOWN_GRACE_MS', env.CCRI_SHUTDOWN_GRACE_MS, 10_000),
     audit: overrides.audit ?? onOff('CCRI_AUDIT', env.CCRI_AUDIT, true),
     nodeName: overrides.nodeName ?? env.CCRI_NODE_NAME ?? hostname(),
     exportTtl: overrides.exportTtl ?? int('CCRI_EXPORT_TTL', env.CCRI_EXPORT_TTL, 3600),

@@ -19,8 +19,19 @@ export function serveCommand(program: Command): void {
     // Port 0: a free port is chosen now, so that the base URL in links can name it.
     if (config.port === 0) config = configFrom({ ...opts, port: await freePort(config.host) });
     const server = await createServer(config);
+    // A graceful stop: no new connections, in-flight requests finish (new ones on open connections get 503), then the
+    // audit trail and the store are closed. Requests still running after the grace period are cut, and the exit says so.
+    let stopping = false;
     const shutdown = async (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      const limit = setTimeout(() => {
+        console.error(`ccri: requests still running ${config.shutdownGraceMs} ms after ${signal} (CCRI_SHUTDOWN_GRACE_MS) were cut off.`);
+        process.exit(1);
+      }, config.shutdownGraceMs);
+      limit.unref();
       await server.close();
+      clearTimeout(limit);
       console.log(`ccri stopped (${signal}).`);
       process.exit(0);
     };

@@ -63,6 +63,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
     done();
   });
+  // Once the server is stopping, the answers of the requests still in flight close their
+  // connections: a kept-alive connection would otherwise hold the stop until it timed out.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
   const accessLog = options.logger?.isLevelEnabled('info') === true;
   if (accessLog) {
     app.addHook('onResponse', (request, reply, done) => {

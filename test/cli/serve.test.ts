@@ -76,6 +76,32 @@ describe('ccri serve', () => {
     }
   }, 90_000);
 
+  it('SIGTERM lets a request in flight finish before it stops (graceful stop, issue 15)', async () => {
+    const s = await serve(['--data-dir', join(root, 'graceful')]);
+    const entry = Array.from({ length: 900 }, (_, i) => ({ resource: { resourceType: 'Patient', id: `g${i}`, name: [{ family: 'Graceful' }] }, request: { method: 'PUT', url: `Patient/g${i}` } }));
+    const inFlight = fetch(`http://127.0.0.1:${s.port}/STU3`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) });
+    // Sent while the transaction runs (900 entries take far longer than this).
+    await new Promise((r) => setTimeout(r, 100));
+    const stopped = s.stop('SIGTERM');
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { entry: unknown[] }).entry).toHaveLength(900);
+    const end = await stopped;
+    expect(end.code).toBe(0);
+    expect(end.stdout).toContain('ccri stopped (SIGTERM).');
+  }, 90_000);
+
+  it('cuts off what is still running after the grace period, and says so', async () => {
+    const s = await serve(['--data-dir', join(root, 'grace-over')], { CCRI_SHUTDOWN_GRACE_MS: '1' });
+    const entry = Array.from({ length: 900 }, (_, i) => ({ resource: { resourceType: 'Patient', id: `c${i}`, name: [{ family: 'Cut' }] }, request: { method: 'PUT', url: `Patient/c${i}` } }));
+    const inFlight = fetch(`http://127.0.0.1:${s.port}/STU3`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) }).catch((err: unknown) => err);
+    await new Promise((r) => setTimeout(r, 100));
+    const end = await s.stop('SIGTERM');
+    expect(end.code).toBe(1);
+    expect(end.stderr).toContain('were cut off');
+    expect(await inFlight).toBeInstanceOf(Error);
+  }, 90_000);
+
   it('SIGINT (Ctrl-C) stops it too, and says so', async () => {
     const s = await serve(['--data-dir', join(root, 'sigint')]);
     const end = await s.stop('SIGINT');
