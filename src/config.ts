@@ -65,6 +65,9 @@ export interface Config {
    * then ignored and links name the configured base URL.
    */
   trustProxy: boolean;
+  /** At most this many requests a minute from one address (0: no limit); loopback is exempt unless `rateLimitLoopback`. */
+  rateLimit: number;
+  rateLimitLoopback: boolean;
   /** On SIGTERM or SIGINT, how long in-flight requests may take to finish before the process stops anyway. */
   shutdownGraceMs: number;
   /** Audit of use (docs/audit.md): an AuditEvent for every request, on by default. */
@@ -141,6 +144,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     secureBaseUrl: '',
     authFetchPrivate: overrides.authFetchPrivate ?? env.CCRI_AUTH_FETCH_PRIVATE === 'true',
     trustProxy: overrides.trustProxy ?? onOff('CCRI_TRUST_PROXY', env.CCRI_TRUST_PROXY, false),
+    rateLimit: overrides.rateLimit ?? int('CCRI_RATE_LIMIT', env.CCRI_RATE_LIMIT, 1200),
+    rateLimitLoopback: overrides.rateLimitLoopback ?? onOff('CCRI_RATE_LIMIT_LOOPBACK', env.CCRI_RATE_LIMIT_LOOPBACK, false),
     shutdownGraceMs: overrides.shutdownGraceMs ?? int('CCRI_SHUTDOWN_GRACE_MS', env.CCRI_SHUTDOWN_GRACE_MS, 10_000),
     audit: overrides.audit ?? onOff('CCRI_AUDIT', env.CCRI_AUDIT, true),
     nodeName: overrides.nodeName ?? env.CCRI_NODE_NAME ?? hostname(),

@@ -107,6 +107,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     ready: () => store.ping(),
+    rateLimit: { perMinute: config.rateLimit, loopback: config.rateLimitLoopback },
     ...(isPino(log) ? { logger: log } : {}),
     ...(https ? { https } : {}),
   });

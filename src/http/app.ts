@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import type { Duplex } from 'node:stream';
@@ -22,6 +23,8 @@ export interface AppOptions {
   logger?: PinoLogger;
   /** Serve HTTPS with this certificate and key (PEM). */
   https?: { cert: Buffer; key: Buffer };
+  /** At most this many requests a minute from one address (429 above it); loopback addresses are exempt unless `loopback`. */
+  rateLimit?: { perMinute: number; loopback: boolean };
   /** Resolves when the server can serve (its store answers); throws with the reason when not. For /health/ready. */
   ready?: () => Promise<void>;
 }
@@ -63,6 +66,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
     done();
   });
+  if (options.rateLimit && options.rateLimit.perMinute > 0) {
+    const { perMinute, loopback } = options.rateLimit;
+    await app.register(rateLimit, {
+      max: perMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => request.ip,
+      // Tests, benchmarks and a local copy call from this machine.
+      allowList: (request) => !loopback && isLoopback(request.ip),
+      // The limits are said only when they are reached (Retry-After with the 429), not on every answer.
+      addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
+      errorResponseBuilder: (_request, context) => new FhirError(429, issue('throttled', `Too many requests from this address: at most ${context.max} a minute; try again in ${context.after}`)),
+    });
+  }
   // Once the server is stopping, the answers of the requests still in flight close their
   // connections: a kept-alive connection would otherwise hold the stop until it timed out.
   let closing = false;
@@ -174,4 +190,9 @@ function health(ready: AppOptions['ready']): FastifyPluginAsync {
       }
     });
   };
+}
+
+/** Whether an address is this machine's (IPv4 127/8, IPv6 ::1, and IPv4 mapped into IPv6). */
+function isLoopback(ip: string): boolean {
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 }
