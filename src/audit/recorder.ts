@@ -217,8 +217,11 @@ class RequestTrail implements Trail {
     for (const r of results) {
       if (r.kind === 'noop') continue;
       const v = r.version;
-      this.seen.add(`${v.type}/${v.id}/_history/${v.version}`);
-      this.pending.push({ key: `${v.type}/${v.id}`, reference: `${v.type}/${v.id}/_history/${v.version}`, written: true, ...(r.kind === 'deleted' ? { deleted: true } : {}) });
+      const reference = `${v.type}/${v.id}/_history/${v.version}`;
+      // A transaction run again after a lost race writes the same versions again: named once.
+      if (this.seen.has(reference)) continue;
+      this.seen.add(reference);
+      this.pending.push({ key: `${v.type}/${v.id}`, reference, written: true, ...(r.kind === 'deleted' ? { deleted: true } : {}) });
       this.writes++;
     }
   }
