@@ -52,13 +52,15 @@ export class AuditWriter {
     });
   }
 
-  /** Waits for the events queued to be committed and shipped, and copied for search. */
+  /**
+   * Waits for the events queued to be committed and shipped. What is not yet copied for
+   * search stays in the chain: the next read of AuditEvents, on any node, copies it.
+   */
   async close(): Promise<void> {
     while (this.flushing) await this.flushing;
     await this.logged;
     if (this.indexTimer) clearTimeout(this.indexTimer);
     this.indexTimer = undefined;
-    await this.index();
   }
 
   private indexTimer?: NodeJS.Timeout;
