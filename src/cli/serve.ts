@@ -16,7 +16,7 @@ export function serveCommand(program: Command): void {
       .option('--no-demo-data', 'do not load the demo data into an empty store (env CCRI_DEMO_DATA=false)')
       .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (env CCRI_TLS_CERT; with --tls-key)')
       .option('--tls-key <file>', 'the PEM private key of --tls-cert (env CCRI_TLS_KEY)')
-      .option('--definitions <path>', 'also hold the CodeSystems and ValueSets in this file or folder, for validation, search and the terminology operations (repeatable; env CCRI_DEFINITIONS, comma-separated)', (v: string, acc: string[]) => [...acc, v], undefined as string[] | undefined),
+      .option('--definitions <path>', 'also hold the CodeSystems and ValueSets in this file or folder, for validation, search and the terminology operations (repeatable; env CCRI_DEFINITIONS, comma-separated)', (v: string, acc: string[] | undefined) => [...(acc ?? []), v]),
   ).action(async (opts: Record<string, unknown>) => {
     let config = configFrom(opts);
     // Port 0: a free port is chosen now, so that the base URL in links can name it.

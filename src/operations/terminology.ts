@@ -242,7 +242,7 @@ export const expand: Interaction = async (req, ctx) => {
   known(params, name, req.id !== undefined ? ['filter', 'offset', 'count', 'includeDesignations'] : ['url', 'identifier', 'valueSet', 'filter', 'offset', 'count', 'includeDesignations']);
   const { vs, exp } = await valueSetOf(req, ctx, params, name);
   const listed = enumerate(serverTerminology(), vs, exp);
-  if ('cannot' in listed) throw new FhirError(422, issue('too-costly', `${name}: the value set ${vs.url} cannot be expanded here: ${listed.cannot}`));
+  if ('cannot' in listed) throw new FhirError(422, issue('too-costly', `${name}: the value set ${vs.url ?? 'given'} cannot be expanded here: ${listed.cannot}`));
   const filter = params.one('filter');
   const offset = integerParam(params, 'offset', name) ?? 0;
   const count = integerParam(params, 'count', name);
