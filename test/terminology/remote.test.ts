@@ -76,6 +76,18 @@ for (const kind of await storeKinds()) {
       expect(codeIssues(unclaimed)).toEqual([expect.objectContaining({ severity: 'warning', code: 'code-invalid' })]);
     });
 
+    it('checks the entries of a transaction Bundle (asked before its store transaction begins)', async () => {
+      const bundle = (...resources: Array<Record<string, unknown>>) => ({ resourceType: 'Bundle', type: 'transaction', entry: resources.map((resource) => ({ resource, request: { method: 'POST', url: 'Observation' } })) });
+      const refused = await s.request('POST', '/STU3', { body: bundle(observation(CODES.type1, 'Type 1 diabetes mellitus'), observation('40733004', 'Infectious disease')) });
+      expect(refused.status).toBe(422);
+      expect(JSON.stringify(refused.json)).toContain("unknown code '40733004' in the code system http://snomed.info/sct");
+      const accepted = await s.request('POST', '/STU3', { body: bundle(observation(CODES.type1, 'Type 1 diabetes mellitus')) });
+      expect(accepted.status).toBe(200);
+      // Not kept: the searches below count the Observations written one by one.
+      const id = /Observation\/([^/]+)\/_history/.exec(accepted.json.entry[0].response.location)![1];
+      expect((await s.request('DELETE', `/STU3/Observation/${id}`)).status).toBe(204);
+    });
+
     it('$validate asks it too', async () => {
       const res = await s.request('POST', '/STU3/Observation/$validate', { body: observation(CODES.asthma, 'Asthmaa') });
       expect(res.status).toBe(200);
