@@ -14,3 +14,30 @@ describe('loadConfig: CCRI_SEARCH_HANDLING', () => {
     expect(() => loadConfig({}, { CCRI_SEARCH_HANDLING: 'loose' })).toThrow(/CCRI_SEARCH_HANDLING must be strict or lenient, not 'loose'/);
   });
 });
+
+describe('loadConfig: the remote terminology server', () => {
+  it('is off unless CCRI_TERMINOLOGY_URL is set; then the defaults', () => {
+    expect(loadConfig({}, {}).terminology).toBeUndefined();
+    expect(loadConfig({}, { CCRI_TERMINOLOGY_URL: 'https://tx.example.org/fhir/' }).terminology).toEqual({
+      url: 'https://tx.example.org/fhir',
+      timeoutMs: 5000,
+      cacheEntries: 10_000,
+      cacheTtl: 3600,
+      systems: ['http://snomed.info/sct', 'https://dmd.nhs.uk', 'http://loinc.org', 'http://hl7.org/fhir/sid/icd-10', 'http://hl7.org/fhir/sid/icd-10-uk'],
+    });
+  });
+  it('takes its timeout, cache and code systems from the environment', () => {
+    const t = loadConfig({}, { CCRI_TERMINOLOGY_URL: 'http://tx', CCRI_TERMINOLOGY_TIMEOUT_MS: '250', CCRI_TERMINOLOGY_CACHE_SIZE: '0', CCRI_TERMINOLOGY_CACHE_TTL: '60', CCRI_TERMINOLOGY_SYSTEMS: ' http://loinc.org , http://snomed.info/sct ' }).terminology;
+    expect(t).toMatchObject({ timeoutMs: 250, cacheEntries: 0, cacheTtl: 60, systems: ['http://loinc.org', 'http://snomed.info/sct'] });
+    expect(loadConfig({}, { CCRI_TERMINOLOGY_URL: 'http://tx', CCRI_TERMINOLOGY_SYSTEMS: '*' }).terminology?.systems).toBe('*');
+  });
+  it('refuses a URL that is not http(s), carries credentials or a query, and a zero timeout', () => {
+    expect(() => loadConfig({}, { CCRI_TERMINOLOGY_URL: 'tx.example.org' })).toThrow(/CCRI_TERMINOLOGY_URL: .*http or https/);
+    expect(() => loadConfig({}, { CCRI_TERMINOLOGY_URL: 'https://me:secret@tx.example.org/fhir' })).toThrow(/must not carry credentials/);
+    expect(() => loadConfig({}, { CCRI_TERMINOLOGY_URL: 'https://tx.example.org/fhir?_format=json' })).toThrow(/without a query/);
+    expect(() => loadConfig({}, { CCRI_TERMINOLOGY_URL: 'https://tx.example.org/fhir', CCRI_TERMINOLOGY_TIMEOUT_MS: '0' })).toThrow(/CCRI_TERMINOLOGY_TIMEOUT_MS must be at least 1/);
+  });
+  it('CCRI_DEFINITIONS: comma-separated paths', () => {
+    expect(loadConfig({}, { CCRI_DEFINITIONS: 'a.json, dir/' }).definitions).toEqual(['a.json', 'dir/']);
+  });
+});

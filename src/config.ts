@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { isPostgresUrl, withoutPassword } from './store/url.js';
+import { checkUrl, DEFAULT_SYSTEMS, RemoteTerminology } from './terminology/remote.js';
 
 /**
  * Configuration: command-line flags win over environment variables, which win over
@@ -78,6 +79,45 @@ export interface Config {
   nodeName: string;
   /** Seconds a finished bulk export's files (and its status) are kept (CCRI_EXPORT_TTL). */
   exportTtl: number;
+  /**
+   * A remote FHIR STU3 terminology server (CCRI_TERMINOLOGY_URL) for the code systems this server
+   * cannot hold: the validator and search's `:in`, `:not-in`, `:below` and `:above` ask it.
+   */
+  terminology?: TerminologyConfig;
+  /** Extra CodeSystems and ValueSets the server holds (CCRI_DEFINITIONS, `ccri serve --definitions`): files or folders. */
+  definitions: string[];
+}
+
+export interface TerminologyConfig {
+  url: string;
+  /** The longest one call may take (ms). */
+  timeoutMs: number;
+  /** The most answers cached (0: none). */
+  cacheEntries: number;
+  /** How long an answer is cached (seconds). */
+  cacheTtl: number;
+  /** The code systems it is asked about, or '*' for every one this server does not hold. */
+  systems: string[] | '*';
+}
+
+/** The terminology server's settings from the environment, for `url` (a flag's, or CCRI_TERMINOLOGY_URL). */
+export function terminologyConfig(url: string, env: NodeJS.ProcessEnv = process.env): TerminologyConfig {
+  const systems = env.CCRI_TERMINOLOGY_SYSTEMS?.trim();
+  const config: TerminologyConfig = {
+    url: checkUrl(url),
+    timeoutMs: int('CCRI_TERMINOLOGY_TIMEOUT_MS', env.CCRI_TERMINOLOGY_TIMEOUT_MS, 5000),
+    cacheEntries: int('CCRI_TERMINOLOGY_CACHE_SIZE', env.CCRI_TERMINOLOGY_CACHE_SIZE, 10_000),
+    cacheTtl: int('CCRI_TERMINOLOGY_CACHE_TTL', env.CCRI_TERMINOLOGY_CACHE_TTL, 3600),
+    systems: !systems ? [...DEFAULT_SYSTEMS] : systems === '*' ? '*' : systems.split(',').map((x) => x.trim()).filter(Boolean),
+  };
+  if (config.timeoutMs < 1) throw new Error('CCRI_TERMINOLOGY_TIMEOUT_MS must be at least 1 (ms)');
+  if (config.cacheTtl < 1) throw new Error('CCRI_TERMINOLOGY_CACHE_TTL must be at least 1 (seconds)');
+  return config;
+}
+
+/** The client of a configured terminology server. */
+export function terminologyClient(config: TerminologyConfig): RemoteTerminology {
+  return new RemoteTerminology({ url: config.url, timeoutMs: config.timeoutMs, cacheEntries: config.cacheEntries, cacheTtlMs: config.cacheTtl * 1000, systems: config.systems });
 }
 
 export type OpenApiMode = 'readwrite' | 'read' | 'off';
@@ -150,7 +190,17 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     audit: overrides.audit ?? onOff('CCRI_AUDIT', env.CCRI_AUDIT, true),
     nodeName: overrides.nodeName ?? env.CCRI_NODE_NAME ?? hostname(),
     exportTtl: overrides.exportTtl ?? int('CCRI_EXPORT_TTL', env.CCRI_EXPORT_TTL, 3600),
+    definitions: overrides.definitions ?? (env.CCRI_DEFINITIONS ? env.CCRI_DEFINITIONS.split(',').map((x) => x.trim()).filter(Boolean) : []),
   };
+  const terminologyUrl = overrides.terminology?.url ?? env.CCRI_TERMINOLOGY_URL;
+  if (overrides.terminology) config.terminology = overrides.terminology;
+  else if (terminologyUrl) {
+    try {
+      config.terminology = terminologyConfig(terminologyUrl, env);
+    } catch (err) {
+      throw new Error(`CCRI_TERMINOLOGY_URL: ${(err as Error).message}`);
+    }
+  }
   if (!/^[A-Za-z0-9._:-]{1,100}$/.test(config.nodeName)) throw new Error(`CCRI_NODE_NAME must be 1 to 100 letters, digits, '.', '_', ':' or '-', not '${config.nodeName}'`);
   const auditLog = overrides.auditLog ?? env.CCRI_AUDIT_LOG;
   if (auditLog) config.auditLog = auditLog;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Config } from './config.js';
+import { type Config, terminologyClient } from './config.js';
 import type { Logger, ServerContext } from './interactions/types.js';
 import { operationRegistry } from './operations/registry.js';
 import { searchRegistry } from './search/registry.js';
@@ -30,7 +30,7 @@ export function interruptedLoadMessage(load: { command: string; started: string 
  * in. The HTTP server (server.ts) and the commands (`ccri import` sends transaction
  * Bundles through the request pipeline) build it here alike.
  */
-export async function openContext(config: Config, options: { logger: Logger; clock?: () => number }): Promise<Opened> {
+export async function openContext(config: Config, options: { logger: Logger; clock?: () => number; terminologyServer?: boolean }): Promise<Opened> {
   const clock = options.clock ?? Date.now;
   const store = await openStore({
     ...defaultStoreOptions(clock, config.baseUrl),
@@ -61,6 +61,7 @@ export async function openContext(config: Config, options: { logger: Logger; clo
     },
     clock,
     log: options.logger,
+    ...(config.terminology && options.terminologyServer !== false ? { terminologyServer: terminologyClient(config.terminology) } : {}),
   };
   return { server, store, ...(interrupted ? { interrupted } : {}) };
 }

@@ -139,6 +139,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       await audit?.close();
       await auth?.close();
       await store.close();
+      await server.terminologyServer?.close();
     },
   };
 }

@@ -22,6 +22,8 @@ export async function createContext(config: Config, options: { logger?: Logger; 
   const { server, store, interrupted } = await openContext(config, {
     logger: options.logger ?? pino({ level: process.env.CCRI_LOG_LEVEL ?? 'error' }, pino.destination(2)),
     ...(options.clock ? { clock: options.clock } : {}),
+    // The operator's loads do not wait on a remote terminology server (nor does `ccri import`'s bulk path).
+    terminologyServer: false,
   });
   // Commands log errors only: the operator is told here, whatever the log level.
   if (interrupted) console.error(`Warning: ${interrupted}`);

@@ -1,7 +1,9 @@
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { createServer } from '../server.js';
+import { holdDefinitions } from '../profiles/conformance.js';
 import { configFrom, storeLabel, storeOptions, wholeNumber } from './options.js';
+import { readDefinitions } from './validate.js';
 
 export function serveCommand(program: Command): void {
   storeOptions(
@@ -13,11 +15,13 @@ export function serveCommand(program: Command): void {
       .option('--base-url <url>', 'public base URL used in links (env CCRI_BASE_URL; default http://localhost:<port>/STU3)')
       .option('--no-demo-data', 'do not load the demo data into an empty store (env CCRI_DEMO_DATA=false)')
       .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (env CCRI_TLS_CERT; with --tls-key)')
-      .option('--tls-key <file>', 'the PEM private key of --tls-cert (env CCRI_TLS_KEY)'),
+      .option('--tls-key <file>', 'the PEM private key of --tls-cert (env CCRI_TLS_KEY)')
+      .option('--definitions <path>', 'also hold the CodeSystems and ValueSets in this file or folder, for validation, search and the terminology operations (repeatable; env CCRI_DEFINITIONS, comma-separated)', (v: string, acc: string[] | undefined) => [...(acc ?? []), v]),
   ).action(async (opts: Record<string, unknown>) => {
     let config = configFrom(opts);
     // Port 0: a free port is chosen now, so that the base URL in links can name it.
     if (config.port === 0) config = configFrom({ ...opts, port: await freePort(config.host) });
+    if (config.definitions.length) holdDefinitions(await readDefinitions(config.definitions));
     const server = await createServer(config);
     // A graceful stop: no new connections, in-flight requests finish (new ones on open connections get 503), then the
     // audit trail and the store are closed. Requests still running after the grace period are cut, and the exit says so.
@@ -50,6 +54,7 @@ export function serveCommand(program: Command): void {
     const bases = [server.bases.open ? `${config.baseUrl} (open${config.openApi === 'read' ? ', read-only' : ''})` : undefined, server.bases.secure ? `${config.secureBaseUrl} (secure)` : undefined].filter(Boolean);
     console.log(`FHIR STU3 API at ${bases.join(' and ')}, listening on ${address} (process ${process.pid})`);
     console.log(`Store: ${storeLabel(config)}`);
+    if (config.terminology) console.log(`Terminology server: ${config.terminology.url} (for ${config.terminology.systems === '*' ? 'every code system this server does not hold' : config.terminology.systems.join(', ')})`);
     console.log(`Web explorer at ${new URL('/', config.baseUrl).href}`);
     if (server.auth && server.demoUsers.length) {
       // Shown once, here, never logged: only this start knows them (the store keeps scrypt hashes).

@@ -6,7 +6,9 @@ import type { Issue } from '../fhir/outcome.js';
 import { parseXml } from '../fhir/xml.js';
 import { ConformanceIndex, layered, type ConformanceSource } from '../fhir/conformance.js';
 import { careConnectCatalogue } from '../validation/profile/catalogue.js';
-import { validateResource } from '../validation/profile/index.js';
+import { validateResourceWith } from '../validation/profile/index.js';
+import { terminologyClient, terminologyConfig } from '../config.js';
+import type { RemoteTerminology } from '../terminology/remote.js';
 import { count } from './text.js';
 
 /**
@@ -27,6 +29,11 @@ export interface ValidateCommandOptions {
   out?: (line: string) => void;
   /** Standard input, for "-". */
   stdin?: () => Promise<string>;
+  /**
+   * A remote FHIR terminology server to ask about the codes the server's own terminology cannot
+   * judge (SNOMED CT …): `--tx`, else CCRI_TERMINOLOGY_URL; 'off' for none.
+   */
+  tx?: string;
 }
 
 export interface ValidateSummary {
@@ -49,6 +56,16 @@ export async function runValidate(paths: readonly string[], options: ValidateCom
   const sources = await expandSources(paths, { ...(options.stdin ? { stdin: options.stdin } : {}), onSkipped: (path) => skipped.push(path) });
   const source = await conformanceSource(options.definitions ?? []);
   const profiles = options.profiles ?? [];
+  const txUrl = options.tx ?? process.env.CCRI_TERMINOLOGY_URL;
+  const remote = txUrl && txUrl !== 'off' ? terminologyClient(terminologyConfig(txUrl)) : undefined;
+  try {
+    return await validateAll(sources, skipped, source, profiles, remote, out);
+  } finally {
+    await remote?.close();
+  }
+}
+
+async function validateAll(sources: Awaited<ReturnType<typeof expandSources>>, skipped: string[], source: ConformanceSource, profiles: string[], remote: RemoteTerminology | undefined, out: (line: string) => void): Promise<ValidateSummary> {
   const rows: Row[] = [];
   const summary: ValidateSummary = { files: sources.length, resources: 0, errors: 0, warnings: 0 };
   for (const file of sources) {
@@ -67,7 +84,7 @@ export async function runValidate(paths: readonly string[], options: ValidateCom
         continue;
       }
       summary.resources++;
-      for (const issue of validateOne(unit.resource, source, profiles)) {
+      for (const issue of await validateOne(unit.resource, source, profiles, remote)) {
         if (issue.severity === 'information') continue;
         if (issue.severity === 'error' || issue.severity === 'fatal') summary.errors++;
         else summary.warnings++;
@@ -84,22 +101,22 @@ export async function runValidate(paths: readonly string[], options: ValidateCom
 }
 
 /** A resource, with the requested profiles applied to it, or to the entries of a Bundle whose type they constrain. */
-function validateOne(resource: unknown, source: ConformanceSource, profiles: string[]): Issue[] {
+async function validateOne(resource: unknown, source: ConformanceSource, profiles: string[], remote: RemoteTerminology | undefined): Promise<Issue[]> {
   const r = resource as Record<string, unknown> | null;
   const type = r && typeof r === 'object' ? r.resourceType : undefined;
   const applies = (t: unknown) => profiles.filter((p) => source.structureDefinition(p)?.type === t || !source.structureDefinition(p));
-  const issues = validateResource(resource, { source, profiles: applies(type) });
+  const issues = await validateResourceWith(resource, { source, profiles: applies(type) }, remote);
   if (type !== 'Bundle' || !profiles.length || !Array.isArray(r!.entry)) return issues;
   const seen = new Set(issues.map(key));
-  r!.entry.forEach((e: unknown, i: number) => {
+  for (const [i, e] of (r!.entry as unknown[]).entries()) {
     const entry = (e as { resource?: Record<string, unknown> } | null)?.resource;
     const wanted = entry ? applies(entry.resourceType).filter((p) => source.structureDefinition(p)) : [];
-    if (!entry || !wanted.length) return;
-    for (const issue of validateResource(entry, { source, profiles: wanted, path: `Bundle.entry[${i}].resource` })) {
+    if (!entry || !wanted.length) continue;
+    for (const issue of await validateResourceWith(entry, { source, profiles: wanted, path: `Bundle.entry[${i}].resource` }, remote)) {
       if (!seen.has(key(issue))) issues.push(issue);
       seen.add(key(issue));
     }
-  });
+  }
   return issues;
 }
 
@@ -138,13 +155,24 @@ async function conformanceSource(paths: string[]): Promise<ConformanceSource> {
   const base = careConnectCatalogue().source;
   if (!paths.length) return base;
   const extra = new ConformanceIndex();
+  for (const r of await readDefinitions(paths)) extra.add(r);
+  return layered(extra, base);
+}
+
+/** The resources in definition files or folders (JSON, XML, NDJSON; the entries of a Bundle too); a file that does not parse is an error naming it. */
+export async function readDefinitions(paths: readonly string[]): Promise<Array<Record<string, unknown>>> {
+  const out: Array<Record<string, unknown>> = [];
   for (const s of await expandSources(paths)) {
     for (const r of parseAll(await s.read(), s.name)) {
       if ('error' in r) throw new Error(`${s.name}${r.position ? `: ${r.position}` : ''}: ${r.error}`);
-      if (r.resource && typeof r.resource === 'object') extra.add(r.resource as Record<string, unknown>);
+      const resource = r.resource as Record<string, unknown> | null;
+      if (!resource || typeof resource !== 'object') continue;
+      if (resource.resourceType === 'Bundle' && Array.isArray(resource.entry)) {
+        for (const e of resource.entry as Array<{ resource?: Record<string, unknown> } | null>) if (e?.resource && typeof e.resource === 'object') out.push(e.resource);
+      } else out.push(resource);
     }
   }
-  return layered(extra, base);
+  return out;
 }
 
 function printTable(rows: Row[], out: (line: string) => void): void {
@@ -165,8 +193,9 @@ export function validateCommand(program: Command): void {
     .argument('<paths...>', 'files, directories (searched recursively) or - for standard input')
     .option('--profile <url>', 'also validate against this profile (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--definitions <path>', 'extra StructureDefinitions, ValueSets and CodeSystems to use (file or directory, repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .action(async (paths: string[], opts: { profile: string[]; definitions: string[] }) => {
-      const summary = await runValidate(paths, { profiles: opts.profile, definitions: opts.definitions });
+    .option('--tx <url>', 'a FHIR STU3 terminology server to ask about SNOMED CT and other code systems the server does not hold (env CCRI_TERMINOLOGY_URL; off for none)')
+    .action(async (paths: string[], opts: { profile: string[]; definitions: string[]; tx?: string }) => {
+      const summary = await runValidate(paths, { profiles: opts.profile, definitions: opts.definitions, ...(opts.tx !== undefined ? { tx: opts.tx } : {}) });
       if (summary.errors > 0) process.exitCode = 1;
     });
 }

@@ -35,13 +35,13 @@ export function requireVersion(version: string | undefined): number {
  * did not stop the write.
  * https://hl7.org/fhir/STU3/http.html#create
  */
-export function requireBody(req: FhirRequest, type: string, ctx: Pick<RequestContext, 'config' | 'log'>): { body: Resource; warnings: Issue[] } {
+export async function requireBody(req: FhirRequest, type: string, ctx: Pick<RequestContext, 'config' | 'log' | 'terminologyServer'>): Promise<{ body: Resource; warnings: Issue[] }> {
   const body = req.body;
   if (!body || typeof body !== 'object') throw badRequest(`A ${type} resource is required in the body`, undefined, 'required');
   if (body.resourceType !== type) {
     throw badRequest(`The body is a ${String(body.resourceType)}, but the URL is for ${type}`, 'resourceType');
   }
-  return { body, warnings: validateOnWrite(body, ctx) };
+  return { body, warnings: await validateOnWrite(body, ctx) };
 }
 
 /** What every write is refused for (400): the STU3 base definitions' structure and the required bindings the server can check fully. */

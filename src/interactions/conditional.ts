@@ -29,8 +29,9 @@ export async function conditionalMatches(tx: StoreTx, type: string, query: Array
     baseUrl: ctx.config.baseUrl,
   });
   if (!parsed.plan.where.length) throw badRequest('A conditional request needs search criteria that select');
+  const plan = await expandTerminology(parsed.plan, ctx.terminologyServer);
   await tx.serialise(criteriaKey(type, criteria));
-  const page = await tx.search({ ...expandTerminology(parsed.plan), count: 2, offset: 0, total: false, sort: [] });
+  const page = await tx.search({ ...plan, count: 2, offset: 0, total: false, sort: [] });
   return page.rows;
 }
 

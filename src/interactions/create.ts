@@ -4,6 +4,7 @@ import type { StoreTx } from '../store/store.js';
 import { requireBody, requireType } from './checks.js';
 import { conditionalMatches, parseQueryString } from './conditional.js';
 import { writeResponse } from './respond.js';
+import { askTerminologyAhead } from './validate-write.js';
 import type { FhirRequest, FhirResponse, Interaction, RequestContext } from './types.js';
 
 /**
@@ -13,7 +14,7 @@ import type { FhirRequest, FhirResponse, Interaction, RequestContext } from './t
  */
 export async function createIn(tx: StoreTx, req: FhirRequest, ctx: RequestContext, id: string = randomUUID()): Promise<FhirResponse> {
   const type = requireType(req);
-  const { body, warnings } = requireBody(req, type, ctx);
+  const { body, warnings } = await requireBody(req, type, ctx);
   if (req.preconditions.ifNoneExist !== undefined) {
     const matches = await conditionalMatches(tx, type, parseQueryString(req.preconditions.ifNoneExist), ctx);
     if (matches.length > 1) throw preconditionFailed(`If-None-Exist matched more than one ${type}`);
@@ -24,4 +25,7 @@ export async function createIn(tx: StoreTx, req: FhirRequest, ctx: RequestContex
   return writeResponse(req, ctx.config.baseUrl, 201, result.version, `Created ${type}/${id}`, warnings);
 }
 
-export const create: Interaction = (req, ctx) => ctx.data.transaction((tx) => createIn(tx, req, ctx));
+export const create: Interaction = async (req, ctx) => {
+  await askTerminologyAhead([req.body], ctx);
+  return ctx.data.transaction((tx) => createIn(tx, req, ctx));
+};

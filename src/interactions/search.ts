@@ -33,7 +33,7 @@ export const search: Interaction = async (req, ctx) => {
     if (state.a !== undefined && Number.isInteger(state.a)) parsed.plan.after = state.a;
   }
   const countOnly = parsed.summary === 'count';
-  const plan = expandTerminology(parsed.plan);
+  const plan = await expandTerminology(parsed.plan, ctx.terminologyServer);
   const page = await ctx.data.search(countOnly ? { ...plan, count: 0 } : plan);
   const included = countOnly ? [] : await resolveIncludes(ctx.data, ctx.registry, page.rows, parsed.includes, parsed.revincludes, ctx.config.baseUrl);
 

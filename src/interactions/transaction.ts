@@ -3,6 +3,7 @@ import { badRequest, FhirError, issue, preconditionFailed } from '../fhir/outcom
 import type { StoreTx } from '../store/store.js';
 import { type BundleData, type BundleEntry, materialise, RawResource } from './bundle.js';
 import { checkStructure } from './checks.js';
+import { askTerminologyAhead } from './validate-write.js';
 import { conditionalMatches, parseQueryString } from './conditional.js';
 import type { FhirRequest, FhirResponse, Incoming, Interaction, Method, RequestContext, Resource } from './types.js';
 
@@ -44,6 +45,8 @@ export const transaction: Interaction = async (req, ctx) => {
   const maxEntries = ctx.config.bundleMaxEntries ?? DEFAULT_MAX_ENTRIES;
   if (given_.length > maxEntries) throw new FhirError(400, issue('too-costly', `The Bundle has ${given_.length} entries; this server takes at most ${maxEntries} in one batch or transaction (CCRI_BUNDLE_MAX_ENTRIES)`, 'Bundle.entry'));
   const budget = new ResponseBudget(ctx.config.bundleMaxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
+  // The remote terminology server's answers for the entries, asked before any store transaction begins.
+  await askTerminologyAhead(given_.map((e) => (e && typeof e === 'object' ? e.resource : undefined)), ctx);
   let responses: BundleEntry[];
   if (kind === 'batch') {
     // In a batch an entry that cannot even be read (a bad method, a URL that is not valid percent-encoding) fails alone.

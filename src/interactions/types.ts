@@ -2,6 +2,7 @@ import type { Resource } from '../fhir/resource.js';
 import type { Access } from '../search/access.js';
 import type { SearchRegistry } from '../search/registry.js';
 import type { Store, StoreReader, StoreTx } from '../store/store.js';
+import type { RemoteTerminology } from '../terminology/remote.js';
 import type { BundleData } from './bundle.js';
 
 /**
@@ -254,6 +255,8 @@ export interface ServerContext {
   log: Logger;
   /** Bulk data export jobs, where the server runs them (not in the commands). */
   bulk?: BulkExports;
+  /** The remote terminology server (`CCRI_TERMINOLOGY_URL`) the validator and search's `:in`, `:below`… ask, when one is configured. */
+  terminologyServer?: RemoteTerminology;
 }
 
 /**

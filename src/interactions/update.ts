@@ -4,6 +4,7 @@ import type { StoreTx } from '../store/store.js';
 import { requireBody, requireId, requireType } from './checks.js';
 import { conditionalMatches } from './conditional.js';
 import { writeResponse } from './respond.js';
+import { askTerminologyAhead } from './validate-write.js';
 import type { FhirRequest, FhirResponse, Interaction, RequestContext } from './types.js';
 
 /**
@@ -13,7 +14,7 @@ import type { FhirRequest, FhirResponse, Interaction, RequestContext } from './t
  */
 export async function updateIn(tx: StoreTx, req: FhirRequest, ctx: RequestContext): Promise<FhirResponse> {
   const type = requireType(req);
-  const { body, warnings } = requireBody(req, type, ctx);
+  const { body, warnings } = await requireBody(req, type, ctx);
   let id: string;
   if (req.id !== undefined) {
     id = requireId(req.id);
@@ -35,4 +36,7 @@ export async function updateIn(tx: StoreTx, req: FhirRequest, ctx: RequestContex
   return writeResponse(req, ctx.config.baseUrl, created ? 201 : 200, result.version, `${created ? 'Created' : 'Updated'} ${type}/${id}`, warnings);
 }
 
-export const update: Interaction = (req, ctx) => ctx.data.transaction((tx) => updateIn(tx, req, ctx));
+export const update: Interaction = async (req, ctx) => {
+  await askTerminologyAhead([req.body], ctx);
+  return ctx.data.transaction((tx) => updateIn(tx, req, ctx));
+};

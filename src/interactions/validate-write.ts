@@ -1,6 +1,7 @@
+import type { ConformanceSource } from '../fhir/conformance.js';
 import { FhirError, type Issue, unprocessable } from '../fhir/outcome.js';
 import { careConnectCatalogue } from '../validation/profile/catalogue.js';
-import { validateBase, validateResourceParts } from '../validation/profile/validate.js';
+import { askAhead, validateBase, validateResourcePartsWith } from '../validation/profile/validate.js';
 import type { RequestContext, Resource } from './types.js';
 
 /**
@@ -21,8 +22,12 @@ import type { RequestContext, Resource } from './types.js';
  * https://hl7.org/fhir/STU3/http.html#2.21.0.5 (422 Unprocessable Entity)
  */
 
-/** Returns the problems found in a resource that may be written anyway (for `Prefer: return=OperationOutcome`). */
-export function validateOnWrite(resource: Resource, ctx: Pick<RequestContext, 'config' | 'log'>): Issue[] {
+/**
+ * Returns the problems found in a resource that may be written anyway (for `Prefer: return=OperationOutcome`).
+ * With a remote terminology server (`ctx.terminologyServer`), codes this server cannot judge are
+ * asked about (see validation/profile/questions.ts); one that cannot be reached is a warning.
+ */
+export async function validateOnWrite(resource: Resource, ctx: Pick<RequestContext, 'config' | 'log' | 'terminologyServer'>): Promise<Issue[]> {
   const setting = ctx.config.validation;
   const catalogue = careConnectCatalogue();
   if (setting === 'off') {
@@ -31,10 +36,8 @@ export function validateOnWrite(resource: Resource, ctx: Pick<RequestContext, 'c
   }
   const type = resource.resourceType;
   const profile = catalogue.profileFor(type);
-  // A claimed profile is checked as a claim; asking for it again would only repeat its issues.
-  const asked = profile && !claimedProfiles(resource).includes(profile) ? [profile] : [];
   // One walk: what breaks the STU3 base definitions is a 400 whatever the setting; the rest is as configured.
-  const parts = validateResourceParts(resource, { source: catalogue.source, profiles: asked });
+  const parts = await validateResourcePartsWith(resource, writeOptions(resource), ctx.terminologyServer);
   rejectBase(parts.structural);
   const problems = parts.other.filter((i) => i.severity !== 'information');
   if (setting === 'enforce' && problems.some(isError)) throw unprocessable(problems);
@@ -49,6 +52,25 @@ export function validateOnWrite(resource: Resource, ctx: Pick<RequestContext, 'c
     `${type} does not conform to ${profile ?? 'its profiles'}; written anyway (validation: ${setting})`,
   );
   return problems;
+}
+
+/** What a write is validated against: the base definitions, the claimed profiles, and the type's Care Connect profile. */
+function writeOptions(resource: Record<string, unknown>): { source: ConformanceSource; profiles: string[] } {
+  const catalogue = careConnectCatalogue();
+  const profile = typeof resource.resourceType === 'string' ? catalogue.profileFor(resource.resourceType) : undefined;
+  // A claimed profile is checked as a claim; asking for it again would only repeat its issues.
+  const asked = profile && !claimedProfiles(resource as Resource).includes(profile) ? [profile] : [];
+  return { source: catalogue.source, profiles: asked };
+}
+
+/**
+ * Before a write's store transaction: asks the remote terminology server (if any) what
+ * validating these resources will ask it, so the validation inside the transaction finds the
+ * answers cached and the transaction does not wait on the network.
+ */
+export async function askTerminologyAhead(resources: readonly unknown[], ctx: Pick<RequestContext, 'config' | 'terminologyServer'>): Promise<void> {
+  if (!ctx.terminologyServer || ctx.config.validation === 'off') return;
+  await askAhead(resources, writeOptions, ctx.terminologyServer);
 }
 
 /** The profiles a resource claims in meta.profile, without versions. */

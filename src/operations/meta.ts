@@ -123,7 +123,7 @@ async function change(req: Parameters<Interaction>[0], ctx: RequestContext, name
     if (next.tag?.length) meta.tag = next.tag;
     const updated: Resource = { ...resource, meta };
     // Checked as an update would be: claiming a profile the resource does not meet is refused.
-    const { body } = requireBody({ method: 'PUT', type, id, query: [], body: updated, preconditions: {}, prefer: {} }, type, ctx);
+    const { body } = await requireBody({ method: 'PUT', type, id, query: [], body: updated, preconditions: {}, prefer: {} }, type, ctx);
     const result = await tx.write({ type, id, resource: body, ifMatch: v.version });
     return answer(summary(((parseJson(result.version.json!) as Resource).meta ?? {}) as Meta));
   });

@@ -221,6 +221,12 @@ function parameters(parts: Array<Record<string, unknown>>): FhirResponse {
 
 function checkAnswer(checks: CodeCheck[]): FhirResponse {
   const ok = checks.find((c) => c.result);
+  // What this server cannot decide is not a "no": a client (another server's validator asking this one
+  // as its terminology server) would take result=false for a wrong code. A 422, as terminology servers
+  // answer a filter or a code system they do not support.
+  if (!ok && checks.some((c) => c.undecided)) {
+    throw new FhirError(422, checks.filter((c) => c.message).map((c) => issue(c.undecided ? 'not-supported' : 'code-invalid', c.message!, undefined, c.undecided ? 'error' : 'information')));
+  }
   const chosen = ok ?? checks[0]!;
   const messages = ok ? [] : checks.map((c) => c.message).filter((m): m is string => !!m);
   return parameters([
@@ -236,7 +242,7 @@ export const expand: Interaction = async (req, ctx) => {
   known(params, name, req.id !== undefined ? ['filter', 'offset', 'count', 'includeDesignations'] : ['url', 'identifier', 'valueSet', 'filter', 'offset', 'count', 'includeDesignations']);
   const { vs, exp } = await valueSetOf(req, ctx, params, name);
   const listed = enumerate(serverTerminology(), vs, exp);
-  if ('cannot' in listed) throw new FhirError(422, issue('too-costly', `${name}: the value set ${vs.url} cannot be expanded here: ${listed.cannot}`));
+  if ('cannot' in listed) throw new FhirError(422, issue('too-costly', `${name}: the value set ${vs.url ?? 'given'} cannot be expanded here: ${listed.cannot}`));
   const filter = params.one('filter');
   const offset = integerParam(params, 'offset', name) ?? 0;
   const count = integerParam(params, 'count', name);

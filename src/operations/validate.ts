@@ -4,7 +4,7 @@ import { requireId, requireType } from '../interactions/checks.js';
 import type { FhirRequest, FhirResponse, Interaction, RequestContext, Resource } from '../interactions/types.js';
 import { careConnectCatalogue } from '../validation/profile/catalogue.js';
 import { operationDefinition } from './definition.js';
-import { validateResource, type ValidationMode } from '../validation/profile/index.js';
+import { validateResourceWith, type ValidationMode } from '../validation/profile/index.js';
 
 /**
  * `$validate` (https://hl7.org/fhir/STU3/resource-operations.html#validate), at type
@@ -59,7 +59,7 @@ export const validate: Interaction = async (req, ctx) => {
     const own = catalogue.profileFor(type);
     if (own && !profiles.includes(own)) profiles.push(own);
   }
-  const issues: Issue[] = validateResource(resource, { source: catalogue.source, profiles, ...(input.mode ? { mode: input.mode } : {}) });
+  const issues: Issue[] = await validateResourceWith(resource, { source: catalogue.source, profiles, ...(input.mode ? { mode: input.mode } : {}) }, ctx.terminologyServer);
   if (req.id !== undefined && input.mode === 'update' && resource.id !== undefined && resource.id !== req.id) {
     issues.push({ severity: 'error', code: 'invalid', diagnostics: `${type}.id: the id in the resource ('${String(resource.id)}') differs from the id in the URL ('${req.id}')`, expression: [`${type}.id`] });
   }

@@ -124,6 +124,7 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
           clock: server.clock,
           log,
           ...(server.bulk ? { bulk: server.bulk } : {}),
+          ...(server.terminologyServer ? { terminologyServer: server.terminologyServer } : {}),
           requestId,
           caller,
           data: trail ? observed(server.store, caller.access, data, trail) : data,

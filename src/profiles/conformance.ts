@@ -1,7 +1,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, cached } from '../fhir/definitions/cache.js';
-import { ConformanceIndex } from '../fhir/conformance.js';
+import { ConformanceIndex, type ConformanceSource, layered } from '../fhir/conformance.js';
 import { definitionsFingerprint, generateConformance, type GeneratedConformance } from './build/generate.js';
 import { profiles } from './definitions/index.js';
 
@@ -40,6 +40,33 @@ export function careConnectConformance(): ConformanceIndex {
     index = built;
   }
   return index;
+}
+
+let held: ConformanceIndex | undefined;
+let served: ConformanceSource | undefined;
+
+/**
+ * CodeSystems and ValueSets the server holds besides its own (`ccri serve --definitions`,
+ * CCRI_DEFINITIONS): consulted before the Care Connect ones by the validator, the terminology
+ * operations and search's `:in`, `:below` and `:above`. Set once, before any of them is used.
+ */
+export function holdDefinitions(resources: ReadonlyArray<Record<string, unknown>>): void {
+  if (served) throw new Error('holdDefinitions must be called before the server\'s conformance resources are first used');
+  const index = new ConformanceIndex();
+  for (const r of resources) {
+    if (r.resourceType !== 'CodeSystem' && r.resourceType !== 'ValueSet') {
+      throw new Error(`The definitions the server holds are CodeSystems and ValueSets; ${String(r.resourceType)}${typeof r.url === 'string' ? ` ${r.url}` : ''} is not one`);
+    }
+    if (typeof r.url !== 'string') throw new Error(`A ${r.resourceType} given to the server to hold has no url`);
+    index.add(r);
+  }
+  held = index;
+}
+
+/** What the server validates and answers terminology with: the definitions it was given to hold over the Care Connect ones. */
+export function serverConformance(): ConformanceSource {
+  served ??= held ? layered(held, careConnectConformance()) : careConnectConformance();
+  return served;
 }
 
 const profileByType = new Map(profiles.map((p) => [p.type, p.url]));

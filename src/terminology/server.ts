@@ -1,6 +1,6 @@
 import { layered } from '../fhir/conformance.js';
 import { packageSource } from '../fhir/definitions/package-source.js';
-import { careConnectConformance } from '../profiles/conformance.js';
+import { serverConformance } from '../profiles/conformance.js';
 import { Terminology } from './terminology.js';
 
 let server: Terminology | undefined;
@@ -10,6 +10,6 @@ let server: Terminology | undefined;
  * those of the STU3 package. Search's `:in`, `:below` and `:above` expand with it.
  */
 export function serverTerminology(): Terminology {
-  server ??= new Terminology(layered(careConnectConformance(), packageSource()));
+  server ??= new Terminology(layered(serverConformance(), packageSource()));
   return server;
 }

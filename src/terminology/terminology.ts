@@ -26,6 +26,19 @@ export interface Expansion {
   partial: Set<string>;
   /** Some part could not be resolved (an unknown value set, an include without a system). */
   incomplete: boolean;
+  /**
+   * The parts not enumerated here that a terminology server might answer for: an include of a
+   * code system this server does not hold (whole, or by a filter), or of a value set it does not know.
+   */
+  remote: RemotePart[];
+}
+
+/** A part of a value set this server cannot enumerate: one `compose.include` of a code system (as written), or a value set by URL. */
+export type RemotePart = { system: string; include: Record<string, unknown> } | { valueSet: string };
+
+/** The remote parts that could hold a code of `system`: its includes, and the value sets unknown here. */
+export function remotePartsFor(exp: Expansion, system: string | undefined): RemotePart[] {
+  return exp.remote.filter((p) => ('valueSet' in p ? true : p.system === system));
 }
 
 export type Member = 'yes' | 'no' | 'unknown';
@@ -105,6 +118,7 @@ export class Terminology {
       open: new Set(),
       partial: new Set(),
       incomplete: false,
+      remote: [],
     };
     const compose = vs.compose as { include?: Include[]; exclude?: Include[] } | undefined;
     if (compose?.include) {
@@ -116,7 +130,10 @@ export class Terminology {
     } else {
       const expansion = vs.expansion as { contains?: ExpansionItem[] } | undefined;
       if (expansion?.contains) addContains(exp, expansion.contains);
-      else exp.incomplete = true;
+      else {
+        exp.incomplete = true;
+        if (typeof vs.url === 'string') addRemote(exp, { valueSet: vs.url });
+      }
     }
     return exp;
   }
@@ -124,8 +141,10 @@ export class Terminology {
   private include(exp: Expansion, inc: Include): void {
     for (const url of inc.valueSet ?? []) {
       const other = this.expansion(url);
-      if (!other) exp.incomplete = true;
-      else merge(exp, other);
+      if (!other) {
+        exp.incomplete = true;
+        if (typeof url === 'string') addRemote(exp, { valueSet: url.split('|')[0]! });
+      } else merge(exp, other);
     }
     const system = inc.system;
     if (!system) {
@@ -141,6 +160,7 @@ export class Terminology {
     if (inc.filter?.length) {
       if (!cs || !cs.complete) {
         exp.partial.add(system);
+        addRemote(exp, { system, include: asWritten(inc) });
         return;
       }
       let selected: Set<string> | undefined;
@@ -148,6 +168,7 @@ export class Terminology {
         const codes = filterCodes(cs, f);
         if (!codes) {
           exp.partial.add(system);
+          addRemote(exp, { system, include: asWritten(inc) });
           return;
         }
         selected = selected ? new Set([...selected].filter((c) => codes.has(c))) : codes;
@@ -161,8 +182,24 @@ export class Terminology {
       for (const code of cs.concepts.keys()) codes.add(code);
     } else {
       exp.open.add(system);
+      addRemote(exp, { system, include: asWritten(inc) });
     }
   }
+}
+
+/** An include as the value set wrote it, without the value sets it names (those are parts of their own). */
+function asWritten(inc: Include): Record<string, unknown> {
+  const { valueSet: _valueSet, ...rest } = inc as Include & Record<string, unknown>;
+  return rest;
+}
+
+/** The most remote parts one expansion keeps (value sets are definitions, but a request may send one). */
+const MAX_REMOTE_PARTS = 100;
+
+function addRemote(exp: Expansion, part: RemotePart): void {
+  const key = JSON.stringify(part);
+  if (exp.remote.length >= MAX_REMOTE_PARTS || exp.remote.some((p) => JSON.stringify(p) === key)) return;
+  exp.remote.push(part);
 }
 
 interface ExpansionItem {
@@ -195,6 +232,7 @@ function merge(into: Expansion, other: Expansion): void {
   for (const s of other.open) into.open.add(s);
   for (const s of other.partial) into.partial.add(s);
   if (other.incomplete) into.incomplete = true;
+  for (const p of other.remote) addRemote(into, p);
 }
 
 /** The codes a filter selects, or undefined when it cannot be evaluated here. */

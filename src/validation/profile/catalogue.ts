@@ -1,4 +1,4 @@
-import { careConnectConformance, careConnectProfileFor } from '../../profiles/conformance.js';
+import { serverConformance, careConnectProfileFor } from '../../profiles/conformance.js';
 import type { ConformanceSource } from '../../fhir/conformance.js';
 
 /**
@@ -17,6 +17,6 @@ let catalogue: ProfileCatalogue | undefined;
 
 /** The Care Connect catalogue (one per process, so compiled profiles are kept). */
 export function careConnectCatalogue(): ProfileCatalogue {
-  catalogue ??= { source: careConnectConformance(), profileFor: careConnectProfileFor };
+  catalogue ??= { source: serverConformance(), profileFor: careConnectProfileFor };
   return catalogue;
 }

@@ -4,7 +4,7 @@ import { quote } from '../context.js';
 import { isSnomedId, lookup, normalise } from '../../terminology/code-systems.js';
 import type { Binding } from './plan-types.js';
 import type { Session } from './session.js';
-import { type Expansion, SNOMED, UCUM, type Member } from '../../terminology/terminology.js';
+import { type Expansion, remotePartsFor, SNOMED, UCUM, type Member } from '../../terminology/terminology.js';
 import { isRecord } from './values.js';
 
 /**
@@ -43,8 +43,20 @@ export function checkBinding(s: Session, binding: Binding, value: unknown, type:
   const term = s.engine.terminology;
   const exp = term.expansion(binding.valueSet);
   const severity: IssueSeverity = strength === 'required' ? 'error' : 'warning';
+  const verb = strength === 'required' ? 'must' : 'should';
   if (!exp) {
-    s.report('warning', 'code-invalid', location, `the value set ${binding.valueSet} (${strength} binding of ${owner}) is not known to this server, so the code was not checked`);
+    const message = `the value set ${binding.valueSet} (${strength} binding of ${owner}) is not known to this server, so the code was not checked`;
+    if (!codes.length) s.report('warning', 'code-invalid', location, message);
+    // A terminology server may know it (asked once the walk is done; without one, the warning).
+    else {
+      s.ask({
+        kind: 'binding',
+        codes: codes.map((c) => ({ ...(c.system ? { system: c.system } : {}), code: c.code, parts: [{ valueSet: binding.valueSet.split('|')[0]! }] })),
+        no: notIn(codes, location, `the value set ${binding.valueSet}`, verb, strength, owner, severity),
+        binding: `the value set ${binding.valueSet} (${strength} binding of ${owner})`,
+        fallback: s.issue('warning', 'code-invalid', location, message),
+      });
+    }
     return;
   }
   const name = `'${exp.name}' (${exp.url})`;
@@ -57,17 +69,31 @@ export function checkBinding(s: Session, binding: Binding, value: unknown, type:
     return;
   }
   let best: Member = 'no';
+  const unknown: Code[] = [];
   for (const c of codes) {
     const m = term.contains(exp, c.system, c.code);
     if (m === 'yes') return;
-    if (m === 'unknown') best = 'unknown';
+    if (m === 'unknown') {
+      best = 'unknown';
+      unknown.push(c);
+    }
   }
-  if (best === 'unknown') return;
+  if (best === 'unknown') {
+    // Parts of the value set this server cannot enumerate (a SNOMED CT filter …): a terminology server may say.
+    const asking = unknown.map((c) => ({ ...(c.system ? { system: c.system } : {}), code: c.code, parts: remotePartsFor(exp, c.system) })).filter((c) => c.parts.length);
+    if (asking.length) s.ask({ kind: 'binding', codes: asking, no: notIn(codes, location, `the value set ${name}`, verb, strength, owner, severity), binding: `the value set ${name} (${strength} binding of ${owner})` });
+    return;
+  }
+  const no = notIn(codes, location, `the value set ${name}`, verb, strength, owner, severity);
+  s.report(severity, 'code-invalid', no.at, no.message, certain);
+}
+
+/** The issue of codes outside a binding's value set. */
+function notIn(codes: Code[], location: string, valueSet: string, verb: string, strength: string, owner: string, severity: IssueSeverity): { severity: IssueSeverity; at: string; message: string } {
   const shown = codes.map((c) => (c.system ? `${c.system}#${quote(c.code)}` : `'${quote(c.code)}'`)).join(', ');
   const at = codes.length === 1 ? codes[0]!.at : location;
-  const verb = strength === 'required' ? 'must' : 'should';
   const what = codes.length === 1 ? `the code ${shown} is` : `none of the codes ${shown} is`;
-  s.report(severity, 'code-invalid', at, `${what} not in the value set ${name}; codes ${verb} come from it (${strength} binding of ${owner})`, certain);
+  return { severity, at, message: `${what} not in ${valueSet}; codes ${verb} come from it (${strength} binding of ${owner})` };
 }
 
 /** Whether every code of a value set is known here (nothing left as "any code of this system"), so that membership is certain. */
@@ -111,14 +137,17 @@ export function checkCoding(s: Session, coding: Record<string, unknown>, locatio
     if (!isUcum(code)) s.report('error', 'code-invalid', `${location}.code`, `'${quote(code)}' is not a valid UCUM unit code (http://unitsofmeasure.org)`);
     return;
   }
-  if (system === SNOMED) {
-    if (/^\d+$/.test(code) && !isSnomedId(code)) {
-      s.report('error', 'code-invalid', `${location}.code`, `'${quote(code)}' is not a valid SNOMED CT identifier (6-18 digits ending in a Verhoeff check digit)`);
-    }
+  if (system === SNOMED && /^\d+$/.test(code) && !isSnomedId(code)) {
+    s.report('error', 'code-invalid', `${location}.code`, `'${quote(code)}' is not a valid SNOMED CT identifier (6-18 digits ending in a Verhoeff check digit)`);
     return;
   }
   const cs = s.engine.terminology.codeSystem(system);
-  if (!cs || !cs.complete) return;
+  if (!cs || !cs.complete) {
+    // Not held here (SNOMED CT, LOINC …): a terminology server may say, once the walk is done.
+    const display = coding.display;
+    s.ask({ kind: 'coding', system, code, ...(typeof display === 'string' ? { display } : {}), at: location });
+    return;
+  }
   const concept = lookup(cs, code);
   if (!concept) {
     s.report('error', 'code-invalid', `${location}.code`, `unknown code '${quote(code)}' in the code system '${cs.name}' (${system})`);

@@ -1,6 +1,7 @@
 import type { Issue, IssueCode, IssueSeverity } from '../../fhir/outcome.js';
 import { MAX_ISSUES } from '../context.js';
 import type { Engine } from './engine.js';
+import type { Question } from './questions.js';
 import { referenceType, isRecord } from './values.js';
 
 /**
@@ -39,6 +40,8 @@ export class Session {
    */
   readonly baseErrors: Issue[] = [];
   readonly pending: PendingProfile[] = [];
+  /** Codes only a terminology server can judge (questions.ts), asked once the walk is done. */
+  readonly questions: Question[] = [];
   /** Bundle entry fullUrl -> resource, for references between entries. */
   readonly entries = new Map<string, Record<string, unknown>>();
   /** A nested extension -> the url of the extension holding it (extension contexts). */
@@ -71,14 +74,25 @@ export class Session {
   /** Reports an issue; `base` puts it with {@link baseErrors}. */
   report(severity: IssueSeverity, code: IssueCode, at: string, message: string, base = false): void {
     if (this.stopped) return;
-    // The walk names a primitive's extensions by their JSON key (`_birthDate`); FHIRPath says `birthDate`.
-    const location = at.includes('._') ? at.replace(/\._(?=[A-Za-z])/g, '.') : at;
+    const made = this.issue(severity, code, at, message);
     if (this.issues.length + this.baseErrors.length >= MAX_ISSUES) {
       this.stopped = true;
-      this.issues.push({ severity: 'error', code: 'too-costly', diagnostics: `More than ${MAX_ISSUES} issues; validation stopped here`, expression: [location] });
+      this.issues.push({ severity: 'error', code: 'too-costly', diagnostics: `More than ${MAX_ISSUES} issues; validation stopped here`, expression: made.expression! });
       return;
     }
-    (base ? this.baseErrors : this.issues).push({ severity, code, diagnostics: `${location}: ${message}`, expression: [location] });
+    (base ? this.baseErrors : this.issues).push(made);
+  }
+
+  /** An issue as {@link report} would report it (not reported). */
+  issue(severity: IssueSeverity, code: IssueCode, at: string, message: string): Issue {
+    // The walk names a primitive's extensions by their JSON key (`_birthDate`); FHIRPath says `birthDate`.
+    const location = at.includes('._') ? at.replace(/\._(?=[A-Za-z])/g, '.') : at;
+    return { severity, code, diagnostics: `${location}: ${message}`, expression: [location] };
+  }
+
+  /** Notes a question for a terminology server (see questions.ts). */
+  ask(question: Question): void {
+    if (!this.stopped) this.questions.push(question);
   }
 
   /** Whether an element at walk depth `depth` is inside an unknown extension (and leaves it when it is not). */

@@ -7,6 +7,8 @@ import { checkBusinessRules } from './business-rules.js';
 import { engineFor } from './engine.js';
 import { packageSource } from '../../fhir/definitions/package-source.js';
 import { checkQuestionnaireResponse } from './questionnaire.js';
+import { answerQuestions, MAX_QUESTIONS, type Question, unanswered } from './questions.js';
+import type { RemoteTerminology } from '../../terminology/remote.js';
 import { Session, type PendingProfile } from './session.js';
 import { isRecord } from './values.js';
 import { validateAgainst } from './walk-profile.js';
@@ -49,6 +51,16 @@ export function validateResource(resource: unknown, options: ValidateOptions): I
   return dedupe([...structural, ...other]);
 }
 
+/**
+ * As {@link validateResource}, asking a remote terminology server (when one is given) about
+ * the codes this server cannot judge: SNOMED CT and the other code systems it does not hold,
+ * value sets defined by their filters, value sets it does not know (questions.ts).
+ */
+export async function validateResourceWith(resource: unknown, options: ValidateOptions, remote: RemoteTerminology | undefined): Promise<Issue[]> {
+  const { structural, other } = await validateResourcePartsWith(resource, options, remote);
+  return dedupe([...structural, ...other]);
+}
+
 /** The issues of one validation, sorted by what they mean for a write. */
 export interface ValidationParts {
   /**
@@ -70,11 +82,54 @@ export interface ValidationParts {
  * (see {@link ValidationParts}). One walk.
  */
 export function validateResourceParts(resource: unknown, options: ValidateOptions): ValidationParts {
+  const { parts, questions } = run(resource, options);
+  for (const q of questions) {
+    for (const i of unanswered([q])) {
+      parts.other.push(i);
+      if (q.asked) (parts.asked as Set<Issue>).add(i);
+    }
+  }
+  return parts;
+}
+
+/** As {@link validateResourceParts}, with the answers of a remote terminology server (when one is given). */
+export async function validateResourcePartsWith(resource: unknown, options: ValidateOptions, remote: RemoteTerminology | undefined): Promise<ValidationParts> {
+  if (!remote) return validateResourceParts(resource, options);
+  const { parts, questions } = run(resource, options);
+  for (const { question, issue } of await answerQuestions(questions, remote)) {
+    parts.other.push(issue);
+    if (question.asked) (parts.asked as Set<Issue>).add(issue);
+  }
+  return parts;
+}
+
+/**
+ * Asks a remote terminology server, ahead of time, what validating these resources will ask
+ * it, so that the answers are in its cache when they are validated (inside a store
+ * transaction, which should not wait on the network). Failures are left for the validation.
+ */
+export async function askAhead(resources: readonly unknown[], options: (resource: Record<string, unknown>) => ValidateOptions, remote: RemoteTerminology): Promise<void> {
+  const questions: Question[] = [];
+  for (const r of resources) {
+    if (!isRecord(r)) continue;
+    questions.push(...run(r, options(r)).questions);
+    if (questions.length >= 4 * MAX_QUESTIONS) break;
+  }
+  if (!questions.length) return;
+  try {
+    await answerQuestions(questions.slice(0, 4 * MAX_QUESTIONS), remote, 4 * MAX_QUESTIONS);
+  } catch {
+    // The validation itself will say what went wrong.
+  }
+}
+
+/** One walk: the issues, and the questions for a terminology server. */
+function run(resource: unknown, options: ValidateOptions): { parts: ValidationParts; questions: Question[] } {
   const model = options.model ?? fhirModel();
   const asked = new Set<Issue>();
   const heldClaims: string[] = [];
   if (!isRecord(resource) || typeof resource.resourceType !== 'string' || !model.isResourceType(resource.resourceType)) {
-    return { structural: validateStructure(resource, { ...(options.path ? { path: options.path } : {}), model }), other: [], asked, heldClaims };
+    return { parts: { structural: validateStructure(resource, { ...(options.path ? { path: options.path } : {}), model }), other: [], asked, heldClaims }, questions: [] };
   }
   const engine = engineFor(withPackage(options.source), model);
   const root = options.path ?? resource.resourceType;
@@ -85,12 +140,16 @@ export function validateResourceParts(resource: unknown, options: ValidateOption
     structural = validateStructure(resource, { path: root, onElement: baseHook(s), model });
     for (const p of s.pending) {
       const start = s.issues.length;
+      const asking = s.questions.length;
       runPending(s, p, heldClaims);
-      if (!p.claimed && !p.base) for (const i of s.issues.slice(start)) asked.add(i);
+      if (!p.claimed && !p.base) {
+        for (const i of s.issues.slice(start)) asked.add(i);
+        for (const q of s.questions.slice(asking)) q.asked = true;
+      }
     }
     checkBusinessRules(s, resource, root, options.mode);
     if (resource.resourceType === 'QuestionnaireResponse') checkQuestionnaireResponse(s, resource, root, options.resolve);
-    return { structural: [...structural, ...s.baseErrors], other: s.issues, asked, heldClaims };
+    return { parts: { structural: [...structural, ...s.baseErrors], other: s.issues, asked, heldClaims }, questions: s.questions };
   } catch (err) {
     // Not expected: reported rather than thrown, like the structural validator. What was found
     // before stays, and the failure itself is a structural error: a resource the validator could
@@ -103,7 +162,7 @@ export function validateResourceParts(resource: unknown, options: ValidateOption
         // Reported by `failed`.
       }
     }
-    return { structural: [...structural, ...s.baseErrors, failed], other: s.issues, asked, heldClaims };
+    return { parts: { structural: [...structural, ...s.baseErrors, failed], other: s.issues, asked, heldClaims }, questions: [] };
   }
 }
 
