@@ -26,6 +26,8 @@ const timer = setInterval(() => {
     if (size > workerData.walBytes) db.pragma('wal_checkpoint(PASSIVE)');
     reported = false;
   } catch (err) {
+    // Another process's checkpoint under way: this one waits for the next look.
+    if (err && (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED')) return;
     if (!reported) parentPort.postMessage({ error: String(err && err.message || err) });
     reported = true;
   }
