@@ -5,10 +5,11 @@ import { validateBench } from './validate.js';
 import { auditBench } from './audit.js';
 import { exportBench } from './export.js';
 import { campaignBench } from './campaign.js';
+import { secureBench } from './secure.js';
 
 /**
  * `npm run bench`: runs the benchmarks and prints Markdown for docs/benchmarks.md.
- * `npm run bench -- read` (or search, validate, load, audit, export, campaign) runs one. Timings live here, never in tests.
+ * `npm run bench -- read` (or search, validate, load, audit, secure, export, campaign) runs one. Timings live here, never in tests.
  */
 const which = new Set(process.argv.slice(2));
 const all = which.size === 0;
@@ -19,6 +20,7 @@ if (all || which.has('validate')) sections.push(await validateBench());
 if (all || which.has('search')) sections.push(await searchBench(duration));
 if (all || which.has('load')) sections.push(await loadBench());
 if (all || which.has('audit')) sections.push(await auditBench(duration));
+if (all || which.has('secure')) sections.push(await secureBench(duration));
 if (all || which.has('export')) sections.push(await exportBench());
 if (all || which.has('campaign')) sections.push(await campaignBench());
 console.log(sections.join('\n\n'));

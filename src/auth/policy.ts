@@ -15,6 +15,8 @@ interface TokenCaller extends Caller {
 
 /** Longest `Authorization` header accepted: larger ones are refused before anything else is read. */
 const MAX_HEADER = 8 * 1024;
+/** Distinct (scope, patient) pairs whose grants are remembered. */
+const GRANTED_SIZE = 1000;
 
 export interface SecureBaseOptions {
   /** The public URL of the secure base: tokens must name it in `aud`. */
@@ -35,6 +37,19 @@ export function securePolicy(options: SecureBaseOptions): Policy {
   const types = options.registry.types();
   const hasCompartment = (type: string) => type === 'Patient' || options.registry.compartmentParams(type).length > 0;
   const realm = options.url;
+  /** What a scope (and launch patient) grants, worked out once per distinct pair: it is a function of them alone, and a client sends the same token again and again. */
+  const granted = new Map<string, { grants: ScopeGrant[]; access: Access }>();
+  const grantsOf = (scope: string, patient: string | undefined) => {
+    const key = `${patient ?? ''} ${scope}`;
+    let g = granted.get(key);
+    if (!g) {
+      const grants = parseScopes(scope);
+      g = { grants, access: { ...readAccess(grants, patient, hasCompartment, types), write: writeVisibility(grants, hasCompartment, types) } };
+      if (granted.size >= GRANTED_SIZE) granted.clear();
+      granted.set(key, g);
+    }
+    return g;
+  };
   const refuse = (why: string) =>
     new FhirError(401, issue('login', `The request needs a valid bearer token: ${why}`), { 'WWW-Authenticate': `Bearer realm="${realm}", error="invalid_token", error_description="${why.replace(/["\\]/g, '')}"` });
 
@@ -54,8 +69,7 @@ export function securePolicy(options: SecureBaseOptions): Policy {
         if (err instanceof TokenRefused) throw refuse(err.message);
         throw err;
       }
-      const grants = parseScopes(token.scope);
-      const access: Access = { ...readAccess(grants, token.patient, hasCompartment, types), write: writeVisibility(grants, hasCompartment, types) };
+      const { grants, access } = grantsOf(token.scope, token.patient);
       const caller: TokenCaller = {
         kind: kindOf(grants, token.fhirUser),
         ...base,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createLocalJWKSet, errors, type JSONWebKeySet, jwtVerify, type JWTPayload } from 'jose';
 import type { TokenIssuer } from './issuer.js';
 
@@ -28,6 +29,8 @@ export class TokenRefused extends Error {}
 const KEYS_TTL_MS = 10 * 60_000;
 const REFETCH_MS = 60_000;
 const CLOCK_SKEW_S = 60;
+/** Verified tokens remembered per verifier (a bound on memory: the whole cache is dropped when it is full). */
+const VERIFIED_SIZE = 10_000;
 
 export interface Verifier {
   verify(token: string): Promise<VerifiedToken>;
@@ -36,8 +39,18 @@ export interface Verifier {
 export function verifier(issuer: TokenIssuer, audience: string, now: () => number = Date.now): Verifier {
   let keys: { set: ReturnType<typeof createLocalJWKSet>; kids: Set<string>; at: number } | undefined;
   let asking: Promise<void> | undefined;
+  /**
+   * Tokens whose signature and claims verified, by the SHA-256 of the token (never the
+   * token itself), until they expire: a client sends the same token with every request,
+   * and checking an RSA signature costs more than the rest of a read by id. Whatever can
+   * change while a token is valid is still asked for each request: whether it was revoked
+   * (inForce) and what it may see. Dropped whenever the issuer's keys are fetched again,
+   * so that a key taken out of the issuer's JWKS stops its tokens within KEYS_TTL_MS.
+   */
+  const verified = new Map<string, { claims: JWTPayload; until: number }>();
   const load = async () => {
     const jwks: JSONWebKeySet = await issuer.keys();
+    verified.clear();
     keys = { set: createLocalJWKSet(jwks), kids: new Set(jwks.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string')), at: now() };
   };
   /** The issuer's keys; asked for again when stale, or when a token names a key not among them (at most once a minute). */
@@ -56,21 +69,33 @@ export function verifier(issuer: TokenIssuer, audience: string, now: () => numbe
 
   return {
     async verify(token) {
-      let claims: JWTPayload;
-      try {
-        const set = await keysFor(kidOf(token));
-        ({ payload: claims } = await jwtVerify(token, set, {
-          algorithms: [...ALGORITHMS],
-          issuer: issuer.issuer,
-          audience,
-          clockTolerance: CLOCK_SKEW_S,
-          currentDate: new Date(now()),
-          requiredClaims: ['exp'],
-        }));
-      } catch (err) {
+      const key = createHash('sha256').update(token).digest('base64url');
+      const known = verified.get(key);
+      // The keys are looked at first: when they are stale, fetching them again empties the cache.
+      const set = await keysFor(known ? undefined : kidOf(token)).catch((err: unknown) => {
         throw new TokenRefused(reason(err));
+      });
+      let claims: JWTPayload;
+      if (known && verified.get(key) === known && now() < known.until) claims = known.claims;
+      else {
+        verified.delete(key);
+        try {
+          ({ payload: claims } = await jwtVerify(token, set, {
+            algorithms: [...ALGORITHMS],
+            issuer: issuer.issuer,
+            audience,
+            clockTolerance: CLOCK_SKEW_S,
+            currentDate: new Date(now()),
+            requiredClaims: ['exp'],
+          }));
+        } catch (err) {
+          throw new TokenRefused(reason(err));
+        }
+        if (typeof claims.iat === 'number' && claims.iat > now() / 1000 + CLOCK_SKEW_S) throw new TokenRefused('the token was issued in the future (iat)');
+        // Past `exp` (with the same tolerance jwtVerify allows) it is verified again, and refused.
+        if (verified.size >= VERIFIED_SIZE) verified.clear();
+        verified.set(key, { claims, until: (claims.exp as number) * 1000 + CLOCK_SKEW_S * 1000 });
       }
-      if (typeof claims.iat === 'number' && claims.iat > now() / 1000 + CLOCK_SKEW_S) throw new TokenRefused('the token was issued in the future (iat)');
       const scope = claims.scope;
       if (typeof scope !== 'string') throw new TokenRefused('the token has no scope (a space-separated string)');
       const patient = stringClaim(claims, 'patient');

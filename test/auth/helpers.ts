@@ -7,6 +7,9 @@ import { addUser } from '../../src/auth/server/users.js';
 import type { StoreKind } from '../helpers/server.js';
 import { createTestSchema } from '../helpers/postgres.js';
 import { type ListeningServer, startListening } from '../helpers/listen.js';
+import { Browser, signIn } from '../helpers/sign-in.js';
+
+export { Browser };
 
 /** A listening server with the authorization server, a few patients, a clinician and a patient user. */
 export interface AuthTestServer {
@@ -60,50 +63,6 @@ export async function discover(t: AuthTestServer, clientId: string, auth: oidc.C
   return oidc.discovery(new URL(t.issuer), clientId, metadata, auth, { execute: [oidc.allowInsecureRequests] });
 }
 
-/**
- * A browser as far as the authorization pages need one: a cookie jar, redirects followed
- * one by one within the server's origin, and forms posted as a browser posts them.
- */
-export class Browser {
-  private readonly jar = new Map<string, string>();
-  constructor(private readonly origin: string) {}
-
-  async request(url: string, init: RequestInit = {}): Promise<Response> {
-    const cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    const res = await fetch(new URL(url, this.origin), { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) } });
-    for (const set of res.headers.getSetCookie()) {
-      const [pair] = set.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq);
-      const value = pair!.slice(eq + 1);
-      if (/expires=Thu, 01 Jan 1970/i.test(set) || value === '') this.jar.delete(name);
-      else this.jar.set(name, value);
-    }
-    return res;
-  }
-
-  /** Follows redirects while they stay on the server; returns where it stopped (a page, or a redirect elsewhere). */
-  async go(url: string, init: RequestInit = {}): Promise<{ url: string; status: number; html: string }> {
-    let res = await this.request(url, init);
-    let at = new URL(url, this.origin).href;
-    while (res.status >= 300 && res.status < 400) {
-      const location = new URL(res.headers.get('location')!, at).href;
-      if (!location.startsWith(this.origin)) return { url: location, status: res.status, html: '' };
-      at = location;
-      res = await this.request(location);
-    }
-    return { url: at, status: res.status, html: await res.text() };
-  }
-
-  /** Posts the page's form whose action ends with `suffix`, with these fields. */
-  submit(page: { html: string }, suffix: string, fields: Record<string, string>): Promise<{ url: string; status: number; html: string }> {
-    const actions = [...page.html.matchAll(/<form method="post" action="([^"]+)"/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
-    const action = actions.find((a) => a.endsWith(suffix));
-    if (!action) throw new Error(`No form posting to …${suffix} on the page:\n${page.html}`);
-    return this.go(action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
-  }
-}
-
 export interface AuthorizeOptions {
   scope: string;
   redirectUri: string;
@@ -133,15 +92,7 @@ export async function authorize(t: AuthTestServer, config: oidc.Configuration, o
     ...o.extra,
   });
   const browser = o.browser ?? new Browser(t.origin);
-  const pages: string[] = [];
-  let page = await browser.go(url.href);
-  for (let step = 0; step < 6 && page.url.startsWith(t.origin); step++) {
-    pages.push(page.html);
-    if (page.html.includes('<title>Sign in</title>')) page = await browser.submit(page, '/login', { username: o.user ?? 'clinician', password: PASSWORD });
-    else if (page.html.includes('<title>Choose a patient</title>')) page = await browser.submit(page, '/patient', { patient: o.pick ?? '2' });
-    else if (page.html.includes('<title>Allow access?</title>')) page = await browser.submit(page, '/confirm', { decision: 'allow' });
-    else throw new Error(`Unexpected page (${page.status}) at ${page.url}:\n${page.html}`);
-  }
+  const { page, pages } = await signIn(browser, url.href, { username: o.user ?? 'clinician', password: PASSWORD, patient: o.pick ?? '2' });
   return { callback: new URL(page.url), verifier, state, pages };
 }
 

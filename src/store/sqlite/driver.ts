@@ -10,6 +10,7 @@ import { ClientGone, queryTooCostly, storeUnavailable } from '../errors.js';
 import type { CurrentRow, SqlConnection, SqlDriver, SqlValue, TransactionOptions } from '../sql/driver.js';
 import { Mutex } from '../sql/mutex.js';
 import { INDEX_TABLES } from '../sql/write-batch.js';
+import { Checkpointer } from './checkpointer.js';
 import { GUARD_FUNCTION, sqliteDialect } from './dialect.js';
 
 /**
@@ -25,6 +26,7 @@ export class SqliteDriver implements SqlDriver {
   private readonly readerDb: Db;
   private readonly writer: SqliteConnection;
   private readonly mutex = new Mutex();
+  private readonly checkpointer?: Checkpointer;
 
   constructor(
     private readonly file: string,
@@ -40,6 +42,11 @@ export class SqliteDriver implements SqlDriver {
     this.reader = this.readerDb === this.writerDb ? this.writer : new SqliteConnection(this.readerDb, limit, now);
     optimize(this.writerDb);
     this.optimizedAt = performance.now();
+    if (file !== ':memory:') {
+      this.writerDb.pragma('wal_autocheckpoint = 0');
+      // Should the thread fail, SQLite checkpoints at commits again, as it does by default.
+      this.checkpointer = new Checkpointer(file, () => this.writerDb.open && this.writerDb.pragma('wal_autocheckpoint = 1000'));
+    }
   }
 
   /** When the planner's statistics were last brought up to date (PRAGMA optimize). */
@@ -174,6 +181,7 @@ export class SqliteDriver implements SqlDriver {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
     await this.mutex.run(async () => {
       if (this.readerDb !== this.writerDb) this.readerDb.close();
       this.writerDb.close();

@@ -1,0 +1,91 @@
+import { exportJWK, generateKeyPair, type JSONWebKeySet, SignJWT } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TokenIssuer } from '../../src/auth/issuer.js';
+import { verifier } from '../../src/auth/verify.js';
+
+/**
+ * The secure base remembers the tokens it has verified (by their hash) until they expire,
+ * so that a client's next request does not check the RSA signature again. What may change
+ * while a token is valid must still be seen at once: a revocation, the token's expiry, a key
+ * taken out of the issuer's JWKS; and a token changed by a single character is a new token.
+ */
+describe('remembered token verifications', () => {
+  const ISSUER = 'https://issuer.test/auth';
+  const AUD = 'https://fhir.test/secure/STU3';
+  let clock = Date.parse('2026-12-05T10:00:00Z');
+  const now = () => clock;
+  let jwks: JSONWebKeySet;
+  let sign: (claims: Record<string, unknown>) => Promise<string>;
+  const revoked = new Set<string>();
+  let fetches = 0;
+  const issuer: TokenIssuer = {
+    issuer: ISSUER,
+    endpoints: {},
+    keys: async () => {
+      fetches++;
+      return jwks;
+    },
+    inForce: async (claims) => !revoked.has(String(claims.jti)),
+  };
+
+  beforeAll(async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] };
+    sign = (claims) => {
+      const t = Math.floor(clock / 1000);
+      return new SignJWT({ iss: ISSUER, aud: AUD, iat: t, exp: t + 600, scope: 'user/*.read', ...claims }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(privateKey);
+    };
+  });
+
+  it('asks whether a remembered token was revoked at every use', async () => {
+    const v = verifier(issuer, AUD, now);
+    const token = await sign({ jti: 'to-revoke' });
+    await expect(v.verify(token)).resolves.toMatchObject({ scope: 'user/*.read' });
+    await expect(v.verify(token)).resolves.toMatchObject({ scope: 'user/*.read' });
+    revoked.add('to-revoke');
+    await expect(v.verify(token)).rejects.toThrow(/revoked/);
+  });
+
+  it('refuses a remembered token once it has expired', async () => {
+    const v = verifier(issuer, AUD, now);
+    const started = clock;
+    const token = await sign({ jti: 'expiring' });
+    await expect(v.verify(token)).resolves.toBeDefined();
+    clock = started + 600_000 + 30_000; // past exp, within the minute of clock skew allowed
+    await expect(v.verify(token)).resolves.toBeDefined();
+    clock = started + 600_000 + 61_000;
+    await expect(v.verify(token)).rejects.toThrow(/expired/);
+    clock = started;
+  });
+
+  it('refuses a token whose signature was altered after the genuine one was remembered', async () => {
+    const v = verifier(issuer, AUD, now);
+    const token = await sign({ jti: 'genuine' });
+    await expect(v.verify(token)).resolves.toBeDefined();
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const altered = `${h}.${p}.${s.slice(0, -2)}${s.endsWith('AA') ? 'AB' : 'AA'}`;
+    await expect(v.verify(altered)).rejects.toThrow(/signature|well-formed/);
+    // A claim changed under the same signature is another token, and does not verify either.
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    const widened = Buffer.from(JSON.stringify({ ...claims, scope: 'user/*.*' })).toString('base64url');
+    await expect(v.verify(`${h}.${widened}.${s}`)).rejects.toThrow(/signature/);
+  });
+
+  it('stops a remembered token when its key leaves the issuer’s JWKS (once the keys are fetched again)', async () => {
+    const v = verifier(issuer, AUD, now);
+    const started = clock;
+    const token = await sign({ jti: 'key-goes', exp: Math.floor(clock / 1000) + 3600 });
+    await expect(v.verify(token)).resolves.toBeDefined();
+    const before = fetches;
+    const kept = jwks;
+    jwks = { keys: [] };
+    try {
+      clock = started + 11 * 60_000; // the keys are trusted for ten minutes
+      await expect(v.verify(token)).rejects.toThrow(/key the issuer does not publish/);
+      expect(fetches).toBeGreaterThan(before);
+    } finally {
+      jwks = kept;
+      clock = started;
+    }
+  });
+});
