@@ -5,6 +5,7 @@ import { type BundleData, type BundleEntry, materialise, RawResource } from './b
 import { checkStructure } from './checks.js';
 import { askTerminologyAhead } from './validate-write.js';
 import { conditionalMatches, parseQueryString } from './conditional.js';
+import { WriteGather } from './write-gather.js';
 import type { FhirRequest, FhirResponse, Incoming, Interaction, Method, RequestContext, Resource } from './types.js';
 
 interface Planned {
@@ -221,21 +222,42 @@ async function runTransaction(entries: Planned[], outer: FhirRequest, ctx: Reque
     await tx.lock(entries.filter((p) => p.method !== 'GET' && p.segments.length === 2).map((p) => [p.segments[0]!, p.segments[1]!]));
     const out: BundleEntry[] = new Array(entries.length);
     const ordered = [...entries].sort((x, y) => ORDER[x.method] - ORDER[y.method] || x.index - y.index);
-    for (const p of ordered) {
+    // The entries of one method run together, WAVE at a time, their writes gathered into one
+    // writeMany (write-gather.ts); GETs run one by one, after every write.
+    for (let at = 0; at < ordered.length; ) {
+      const method = ordered[at]!.method;
+      const wave: Planned[] = [];
+      while (at < ordered.length && ordered[at]!.method === method && (method !== 'GET' || !wave.length) && wave.length < WAVE) wave.push(ordered[at++]!);
       await nextTurn();
-      try {
-        const res = await txCtx.entry(entryRequest(p, outer), txCtx);
+      const gather = new WriteGather(tx, wave.length);
+      const settled = await Promise.allSettled(
+        wave.map((p) => {
+          const entryTx = gather.txFor(p.index);
+          return txCtx.entry(entryRequest(p, outer), { ...txCtx, data: { ...entryTx, transaction: (fn) => fn(entryTx) } }).finally(() => gather.done());
+        }),
+      );
+      // The first entry (in the order they run) that failed fails the transaction.
+      settled.forEach((s, k) => {
+        if (s.status === 'rejected') throw failedOn(wave[k]!, s.reason);
+      });
+      settled.forEach((s, k) => {
+        const p = wave[k]!;
+        const res = (s as PromiseFulfilledResult<FhirResponse>).value;
         budget.charge(res, p.index);
         out[p.index] = responseEntry(res, wantsBody(p, outer));
-      } catch (err) {
-        if (err instanceof FhirError) {
-          throw new FhirError(err.status, err.issues.map((i) => ({ ...i, diagnostics: `Transaction failed on Bundle.entry[${p.index}] (${p.asSent}): ${i.diagnostics}` })));
-        }
-        throw err;
-      }
+      });
     }
     return out;
   });
+}
+
+/** Entries of one method that run together; the event loop gets a turn between waves. */
+const WAVE = 100;
+
+/** An entry's failure as the transaction's, naming the entry. */
+function failedOn(p: Planned, err: unknown): unknown {
+  if (!(err instanceof FhirError)) return err;
+  return new FhirError(err.status, err.issues.map((i) => ({ ...i, diagnostics: `Transaction failed on Bundle.entry[${p.index}] (${p.asSent}): ${i.diagnostics}` })));
 }
 
 /**
