@@ -56,23 +56,23 @@ function notice(text: string, ...action: Child[]): HTMLElement {
 }
 
 function filterForm(ctx: PageContext, f: AuditFilters, onePatient: boolean): HTMLElement {
-  const col = (child: HTMLElement) => h('div', { class: 'nhsuk-grid-column-one-third' }, child);
+  const col = (width: 'quarter' | 'half', child: HTMLElement) => h('div', { class: `nhsuk-grid-column-one-${width}` }, child);
   const form = h(
     'form',
     { id: 'audit-filters', novalidate: true, role: 'search', 'aria-label': 'Filter the audit trail' },
     h(
       'div',
       { class: 'nhsuk-grid-row' },
-      onePatient ? null : col(field('patient', 'Patient', input('patient', f.patient, { autocomplete: 'off', spellcheck: 'false' }), 'NHS number, or patient id such as 1')),
-      col(field('user', 'User', input('user', f.user, { autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none' }), 'User name, such as clinician')),
-      col(field('outcome', 'Outcome', select('outcome', [['', 'Any'], ['success', 'Allowed'], ['failure', 'Refused or failed']], f.outcome))),
+      onePatient ? null : col('quarter', field('patient', 'Patient', input('patient', f.patient, { autocomplete: 'off', spellcheck: 'false' }), 'NHS number or patient id')),
+      col('quarter', field('user', 'User', input('user', f.user, { autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none' }), 'User name, e.g. clinician')),
+      col('quarter', field('from', 'From', input('from', f.from, { type: 'date' }), 'First day, included')),
+      col('quarter', field('to', 'To', input('to', f.to, { type: 'date' }), 'Last day, included')),
     ),
     h(
       'div',
       { class: 'nhsuk-grid-row' },
-      col(field('from', 'From', input('from', f.from, { type: 'date', class: 'nhsuk-input nhsuk-input--width-10' }), 'First day, included')),
-      col(field('to', 'To', input('to', f.to, { type: 'date', class: 'nhsuk-input nhsuk-input--width-10' }), 'Last day, included')),
-      col(field('events', 'Events', select('events', [['patients', 'Access to patient records'], ['all', 'Every event']], f.events), 'Every event adds sign-ins and requests about no patient')),
+      col('quarter', field('outcome', 'Outcome', select('outcome', [['', 'Any'], ['success', 'Allowed'], ['failure', 'Refused or failed']], f.outcome))),
+      col('half', field('events', 'Events', select('events', [['patients', 'Access to patient records'], ['all', 'Every event (sign-ins too)']], f.events))),
     ),
     button('Filter'),
   );
