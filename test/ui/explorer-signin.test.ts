@@ -245,6 +245,7 @@ describe.skipIf(!chromiumAvailable())('web explorer, signed in', () => {
     await error.waitFor();
     expect(await error.locator('.ccri-error-text').first().textContent()).toContain('AuditEvent');
     await ui.check('28-patient-403');
+    const withoutAudit = (await token())!;
     await ui.follow(error.locator('[data-sign-in-offer="403"]').getByRole('link', { name: 'Sign in again' }));
     expect(await page.locator('#kind-patient').isChecked()).toBe(true);
     await page.locator('#sign-in-button').click();
@@ -252,6 +253,8 @@ describe.skipIf(!chromiumAvailable())('web explorer, signed in', () => {
     await page.getByRole('button', { name: 'Allow' }).click();
     await landsOn('/browse/AuditEvent');
     expect(await page.locator('#browse-table').count()).toBe(1);
+    // The token it replaced was revoked, not just forgotten.
+    await expect.poll(async () => (await secureGet('Patient/1', withoutAudit)).status, { timeout: 10_000 }).toBe(401);
 
     // Who looked at my record: the clinician, by name, and only events about her.
     await ui.follow(page.locator('#ccri-nav-audit a'));
@@ -269,8 +272,17 @@ describe.skipIf(!chromiumAvailable())('web explorer, signed in', () => {
     await page.setViewportSize({ width: 1200, height: 900 });
   });
 
+  it('starts signing in at the configured address when reached at another (localhost for 127.0.0.1)', async () => {
+    const other = origin.replace('127.0.0.1', 'localhost');
+    await page.goto(`${other}/sign-in?return=${encodeURIComponent('/patients/1')}`);
+    await page.waitForFunction(() => document.getElementById('maincontent')?.getAttribute('data-ready') !== null);
+    await page.locator('#sign-in-button').click();
+    await page.waitForURL(`${origin}/sign-in?return=${encodeURIComponent('/patients/1')}`);
+  });
+
   it('asked nothing of any other server, sent no token to the open base, and raised no script error', async () => {
-    expect(requests.filter((r) => !r.url().startsWith(`${origin}/`) && !r.url().startsWith('data:')).map((r) => r.url())).toEqual([]);
+    const here = [`${origin}/`, `${origin.replace('127.0.0.1', 'localhost')}/`];
+    expect(requests.filter((r) => !here.some((h) => r.url().startsWith(h)) && !r.url().startsWith('data:')).map((r) => r.url())).toEqual([]);
     for (const r of requests.filter((x) => x.url().startsWith(`${origin}/STU3`))) expect((await r.allHeaders()).authorization).toBeUndefined();
     expect(pageErrors).toEqual([]);
   });

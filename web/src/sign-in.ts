@@ -3,7 +3,7 @@ import { FhirApi } from './api.js';
 import { config } from './config.js';
 import type { HumanName, Resource } from './fhir-types.js';
 import { humanName } from './format.js';
-import { clearSession, saveSession, type Session } from './session.js';
+import { clearSession, currentSession, saveSession, type Session } from './session.js';
 import { explorerScopes, type SignInKind } from '../../src/ui/sign-in.js';
 
 /**
@@ -48,6 +48,14 @@ export function safeReturn(path: string | null | undefined): string {
 /** Sends the browser to the authorization server's sign-in page. */
 export async function startSignIn(kind: SignInKind, audit: boolean, returnTo: string): Promise<void> {
   const s = signInConfig();
+  // The explorer was reached at another address than the configured one (127.0.0.1 for
+  // localhost): the way back lands on the configured one, whose storage would not hold this
+  // sign-in's verifier and state. So it starts there.
+  const home = new URL(s.redirectUri).origin;
+  if (location.origin !== home) {
+    location.assign(`${home}/sign-in?return=${encodeURIComponent(safeReturn(returnTo))}`);
+    return;
+  }
   const { as } = await discover();
   if (!as.authorization_endpoint) throw new Error('The authorization server names no authorization endpoint.');
   const pending: Pending = { verifier: oauth.generateRandomCodeVerifier(), state: oauth.generateRandomState(), kind, returnTo: safeReturn(returnTo) };
@@ -106,7 +114,10 @@ export async function completeSignIn(callback: URL): Promise<string> {
     ...(token.id_token ? { idToken: token.id_token } : {}),
   };
   const name = fhirUser ? await userName(new FhirApi(config.secureBase!, session.accessToken), fhirUser) : undefined;
+  const previous = currentSession();
   saveSession(name ? { ...session, name } : session);
+  // Signed in again (as someone else, or with other access): the token it replaces is revoked, not just forgotten.
+  if (previous && previous.accessToken !== session.accessToken) await revoke(as, client, issuer, previous.accessToken).catch(() => undefined);
   return pending.kind === 'patient' && session.patient && pending.returnTo === '/' ? `/patients/${encodeURIComponent(session.patient)}` : pending.returnTo;
 }
 
@@ -121,6 +132,10 @@ async function userName(secure: FhirApi, fhirUser: string): Promise<string | und
   }
 }
 
+async function revoke(as: oauth.AuthorizationServer, client: oauth.Client, issuer: URL, token: string): Promise<void> {
+  await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, oauth.None(), token, options(issuer)));
+}
+
 /**
  * Signs out: the token is revoked at the authorization server (which revokes its grant, so
  * it is refused at once everywhere), the session is forgotten, and the browser goes to the
@@ -132,7 +147,7 @@ export async function signOut(session: Session | undefined): Promise<void> {
   try {
     const s = signInConfig();
     const { as, client, issuer } = await discover();
-    if (session) await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, oauth.None(), session.accessToken, options(issuer)));
+    if (session) await revoke(as, client, issuer, session.accessToken);
     if (as.end_session_endpoint) {
       const url = new URL(as.end_session_endpoint);
       url.search = new URLSearchParams({ client_id: s.clientId, post_logout_redirect_uri: s.signedOutUri, ...(session?.idToken ? { id_token_hint: session.idToken } : {}) }).toString();
