@@ -1,5 +1,5 @@
 import { auditRow, auditSearch, filtersFrom, filtersQuery, typeAndId, type AuditEventResource, type AuditFilters, type AuditRow } from '../audit-query.js';
-import { copyBlock, errorBox, heading, loading, pagination, table, tag } from '../components.js';
+import { copyBlock, errorBox, heading, loading, pagination, tag } from '../components.js';
 import { api, config, signedIn } from '../config.js';
 import { h, replace, type Child } from '../dom.js';
 import type { Bundle, HumanName, Resource } from '../fhir-types.js';
@@ -119,17 +119,36 @@ async function showEvents(ctx: PageContext, f: AuditFilters, results: HTMLElemen
     results,
     copyBlock('FHIR URL', url, { 'data-fhir-url': '' }),
     h('h2', { class: 'nhsuk-heading-m', id: 'audit-total' }, bundle.total === undefined ? `${events.length} events shown` : `${bundle.total.toLocaleString('en-GB')} ${bundle.total === 1 ? 'event' : 'events'}`),
-    events.length
-      ? table(
-          'Audit events, newest first',
-          ['When (UTC)', 'Who', 'Patient', 'What', 'Outcome'],
-          events.map((r) => [when(r), who(r, names), patientsCell(r), what(r), outcomeCell(r)]),
-          { captionHidden: true, id: 'audit-table' },
-        )
-      : h('p', { class: 'nhsuk-body', id: 'audit-empty' }, 'No event matches.'),
+    events.length ? eventTable(events, names) : h('p', { class: 'nhsuk-body', id: 'audit-empty' }, 'No event matches.'),
     pagination(bundle, (next) => `/audit?${new URLSearchParams([...own, ['page', next]])}`),
   );
-  results.querySelectorAll('#audit-table tbody tr').forEach((tr, i) => tr.setAttribute('data-event', events[i]!.id));
+}
+
+const HEADERS = ['When (UTC)', 'Who', 'Patient', 'What', 'Outcome'];
+
+/** The design system's responsive table: at a phone's width each event is a block, each cell with its heading. */
+function eventTable(events: AuditRow[], names: Map<string, string>): HTMLElement {
+  return h(
+    'div',
+    { class: 'ccri-table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Audit events' },
+    h(
+      'table',
+      { class: 'nhsuk-table nhsuk-table--responsive', id: 'audit-table', role: 'table' },
+      h('caption', { class: 'nhsuk-u-visually-hidden' }, 'Audit events, newest first'),
+      h('thead', { class: 'nhsuk-table__head', role: 'rowgroup' }, h('tr', { class: 'nhsuk-table__row', role: 'row' }, HEADERS.map((x) => h('th', { scope: 'col', class: 'nhsuk-table__header', role: 'columnheader' }, x)))),
+      h(
+        'tbody',
+        { class: 'nhsuk-table__body' },
+        events.map((r) =>
+          h(
+            'tr',
+            { class: 'nhsuk-table__row', role: 'row', 'data-event': r.id },
+            [when(r), who(r, names), patientsCell(r), what(r), outcomeCell(r)].map((cell, i) => h('td', { class: 'nhsuk-table__cell', role: 'cell' }, h('span', { class: 'nhsuk-table-responsive__heading', 'aria-hidden': 'true' }, `${HEADERS[i]} `), cell)),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 const timeFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: 'UTC' });
