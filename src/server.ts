@@ -7,6 +7,7 @@ import { securePolicy } from './auth/policy.js';
 import { smartScopes } from './auth/scopes.js';
 import type { Config } from './config.js';
 import { type AuthEvent, type AuthServer, authServer, AUTH_PREFIX } from './auth/server/index.js';
+import { ensureClient } from './auth/server/clients.js';
 import { createDemoUsers, type DemoUser } from './auth/server/demo-users.js';
 import { openContext } from './context.js';
 import { loadDemoData } from './data/demo.js';
@@ -20,6 +21,7 @@ import { loadConformance } from './profiles/load.js';
 import type { StoreAdmin } from './store/store.js';
 import { servedCapabilityStatement } from './ui/capability.js';
 import { explorerPlugin } from './ui/plugin.js';
+import { EXPLORER_CLIENT_ID, EXPLORER_CLIENT_NAME, explorerRedirects, registeredExplorerScopes, type SignInConfig } from './ui/sign-in.js';
 
 export interface Server {
   app: FastifyInstance;
@@ -114,9 +116,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   // The explorer's pages call the API from the browser; its OpenAPI document is built from the CapabilityStatement, asked for through a base's pipeline.
   const described = bases.open ?? bases.secure;
   if (described) {
+    const signIn = await explorerSignIn(config, store, auth && bases.secure ? auth : undefined);
     await app.register(explorerPlugin, {
       openBase: bases.open ? config.baseUrl : config.secureBaseUrl,
       ...(bases.secure ? { secureBase: config.secureBaseUrl } : {}),
+      signIn,
       capabilityStatement: () => servedCapabilityStatement((incoming) => described.dispatch(incoming)),
       log,
     });
@@ -142,6 +146,32 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       await server.terminologyServer?.close();
     },
   };
+}
+
+/**
+ * The explorer is a SMART app of the embedded authorization server: a public client (PKCE),
+ * registered under a fixed client_id at every start (idempotently, in the store, so every
+ * node agrees), with its addresses derived from the configured public URL. With no embedded
+ * server (an external identity provider issues the tokens), it says why it cannot sign anyone in.
+ */
+async function explorerSignIn(config: Config, store: StoreAdmin, auth: AuthServer | undefined): Promise<SignInConfig> {
+  if (!auth) {
+    const reason = config.auth
+      ? `This server accepts tokens from an external identity provider (${config.auth.issuer}), so its own authorization server is off and the explorer cannot sign you in. A SMART app registered with that provider can call the secure base.`
+      : 'This server has no authorization server to sign in with.';
+    return { available: false, reason };
+  }
+  const { redirectUri, signedOutUri } = explorerRedirects(config.baseUrl);
+  await ensureClient(store.auth(), {
+    clientId: EXPLORER_CLIENT_ID,
+    name: EXPLORER_CLIENT_NAME,
+    grant: 'authorization_code',
+    public: true,
+    redirectUris: [redirectUri],
+    postLogoutRedirectUris: [signedOutUri],
+    scope: registeredExplorerScopes().join(' '),
+  });
+  return { available: true, issuer: auth.issuer.issuer, clientId: EXPLORER_CLIENT_ID, redirectUri, signedOutUri };
 }
 
 const AUTH_EVENTS: Record<AuthEvent['code'], { display: string; action: 'C' | 'E' }> = {

@@ -8,12 +8,15 @@ import type { Logger } from '../interactions/types.js';
 import { openApiFromCapabilityStatement, type OpenApiServer } from './openapi.js';
 import { PAGE_PATHS } from './routes.js';
 import { contentSecurityPolicy, errorPage, loadShell, type ExplorerConfig } from './shell.js';
+import type { SignInConfig } from './sign-in.js';
 
 export interface ExplorerOptions {
   /** Public URL of the open FHIR base, e.g. http://localhost:8080/STU3: the explorer's pages call it from the browser. */
   openBase: string;
   /** Public URL of the secure FHIR base (bearer tokens), once there is one. */
   secureBase?: string;
+  /** Signing in: the explorer's registration at the embedded authorization server, or why there is none. */
+  signIn?: SignInConfig;
   /** The CapabilityStatement the OpenAPI document is generated from. */
   capabilityStatement: () => Promise<Record<string, unknown>>;
   /** Folder of the built front end (default: dist/web in the project). */
@@ -30,7 +33,7 @@ export interface ExplorerOptions {
  */
 export async function explorerPlugin(app: FastifyInstance, options: ExplorerOptions): Promise<void> {
   const dir = options.assetsDir ?? join(projectRoot(), 'dist', 'web');
-  const config: ExplorerConfig = { openBase: options.openBase, ...(options.secureBase ? { secureBase: options.secureBase } : {}) };
+  const config: ExplorerConfig = { openBase: options.openBase, ...(options.secureBase ? { secureBase: options.secureBase } : {}), ...(options.signIn ? { signIn: options.signIn } : {}) };
   const shell = loadShell(dir, config);
   const csp = contentSecurityPolicy(config);
 

@@ -1,10 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SignInConfig } from './sign-in.js';
 
 /** What the front end is told at run time (it reads it from the page, not from the build). */
 export interface ExplorerConfig {
   openBase: string;
   secureBase?: string;
+  /** How the explorer signs users in (issue 12, point 9), or why it cannot. */
+  signIn?: SignInConfig;
 }
 
 const CONFIG_MARK = /<script type="application\/json" id="ccri-config">[^<]*<\/script>/;

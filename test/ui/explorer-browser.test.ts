@@ -245,11 +245,14 @@ describe.skipIf(!chromiumAvailable())('web explorer in a browser', () => {
     await ui.check('15-not-found');
   });
 
-  it('works from the keyboard: skip link, then the menu', async () => {
+  it('works from the keyboard: skip link, sign-in, then the menu', async () => {
     await ui.open('/');
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to main content');
     await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    // The header's account area comes before the menu (docs/explorer.md, "Signed-in use").
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Sign in');
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Patients');
     await ui.press('Enter');

@@ -16,12 +16,17 @@ describe('web explorer (server side)', () => {
   afterAll(async () => server?.cleanup());
 
   it('answers / and each page route with the shell, the run-time configuration written in', async () => {
-    for (const url of ['/', '/patients', '/patients/1', '/browse/Patient?family=x', '/resources/Observation/1-obs-2', '/validate', '/profiles', '/profiles/CareConnect-Patient-1', '/api']) {
+    for (const url of ['/', '/patients', '/patients/1', '/browse/Patient?family=x', '/resources/Observation/1-obs-2', '/validate', '/profiles', '/profiles/CareConnect-Patient-1', '/api', '/sign-in', '/sign-in/callback?code=x&state=y', '/audit?patient=1']) {
       const res = await server.request('GET', url, { headers: { accept: 'text/html' } });
       expect(res.status, url).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/html/);
       const config = /<script type="application\/json" id="ccri-config">([^<]*)<\/script>/.exec(res.text)?.[1];
-      expect(JSON.parse(config!)).toEqual({ openBase: server.server.config.baseUrl, secureBase: server.server.config.baseUrl.replace(/\/STU3$/, '/secure/STU3') });
+      const origin = new URL(server.server.config.baseUrl).origin;
+      expect(JSON.parse(config!)).toEqual({
+        openBase: server.server.config.baseUrl,
+        secureBase: server.server.config.baseUrl.replace(/\/STU3$/, '/secure/STU3'),
+        signIn: { available: true, issuer: `${origin}/auth`, clientId: 'ccri-explorer', redirectUri: `${origin}/sign-in/callback`, signedOutUri: `${origin}/` },
+      });
     }
   });
 

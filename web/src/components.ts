@@ -1,5 +1,7 @@
 import { ApiError } from './api.js';
+import { config, signedIn } from './config.js';
 import { h, type Child } from './dom.js';
+import { clearSession } from './session.js';
 import type { Bundle, Issue } from './fhir-types.js';
 
 /** The page's heading; the router moves focus to it after each navigation. */
@@ -28,8 +30,34 @@ export function errorBox(err: unknown, title = 'There is a problem'): HTMLElemen
         ? h('ul', { class: 'nhsuk-list nhsuk-error-summary__list' }, issues.map((i) => h('li', null, h('span', { class: 'ccri-error-text' }, i.details?.text ?? i.diagnostics ?? i.code ?? ''), where(i))))
         : h('p', { class: 'ccri-error-text' }, message),
         err instanceof ApiError && err.url ? h('p', { class: 'nhsuk-body-s' }, 'Request: ', h('code', { class: 'ccri-break' }, err.url)) : null,
+        err instanceof ApiError && (err.status === 401 || err.status === 403) ? signInOffer(err.status) : null,
       ),
     ),
+  );
+}
+
+/**
+ * After a 401 (no token, or one no longer accepted: expired, revoked) or a 403 (a token that
+ * does not allow this), the way on: sign in (again), or go back to the open API.
+ */
+function signInOffer(status: number): Child {
+  const s = config.signIn;
+  if (!s?.available) return s ? h('p', { class: 'nhsuk-body-s' }, s.reason) : null;
+  const here = location.pathname + location.search;
+  const why = status === 401 ? (signedIn() ? 'Your sign-in has ended or is no longer accepted.' : 'This needs you to sign in.') : 'Your sign-in does not allow this.';
+  return h(
+    'p',
+    { class: 'nhsuk-body', 'data-sign-in-offer': String(status) },
+    `${why} `,
+    h('a', { href: `/sign-in?return=${encodeURIComponent(here)}` }, signedIn() ? 'Sign in again' : 'Sign in'),
+    // A token refused with 401 is no use any more: forgetting it here is all there is to do.
+    status === 401 && signedIn() && config.openBase !== config.secureBase
+      ? [
+          ' or ',
+          h('a', { href: here, 'data-external': true, onclick: () => clearSession() }, 'continue without signing in'),
+          ' (the open API).',
+        ]
+      : '.',
   );
 }
 

@@ -35,6 +35,9 @@ const PAGES: Record<PagePath, { nav?: string; load: () => Promise<Page> }> = {
   '/profiles': { nav: '/profiles', load: () => import('./pages/profiles.js').then((m) => m.profiles) },
   '/profiles/:id': { nav: '/profiles', load: () => import('./pages/profile.js').then((m) => m.profile) },
   '/api': { nav: '/api', load: () => import('./pages/api-docs.js').then((m) => m.apiDocs) },
+  '/sign-in': { load: () => import('./pages/sign-in.js').then((m) => m.signInPage) },
+  '/sign-in/callback': { load: () => import('./pages/sign-in-callback.js').then((m) => m.signInCallback) },
+  '/audit': { nav: '/audit', load: () => import('./pages/audit.js').then((m) => m.auditPage) },
 };
 
 // The server answers the same paths with the app (src/ui/routes.ts), so a reload lands on the same page.
@@ -58,6 +61,7 @@ async function render(focus: boolean): Promise<void> {
   const path = location.pathname;
   const found = routes.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m);
   markNavigation(found?.r.nav);
+  returnHere();
   replace(main, loading());
   const ctx: PageContext = { params: {}, query: new URLSearchParams(location.search), main, go: navigate };
   try {
@@ -88,6 +92,14 @@ function markNavigation(nav: string | undefined): void {
   }
 }
 
+/** The header's "Sign in" comes back to the page it was chosen on. */
+function returnHere(): void {
+  const a = document.getElementById('sign-in-link') as HTMLAnchorElement | null;
+  if (!a) return;
+  const here = location.pathname + location.search;
+  a.href = location.pathname.startsWith('/sign-in') || here === '/' ? '/sign-in' : `/sign-in?return=${encodeURIComponent(here)}`;
+}
+
 export function navigate(url: string): void {
   history.pushState(null, '', url);
   window.scrollTo(0, 0);
@@ -99,8 +111,12 @@ function explorerPath(a: HTMLAnchorElement): string | undefined {
   if (a.target || a.hasAttribute('download') || a.hasAttribute('data-external')) return undefined;
   const url = new URL(a.href, location.href);
   if (url.origin !== location.origin) return undefined;
-  const apiPath = new URL(config.openBase, location.href).pathname;
-  if (url.pathname === apiPath || url.pathname.startsWith(`${apiPath}/`) || url.pathname.startsWith('/assets/') || url.pathname === '/openapi.json') return undefined;
+  for (const base of [config.openBase, config.secureBase, config.signIn?.available ? config.signIn.issuer : undefined]) {
+    if (!base) continue;
+    const apiPath = new URL(base, location.href).pathname;
+    if (url.pathname === apiPath || url.pathname.startsWith(`${apiPath}/`)) return undefined;
+  }
+  if (url.pathname.startsWith('/assets/') || url.pathname === '/openapi.json') return undefined;
   if (url.pathname === location.pathname && url.search === location.search && url.hash) return undefined;
   return url.pathname + url.search + url.hash;
 }

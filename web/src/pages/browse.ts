@@ -1,6 +1,6 @@
 import { capability } from '../capability.js';
 import { copyBlock, errorBox, heading, loading, pagination, table } from '../components.js';
-import { api } from '../config.js';
+import { api, signedIn } from '../config.js';
 import { h, replace } from '../dom.js';
 import type { Bundle } from '../fhir-types.js';
 import { button, field, input } from '../forms.js';
@@ -91,7 +91,8 @@ async function showResults(ctx: PageContext, type: string, results: HTMLElement)
   const entries = (bundle.entry ?? []).filter((e) => e.resource && e.search?.mode !== 'outcome');
   replace(results, 
     copyBlock('FHIR URL', url, { 'data-fhir-url': '' }),
-    copyBlock('curl command', `curl -H 'Accept: application/fhir+json' '${url.replace(/'/g, "'\\''")}'`),
+    // Signed in, the command names the token as $TOKEN rather than printing it in the page.
+    copyBlock('curl command', `curl -H 'Accept: application/fhir+json'${signedIn() ? ' -H "Authorization: Bearer $TOKEN"' : ''} '${url.replace(/'/g, "'\\''")}'`),
     warnings.length ? h('div', { class: 'nhsuk-inset-text' }, h('span', { class: 'nhsuk-u-visually-hidden' }, 'Information: '), h('p', null, 'The server said: ', warnings.join(' '))) : null,
     h('h2', { class: 'nhsuk-heading-m', id: 'browse-total' }, bundle.total === undefined ? `${entries.length} shown` : `${bundle.total.toLocaleString('en-GB')} found`),
     entries.length

@@ -1,6 +1,6 @@
 import { capability } from '../capability.js';
 import { card, errorBox, heading, summaryList, table } from '../components.js';
-import { api, config } from '../config.js';
+import { api, config, signedIn } from '../config.js';
 import { h, replace } from '../dom.js';
 import type { Bundle } from '../fhir-types.js';
 import type { Page } from '../router.js';
@@ -28,7 +28,13 @@ export const home: Page = {
       summaryList(
         [
           ['Open API base', h('code', { class: 'ccri-break', 'data-base': 'open' }, config.openBase)],
-          ['Secure API base', config.secureBase ? h('code', { class: 'ccri-break', 'data-base': 'secure' }, config.secureBase) : 'Not available yet: the secured API (SMART on FHIR) is still to come'],
+          ['Secure API base', config.secureBase ? h('code', { class: 'ccri-break', 'data-base': 'secure' }, config.secureBase) : 'Not served'],
+          [
+            'The explorer calls',
+            signedIn()
+              ? h('span', { 'data-calling': 'secure' }, 'The secure base, with your access token')
+              : h('span', { 'data-calling': 'open' }, config.openBase === config.secureBase ? 'The secure base, without a token until you sign in' : 'The open base', config.signIn?.available ? [' (', h('a', { href: '/sign-in' }, 'sign in'), ' to use the secure base)'] : null),
+          ],
           ['FHIR version', 'STU3 (3.0.2)'],
         ],
         { id: 'bases' },
