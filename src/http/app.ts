@@ -111,7 +111,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // First of all: an overloaded server refuses before doing any other work for a request.
   if (options.shed && (options.shed.eventLoopDelayMs > 0 || options.shed.heapBytes > 0 || options.shed.rssBytes > 0)) {
-    await app.register(underPressure, shedding(options.shed, metrics));
+    await app.register(underPressure, shedding(options.shed, options.bases.map((b) => b.path), metrics));
     metrics?.gauge('ccri_shed_event_loop_delay_seconds', "The event loop's mean delay over the load shedder's last sample (what CCRI_SHED_EVENT_LOOP_DELAY_MS is compared with)", () => app.memoryUsage().eventLoopDelay / 1000);
   }
   // Compressed bodies are inflated before any parser reads them, within the body limit.
@@ -189,7 +189,7 @@ function clientError(log: PinoLogger | undefined, rejected: (reason: Rejection) 
  * balancer sends the traffic elsewhere; every other request gets a 503 OperationOutcome with
  * Retry-After (through its route's error handler: a FHIR base records it in the audit trail).
  */
-function shedding(shed: NonNullable<AppOptions['shed']>, metrics: Metrics | undefined) {
+function shedding(shed: NonNullable<AppOptions['shed']>, bases: readonly string[], metrics: Metrics | undefined) {
   const measures: Record<string, [string, (value: number) => string]> = {
     eventLoopDelay: ['event-loop delay', (v) => `${Math.round(v)} ms`],
     heapUsedBytes: ['heap in use', (v) => `${Math.round(v / 1048576)} MB`],
@@ -207,12 +207,17 @@ function shedding(shed: NonNullable<AppOptions['shed']>, metrics: Metrics | unde
       metrics?.shedding(type);
       const [what, shown] = measures[type] ?? [type, String];
       const reason = `the server is overloaded (${what} ${value === undefined ? '' : shown(value)} is over its limit)`;
+      reply.header('retry-after', String(SHED_RETRY_AFTER_S));
       if (route === '/health/ready') {
-        reply.code(503).header('retry-after', String(SHED_RETRY_AFTER_S)).header('cache-control', 'no-store').type('application/json');
+        reply.code(503).header('cache-control', 'no-store').type('application/json');
         // A value the handler returns is what the plugin sends.
         return { status: 'unavailable', reason } as unknown as void;
       }
-      return Promise.reject(new FhirError(503, issue('throttled', `Not answered: ${reason}; try again later`), { 'Retry-After': String(SHED_RETRY_AFTER_S) }));
+      const refusal = new FhirError(503, issue('throttled', `Not answered: ${reason}; try again later`), { 'Retry-After': String(SHED_RETRY_AFTER_S) });
+      // Elsewhere (the explorer, /auth) the plugin sends the OperationOutcome returned; a FHIR base's own error handler answers in the negotiated format and records the refusal in the audit trail.
+      if (route && bases.some((b) => route === b || route.startsWith(`${b}/`))) return Promise.reject(refusal);
+      reply.code(503).type(CONTENT_TYPE.json);
+      return refusal.toOperationOutcome() as unknown as void;
     },
   };
 }
