@@ -177,7 +177,8 @@ export class Metrics {
   /** Counts a request once it is answered (the app's onResponse hook). */
   answered(request: FastifyRequest, reply: FastifyReply): void {
     const labels = labelled.get(request.raw) ?? this.outside(request);
-    this.requests.inc({ ...labels, status: String(reply.statusCode) });
+    // Written out, not spread: spreading the labels cost several times the counting itself.
+    this.requests.inc({ base: labels.base, interaction: labels.interaction, type: labels.type, status: String(reply.statusCode) });
     this.duration.observe({ base: labels.base, interaction: labels.interaction }, reply.elapsedTime / 1000);
   }
 
