@@ -39,7 +39,7 @@ export async function metricsBench(duration = 10): Promise<string> {
     return [
       `### Metrics (${new Date().toISOString().slice(0, 10)})`,
       '',
-      `Machine: ${machine()}. autocannon, 10 connections, ${duration} s per target, ${ROUNDS} alternating rounds; SQLite, the demo data; each server in its own process.`,
+      `Machine: ${machine()}. autocannon, 10 connections, ${duration} s per target, ${ROUNDS} alternating rounds; SQLite, the demo data, audit off; each server in its own process.`,
       '',
       table(rows),
       '',
