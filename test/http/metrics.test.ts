@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { EVERYTHING } from '../../src/search/access.js';
 import { startTestServer, storeKinds, type TestServer } from '../helpers/server.js';
 
@@ -255,5 +256,18 @@ describe('who may read /metrics', () => {
     const res = await off.app.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(404);
     expect(res.json().resourceType).toBe('OperationOutcome');
+  });
+});
+
+describe('metrics: configuration', () => {
+  it('is on by default, without a token; refuses a short token and a setting that is neither on nor off', () => {
+    const c = loadConfig({}, {});
+    expect(c.metrics).toBe(true);
+    expect(c.metricsToken).toBeUndefined();
+    expect(loadConfig({}, { CCRI_METRICS: 'off' }).metrics).toBe(false);
+    expect(loadConfig({}, { CCRI_METRICS_TOKEN: 'a-long-enough-token' }).metricsToken).toBe('a-long-enough-token');
+    expect(() => loadConfig({}, { CCRI_METRICS_TOKEN: 'short' })).toThrow(/CCRI_METRICS_TOKEN must be at least 16 printable characters/);
+    expect(() => loadConfig({}, { CCRI_METRICS_TOKEN: 'has spaces in it, sixteen+' })).toThrow(/CCRI_METRICS_TOKEN/);
+    expect(() => loadConfig({}, { CCRI_METRICS: 'maybe' })).toThrow(/CCRI_METRICS must be on or off/);
   });
 });
