@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { isPostgresUrl, withoutPassword } from './store/url.js';
 import { checkUrl, DEFAULT_SYSTEMS, RemoteTerminology } from './terminology/remote.js';
 
@@ -71,6 +72,27 @@ export interface Config {
   rateLimitLoopback: boolean;
   /** On SIGTERM or SIGINT, how long in-flight requests may take to finish before the process stops anyway. */
   shutdownGraceMs: number;
+  /**
+   * `/metrics` in Prometheus's text format (docs/operations-guide.md). Served to this machine
+   * only (a loopback connection that no proxy forwarded), or, when `metricsToken` is set, to
+   * any caller that presents it as a bearer token.
+   */
+  metrics: boolean;
+  metricsToken?: string;
+  /**
+   * Load shedding (503 with Retry-After while over any of these; 0 turns one off): the event
+   * loop's mean delay over a sample, V8's heap in use, the resident set.
+   */
+  shed: { eventLoopDelayMs: number; heapBytes: number; rssBytes: number };
+  /**
+   * Slow clients (docs/limits.md): how long the request line and headers, and the whole request
+   * with its body, may take to arrive (408 past either); how long a kept-alive connection may
+   * sit idle; how many connections may be open at once (more are closed at once). 0: no limit.
+   */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
   /** Audit of use (docs/audit.md): an AuditEvent for every request, on by default. */
   audit: boolean;
   /** Also append every AuditEvent, as one JSON line, to this file (for a log shipper). */
@@ -126,7 +148,7 @@ export type ValidationSetting = 'off' | 'warn' | 'enforce' | 'claimed';
 const VALIDATION_SETTINGS: readonly string[] = ['off', 'warn', 'enforce', 'claimed'];
 export type SearchHandling = 'strict' | 'lenient';
 
-export type ConfigOverrides = Partial<Omit<Config, 'baseUrl' | 'secureBaseUrl'>> & { baseUrl?: string };
+export type ConfigOverrides = Partial<Omit<Config, 'baseUrl' | 'secureBaseUrl' | 'shed'>> & { baseUrl?: string; shed?: Partial<Config['shed']> };
 
 function int(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
@@ -146,6 +168,11 @@ function port(name: string, value: string | number): number {
   const n = typeof value === 'number' ? value : value.trim() === '' ? NaN : Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a whole number from 0 to 65535 (0 for any free port), not '${value}'`);
   return n;
+}
+
+/** 90% of V8's heap limit (--max-old-space-size): past it, garbage collection is nearly all the process does. */
+function defaultShedHeapBytes(): number {
+  return Math.floor(getHeapStatistics().heap_size_limit * 0.9);
 }
 
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
@@ -187,6 +214,16 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     rateLimit: overrides.rateLimit ?? int('CCRI_RATE_LIMIT', env.CCRI_RATE_LIMIT, 1200),
     rateLimitLoopback: overrides.rateLimitLoopback ?? onOff('CCRI_RATE_LIMIT_LOOPBACK', env.CCRI_RATE_LIMIT_LOOPBACK, false),
     shutdownGraceMs: overrides.shutdownGraceMs ?? int('CCRI_SHUTDOWN_GRACE_MS', env.CCRI_SHUTDOWN_GRACE_MS, 10_000),
+    metrics: overrides.metrics ?? onOff('CCRI_METRICS', env.CCRI_METRICS, true),
+    shed: {
+      eventLoopDelayMs: overrides.shed?.eventLoopDelayMs ?? int('CCRI_SHED_EVENT_LOOP_DELAY_MS', env.CCRI_SHED_EVENT_LOOP_DELAY_MS, 0),
+      heapBytes: overrides.shed?.heapBytes ?? int('CCRI_SHED_HEAP_BYTES', env.CCRI_SHED_HEAP_BYTES, defaultShedHeapBytes()),
+      rssBytes: overrides.shed?.rssBytes ?? int('CCRI_SHED_RSS_BYTES', env.CCRI_SHED_RSS_BYTES, 0),
+    },
+    headersTimeoutMs: overrides.headersTimeoutMs ?? int('CCRI_HEADERS_TIMEOUT_MS', env.CCRI_HEADERS_TIMEOUT_MS, 10_000),
+    requestTimeoutMs: overrides.requestTimeoutMs ?? int('CCRI_REQUEST_TIMEOUT_MS', env.CCRI_REQUEST_TIMEOUT_MS, 60_000),
+    keepAliveTimeoutMs: overrides.keepAliveTimeoutMs ?? int('CCRI_KEEP_ALIVE_TIMEOUT_MS', env.CCRI_KEEP_ALIVE_TIMEOUT_MS, 10_000),
+    maxConnections: overrides.maxConnections ?? int('CCRI_MAX_CONNECTIONS', env.CCRI_MAX_CONNECTIONS, 1000),
     audit: overrides.audit ?? onOff('CCRI_AUDIT', env.CCRI_AUDIT, true),
     nodeName: overrides.nodeName ?? env.CCRI_NODE_NAME ?? hostname(),
     exportTtl: overrides.exportTtl ?? int('CCRI_EXPORT_TTL', env.CCRI_EXPORT_TTL, 3600),
@@ -204,6 +241,15 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   if (!/^[A-Za-z0-9._:-]{1,100}$/.test(config.nodeName)) throw new Error(`CCRI_NODE_NAME must be 1 to 100 letters, digits, '.', '_', ':' or '-', not '${config.nodeName}'`);
   const auditLog = overrides.auditLog ?? env.CCRI_AUDIT_LOG;
   if (auditLog) config.auditLog = auditLog;
+  const metricsToken = overrides.metricsToken ?? env.CCRI_METRICS_TOKEN;
+  if (metricsToken) {
+    if (metricsToken.length < 16 || !/^[\x21-\x7e]+$/.test(metricsToken)) throw new Error('CCRI_METRICS_TOKEN must be at least 16 printable characters without spaces');
+    config.metricsToken = metricsToken;
+  }
+  // Node refuses a header timeout longer than the whole request's.
+  if (config.requestTimeoutMs > 0 && config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new Error(`CCRI_HEADERS_TIMEOUT_MS (${config.headersTimeoutMs}) must not be longer than CCRI_REQUEST_TIMEOUT_MS (${config.requestTimeoutMs}): the headers are part of the request`);
+  }
   if (config.exportTtl < 1) throw new Error('CCRI_EXPORT_TTL must be at least 1 (seconds)');
   // Beside the open base: its URL with the open base's path replaced (a proxy's path prefix is kept).
   config.secureBaseUrl = config.baseUrl.endsWith(basePath) ? `${config.baseUrl.slice(0, -basePath.length)}${securePath}` : `${new URL(config.baseUrl).origin}${securePath}`;

@@ -13,6 +13,7 @@ import { openContext } from './context.js';
 import { loadDemoData } from './data/demo.js';
 import { ExportJobs, type ExportJobsOptions } from './data/export-jobs.js';
 import { buildApp } from './http/app.js';
+import { Metrics } from './http/metrics.js';
 import type { BaseSecurity, FhirResponse, Incoming, Logger, ServerContext } from './interactions/types.js';
 import { AuditWriter, auditRecorder, otherEventFacts } from './audit/recorder.js';
 import { createPipeline, type Pipeline, type Recorder } from './pipeline/dispatch.js';
@@ -48,6 +49,8 @@ export interface ServerOptions {
   issuer?: TokenIssuer;
   /** How bulk export jobs are looked for and taken up again (tests shorten them). */
   exports?: Pick<ExportJobsOptions, 'pollMs' | 'staleMs' | 'pageSize'>;
+  /** How often the load shedder measures the event loop and memory (1000 ms; tests shorten it). */
+  shedSampleMs?: number;
 }
 
 /**
@@ -78,11 +81,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const recorder = (url: string): { recorder?: Recorder } => (audit ? { recorder: auditRecorder({ writer: audit, source: { site: config.nodeName, base: url } }) } : {});
 
   const bases: Server['bases'] = {};
-  const mounted: Array<{ path: string; pipeline: Pipeline; url: string }> = [];
+  const mounted: Array<{ name: 'open' | 'secure'; path: string; pipeline: Pipeline; url: string }> = [];
   if (config.openApi !== 'off') {
     const readOnly = config.openApi === 'read' ? { readOnly: { secureBase: config.secureBaseUrl } } : {};
     bases.open = createPipeline(server, { url: config.baseUrl, policy: openPolicy('anonymous', readOnly), ...recorder(config.baseUrl) });
-    mounted.push({ path: config.basePath, pipeline: bases.open, url: config.baseUrl });
+    mounted.push({ name: 'open', path: config.basePath, pipeline: bases.open, url: config.baseUrl });
   }
   // The embedded authorization server at /auth, unless the tokens come from an external provider.
   const auth = config.auth
@@ -100,8 +103,15 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   if (issuer) {
     const policy = securePolicy({ url: config.secureBaseUrl, issuer, registry: server.registry, ...(options.clock ? { clock: options.clock } : {}) });
     bases.secure = createPipeline(server, { url: config.secureBaseUrl, policy, security: securityOf(issuer), ...recorder(config.secureBaseUrl) });
-    mounted.push({ path: config.securePath, pipeline: bases.secure, url: config.secureBaseUrl });
+    mounted.push({ name: 'secure', path: config.securePath, pipeline: bases.secure, url: config.secureBaseUrl });
   }
+  const metrics = config.metrics
+    ? new Metrics({
+        database: store,
+        ...(audit ? { audit: { queued: () => audit.queued, lag: () => store.audit().lag() } } : {}),
+        ...(config.metricsToken ? { token: config.metricsToken } : {}), bases: mounted.map((b) => ({ path: b.path, name: b.name })),
+      })
+    : undefined;
   const https = config.tls ? { cert: readPem(config.tls.cert, 'certificate'), key: readPem(config.tls.key, 'key') } : undefined;
   const app = await buildApp({
     bases: mounted,
@@ -110,6 +120,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     trustProxy: config.trustProxy,
     ready: () => store.ping(),
     rateLimit: { perMinute: config.rateLimit, loopback: config.rateLimitLoopback },
+    shed: { ...config.shed, ...(options.shedSampleMs ? { sampleMs: options.shedSampleMs } : {}) },
+    connections: { headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs, maxConnections: config.maxConnections },
+    ...(metrics ? { metrics } : {}),
     ...(isPino(log) ? { logger: log } : {}),
     ...(https ? { https } : {}),
   });
@@ -140,6 +153,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     close: async () => {
       await exports.stop();
       await app.close();
+      metrics?.close();
       await audit?.close();
       await auth?.close();
       await store.close();

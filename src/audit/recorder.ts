@@ -36,6 +36,7 @@ export class AuditWriter {
   private queue: Waiting[] = [];
   private flushing?: Promise<void>;
   private logged: Promise<void> = Promise.resolve();
+  private uncommitted = 0;
 
   constructor(private readonly options: AuditWriterOptions) {}
 
@@ -43,10 +44,23 @@ export class AuditWriter {
     return this.options.chain;
   }
 
+  /** Events handed to `write` and not yet committed: queued for the next group commit, or in the one under way (metrics). */
+  get queued(): number {
+    return this.uncommitted;
+  }
+
   /** Commits the event of `facts`; resolves once it is committed. */
   write(facts: Omit<EventFacts, 'patients'>): Promise<void> {
+    this.uncommitted++;
     return new Promise((resolve, reject) => {
-      this.queue.push({ facts, done: (err) => (err ? reject(err) : resolve()) });
+      this.queue.push({
+        facts,
+        done: (err) => {
+          this.uncommitted--;
+          if (err) reject(err);
+          else resolve();
+        },
+      });
       // Shared by the requests in flight: no one client's disconnection may cancel it.
       this.flushing ??= uncancellable(() => this.flush().finally(() => (this.flushing = undefined)));
     });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import type { Duplex } from 'node:stream';
@@ -7,12 +8,14 @@ import { FhirError, issue, type IssueCode } from '../fhir/outcome.js';
 import type { Logger } from '../interactions/types.js';
 import { errorResponse, type Pipeline } from '../pipeline/dispatch.js';
 import { fhirApi, frameworkError } from './fhir-api.js';
+import { decodedBody } from './encoding.js';
+import { type BaseName, isLoopback, type Metrics, type Rejection } from './metrics.js';
 import { CONTENT_TYPE } from '../fhir/formats.js';
 import { renderBody } from './render.js';
 
 export interface AppOptions {
-  /** The FHIR bases to mount: where (a path such as /STU3) and with which pipeline. */
-  bases: Array<{ path: string; pipeline: Pipeline; /** Its configured public URL. */ url: string }>;
+  /** The FHIR bases to mount: which (open or secure), where (a path such as /STU3) and with which pipeline. */
+  bases: Array<{ name: BaseName; path: string; pipeline: Pipeline; /** Its configured public URL. */ url: string }>;
   /** Honour X-Forwarded-For, -Proto and -Host (CCRI_TRUST_PROXY). */
   trustProxy?: boolean;
   /** Largest accepted request body in bytes (413 above). */
@@ -27,6 +30,21 @@ export interface AppOptions {
   rateLimit?: { perMinute: number; loopback: boolean };
   /** Resolves when the server can serve (its store answers); throws with the reason when not. For /health/ready. */
   ready?: () => Promise<void>;
+  /** Count requests and serve /metrics (http/metrics.ts). */
+  metrics?: Metrics;
+  /**
+   * Load shedding (@fastify/under-pressure): while the event loop's mean delay over a sample, the
+   * heap in use or the resident set is over its limit (0: not checked), requests are answered 503
+   * with Retry-After, except /health/live and /metrics; /health/ready says it is not ready.
+   * `sampleMs`: how often they are measured (1000 by default).
+   */
+  shed?: { eventLoopDelayMs: number; heapBytes: number; rssBytes: number; sampleMs?: number };
+  /**
+   * Slow clients: the time the request line and headers, and the whole request, may take to
+   * arrive (408 past either); the idle time of a kept-alive connection; the most connections open
+   * at once (more are closed at once). 0: no limit.
+   */
+  connections?: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number };
 }
 
 /** A request id a client may choose: short, and safe to put in a header and a log line. */
@@ -39,8 +57,20 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * access-log line per request.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { metrics } = options;
+  const conn = options.connections;
+  // Node checks the header and request timeouts every connectionsCheckingInterval (30 s by default, far coarser than the timeouts).
+  const limits = conn ? [conn.headersTimeoutMs, conn.requestTimeoutMs].filter((ms) => ms > 0) : [];
+  const serverOptions = limits.length ? { connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(Math.min(...limits) / 4))), headersTimeout: conn!.headersTimeoutMs, requestTimeout: conn!.requestTimeoutMs } : {};
+  const accessLog = options.logger?.isLevelEnabled('info') === true;
+  /** The access-log line and the count of an answered request. */
+  const answered = (request: FastifyRequest, reply: FastifyReply) => {
+    if (accessLog) request.log.info({ method: request.method, url: redact(request.originalUrl), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, address: request.ip }, 'request');
+    metrics?.answered(request, reply);
+  };
   const app = Fastify({
-    ...(options.https ? { https: options.https } : {}),
+    ...(options.https ? { https: { ...serverOptions, ...options.https } } : { http: serverOptions }),
+    ...(conn ? { requestTimeout: conn.requestTimeoutMs } : {}),
     // Behind a trusted proxy: request.ip from X-Forwarded-For (the address in the audit and the access log).
     ...(options.trustProxy ? { trustProxy: true } : {}),
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
@@ -58,14 +88,34 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     rewriteUrl: (req) => originForm(req.url ?? '/'),
     // What Node's HTTP parser refuses before any route (malformed request lines and headers,
     // an unknown method, a URL or headers over 16 KB) is answered as an OperationOutcome too.
-    clientErrorHandler: clientError,
-    // Errors Fastify raises before routing (a malformed URL, say) get the OperationOutcome treatment too.
-    frameworkErrors: (err, request, reply) => sendPlain(request, reply, frameworkError(err)),
+    clientErrorHandler: clientError(options.logger, (reason) => metrics?.reject(reason)),
+    // Errors Fastify raises before routing (a malformed URL, say) get the OperationOutcome treatment too;
+    // no hook runs for them, so the request id, the access-log line and the count are given here.
+    frameworkErrors: (err, request, reply) => {
+      reply.header('x-request-id', request.id);
+      sendPlain(request, reply, frameworkError(err));
+      answered(request, reply);
+    },
   });
+  if (conn) {
+    // Set on the server itself: Fastify would take 0 to mean its own default rather than no limit.
+    app.server.keepAliveTimeout = conn.keepAliveTimeoutMs;
+    if (conn.maxConnections > 0) app.server.maxConnections = conn.maxConnections;
+  }
+  app.server.on('drop', () => metrics?.reject('max-connections'));
+  // Before any route: a route keeps the error handler in force where it is added.
+  app.setErrorHandler((err, request, reply) => sendPlain(request, reply, frameworkError(err)));
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
   });
+  // First of all: an overloaded server refuses before doing any other work for a request.
+  if (options.shed && (options.shed.eventLoopDelayMs > 0 || options.shed.heapBytes > 0 || options.shed.rssBytes > 0)) {
+    await app.register(underPressure, shedding(options.shed, options.bases.map((b) => b.path), metrics));
+    metrics?.gauge('ccri_shed_event_loop_delay_seconds', "The event loop's mean delay over the load shedder's last sample (what CCRI_SHED_EVENT_LOOP_DELAY_MS is compared with)", () => app.memoryUsage().eventLoopDelay / 1000);
+  }
+  // Compressed bodies are inflated before any parser reads them, within the body limit.
+  app.addHook('preParsing', async (request, _reply, payload) => decodedBody(request.raw, payload, options.bodyLimit));
   if (options.rateLimit && options.rateLimit.perMinute > 0) {
     const { perMinute, loopback } = options.rateLimit;
     await app.register(rateLimit, {
@@ -90,43 +140,90 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
-  const accessLog = options.logger?.isLevelEnabled('info') === true;
-  if (accessLog) {
+  if (accessLog || metrics) {
     app.addHook('onResponse', (request, reply, done) => {
-      request.log.info({ method: request.method, url: redact(request.originalUrl), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, address: request.ip }, 'request');
+      answered(request, reply);
       done();
     });
   }
   await app.register(health(options.ready));
-  for (const base of options.bases) await app.register(fhirApi, { prefix: base.path, pipeline: base.pipeline, bodyLimit: options.bodyLimit, url: base.url, trustProxy: options.trustProxy === true });
+  if (metrics) metrics.route(app as unknown as FastifyInstance);
+  for (const base of options.bases) await app.register(fhirApi, { prefix: base.path, base: base.name, pipeline: base.pipeline, bodyLimit: options.bodyLimit, url: base.url, trustProxy: options.trustProxy === true });
   for (const p of options.plugins ?? []) await app.register(p.plugin, { prefix: p.prefix });
   const where = options.bases.map((b) => b.path).join(' and ');
   app.setNotFoundHandler((request, reply) => sendPlain(request, reply, new FhirError(404, issue('not-found', `Nothing is served at ${request.url.split('?')[0]}; the FHIR API is at ${where}`))));
-  app.setErrorHandler((err, request, reply) => sendPlain(request, reply, frameworkError(err)));
   return app as unknown as FastifyInstance;
 }
 
 /**
- * A request the HTTP parser could not read. Nothing of it reached Fastify (no route, no
- * request id): the answer is written to the socket as Node's own would be, but with an
- * OperationOutcome in FHIR JSON, and the connection is closed.
+ * A request the HTTP parser could not read, or that did not arrive in time. Nothing of it
+ * reached Fastify (no route, no request id of the client's): the answer is written to the
+ * socket as Node's own would be, but with an OperationOutcome in FHIR JSON, and the connection
+ * is closed. It gets an access-log line of its own, with a request id made for it.
  */
-function clientError(err: Error & { code?: string }, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, reason, code, text]: [number, string, IssueCode, string] =
-    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'Request Timeout', 'timeout', 'The request was not received in time']
-      : err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'Request Header Fields Too Large', 'too-costly', 'The request line and headers are larger than this server accepts (16 KB)']
-        : err.code === 'HPE_INVALID_METHOD'
-          ? [400, 'Bad Request', 'not-supported', 'The request method is not one this server knows']
-          : [400, 'Bad Request', 'structure', `The request is not valid HTTP/1.1 (${(err.code ?? 'malformed').replace(/[^A-Z_]/g, '')})`];
-  const body = JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics: text }] });
-  if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${CONTENT_TYPE.json}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  }
-  socket.destroy(err);
+function clientError(log: PinoLogger | undefined, rejected: (reason: Rejection) => void): (err: Error & { code?: string }, socket: Duplex) => void {
+  return (err, socket) => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, reason, code, text, counted]: [number, string, IssueCode, string, Rejection] =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'timeout', 'The request was not received in time', 'timeout']
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'Request Header Fields Too Large', 'too-costly', 'The request line and headers are larger than this server accepts (16 KB)', 'headers-too-large']
+          : err.code === 'HPE_INVALID_METHOD'
+            ? [400, 'Bad Request', 'not-supported', 'The request method is not one this server knows', 'malformed']
+            : [400, 'Bad Request', 'structure', `The request is not valid HTTP/1.1 (${(err.code ?? 'malformed').replace(/[^A-Z_]/g, '')})`, 'malformed'];
+    rejected(counted);
+    const requestId = randomUUID();
+    if (log?.isLevelEnabled('info')) log.info({ reqId: requestId, status, error: err.code ?? 'malformed', address: (socket as Duplex & { remoteAddress?: string }).remoteAddress }, 'request');
+    const body = JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics: text }] });
+    if (socket.writable) {
+      socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${CONTENT_TYPE.json}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroy(err);
+  };
 }
+
+/**
+ * The load shedder's options: over a limit, /health/live and /metrics are still answered (an
+ * overloaded process is alive, and its metrics say why); /health/ready answers 503 so that a
+ * balancer sends the traffic elsewhere; every other request gets a 503 OperationOutcome with
+ * Retry-After (through its route's error handler: a FHIR base records it in the audit trail).
+ */
+function shedding(shed: NonNullable<AppOptions['shed']>, bases: readonly string[], metrics: Metrics | undefined) {
+  const measures: Record<string, [string, (value: number) => string]> = {
+    eventLoopDelay: ['event-loop delay', (v) => `${Math.round(v)} ms`],
+    heapUsedBytes: ['heap in use', (v) => `${Math.round(v / 1048576)} MB`],
+    rssBytes: ['resident memory', (v) => `${Math.round(v / 1048576)} MB`],
+  };
+  return {
+    maxEventLoopDelay: shed.eventLoopDelayMs,
+    maxHeapUsedBytes: shed.heapBytes,
+    maxRssBytes: shed.rssBytes,
+    ...(shed.sampleMs ? { sampleInterval: shed.sampleMs } : {}),
+    retryAfter: SHED_RETRY_AFTER_S,
+    pressureHandler: (request: FastifyRequest, reply: FastifyReply, type: string, value: number | undefined): void | Promise<void> => {
+      const route = request.routeOptions.url;
+      if (route === '/health/live' || route === '/metrics') return undefined;
+      metrics?.shedding(type);
+      const [what, shown] = measures[type] ?? [type, String];
+      const reason = `the server is overloaded (${what} ${value === undefined ? '' : shown(value)} is over its limit)`;
+      reply.header('retry-after', String(SHED_RETRY_AFTER_S));
+      if (route === '/health/ready') {
+        reply.code(503).header('cache-control', 'no-store').type('application/json');
+        // A value the handler returns is what the plugin sends.
+        return { status: 'unavailable', reason } as unknown as void;
+      }
+      const refusal = new FhirError(503, issue('throttled', `Not answered: ${reason}; try again later`), { 'Retry-After': String(SHED_RETRY_AFTER_S) });
+      // Elsewhere (the explorer, /auth) the plugin sends the OperationOutcome returned; a FHIR base's own error handler answers in the negotiated format and records the refusal in the audit trail.
+      if (route && bases.some((b) => route === b || route.startsWith(`${b}/`))) return Promise.reject(refusal);
+      reply.code(503).type(CONTENT_TYPE.json);
+      return refusal.toOperationOutcome() as unknown as void;
+    },
+  };
+}
+
+/** Seconds a shed request is told to wait before trying again. */
+const SHED_RETRY_AFTER_S = 5;
 
 /** The origin form (path and query) of a request target in absolute form; any other form as it is. */
 export function originForm(url: string): string {
@@ -190,9 +287,4 @@ function health(ready: AppOptions['ready']): FastifyPluginAsync {
       }
     });
   };
-}
-
-/** Whether an address is this machine's (IPv4 127/8, IPv6 ::1, and IPv4 mapped into IPv6). */
-function isLoopback(ip: string): boolean {
-  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 }

@@ -7,8 +7,11 @@ import type { Pipeline } from '../pipeline/dispatch.js';
 import { CONTENT_TYPE, type Format, responseFormat } from '../fhir/formats.js';
 import { preconditions, preferences } from './headers.js';
 import { renderBody } from './render.js';
+import { type BaseName, labelRequest, targetLabels } from './metrics.js';
 
 export interface FhirApiOptions {
+  /** Which base this is (the metrics count its requests under it). */
+  base: BaseName;
   /** The pipeline of this base: how its callers are identified, authorised and recorded. */
   pipeline: Pipeline;
   /** Largest accepted request body in bytes (413 above). */
@@ -53,6 +56,8 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
   await app.register(cors, { origin: '*', exposedHeaders: EXPOSED, maxAge: 86_400, strictPreflight: false });
 
   const base = app.prefix;
+  /** What a request is counted under until it is routed. */
+  const unrouted = targetLabels(options.base);
   const { pipeline } = options;
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const { incoming, problem } = incomingOf(request, base);
@@ -60,6 +65,7 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
       const forwarded = forwardedBase(request, options.url);
       if (forwarded) incoming.baseUrl = forwarded;
     }
+    labelRequest(request.raw, unrouted);
     const format = problem ? undefined : negotiate(request);
     if (problem || format instanceof FhirError) {
       send(request, reply, await pipeline.refuse(incoming, problem ?? format, { requestId: request.id }), 'json');
@@ -71,7 +77,7 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
       if (!reply.raw.writableFinished) gone.abort();
     };
     reply.raw.once('close', onClose);
-    const res = await pipeline.dispatch(incoming, { requestId: request.id, signal: gone.signal });
+    const res = await pipeline.dispatch(incoming, { requestId: request.id, signal: gone.signal, routed: (target) => labelRequest(request.raw, targetLabels(options.base, target)) });
     reply.raw.off('close', onClose);
     send(request, reply, res, format);
     // Returned, so that Fastify waits for a streamed body (a bulk export file) rather than ending the reply empty.
@@ -82,6 +88,7 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
   // What Fastify refuses before the handler (a body too large, say) is refused through the pipeline too, and recorded.
   const refuse = async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { incoming } = incomingOf(request, base);
+    labelRequest(request.raw, unrouted);
     send(request, reply, await pipeline.refuse(incoming, frameworkError(err), { requestId: request.id }));
   };
   app.setErrorHandler(refuse);

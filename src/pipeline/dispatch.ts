@@ -49,7 +49,7 @@ export interface Pipeline {
    * throws: an error is answered with its OperationOutcome (a generic 500 for the
    * unexpected, whose detail goes only to the log).
    */
-  dispatch(incoming: Incoming, options?: { requestId?: string; log?: Logger; signal?: AbortSignal }): Promise<FhirResponse>;
+  dispatch(incoming: Incoming, options?: { requestId?: string; log?: Logger; signal?: AbortSignal; routed?: (target: Target) => void }): Promise<FhirResponse>;
   /**
    * Answers a request its transport could not hand over (a URL that does not decode, a
    * format that cannot be produced, a body too large) with `error`, and records it as
@@ -114,6 +114,7 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
         trail?.identified(caller);
         target = route(incoming.method, incoming.path, server.operations);
         trail?.routed(target);
+        options.routed?.(target);
         const req = fhirRequest(incoming, target);
         policy.authorise(caller, target, req);
         const data = dataFor(server.store, caller.access);

@@ -148,6 +148,11 @@ export interface AuditStore {
   heads(): Promise<AuditHead[]>;
   /** Copies the events appended since the last call into the resource tables, where they are searched; how many. */
   index(): Promise<number>;
+  /**
+   * How far the searchable copies are behind the chains: how many events are not copied yet,
+   * and when the oldest of them was recorded (epoch ms; undefined when none).
+   */
+  lag(): Promise<{ events: number; oldest?: number }>;
   /** Walks every chain from its start, recomputing each hash from the stored JSON; the first problem of each. */
   verify(): Promise<AuditProblem[]>;
   /** Whether a chain still holds, at position `n`, the event whose hash is `hash` (a head noted earlier: a truncated tail loses it). */
@@ -165,6 +170,22 @@ export interface AuditStore {
 /** A prepared batch of new resources (made in a worker thread, written in one statement per table). */
 export type { PreparedBatch } from './prepared.js';
 import type { PreparedBatch } from './prepared.js';
+
+/** How a store's connections are used at one moment (for metrics). */
+export interface ConnectionUse {
+  /** Connections open for requests: PostgreSQL's pool; SQLite's reader and writer. */
+  total: number;
+  /** Of those, how many are free (SQLite's reader is free between statements, which run on the server's thread). */
+  idle: number;
+  /** Callers waiting for a connection: PostgreSQL's for a pooled client; SQLite's transactions for the writer. */
+  waiting: number;
+}
+
+/**
+ * Told of each call to the database (a statement; a bulk helper's few statements count as one):
+ * how long it took, in seconds, and whether it ran on a transaction's connection.
+ */
+export type StatementObserver = (seconds: number, inTransaction: boolean) => void;
 
 /** What the commands and the server's wiring use besides: loading, maintenance, settings. */
 export interface StoreAdmin extends Store {
@@ -187,6 +208,12 @@ export interface StoreAdmin extends Store {
   holdServing(): Promise<void>;
   /** Resolves when the database answers a query; throws when it does not (/health/ready). */
   ping(): Promise<void>;
+  /** Which database holds the store. */
+  readonly kind: 'sqlite' | 'postgres';
+  /** How the connections to the database are used at this moment (metrics). */
+  connections(): ConnectionUse;
+  /** Tells `observer` of every call to the database from now on (undefined: no one). */
+  observeStatements(observer: StatementObserver | undefined): void;
   /** Removes everything (used by `ccri seed --reset` and tests). */
   clear(): Promise<void>;
   /** A setting kept in the store, created once by `create` and then shared by every node (e.g. the cursor secret). */

@@ -5,6 +5,7 @@ import { FhirError } from '../../fhir/outcome.js';
 import { currentSignal } from '../cancel.js';
 import { ClientGone, queryTooCostly, storeUnavailable } from '../errors.js';
 import type { CurrentRow, SqlConnection, SqlDriver, SqlValue, TransactionOptions } from '../sql/driver.js';
+import type { ConnectionUse, StatementObserver } from '../store.js';
 import { INDEX_TABLES } from '../sql/write-batch.js';
 import { postgresDialect } from './dialect.js';
 
@@ -69,6 +70,8 @@ class PgConnection implements SqlConnection {
   private async query(sql: string, params: unknown[]): Promise<pg.QueryResult> {
     const signal = currentSignal();
     if (signal?.aborted) throw new ClientGone();
+    const observer = this.driver.observer;
+    const started = observer ? performance.now() : 0;
     try {
       if (!signal) return await this.client.query(sql, params);
       // The backend must be known to cancel its statement: a pooled read takes a client of its own.
@@ -83,7 +86,26 @@ class PgConnection implements SqlConnection {
       }
     } catch (err) {
       throw translatePgError(err, this.driver.queryTimeoutMs);
+    } finally {
+      if (observer) observer((performance.now() - started) / 1000, this.inTransaction);
     }
+  }
+
+  /** A statement of the bulk helpers (not cancellable: they run inside a write transaction), timed for the observer. */
+  private async raw(sql: string, params: unknown[]): Promise<pg.QueryResult> {
+    const observer = this.driver.observer;
+    if (!observer) return this.client.query(sql, params);
+    const started = performance.now();
+    try {
+      return await this.client.query(sql, params);
+    } finally {
+      observer((performance.now() - started) / 1000, this.inTransaction);
+    }
+  }
+
+  /** Whether this is a transaction's connection (not the pool's reads). */
+  private get inTransaction(): boolean {
+    return 'release' in this.client;
   }
 
   async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
@@ -117,7 +139,7 @@ class PgConnection implements SqlConnection {
       return column;
     });
     const unnest = columns.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c] ?? 'text'}[]`).join(', ');
-    await this.client.query(`INSERT INTO ${table} (${columns.join(', ')}) SELECT * FROM unnest(${unnest})${suffix ? ` ${suffix}` : ''}`, arrays);
+    await this.raw(`INSERT INTO ${table} (${columns.join(', ')}) SELECT * FROM unnest(${unnest})${suffix ? ` ${suffix}` : ''}`, arrays);
   }
 
   async currentMany(keys: Array<[string, string]>): Promise<CurrentRow[]> {
@@ -132,7 +154,7 @@ class PgConnection implements SqlConnection {
 
   async insertResources(rows: Array<[string, string, number, number]>): Promise<Array<{ rid: number; type: string; id: string }>> {
     if (!rows.length) return [];
-    const res = await this.client.query(
+    const res = await this.raw(
       'INSERT INTO resource (type, id, version, last_updated, deleted) SELECT t, i, v, l, 0 FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS u(t, i, v, l) ' +
         'ON CONFLICT (type, id) DO NOTHING RETURNING rid, type, id',
       [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])],
@@ -142,7 +164,7 @@ class PgConnection implements SqlConnection {
 
   async updateResources(rows: Array<[number, number, number, number]>): Promise<void> {
     if (!rows.length) return;
-    await this.client.query(
+    await this.raw(
       'UPDATE resource r SET version = u.v, last_updated = u.l, deleted = u.d FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::smallint[]) AS u(rid, v, l, d) WHERE r.rid = u.rid',
       [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])],
     );
@@ -150,7 +172,7 @@ class PgConnection implements SqlConnection {
 
   async deleteByRids(table: string, column: string, rids: number[]): Promise<void> {
     if (!rids.length) return;
-    await this.client.query(`DELETE FROM ${table} WHERE ${column} = ANY($1::bigint[])`, [rids]);
+    await this.raw(`DELETE FROM ${table} WHERE ${column} = ANY($1::bigint[])`, [rids]);
   }
 
   /**
@@ -161,9 +183,9 @@ class PgConnection implements SqlConnection {
     const keys = JSON.parse(b.keys) as Array<[string, string]>;
     const types = keys.map((k) => k[0]);
     const ids = keys.map((k) => k[1]);
-    const clash = await this.client.query('SELECT 1 FROM resource r JOIN unnest($1::text[], $2::text[]) AS k(type, id) ON r.type = k.type AND r.id = k.id LIMIT 1', [types, ids]);
+    const clash = await this.raw('SELECT 1 FROM resource r JOIN unnest($1::text[], $2::text[]) AS k(type, id) ON r.type = k.type AND r.id = k.id LIMIT 1', [types, ids]);
     if (clash.rowCount) return false;
-    const inserted = await this.client.query(
+    const inserted = await this.raw(
       'INSERT INTO resource (type, id, version, last_updated, deleted) SELECT t, i, 1, $3, 0 FROM unnest($1::text[], $2::text[]) AS u(t, i) RETURNING rid, type, id',
       [types, ids, b.lastUpdated],
     );
@@ -178,11 +200,11 @@ class PgConnection implements SqlConnection {
     for (const [table, columns] of Object.entries(INDEX_TABLES) as Array<[IndexKind, readonly string[]]>) {
       if (b.tables[table] === '[]') continue;
       const picks = columns.map((c, i) => (COLUMN_TYPES[c] ? `(v->>${i + 2})::${COLUMN_TYPES[c]}` : `v->>${i + 2}`)).join(', ');
-      await this.client.query(`INSERT INTO idx_${table} (rid, pid, ${columns.join(', ')}) SELECT ${rid}, (v->>1)::int, ${picks} FROM json_array_elements($1::json) v`, [b.tables[table], rids]);
+      await this.raw(`INSERT INTO idx_${table} (rid, pid, ${columns.join(', ')}) SELECT ${rid}, (v->>1)::int, ${picks} FROM json_array_elements($1::json) v`, [b.tables[table], rids]);
     }
-    if (b.compartments !== '[]') await this.client.query(`INSERT INTO compartment (rid, patient) SELECT ${rid}, v->>1 FROM json_array_elements($1::json) v`, [b.compartments, rids]);
+    if (b.compartments !== '[]') await this.raw(`INSERT INTO compartment (rid, patient) SELECT ${rid}, v->>1 FROM json_array_elements($1::json) v`, [b.compartments, rids]);
     if (b.text !== '[]') {
-      await this.client.query(
+      await this.raw(
         `INSERT INTO idx_text (rid, narrative, content) SELECT ${rid}, to_tsvector('simple', v->>1), to_tsvector('simple', v->>2) FROM json_array_elements($1::json) v`,
         [b.text, rids],
       );
@@ -192,7 +214,7 @@ class PgConnection implements SqlConnection {
 
   async insertText(rows: Array<[number, string, string]>): Promise<void> {
     if (!rows.length) return;
-    await this.client.query(
+    await this.raw(
       "INSERT INTO idx_text (rid, narrative, content) SELECT rid, to_tsvector('simple', n), to_tsvector('simple', c) FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(rid, n, c)",
       [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
     );
@@ -215,6 +237,8 @@ export class PostgresDriver implements SqlDriver {
 
   /** The query time limit of requests' statements (ms; 0: none), PostgreSQL's statement_timeout on every pooled connection. */
   readonly queryTimeoutMs: number;
+  /** Told how long each call to the database takes (metrics). */
+  observer?: StatementObserver;
 
   constructor(
     private readonly connectionString: string,
@@ -251,7 +275,10 @@ export class PostgresDriver implements SqlDriver {
       // Administration and bulk loads are not held to the requests' time limit.
       if ((options.relaxed || options.unbounded) && this.queryTimeoutMs > 0) await client.query('SET LOCAL statement_timeout = 0');
       const result = await fn(new PgConnection(client, this));
+      const observer = this.observer;
+      const committing = observer ? performance.now() : 0;
       await client.query('COMMIT');
+      if (observer) observer((performance.now() - committing) / 1000, true);
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {
@@ -328,6 +355,16 @@ export class PostgresDriver implements SqlDriver {
     client.on('error', () => undefined);
     await client.connect();
     return client;
+  }
+
+  /** The pool's clients: open, free, and the callers waiting for one. */
+  connections(): ConnectionUse {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
+  observe(observer: StatementObserver | undefined): void {
+    if (observer) this.observer = observer;
+    else delete this.observer;
   }
 
   async close(): Promise<void> {

@@ -79,6 +79,16 @@ export class SqlAuditStore implements AuditStore {
     return done;
   }
 
+  /** One indexed look per chain behind: the count from the heads, the oldest from the first event not yet copied. */
+  async lag(): Promise<{ events: number; oldest?: number }> {
+    const row = await this.driver.reader.get<{ events: number | string | null; oldest: number | string | null }>(
+      'SELECT SUM(h.n - COALESCE(i.n, 0)) AS events, MIN(c.recorded) AS oldest FROM audit_head h LEFT JOIN audit_indexed i ON i.chain = h.chain ' +
+        'LEFT JOIN audit_chain c ON c.chain = h.chain AND c.n = COALESCE(i.n, 0) + 1 WHERE h.n > COALESCE(i.n, 0)',
+    );
+    const events = Number(row?.events ?? 0);
+    return events > 0 && row?.oldest !== null && row?.oldest !== undefined ? { events, oldest: Number(row.oldest) } : { events };
+  }
+
   async verify(): Promise<AuditProblem[]> {
     const problems: AuditProblem[] = [];
     const heads = await this.driver.reader.all<{ chain: string; n: number | string; hash: string; start: number | string; start_prev: string; indexed: number | string | null }>(

@@ -7,6 +7,7 @@
  */
 
 import type { PreparedBatch } from '../prepared.js';
+import type { ConnectionUse, StatementObserver } from '../store.js';
 import type { SqlDialect } from './schema.js';
 
 export type SqlValue = string | number | bigint | null;
@@ -100,6 +101,10 @@ export interface SqlDriver {
   claimForBulk(): Promise<(() => Promise<void>) | undefined>;
   /** Gathers the planner's statistics (after a bulk load). */
   analyze(): Promise<void>;
+  /** How the connections are used at this moment (metrics). */
+  connections(): ConnectionUse;
+  /** Tells `observer` how long each call to the database takes, from now on (undefined: no one). */
+  observe(observer: StatementObserver | undefined): void;
   close(): Promise<void>;
   /**
    * A number that changes whenever any connection (in any process) commits a change,

@@ -6,7 +6,7 @@ import { type PreparedBatch, preparedOps } from '../prepared.js';
 import { appendIn, SqlAuditStore, type WriteEvents } from './audit-store.js';
 import { SqlAuthStore } from './auth-store.js';
 import { SqlExportJobStore } from './export-job-store.js';
-import type { AuditAppend, AuditStore, AuthStore, ExportJobStore, HistoryPage, HistoryQuery, StoreAdmin, StoredVersion, StoreOptions, StoreReader, StoreTx, WriteOp, WriteResult } from '../store.js';
+import type { AuditAppend, AuditStore, AuthStore, ConnectionUse, StatementObserver, ExportJobStore, HistoryPage, HistoryQuery, StoreAdmin, StoredVersion, StoreOptions, StoreReader, StoreTx, WriteOp, WriteResult } from '../store.js';
 import type { SqlConnection, SqlDriver, SqlValue } from './driver.js';
 import { migrate } from './migrate.js';
 import { indexDdl } from './schema.js';
@@ -218,6 +218,18 @@ export class SqlStore implements StoreAdmin {
 
   async ping(): Promise<void> {
     await this.driver.reader.get('SELECT 1 AS x');
+  }
+
+  get kind(): 'sqlite' | 'postgres' {
+    return this.driver.dialect.name === 'sqlite' ? 'sqlite' : 'postgres';
+  }
+
+  connections(): ConnectionUse {
+    return this.driver.connections();
+  }
+
+  observeStatements(observer: StatementObserver | undefined): void {
+    this.driver.observe(observer);
   }
 
   async counts(): Promise<Map<string, number>> {

@@ -8,6 +8,7 @@ import { FhirError } from '../../fhir/outcome.js';
 import { currentSignal } from '../cancel.js';
 import { ClientGone, queryTooCostly, storeUnavailable } from '../errors.js';
 import type { CurrentRow, SqlConnection, SqlDriver, SqlValue, TransactionOptions } from '../sql/driver.js';
+import type { ConnectionUse, StatementObserver } from '../store.js';
 import { Mutex } from '../sql/mutex.js';
 import { INDEX_TABLES } from '../sql/write-batch.js';
 import { Checkpointer } from './checkpointer.js';
@@ -27,6 +28,8 @@ export class SqliteDriver implements SqlDriver {
   private readonly writer: SqliteConnection;
   private readonly mutex = new Mutex();
   private readonly checkpointer?: Checkpointer;
+  /** Who is told how long each call to the database takes (metrics); shared with the connections. */
+  private readonly watch: Watch = {};
 
   constructor(
     private readonly file: string,
@@ -38,8 +41,8 @@ export class SqliteDriver implements SqlDriver {
     this.readerDb = file === ':memory:' ? this.writerDb : openDb(file);
     const limit = options.queryTimeoutMs ?? 0;
     const now = options.now ?? (() => performance.now());
-    this.writer = new SqliteConnection(this.writerDb, limit, now);
-    this.reader = this.readerDb === this.writerDb ? this.writer : new SqliteConnection(this.readerDb, limit, now);
+    this.writer = new SqliteConnection(this.writerDb, limit, now, this.watch, true);
+    this.reader = this.readerDb === this.writerDb ? this.writer : new SqliteConnection(this.readerDb, limit, now, this.watch, false);
     optimize(this.writerDb);
     this.optimizedAt = performance.now();
     if (file !== ':memory:') {
@@ -71,7 +74,10 @@ export class SqliteDriver implements SqlDriver {
       }
       try {
         const result = await fn(this.writer);
+        const observer = this.watch.observer;
+        const committing = observer ? performance.now() : 0;
         this.writerDb.exec('COMMIT');
+        if (observer) observer((performance.now() - committing) / 1000, true);
         // A commit that changed no resource (an audit append) leaves the read cache be until the periodic check.
         if (!options.unchanged) this.commits++;
         return result;
@@ -180,6 +186,17 @@ export class SqliteDriver implements SqlDriver {
     });
   }
 
+  /** The reader (free between statements: they run on this thread) and the writer, busy for a whole transaction. */
+  connections(): ConnectionUse {
+    const total = this.readerDb === this.writerDb ? 1 : 2;
+    return { total, idle: total - (this.mutex.busy ? 1 : 0), waiting: this.mutex.waiting };
+  }
+
+  observe(observer: StatementObserver | undefined): void {
+    if (observer) this.watch.observer = observer;
+    else delete this.watch.observer;
+  }
+
   async close(): Promise<void> {
     await this.checkpointer?.stop();
     await this.mutex.run(async () => {
@@ -264,6 +281,8 @@ class SqliteConnection implements SqlConnection {
     private readonly db: Db,
     private readonly limitMs: number,
     private readonly now: () => number,
+    private readonly watch: Watch,
+    private readonly inTransaction: boolean,
   ) {
     db.function(GUARD_FUNCTION, { deterministic: false, varargs: false }, () => {
       if (this.now() > this.deadline) throw new QueryTimeout();
@@ -275,6 +294,8 @@ class SqliteConnection implements SqlConnection {
   private timed<T>(run: () => T): T {
     if (currentSignal()?.aborted) throw new ClientGone();
     if (this.limitMs > 0) this.deadline = this.now() + this.limitMs;
+    const observer = this.watch.observer;
+    const started = observer ? performance.now() : 0;
     try {
       return run();
     } catch (err) {
@@ -282,6 +303,19 @@ class SqliteConnection implements SqlConnection {
       throw translate(err);
     } finally {
       this.deadline = Infinity;
+      if (observer) observer((performance.now() - started) / 1000, this.inTransaction);
+    }
+  }
+
+  /** Runs a bulk helper's statements, telling the observer how long they took (as one call). */
+  private clocked<T>(run: () => T): T {
+    const observer = this.watch.observer;
+    if (!observer) return run();
+    const started = performance.now();
+    try {
+      return run();
+    } finally {
+      observer((performance.now() - started) / 1000, this.inTransaction);
     }
   }
 
@@ -320,6 +354,10 @@ class SqliteConnection implements SqlConnection {
    * array (no argument spreading): about three times faster than a statement per row.
    */
   async insertMany(table: string, columns: string[], values: SqlValue[], suffix = ''): Promise<void> {
+    this.clocked(() => this.insertManyNow(table, columns, values, suffix));
+  }
+
+  private insertManyNow(table: string, columns: string[], values: SqlValue[], suffix: string): void {
     const width = columns.length;
     const rows = values.length / width;
     if (!rows) return;
@@ -338,37 +376,47 @@ class SqliteConnection implements SqlConnection {
   }
 
   async currentMany(keys: Array<[string, string]>): Promise<CurrentRow[]> {
-    const stmt = this.prepare('SELECT rid, type, id, version, deleted FROM resource WHERE type = ? AND id = ?');
-    const out: CurrentRow[] = [];
-    for (const [type, id] of keys) {
-      const r = stmt.get(type, id) as { rid: number; type: string; id: string; version: number; deleted: number } | undefined;
-      if (r) out.push({ rid: r.rid, type: r.type, id: r.id, version: r.version, deleted: r.deleted === 1 });
-    }
-    return out;
+    return this.clocked(() => {
+      const stmt = this.prepare('SELECT rid, type, id, version, deleted FROM resource WHERE type = ? AND id = ?');
+      const out: CurrentRow[] = [];
+      for (const [type, id] of keys) {
+        const r = stmt.get(type, id) as { rid: number; type: string; id: string; version: number; deleted: number } | undefined;
+        if (r) out.push({ rid: r.rid, type: r.type, id: r.id, version: r.version, deleted: r.deleted === 1 });
+      }
+      return out;
+    });
   }
 
   async insertResources(rows: Array<[string, string, number, number]>): Promise<Array<{ rid: number; type: string; id: string }>> {
-    const stmt = this.prepare('INSERT INTO resource (type, id, version, last_updated, deleted) VALUES (?, ?, ?, ?, 0)');
-    return rows.map(([type, id, version, lastUpdated]) => ({ rid: Number(stmt.run(type, id, version, lastUpdated).lastInsertRowid), type, id }));
+    return this.clocked(() => {
+      const stmt = this.prepare('INSERT INTO resource (type, id, version, last_updated, deleted) VALUES (?, ?, ?, ?, 0)');
+      return rows.map(([type, id, version, lastUpdated]) => ({ rid: Number(stmt.run(type, id, version, lastUpdated).lastInsertRowid), type, id }));
+    });
   }
 
   async updateResources(rows: Array<[number, number, number, number]>): Promise<void> {
-    const stmt = this.prepare('UPDATE resource SET version = ?, last_updated = ?, deleted = ? WHERE rid = ?');
-    for (const [rid, version, lastUpdated, deleted] of rows) stmt.run(version, lastUpdated, deleted, rid);
+    return this.clocked(() => {
+      const stmt = this.prepare('UPDATE resource SET version = ?, last_updated = ?, deleted = ? WHERE rid = ?');
+      for (const [rid, version, lastUpdated, deleted] of rows) stmt.run(version, lastUpdated, deleted, rid);
+    });
   }
 
   async deleteByRids(table: string, column: string, rids: number[]): Promise<void> {
-    const stmt = this.prepare(`DELETE FROM ${table} WHERE ${column} = ?`);
-    for (const rid of rids) stmt.run(rid);
+    return this.clocked(() => {
+      const stmt = this.prepare(`DELETE FROM ${table} WHERE ${column} = ?`);
+      for (const rid of rids) stmt.run(rid);
+    });
   }
 
   async insertText(rows: Array<[number, string, string]>): Promise<void> {
-    const narrative = this.prepare('INSERT INTO idx_text_narrative (rowid, words) VALUES (?, ?)');
-    const content = this.prepare('INSERT INTO idx_text_content (rowid, words) VALUES (?, ?)');
-    for (const [rid, n, c] of rows) {
-      if (n) narrative.run(rid, n);
-      if (c) content.run(rid, c);
-    }
+    return this.clocked(() => {
+      const narrative = this.prepare('INSERT INTO idx_text_narrative (rowid, words) VALUES (?, ?)');
+      const content = this.prepare('INSERT INTO idx_text_content (rowid, words) VALUES (?, ?)');
+      for (const [rid, n, c] of rows) {
+        if (n) narrative.run(rid, n);
+        if (c) content.run(rid, c);
+      }
+    });
   }
 
   /**
@@ -377,6 +425,10 @@ class SqliteConnection implements SqlConnection {
    * the batch plus the first rid is its resource's rid.
    */
   async insertPrepared(b: PreparedBatch): Promise<boolean> {
+    return this.clocked(() => this.insertPreparedNow(b));
+  }
+
+  private insertPreparedNow(b: PreparedBatch): boolean {
     const clash = this.prepare('SELECT 1 AS x FROM json_each(?) j JOIN resource r ON r.type = j.value ->> 0 AND r.id = j.value ->> 1 LIMIT 1').get(b.keys);
     if (clash) return false;
     const first = Number((this.prepare('SELECT coalesce(max(rid), 0) + 1 AS rid FROM resource').get() as { rid: number }).rid);
@@ -386,7 +438,7 @@ class SqliteConnection implements SqlConnection {
     const versions: SqlValue[] = [];
     const keys = JSON.parse(b.keys) as Array<[string, string]>;
     keys.forEach(([type, id], i) => versions.push(first + i, type, id, 1, b.lastUpdated, 'POST', b.json[i]!));
-    await this.insertMany('resource_version', ['rid', 'type', 'id', 'version', 'last_updated', 'method', 'json'], versions);
+    this.insertManyNow('resource_version', ['rid', 'type', 'id', 'version', 'last_updated', 'method', 'json'], versions, '');
     for (const [table, columns] of Object.entries(INDEX_TABLES) as Array<[IndexKind, readonly string[]]>) {
       if (b.tables[table] === '[]') continue;
       const picks = columns.map((_, c) => `value ->> ${c + 2}`).join(', ');
@@ -401,3 +453,8 @@ class SqliteConnection implements SqlConnection {
 
 /** Thrown by the guard function past the deadline (SqliteConnection). */
 class QueryTimeout extends Error {}
+
+/** Who is told of each call's duration (metrics), shared by a driver and its connections. */
+interface Watch {
+  observer?: StatementObserver;
+}
