@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
+import { trustOneProxyHop } from './proxy.js';
 import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
@@ -71,8 +72,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.https ? { https: { ...serverOptions, ...options.https } } : { http: serverOptions }),
     ...(conn ? { requestTimeout: conn.requestTimeoutMs } : {}),
-    // Behind a trusted proxy: request.ip from X-Forwarded-For (the address in the audit and the access log).
-    ...(options.trustProxy ? { trustProxy: true } : {}),
+    // Behind a trusted proxy: request.ip from X-Forwarded-For (the address in the audit, the access log
+    // and the rate limit). One hop only, from a proxy on this machine or a private network: the address
+    // the proxy appended, never one a client put in front of it (proxy.ts).
+    ...(options.trustProxy ? { trustProxy: trustOneProxyHop } : {}),
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     // Fastify's two lines per request give way to our one (the onResponse hook below).
     logController: new LogController({ disableRequestLogging: true }),

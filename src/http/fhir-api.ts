@@ -1,4 +1,5 @@
 import cors from '@fastify/cors';
+import { trustedProxy } from './proxy.js';
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FhirError, issue } from '../fhir/outcome.js';
@@ -61,7 +62,7 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
   const { pipeline } = options;
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const { incoming, problem } = incomingOf(request, base);
-    if (options.trustProxy) {
+    if (options.trustProxy && trustedProxy(request.socket.remoteAddress)) {
       const forwarded = forwardedBase(request, options.url);
       if (forwarded) incoming.baseUrl = forwarded;
     }

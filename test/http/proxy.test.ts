@@ -41,6 +41,18 @@ describe('with CCRI_TRUST_PROXY', () => {
   });
   afterAll(async () => s?.cleanup());
 
+  it('believes the forwarding headers only from a peer on this machine or a private network', async () => {
+    const from = async (remoteAddress: string) => {
+      const res = await s.app.inject({ method: 'GET', url: '/STU3/Patient?family=proxied&_count=1', remoteAddress, headers: FORWARDED });
+      return links(JSON.parse(res.body)).self!;
+    };
+    expect(await from('10.1.2.3')).toMatch(/^https:\/\/fhir\.example\.nhs\.uk\/fhir\/STU3\/Patient\?/);
+    expect(await from('::ffff:192.168.4.5')).toMatch(/^https:\/\/fhir\.example\.nhs\.uk\//);
+    // A client on the internet sending the headers itself names nothing.
+    expect(await from('203.0.113.7')).toMatch(/^http:\/\/localhost:8080\/fhir\/STU3\/Patient\?/);
+    expect(await from('2001:db8::7')).toMatch(/^http:\/\/localhost:8080\//);
+  });
+
   it('names the URL the client reached, with the configured path, and the next link works', async () => {
     const res = await s.request('GET', '/STU3/Patient?family=proxied&_count=1', { headers: FORWARDED });
     const l = links(res.json);

@@ -34,4 +34,22 @@ describe('rate limiting', () => {
   it('leaves loopback alone unless told otherwise', async () => {
     for (let i = 0; i < 10; i++) expect((await loopbackFree.request('GET', '/STU3/metadata')).status).toBe(200);
   });
+
+  it('takes from X-Forwarded-For only the address the trusted proxy added, not one the client put in front of it', async () => {
+    const proxied = await startTestServer('sqlite', { rateLimit: 2, trustProxy: true });
+    try {
+      // The proxy (on loopback) appends the address it saw; a client claiming to be loopback is still 203.0.113.50.
+      const forged = { 'x-forwarded-for': '127.0.0.1, 203.0.113.50' };
+      const asked = async () => (await proxied.app.inject({ method: 'GET', url: '/STU3/metadata', remoteAddress: '127.0.0.1', headers: forged })).statusCode;
+      expect([await asked(), await asked(), await asked()]).toEqual([200, 200, 429]);
+      // Another forged prefix is the same client.
+      const other = await proxied.app.inject({ method: 'GET', url: '/STU3/metadata', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '198.51.100.99, 203.0.113.50' } });
+      expect(other.statusCode).toBe(429);
+      // A client on the internet claiming to be loopback is itself, and limited.
+      const direct = async () => (await proxied.app.inject({ method: 'GET', url: '/STU3/metadata', remoteAddress: '198.51.100.20', headers: { 'x-forwarded-for': '127.0.0.1' } })).statusCode;
+      expect([await direct(), await direct(), await direct()]).toEqual([200, 200, 429]);
+    } finally {
+      await proxied.cleanup();
+    }
+  });
 });
