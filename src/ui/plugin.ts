@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { FhirError } from '../fhir/outcome.js';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fastifyStatic from '@fastify/static';
@@ -70,12 +71,15 @@ export async function explorerPlugin(app: FastifyInstance, options: ExplorerOpti
   // No HEAD twin: HEAD requests keep reaching the not-found handlers of the prefixes they fall under (the API's own for its base).
   app.route({ method: 'GET', url: '/*', exposeHeadRoute: false, handler: (request, reply) => (wantsHtml(request) ? sendShell(reply, 404) : reply.callNotFound()) });
 
-  app.setErrorHandler((err: { statusCode?: number; message?: string }, request, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+  app.setErrorHandler((err: { statusCode?: number; status?: number; message?: string; headers?: Record<string, string> }, request, reply) => {
+    // Fastify's errors carry statusCode; the server's own (a 429 from the rate limit, a 503 from shedding) are FhirErrors with status and headers (Retry-After).
+    const given = err instanceof FhirError ? err.status : err.statusCode;
+    const status = given && given >= 400 && given < 600 && given !== 500 ? given : 500;
+    if (err instanceof FhirError) reply.headers(err.headers);
     const message = status === 500 ? 'The explorer could not answer this request; the error has been logged.' : (err.message ?? 'Bad request');
     if (status === 500) (options.log ?? request.log).error({ err }, 'explorer error');
     if (wantsHtml(request)) return reply.code(status).headers({ 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp }).send(errorPage(status, message));
-    return reply.code(status).header('content-type', 'application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: status === 500 ? 'exception' : 'invalid', diagnostics: message }] });
+    return reply.code(status).header('content-type', 'application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: status === 500 ? 'exception' : status === 429 || status === 503 ? 'throttled' : 'invalid', diagnostics: message }] });
   });
 }
 

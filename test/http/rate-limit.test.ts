@@ -31,6 +31,22 @@ describe('rate limiting', () => {
     expect(events.rows.some((r) => r.json!.includes('"outcomeDesc":"429: Too many requests'))).toBe(true);
   });
 
+  it('limits the explorer and the authorization server too, with a 429 and Retry-After', async () => {
+    const s = await startTestServer('sqlite', { rateLimit: 2 });
+    try {
+      for (const url of ['/', '/auth/.well-known/openid-configuration']) {
+        const at = (n: number) => s.app.inject({ method: 'GET', url, remoteAddress: `198.51.100.${n}` });
+        expect((await at(url.length)).statusCode).toBeLessThan(400);
+        expect((await at(url.length)).statusCode).toBeLessThan(400);
+        const refused = await at(url.length);
+        expect(refused.statusCode, url).toBe(429);
+        expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      }
+    } finally {
+      await s.cleanup();
+    }
+  });
+
   it('leaves loopback alone unless told otherwise', async () => {
     for (let i = 0; i < 10; i++) expect((await loopbackFree.request('GET', '/STU3/metadata')).status).toBe(200);
   });

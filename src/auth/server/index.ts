@@ -140,13 +140,15 @@ export async function authServer(o: AuthServerOptions): Promise<AuthServer> {
 
   const plugin: FastifyPluginAsync = async (app: FastifyInstance) => {
     interactionRoutes(app, { provider, auth, store: o.store, audience, ...(o.events ? { events: o.events } : {}) });
-    // Everything else is oidc-provider's: handed over before Fastify reads the body, which oidc-provider parses itself.
+    // Everything else is oidc-provider's: handed over before Fastify reads the body, which oidc-provider parses
+    // itself, and after every onRequest hook (the rate limit's is added to each route after the route's own).
     app.route({
       method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'],
       url: '/*',
-      onRequest: async (request, reply) => {
+      preParsing: async (request, reply, payload) => {
         reply.hijack();
         await handOver(request, reply.raw, provider);
+        return payload;
       },
       handler: async () => undefined,
     });
