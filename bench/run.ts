@@ -7,10 +7,11 @@ import { exportBench } from './export.js';
 import { campaignBench } from './campaign.js';
 import { secureBench } from './secure.js';
 import { metricsBench } from './metrics.js';
+import { transactionsBench } from './transactions.js';
 
 /**
  * `npm run bench`: runs the benchmarks and prints Markdown for docs/benchmarks.md.
- * `npm run bench -- read` (or search, validate, load, audit, secure, export, campaign, metrics) runs one. Timings live here, never in tests.
+ * `npm run bench -- read` (or search, validate, load, audit, secure, transactions, export, campaign, metrics) runs one. Timings live here, never in tests.
  */
 const which = new Set(process.argv.slice(2));
 const all = which.size === 0;
@@ -22,6 +23,7 @@ if (all || which.has('search')) sections.push(await searchBench(duration));
 if (all || which.has('load')) sections.push(await loadBench());
 if (all || which.has('audit')) sections.push(await auditBench(duration));
 if (all || which.has('secure')) sections.push(await secureBench(duration));
+if (all || which.has('transactions')) sections.push(await transactionsBench());
 if (all || which.has('export')) sections.push(await exportBench());
 if (all || which.has('campaign')) sections.push(await campaignBench());
 if (all || which.has('metrics')) sections.push(await metricsBench(duration));
