@@ -12,6 +12,7 @@ import { Mutex } from '../sql/mutex.js';
 import { INDEX_TABLES } from '../sql/write-batch.js';
 import { Checkpointer } from './checkpointer.js';
 import { GUARD_FUNCTION, sqliteDialect } from './dialect.js';
+import { UseLock } from './use-lock.js';
 
 /**
  * SQLite through better-sqlite3, in WAL mode, with two connections: a writer used
@@ -27,15 +28,25 @@ export class SqliteDriver implements SqlDriver {
   private readonly writer: SqliteConnection;
   private readonly mutex = new Mutex();
   private readonly checkpointer?: Checkpointer;
+  /** Held while the store is open: says to `ccri restore` that this process uses the file (use-lock.ts). */
+  private readonly use: UseLock | undefined;
 
   constructor(
     private readonly file: string,
     options: { queryTimeoutMs?: number; now?: () => number } = {},
   ) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.writerDb = openDb(file);
-    // An in-memory database is private to its connection: read through the writer.
-    this.readerDb = file === ':memory:' ? this.writerDb : openDb(file);
+    if (file !== ':memory:') {
+      mkdirSync(dirname(file), { recursive: true });
+      this.use = UseLock.shared(file);
+    }
+    try {
+      this.writerDb = openDb(file);
+      // An in-memory database is private to its connection: read through the writer.
+      this.readerDb = file === ':memory:' ? this.writerDb : openDb(file);
+    } catch (err) {
+      this.use?.release();
+      throw err;
+    }
     const limit = options.queryTimeoutMs ?? 0;
     const now = options.now ?? (() => performance.now());
     this.writer = new SqliteConnection(this.writerDb, limit, now);
@@ -185,6 +196,7 @@ export class SqliteDriver implements SqlDriver {
     await this.mutex.run(async () => {
       if (this.readerDb !== this.writerDb) this.readerDb.close();
       this.writerDb.close();
+      this.use?.release();
     });
   }
 
