@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import pg from 'pg';
@@ -62,6 +62,8 @@ export async function backupSqlite(file: string, dest: string, options: { force?
     } finally {
       copy.close();
     }
+    // Health records: readable by this user only, whatever the umask.
+    chmodSync(partial, 0o600);
     syncFile(partial);
     renameSync(partial, dest);
     return { ...facts, bytes: statSync(dest).size };

@@ -187,6 +187,8 @@ describe('ccri backup and ccri restore (SQLite)', () => {
     // A single self-contained file: not in WAL mode, no log beside it.
     expect(readFileSync(backupFile).subarray(18, 20)).toEqual(Buffer.from([1, 1]));
     expect(existsSync(`${backupFile}-wal`)).toBe(false);
+    // Health records: readable by their owner only.
+    expect(statSync(backupFile).mode & 0o777).toBe(0o600);
 
     const fresh = join(root, 'fresh');
     const restored = ccri(['restore', backupFile, '--data-dir', fresh]);
