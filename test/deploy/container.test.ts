@@ -140,7 +140,7 @@ describe.runIf(!reason)('the container image (buildah and podman)', () => {
     const name = `ccri-test-${suffix}`;
     const volume = `ccri-test-data-${suffix}`;
     cleanups.push(() => podman(['volume', 'rm', '-f', volume], { allowFail: true }));
-    cleanups.push(() => podman(['rm', '-f', name], { allowFail: true }));
+    cleanups.push(() => podman(['rm', '-f', '-v', name], { allowFail: true }));
     await podman(['run', '-d', '--name', name, ...limits, '-p', '127.0.0.1::8080', '-v', `${volume}:/data`, IMAGE]);
     const port = /:(\d+)\s*$/.exec((await podman(['port', name, '8080'])).out.trim())![1];
     const address = `http://127.0.0.1:${port}`;
@@ -175,7 +175,7 @@ describe.runIf(!reason)('the container image (buildah and podman)', () => {
     for (const n of [1, 2]) {
       const name = `ccri-test-node${n}-${suffix}`;
       const port = await freePort();
-      cleanups.push(() => podman(['rm', '-f', name], { allowFail: true }));
+      cleanups.push(() => podman(['rm', '-f', '-v', name], { allowFail: true }));
       // The host's network: the nodes reach the machine's PostgreSQL on 127.0.0.1, and listen there.
       await podman(['run', '-d', '--name', name, ...limits, '--network', 'host', '-e', `CCRI_PORT=${port}`, '-e', 'CCRI_HOST=127.0.0.1', '-e', `CCRI_NODE_NAME=node${n}`, '-e', 'CCRI_DEMO_DATA=false', '-e', `DATABASE_URL=${schema.url}`, IMAGE]);
       addresses.push(`http://127.0.0.1:${port}`);
