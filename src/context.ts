@@ -15,10 +15,22 @@ export interface Opened {
   interrupted?: string;
 }
 
-/** What an interrupted load means, and what to do about it. */
+/** The load record of the demo data set that `ccri serve` loads into an empty store at its first start. */
+export const DEMO_LOAD = 'ccri serve (the demo data set, at its first start)';
+
+/**
+ * What an interrupted load means, and what to do about it. A load is never rolled back:
+ * each batch it reported is committed, and it is resumed by running it again.
+ */
 export function interruptedLoadMessage(load: { command: string; started: string }): string {
+  if (load.command === DEMO_LOAD) {
+    return (
+      `A load into this store did not finish: the demo data set, loaded by \`ccri serve\` at its first start (${load.started}), was interrupted. ` +
+      'It was not rolled back: the store holds part of it. The next `ccri serve` with the demo data on finishes it (what was loaded already is written again, as new versions), or `ccri seed` does.'
+    );
+  }
   return (
-    `A load into this store did not finish: \`${load.command}\`, started ${load.started}, was interrupted, and the store holds part of it. ` +
+    `A load into this store did not finish: \`${load.command}\`, started ${load.started}, was interrupted. It was not rolled back: the store holds what it loaded before it stopped (every batch it reported). ` +
     'Run the same command again to finish it (what was loaded already is written again, as new versions of the same resources' +
     (load.command.startsWith('ccri import') ? '; but entries of transaction Bundles that create resources without ids would be created twice' : '') +
     '), or start again from an empty store with `ccri seed --reset` (and the same options).'
@@ -39,6 +51,8 @@ export async function openContext(config: Config, options: { logger: Logger; clo
     queryTimeoutMs: config.queryTimeoutMs,
     onReindexed: (n, ms) => options.logger.warn({ resources: n, ms: Math.round(ms) }, 'The store was written under an older index format: every search index was rebuilt'),
     onMigrated: (versions) => options.logger.info({ versions }, `The store's schema was migrated to version ${versions[versions.length - 1]}`),
+    onIndexesBuilt: (names, ms) =>
+      options.logger.warn({ indexes: names, ms: Math.round(ms) }, `A bulk load that was interrupted had left ${names.length} search indexes unbuilt: they were built now`),
     onBulkShared: () => options.logger.warn('Another process serves from this database: the bulk load keeps every index up to date (slower, but its searches keep working)'),
   });
   const load = await store.interruptedLoad();

@@ -9,7 +9,7 @@ import type { Config } from './config.js';
 import { type AuthEvent, type AuthServer, authServer, AUTH_PREFIX } from './auth/server/index.js';
 import { ensureClient } from './auth/server/clients.js';
 import { createDemoUsers, type DemoUser } from './auth/server/demo-users.js';
-import { openContext } from './context.js';
+import { DEMO_LOAD, openContext } from './context.js';
 import { loadDemoData } from './data/demo.js';
 import { ExportJobs, type ExportJobsOptions } from './data/export-jobs.js';
 import { buildApp } from './http/app.js';
@@ -64,8 +64,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   // A bulk load by another process now keeps the indexes this server's searches use.
   await store.holdServing();
   const demoUsers: DemoUser[] = [];
-  if (config.demoData && (await store.counts()).size === 0) {
+  // The demo data set goes into an empty store, and into one whose first start was cut short while loading it.
+  if (config.demoData && ((await store.counts()).size === 0 || (await store.interruptedLoad())?.command === DEMO_LOAD)) {
+    await store.recordLoad(DEMO_LOAD);
     await loadDemoData(store, log);
+    await store.recordLoad(undefined);
     if (!config.auth) demoUsers.push(...(await createDemoUsers(store.auth())));
   }
   // After the demo data check, which looks for an empty store.

@@ -16,6 +16,8 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   user: async () => (await import('./auth.js')).userCommand,
   keys: async () => (await import('./auth.js')).keysCommand,
   audit: async () => (await import('./audit.js')).auditCommand,
+  backup: async () => (await import('./backup.js')).backupCommand,
+  restore: async () => (await import('./backup.js')).restoreCommand,
 };
 
 const program = new Command();

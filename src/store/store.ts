@@ -252,6 +252,8 @@ export interface StoreOptions {
   onMigrated?: (versions: number[]) => void;
   /** Told when a bulk load keeps every index because another process serves from the database. */
   onBulkShared?: () => void;
+  /** Called when opening the store built search indexes that a bulk load killed midway had left unbuilt. */
+  onIndexesBuilt?: (names: string[], ms: number) => void;
   /** The index keys a search parameter's rows are stored under (by default, its code). */
   indexKeys?: (type: string, code: string) => string[];
   /** Current versions kept in memory for reads by id (0 disables; SQLite only). */

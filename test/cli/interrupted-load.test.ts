@@ -1,11 +1,12 @@
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { openContext } from '../../src/context.js';
+import { DEMO_LOAD, openContext } from '../../src/context.js';
+import { createServer } from '../../src/server.js';
 import { CLI, ccri, cliEnv } from '../helpers/cli.js';
 
 /**
@@ -53,6 +54,50 @@ describe('an interrupted load', () => {
     const after = ccri(['seed', '--patients', '1', '--data-dir', dir]);
     expect(after.stderr).not.toContain('did not finish');
   }, 120_000);
+});
+
+describe('an interrupted first start', () => {
+  it('`ccri serve` killed while it loads the demo data set finishes the load at its next start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccri-interrupted-demo-'));
+    try {
+      const file = join(dir, 'ccri.sqlite');
+      const loading = (): string | undefined => {
+        if (!existsSync(file)) return undefined;
+        const db = new Database(file, { readonly: true, fileMustExist: true });
+        try {
+          return (db.prepare("SELECT value FROM store_meta WHERE key = 'load-in-progress'").get() as { value: string } | undefined)?.value;
+        } catch {
+          return undefined;
+        } finally {
+          db.close();
+        }
+      };
+      const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dir], { env: cliEnv(), stdio: 'ignore' });
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      for (let i = 0; i < 1200 && loading() === undefined; i++) await new Promise((r) => setTimeout(r, 25));
+      child.kill('SIGKILL');
+      await exited;
+      expect(JSON.parse(loading()!).command).toBe(DEMO_LOAD);
+
+      const told = ccri(['export', '--type', 'Patient', '--data-dir', dir]);
+      expect(told.stderr).toContain('the demo data set, loaded by `ccri serve` at its first start');
+      expect(told.stderr).toContain('The next `ccri serve` with the demo data on finishes it');
+
+      // The next start finishes it: every resource of the demo data set is there, and nothing more is said.
+      const server = await createServer(loadConfig({ dataDir: dir, demoData: true }, {}), { logger: false });
+      await server.close();
+      expect(loading()).toBeUndefined();
+      const demo = ccri(['seed', '--output', join(dir, 'demo.ndjson')]);
+      expect(demo.status).toBe(0);
+      const keys = (text: string) => new Set(text.trim().split('\n').map((l) => { const r = JSON.parse(l) as { resourceType: string; id: string }; return `${r.resourceType}/${r.id}`; }));
+      const stored = keys(ccri(['export', '--data-dir', dir]).stdout);
+      const missing = [...keys(readFileSync(join(dir, 'demo.ndjson'), 'utf8'))].filter((k) => !stored.has(k));
+      expect(missing).toEqual([]);
+      expect(ccri(['export', '--type', 'Patient', '--data-dir', dir]).stderr).not.toContain('did not finish');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
 
 describe("the operator's loads", () => {

@@ -18,7 +18,7 @@ export interface CliRun {
  */
 export function ccri(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}): CliRun {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test builds it first)`);
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: options.cwd ?? projectRoot(), env: cliEnv(options.env), ...(options.input !== undefined ? { input: options.input } : {}) });
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024, cwd: options.cwd ?? projectRoot(), env: cliEnv(options.env), ...(options.input !== undefined ? { input: options.input } : {}) });
 }
 
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {

@@ -32,6 +32,7 @@ export const postgresDialect: SqlDialect = {
   },
   textTables: ['idx_text'],
   textKey: 'rid',
+  indexNames: 'SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()',
   forUpdate: ' FOR UPDATE',
   textMatch: (field, words) => sql`SELECT rid FROM idx_text WHERE ${raw(field)} @@ to_tsquery('simple', ${words.map((w) => `${safe(w)}:*`).join(' & ')})`,
 };

@@ -69,6 +69,8 @@ export interface SqlDialect extends Dialect {
   /** The tables holding full-text rows, and the column naming a row's resource. */
   textTables: readonly string[];
   textKey: string;
+  /** A query of the names (column `name`) of the store's indexes. */
+  indexNames: string;
   /** The clause that locks selected rows until the transaction ends ('' where a single writer makes it needless). */
   forUpdate: string;
 }

@@ -56,8 +56,38 @@ export class SqlStore implements StoreAdmin {
       if (applied.length) this.options.onMigrated?.(applied);
       await this.pids.register(this.options.params ?? []);
       await this.reindexIfStale();
+      await this.buildMissingIndexes();
     });
     return this;
+  }
+
+  /** The indexes only searches need, which a bulk load drops first and builds at its end. */
+  private searchOnlyIndexes(): Array<{ name: string; ddl: string }> {
+    return [...searchOnlyIndexes().map((i) => ({ name: i.name, ddl: indexDdl(i) })), ...this.driver.dialect.textIndex.searchOnly];
+  }
+
+  /**
+   * A bulk load killed midway (kill -9, a crash, a power cut) has dropped the indexes only
+   * searches need and never built them again: searches would then scan whole tables. The
+   * next process to open the store builds them, as the load would have at its end (minutes
+   * at most for millions of resources, never a reindex). On PostgreSQL only when no node
+   * serves and no load runs (the serving lock is free): a load that is running builds them
+   * itself when it ends. On SQLite a load running in another process only waits meanwhile.
+   */
+  private async buildMissingIndexes(): Promise<void> {
+    const have = new Set((await this.driver.reader.all<{ name: string }>(this.driver.dialect.indexNames)).map((r) => r.name));
+    const missing = this.searchOnlyIndexes().filter((i) => !have.has(i.name));
+    if (!missing.length) return;
+    const release = await this.driver.claimForBulk();
+    if (!release) return;
+    try {
+      const started = performance.now();
+      await Promise.all(missing.map(({ ddl }) => this.driver.transaction((conn) => conn.run(ddl), { unbounded: true })));
+      await this.driver.analyze();
+      this.options.onIndexesBuilt?.(missing.map((i) => i.name), performance.now() - started);
+    } finally {
+      await release();
+    }
   }
 
   private async reindexIfStale(): Promise<void> {
@@ -257,7 +287,7 @@ export class SqlStore implements StoreAdmin {
    */
   async bulk<T>(fn: () => Promise<T>): Promise<T> {
     const release = await this.driver.claimForBulk();
-    const deferred = release ? [...searchOnlyIndexes().map((i) => ({ name: i.name, ddl: indexDdl(i) })), ...this.driver.dialect.textIndex.searchOnly] : [];
+    const deferred = release ? this.searchOnlyIndexes() : [];
     if (!release) this.options.onBulkShared?.();
     try {
       await this.driver.transaction(async (conn) => {

@@ -36,6 +36,7 @@ export const sqliteDialect: SqlDialect = {
   },
   textTables: ['idx_text_narrative', 'idx_text_content'],
   textKey: 'rowid',
+  indexNames: "SELECT name FROM sqlite_master WHERE type = 'index'",
   forUpdate: '',
   textMatch: (field, words) => sql`SELECT rowid AS rid FROM ${raw(`idx_text_${field}`)} WHERE ${raw(`idx_text_${field}`)} MATCH ${words.map((w) => `"${safe(w)}"*`).join(' AND ')}`,
 };

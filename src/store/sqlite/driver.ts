@@ -13,6 +13,7 @@ import { Mutex } from '../sql/mutex.js';
 import { INDEX_TABLES } from '../sql/write-batch.js';
 import { Checkpointer } from './checkpointer.js';
 import { GUARD_FUNCTION, sqliteDialect } from './dialect.js';
+import { UseLock } from './use-lock.js';
 
 /**
  * SQLite through better-sqlite3, in WAL mode, with two connections: a writer used
@@ -30,15 +31,25 @@ export class SqliteDriver implements SqlDriver {
   private readonly checkpointer?: Checkpointer;
   /** Who is told how long each call to the database takes (metrics); shared with the connections. */
   private readonly watch: Watch = {};
+  /** Held while the store is open: says to `ccri restore` that this process uses the file (use-lock.ts). */
+  private readonly use: UseLock | undefined;
 
   constructor(
     private readonly file: string,
     options: { queryTimeoutMs?: number; now?: () => number } = {},
   ) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.writerDb = openDb(file);
-    // An in-memory database is private to its connection: read through the writer.
-    this.readerDb = file === ':memory:' ? this.writerDb : openDb(file);
+    if (file !== ':memory:') {
+      mkdirSync(dirname(file), { recursive: true });
+      this.use = UseLock.shared(file);
+    }
+    try {
+      this.writerDb = openDb(file);
+      // An in-memory database is private to its connection: read through the writer.
+      this.readerDb = file === ':memory:' ? this.writerDb : openDb(file);
+    } catch (err) {
+      this.use?.release();
+      throw err;
+    }
     const limit = options.queryTimeoutMs ?? 0;
     const now = options.now ?? (() => performance.now());
     this.writer = new SqliteConnection(this.writerDb, limit, now, this.watch, true);
@@ -202,6 +213,7 @@ export class SqliteDriver implements SqlDriver {
     await this.mutex.run(async () => {
       if (this.readerDb !== this.writerDb) this.readerDb.close();
       this.writerDb.close();
+      this.use?.release();
     });
   }
 
