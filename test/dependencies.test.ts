@@ -30,3 +30,27 @@ describe('the cookie override', () => {
   });
 });
 
+
+/**
+ * swagger-ui-dist depends on @scarf/scarf, whose install script reports the installation to
+ * scarf.sh. Nothing may call out at install or run time: package.json turns it off in the
+ * way its script reads (scarfSettings.enabled = false), and the script, run as npm would
+ * run it, must find that and do nothing.
+ */
+describe('no install-time telemetry', () => {
+  it('the project opts out of @scarf/scarf, and its script agrees', async () => {
+    const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { scarfSettings?: { enabled?: boolean } };
+    expect(pkg.scarfSettings?.enabled).toBe(false);
+    const require = createRequire(join(projectRoot(), 'package.json'));
+    let script: string;
+    try {
+      script = require.resolve('@scarf/scarf/report.js');
+    } catch {
+      return; // not installed (a dependency dropped it): nothing can report
+    }
+    const { spawnSync } = await import('node:child_process');
+    // SCARF_LOCAL_PORT: were it to report after all, it would call a closed port on this machine, never the internet.
+    const run = spawnSync(process.execPath, [script], { cwd: join(script, '..'), env: { ...process.env, SCARF_VERBOSE: 'true', INIT_CWD: projectRoot(), SCARF_LOCAL_PORT: '9' }, encoding: 'utf8', timeout: 20_000 });
+    expect(`${run.stdout}${run.stderr}`).toMatch(/Scarf has been disabled via a package\.json/);
+  });
+});
