@@ -57,10 +57,46 @@ export function translatePgError(err: unknown, limitMs: number): unknown {
 }
 
 class PgConnection implements SqlConnection {
+  /**
+   * A transaction's inserts not yet sent: they go to the server as one statement (each a
+   * data-modifying WITH part) when the next other statement is sent or the transaction
+   * commits. A write's version, index rows, compartments and text are then one round trip,
+   * not one each. Nothing reads them before that: every other statement sends them first.
+   */
+  private pending: Array<{ sql: string; params: unknown[] }> = [];
+
   constructor(
     private readonly client: pg.Pool | pg.PoolClient,
     private readonly driver: PostgresDriver,
   ) {}
+
+  /** An insert of a transaction, sent with the next statement (see `pending`); outside a transaction, at once. */
+  private async insert(sql: string, params: unknown[]): Promise<void> {
+    if (!this.inTransaction) {
+      await this.raw(sql, params);
+      return;
+    }
+    this.pending.push({ sql, params });
+  }
+
+  /** Sends the inserts held back, as one statement. */
+  async flush(): Promise<void> {
+    if (!this.pending.length) return;
+    const parts = this.pending;
+    this.pending = [];
+    if (parts.length === 1) {
+      await this.send(parts[0]!.sql, parts[0]!.params);
+      return;
+    }
+    const params: unknown[] = [];
+    const texts = parts.map((p) => {
+      const shift = params.length;
+      params.push(...p.params);
+      return p.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + shift}`);
+    });
+    const last = texts.pop()!;
+    await this.send(`WITH ${texts.map((t, i) => `w${i} AS (${t})`).join(', ')} ${last}`, params);
+  }
 
   /**
    * One statement. When the request that runs it has a cancellation signal (its client
@@ -68,6 +104,7 @@ class PgConnection implements SqlConnection {
    * (pg_cancel_backend), so a query does not outlive its client.
    */
   private async query(sql: string, params: unknown[]): Promise<pg.QueryResult> {
+    await this.flush();
     const signal = currentSignal();
     if (signal?.aborted) throw new ClientGone();
     const observer = this.driver.observer;
@@ -93,6 +130,11 @@ class PgConnection implements SqlConnection {
 
   /** A statement of the bulk helpers (not cancellable: they run inside a write transaction), timed for the observer. */
   private async raw(sql: string, params: unknown[]): Promise<pg.QueryResult> {
+    await this.flush();
+    return this.send(sql, params);
+  }
+
+  private async send(sql: string, params: unknown[]): Promise<pg.QueryResult> {
     const observer = this.driver.observer;
     if (!observer) return this.client.query(sql, params);
     const started = performance.now();
@@ -139,7 +181,7 @@ class PgConnection implements SqlConnection {
       return column;
     });
     const unnest = columns.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c] ?? 'text'}[]`).join(', ');
-    await this.raw(`INSERT INTO ${table} (${columns.join(', ')}) SELECT * FROM unnest(${unnest})${suffix ? ` ${suffix}` : ''}`, arrays);
+    await this.insert(`INSERT INTO ${table} (${columns.join(', ')}) SELECT * FROM unnest(${unnest})${suffix ? ` ${suffix}` : ''}`, arrays);
   }
 
   async currentMany(keys: Array<[string, string]>): Promise<CurrentRow[]> {
@@ -214,7 +256,7 @@ class PgConnection implements SqlConnection {
 
   async insertText(rows: Array<[number, string, string]>): Promise<void> {
     if (!rows.length) return;
-    await this.raw(
+    await this.insert(
       "INSERT INTO idx_text (rid, narrative, content) SELECT rid, to_tsvector('simple', n), to_tsvector('simple', c) FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(rid, n, c)",
       [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
     );
@@ -274,7 +316,9 @@ export class PostgresDriver implements SqlDriver {
       if (options.relaxed) await client.query('SET LOCAL synchronous_commit = off');
       // Administration and bulk loads are not held to the requests' time limit.
       if ((options.relaxed || options.unbounded) && this.queryTimeoutMs > 0) await client.query('SET LOCAL statement_timeout = 0');
-      const result = await fn(new PgConnection(client, this));
+      const conn = new PgConnection(client, this);
+      const result = await fn(conn);
+      await conn.flush();
       const observer = this.observer;
       const committing = observer ? performance.now() : 0;
       await client.query('COMMIT');
