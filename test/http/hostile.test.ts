@@ -37,6 +37,18 @@ for (const kind of await storeKinds()) describe(`hostile and malformed input (${
     expect(res.text).not.toContain('lollollol');
   });
 
+  it.each([
+    ['Accept', '/nowhere', { accept: 'application/fhir+xml' }, 'xml'],
+    ['_format', '/!STU3/Patient?_format=xml', {}, 'xml'],
+    ['no preference', '/nowhere', {}, 'json'],
+  ])('a 404 outside the FHIR API honours the format asked for (%s)', async (_name, url, headers, format) => {
+    const res = await s.request('GET', url, { headers: headers as Record<string, string> });
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toContain(`application/fhir+${format}`);
+    if (format === 'xml') expect(res.text).toMatch(/^(<\?xml[^>]*\?>\s*)?<OperationOutcome xmlns="http:\/\/hl7\.org\/fhir">/);
+    else expect(res.json.resourceType).toBe('OperationOutcome');
+  });
+
   it('nothing was stored by any of them', async () => {
     const res = await s.request('GET', '/STU3/Patient');
     expect(res.json.total).toBe(0);
