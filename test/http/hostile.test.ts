@@ -49,6 +49,17 @@ for (const kind of await storeKinds()) describe(`hostile and malformed input (${
     else expect(res.json.resourceType).toBe('OperationOutcome');
   });
 
+  it.each([
+    ['If-Match', 'POST', '/STU3/Patient', { 'if-match': '*' }],
+    ['If-None-Match', 'GET', '/STU3/Patient/x', { 'if-none-match': 'nonsense' }],
+    ['a path that is not percent-encoding', 'GET', '/STU3/Patient/%E0%A4%A', {}],
+  ])('a bad %s is refused in the format asked for', async (_name, method, url, headers) => {
+    const res = await s.request(method, url, { headers: { ...headers, accept: 'application/fhir+xml' }, ...(method === 'POST' ? { body: { resourceType: 'Patient' } } : {}) });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toContain('application/fhir+xml');
+    expect(res.text).toMatch(/^(<\?xml[^>]*\?>\s*)?<OperationOutcome xmlns="http:\/\/hl7\.org\/fhir">/);
+  });
+
   it('nothing was stored by any of them', async () => {
     const res = await s.request('GET', '/STU3/Patient');
     expect(res.json.total).toBe(0);
