@@ -60,6 +60,19 @@ for (const kind of await storeKinds()) describe(`hostile and malformed input (${
     expect(res.text).toMatch(/^(<\?xml[^>]*\?>\s*)?<OperationOutcome xmlns="http:\/\/hl7\.org\/fhir">/);
   });
 
+  it('a paging cursor whose signature has a character outside ASCII is a 400, not a 500', async () => {
+    for (let i = 0; i < 3; i++) expect((await s.request('PUT', `/STU3/Basic/cur${i}`, { body: { resourceType: 'Basic', id: `cur${i}`, code: { text: 'c' } } })).status).toBeLessThan(300);
+    const page = await s.request('GET', '/STU3/Basic?_count=1');
+    const next = (page.json.link as { relation: string; url: string }[]).find((l) => l.relation === 'next')!.url.replace(/^https?:\/\/[^/]+/, '');
+    expect((await s.request('GET', next)).status).toBe(200);
+    // The same number of characters as the MAC, but more bytes (found by the fuzzer).
+    const altered = next.replace(/(_cursor=[^.&]*\.)./, '$1%C2%80');
+    expect(altered).not.toBe(next);
+    const res = await s.request('GET', altered);
+    expect(res.status).toBe(400);
+    expect(res.json.resourceType).toBe('OperationOutcome');
+  });
+
   it('nothing was stored by any of them', async () => {
     const res = await s.request('GET', '/STU3/Patient');
     expect(res.json.total).toBe(0);
