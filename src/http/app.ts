@@ -11,7 +11,7 @@ import { errorResponse, type Pipeline } from '../pipeline/dispatch.js';
 import { fhirApi, frameworkError } from './fhir-api.js';
 import { decodedBody } from './encoding.js';
 import { type BaseName, isLoopback, type Metrics, type Rejection } from './metrics.js';
-import { CONTENT_TYPE } from '../fhir/formats.js';
+import { CONTENT_TYPE, type Format, responseFormat } from '../fhir/formats.js';
 import { renderBody } from './render.js';
 
 export interface AppOptions {
@@ -239,11 +239,25 @@ export function originForm(url: string): string {
 /** An error outside the FHIR bases, as an OperationOutcome in JSON. */
 function sendPlain(request: FastifyRequest, reply: FastifyReply, err: unknown): void {
   const res = errorResponse(err, request.log as unknown as Logger);
+  const format = plainFormat(request);
   reply
     .code(res.status)
     .headers(res.headers ?? {})
-    .header('content-type', CONTENT_TYPE.json)
-    .send(renderBody(res.body as Exclude<typeof res.body, { file: string } | undefined>, 'json', false));
+    .header('content-type', CONTENT_TYPE[format])
+    .send(renderBody(res.body as Exclude<typeof res.body, { file: string } | undefined>, format, false));
+}
+
+/** The format a client asked for (`_format`, else `Accept`), for an error outside the FHIR routes; JSON when that cannot be told. */
+function plainFormat(request: FastifyRequest): Format {
+  try {
+    const url = request.raw.url ?? '/';
+    const q = url.indexOf('?');
+    const formatParam = q < 0 ? undefined : (new URLSearchParams(url.slice(q + 1)).get('_format') ?? undefined);
+    const accept = request.headers.accept;
+    return responseFormat(formatParam, typeof accept === 'string' ? accept : undefined);
+  } catch {
+    return 'json';
+  }
 }
 
 /** Query parameters whose values must never reach a log (credentials sent where they do not belong). */

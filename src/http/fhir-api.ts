@@ -67,9 +67,10 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
       if (forwarded) incoming.baseUrl = forwarded;
     }
     labelRequest(request.raw, unrouted);
-    const format = problem ? undefined : negotiate(request);
+    const format = negotiate(request);
     if (problem || format instanceof FhirError) {
-      send(request, reply, await pipeline.refuse(incoming, problem ?? format, { requestId: request.id }), 'json');
+      // A bad header or path is answered in the format asked for; a format that cannot be produced, in JSON.
+      send(request, reply, await pipeline.refuse(incoming, problem ?? (format as FhirError), { requestId: request.id }), format instanceof FhirError ? 'json' : format);
       return reply;
     }
     // A client that disconnects before its answer cancels the database work done for it (the pipeline's `signal`).

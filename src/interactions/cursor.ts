@@ -56,8 +56,10 @@ export function signCursor(ctx: CursorContext, scope: string, query: Array<[stri
 export function verifyCursor(ctx: CursorContext, scope: string, query: Array<[string, string]>, cursor: string): CursorState {
   const secret = ctx.config.cursorSecret;
   const [payload, signature] = cursor.split('.');
-  const expected = payload ? mac(secret, `${scope}?${canonicalQuery(query)}`, payload) : '';
-  if (!payload || !signature || signature.length !== expected.length || !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))) {
+  const expected = Buffer.from(payload ? mac(secret, `${scope}?${canonicalQuery(query)}`, payload) : '');
+  // Compared as bytes: a signature with a character outside ASCII has as many characters as the MAC but more bytes.
+  const given = Buffer.from(signature ?? '');
+  if (!payload || !signature || given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw badRequest('The paging cursor is not valid for this query (it was altered, or belongs to another search)', '_cursor');
   }
   let state: CursorState;
@@ -66,7 +68,7 @@ export function verifyCursor(ctx: CursorContext, scope: string, query: Array<[st
   } catch {
     throw badRequest('The paging cursor is not valid', '_cursor');
   }
-  if (!Number.isInteger(state.o) || state.o < 0) throw badRequest('The paging cursor is not valid', '_cursor');
+  if (typeof state !== 'object' || state === null || !Number.isInteger(state.o) || state.o < 0) throw badRequest('The paging cursor is not valid', '_cursor');
   if (state.u !== holder(ctx)) throw forbidden('This paging link was made for another caller: search again with your own token');
   return state;
 }

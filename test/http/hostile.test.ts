@@ -37,6 +37,42 @@ for (const kind of await storeKinds()) describe(`hostile and malformed input (${
     expect(res.text).not.toContain('lollollol');
   });
 
+  it.each([
+    ['Accept', '/nowhere', { accept: 'application/fhir+xml' }, 'xml'],
+    ['_format', '/!STU3/Patient?_format=xml', {}, 'xml'],
+    ['no preference', '/nowhere', {}, 'json'],
+  ])('a 404 outside the FHIR API honours the format asked for (%s)', async (_name, url, headers, format) => {
+    const res = await s.request('GET', url, { headers: headers as Record<string, string> });
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toContain(`application/fhir+${format}`);
+    if (format === 'xml') expect(res.text).toMatch(/^(<\?xml[^>]*\?>\s*)?<OperationOutcome xmlns="http:\/\/hl7\.org\/fhir">/);
+    else expect(res.json.resourceType).toBe('OperationOutcome');
+  });
+
+  it.each([
+    ['If-Match', 'POST', '/STU3/Patient', { 'if-match': '*' }],
+    ['If-None-Match', 'GET', '/STU3/Patient/x', { 'if-none-match': 'nonsense' }],
+    ['a path that is not percent-encoding', 'GET', '/STU3/Patient/%E0%A4%A', {}],
+  ])('a bad %s is refused in the format asked for', async (_name, method, url, headers) => {
+    const res = await s.request(method, url, { headers: { ...headers, accept: 'application/fhir+xml' }, ...(method === 'POST' ? { body: { resourceType: 'Patient' } } : {}) });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toContain('application/fhir+xml');
+    expect(res.text).toMatch(/^(<\?xml[^>]*\?>\s*)?<OperationOutcome xmlns="http:\/\/hl7\.org\/fhir">/);
+  });
+
+  it('a paging cursor whose signature has a character outside ASCII is a 400, not a 500', async () => {
+    for (let i = 0; i < 3; i++) expect((await s.request('PUT', `/STU3/Basic/cur${i}`, { body: { resourceType: 'Basic', id: `cur${i}`, code: { text: 'c' } } })).status).toBeLessThan(300);
+    const page = await s.request('GET', '/STU3/Basic?_count=1');
+    const next = (page.json.link as { relation: string; url: string }[]).find((l) => l.relation === 'next')!.url.replace(/^https?:\/\/[^/]+/, '');
+    expect((await s.request('GET', next)).status).toBe(200);
+    // The same number of characters as the MAC, but more bytes (found by the fuzzer).
+    const altered = next.replace(/(_cursor=[^.&]*\.)./, '$1%C2%80');
+    expect(altered).not.toBe(next);
+    const res = await s.request('GET', altered);
+    expect(res.status).toBe(400);
+    expect(res.json.resourceType).toBe('OperationOutcome');
+  });
+
   it('nothing was stored by any of them', async () => {
     const res = await s.request('GET', '/STU3/Patient');
     expect(res.json.total).toBe(0);
