@@ -14,23 +14,25 @@ import { CLI, ccri, cliEnv } from '../helpers/cli.js';
  * The load is now recorded in the store from its start to its end; the next start or
  * command says that it was interrupted and how to finish it or start again.
  */
+/** The load record of the store in `file`, read as another process would (undefined before the store exists). */
+function loadRecord(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare("SELECT value FROM store_meta WHERE key = 'load-in-progress'").get() as { value: string } | undefined)?.value;
+  } catch {
+    return undefined;
+  } finally {
+    db.close();
+  }
+}
+
 describe('an interrupted load', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ccri-interrupted-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'ccri.sqlite');
 
-  /** The load record, read as another process would (undefined before the store exists). */
-  const record = (): string | undefined => {
-    if (!existsSync(file)) return undefined;
-    const db = new Database(file, { readonly: true, fileMustExist: true });
-    try {
-      return (db.prepare("SELECT value FROM store_meta WHERE key = 'load-in-progress'").get() as { value: string } | undefined)?.value;
-    } catch {
-      return undefined;
-    } finally {
-      db.close();
-    }
-  };
+  const record = () => loadRecord(file);
 
   it('is recorded while `ccri seed` runs; a kill -9 leaves the record, and the next command says so', async () => {
     const child = spawn(process.execPath, [CLI, 'seed', '--patients', '3000', '--seed', '7', '--data-dir', dir], { env: cliEnv(), stdio: 'ignore' });
@@ -61,17 +63,7 @@ describe('an interrupted first start', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ccri-interrupted-demo-'));
     try {
       const file = join(dir, 'ccri.sqlite');
-      const loading = (): string | undefined => {
-        if (!existsSync(file)) return undefined;
-        const db = new Database(file, { readonly: true, fileMustExist: true });
-        try {
-          return (db.prepare("SELECT value FROM store_meta WHERE key = 'load-in-progress'").get() as { value: string } | undefined)?.value;
-        } catch {
-          return undefined;
-        } finally {
-          db.close();
-        }
-      };
+      const loading = () => loadRecord(file);
       const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dir], { env: cliEnv(), stdio: 'ignore' });
       const exited = new Promise((resolve) => child.on('exit', resolve));
       for (let i = 0; i < 1200 && loading() === undefined; i++) await new Promise((r) => setTimeout(r, 25));

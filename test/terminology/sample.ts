@@ -4,7 +4,9 @@
  * `ccri serve --definitions` holds them and answers as the terminology server.
  */
 
-export const SCT = 'http://snomed.info/sct';
+import { SNOMED as SCT } from '../../src/profiles/urls.js';
+
+export { SCT };
 /** A value set the remote server holds and the first server does not know. */
 export const DIABETES_VS = 'http://example.org/fhir/ValueSet/test-diabetes';
 

@@ -1,9 +1,11 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { Locator, Page, Request } from 'playwright-core';
 import { expect } from 'vitest';
 import { projectRoot } from '../../src/fhir/definitions/cache.js';
+import { launchChromium, type Browser } from '../helpers/browser.js';
+import { startListening, type ListeningServer } from '../helpers/listen.js';
 
 /** Screenshots of every page, kept as test artefacts (git-ignored). */
 export const ARTEFACTS = join(projectRoot(), '.artefacts', 'explorer');
@@ -70,4 +72,54 @@ export class Driver {
     await this.shot(name);
     await this.axe(name);
   }
+}
+
+/** A listening server with the demo data, checked to be this test's own, and Chromium on its explorer. */
+export interface Explorer {
+  server: ListeningServer;
+  origin: string;
+  browser: Browser;
+  page: Page;
+  ui: Driver;
+  /** Every request the page made, and every error it threw. */
+  requests: Request[];
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+export async function openExplorer(): Promise<Explorer> {
+  const server = await startListening({ demoData: true });
+  const origin = new URL(server.baseUrl).origin;
+  await expectOwnServer(server);
+  const browser = await launchChromium();
+  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  const requests: Request[] = [];
+  const pageErrors: string[] = [];
+  page.on('request', (r) => requests.push(r));
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  return {
+    server,
+    origin,
+    browser,
+    page,
+    ui: new Driver(page, origin),
+    requests,
+    pageErrors,
+    close: async () => {
+      await browser.close();
+      await server.stop();
+    },
+  };
+}
+
+/**
+ * The port was free when probed; make sure the server answering on it is this
+ * test's: write a marker through the app in-process, then find it over HTTP.
+ */
+async function expectOwnServer(server: ListeningServer): Promise<void> {
+  const marker = `explorer-${process.pid}-${Date.now()}`;
+  const created = await server.app.inject({ method: 'POST', url: '/STU3/Basic', headers: { 'content-type': 'application/fhir+json' }, payload: JSON.stringify({ resourceType: 'Basic', code: { coding: [{ system: 'urn:ccri:test', code: marker }] } }) });
+  expect(created.statusCode).toBe(201);
+  const found = await (await fetch(`${server.baseUrl}/Basic?code=urn:ccri:test|${marker}`, { headers: { accept: 'application/fhir+json' } })).json();
+  expect(found.total).toBe(1);
 }

@@ -1,8 +1,8 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, launchChromium, type Browser } from '../helpers/browser.js';
-import { startListening, type ListeningServer } from '../helpers/listen.js';
-import { Driver } from './driver.js';
+import { chromiumAvailable } from '../helpers/browser.js';
+import type { ListeningServer } from '../helpers/listen.js';
+import { type Driver, type Explorer, openExplorer } from './driver.js';
 
 const BERNIE_NHS = '9876543210';
 
@@ -11,28 +11,21 @@ const BERNIE_NHS = '9876543210';
  * data: what a person does, page by page, with axe-core and a screenshot on each.
  */
 describe.skipIf(!chromiumAvailable())('web explorer in a browser', () => {
+  let explorer: Explorer;
   let server: ListeningServer;
-  let browser: Browser;
   let page: Page;
   let ui: Driver;
   let origin: string;
-  const requests: string[] = [];
-  const pageErrors: string[] = [];
+  let requests: string[];
+  let pageErrors: string[];
 
   beforeAll(async () => {
-    server = await startListening({ demoData: true });
-    origin = new URL(server.baseUrl).origin;
-    await expectOwnServer(server);
-    browser = await launchChromium();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    explorer = await openExplorer();
+    ({ server, page, ui, origin, pageErrors } = explorer);
+    requests = [];
     page.on('request', (r) => requests.push(r.url()));
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    ui = new Driver(page, origin);
   }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(async () => explorer?.close());
 
   it('home: both bases and live counts per type', async () => {
     await ui.open('/');
@@ -286,16 +279,4 @@ async function expectShownUrlMatches(page: Page, type: string): Promise<void> {
   const direct = (bundle.entry ?? []).map((e: { resource: { resourceType: string; id: string } }) => `${e.resource.resourceType}/${e.resource.id}`);
   expect(direct.length).toBeGreaterThan(0);
   expect(await page.locator('#browse-table a[data-entry]').evaluateAll((as) => as.map((a) => a.getAttribute('data-entry')))).toEqual(direct);
-}
-
-/**
- * The port was free when probed; make sure the server answering on it is this
- * test's: write a marker through the app in-process, then find it over HTTP.
- */
-async function expectOwnServer(server: ListeningServer): Promise<void> {
-  const marker = `explorer-${process.pid}-${Date.now()}`;
-  const created = await server.app.inject({ method: 'POST', url: '/STU3/Basic', headers: { 'content-type': 'application/fhir+json' }, payload: JSON.stringify({ resourceType: 'Basic', code: { coding: [{ system: 'urn:ccri:test', code: marker }] } }) });
-  expect(created.statusCode).toBe(201);
-  const found = await (await fetch(`${server.baseUrl}/Basic?code=urn:ccri:test|${marker}`, { headers: { accept: 'application/fhir+json' } })).json();
-  expect(found.total).toBe(1);
 }

@@ -1,8 +1,8 @@
 import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, launchChromium, type Browser } from '../helpers/browser.js';
-import { startListening, type ListeningServer } from '../helpers/listen.js';
-import { Driver } from './driver.js';
+import { chromiumAvailable } from '../helpers/browser.js';
+import type { ListeningServer } from '../helpers/listen.js';
+import { type Driver, type Explorer, openExplorer } from './driver.js';
 
 const BERNIE_NHS = '9876543210';
 
@@ -13,32 +13,24 @@ const BERNIE_NHS = '9876543210';
  * finds that access, under her name, in the audit view.
  */
 describe.skipIf(!chromiumAvailable())('web explorer, signed in', () => {
+  let explorer: Explorer;
   let server: ListeningServer;
-  let browser: Browser;
   let page: Page;
   let ui: Driver;
   let origin: string;
   let secureBase: string;
   let password: string;
-  const requests: Request[] = [];
-  const pageErrors: string[] = [];
+  let requests: Request[];
+  let pageErrors: string[];
 
   beforeAll(async () => {
-    server = await startListening({ demoData: true });
-    origin = new URL(server.baseUrl).origin;
+    explorer = await openExplorer();
+    ({ server, page, ui, origin, requests, pageErrors } = explorer);
     secureBase = `${origin}/secure/STU3`;
     // The demo users' passwords, shown once at the first start (`ccri serve` prints them).
     password = server.demoUsers.find((u) => u.username === 'clinician')!.password;
-    browser = await launchChromium();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.on('request', (r) => requests.push(r));
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    ui = new Driver(page, origin);
   }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(async () => explorer?.close());
 
   /** The access token the explorer holds (in this tab's sessionStorage), as a test reads it to check the server's side. */
   const token = async (): Promise<string | undefined> => page.evaluate(() => (JSON.parse(sessionStorage.getItem('ccri-session') ?? 'null') as { accessToken?: string } | null)?.accessToken);

@@ -1,6 +1,6 @@
 import { ApiError } from './api.js';
-import { config, signedIn } from './config.js';
-import { h, type Child } from './dom.js';
+import { api, config, signedIn } from './config.js';
+import { h, replace, type Child } from './dom.js';
 import { clearSession } from './session.js';
 import type { Bundle, Issue } from './fhir-types.js';
 
@@ -147,4 +147,18 @@ export function copyBlock(label: string, text: string, attrs: Record<string, str
 
 export function card(title: string, body: Child, attrs: Record<string, string> = {}): HTMLElement {
   return h('div', { class: 'nhsuk-card', ...attrs }, h('div', { class: 'nhsuk-card__content' }, h('h2', { class: 'nhsuk-card__heading nhsuk-heading-m' }, title), body));
+}
+
+/**
+ * Runs a search for a page's results area: says `what` is under way, then gives the Bundle;
+ * on a failure, shows the FHIR URL it called and the error there instead, and gives undefined.
+ */
+export async function searchInto(results: HTMLElement, url: string, what: string): Promise<Bundle | undefined> {
+  replace(results, loading(what));
+  try {
+    return await api().search(url);
+  } catch (err) {
+    replace(results, copyBlock('FHIR URL', url, { 'data-fhir-url': '' }), errorBox(err));
+    return undefined;
+  }
 }

@@ -1,8 +1,8 @@
 import { auditRow, auditSearch, filtersFrom, filtersQuery, typeAndId, type AuditEventResource, type AuditFilters, type AuditRow } from '../audit-query.js';
-import { copyBlock, errorBox, heading, loading, pagination, tag } from '../components.js';
+import { copyBlock, errorBox, heading, pagination, searchInto, tag } from '../components.js';
 import { api, config, signedIn } from '../config.js';
 import { h, replace, type Child } from '../dom.js';
-import type { Bundle, HumanName, Resource } from '../fhir-types.js';
+import type { HumanName, Resource } from '../fhir-types.js';
 import { button, field, input, select } from '../forms.js';
 import { humanName } from '../format.js';
 import { formatNhsNumber } from '../nhs-number.js';
@@ -99,14 +99,8 @@ async function showEvents(ctx: PageContext, f: AuditFilters, results: HTMLElemen
     }
     url = api().url('AuditEvent', search.params);
   }
-  replace(results, loading('Reading the audit trail'));
-  let bundle: Bundle;
-  try {
-    bundle = await api().search(url);
-  } catch (err) {
-    replace(results, copyBlock('FHIR URL', url, { 'data-fhir-url': '' }), errorBox(err));
-    return;
-  }
+  const bundle = await searchInto(results, url, 'Reading the audit trail');
+  if (!bundle) return;
   const events = (bundle.entry ?? []).filter((e) => e.resource?.resourceType === 'AuditEvent' && e.search?.mode !== 'include').map((e) => auditRow(e.resource as AuditEventResource));
   // The users' Practitioner or Patient resources, included by the same search: their names.
   const names = new Map<string, string>();

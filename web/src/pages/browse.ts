@@ -1,8 +1,7 @@
 import { capability } from '../capability.js';
-import { copyBlock, errorBox, heading, loading, pagination, table } from '../components.js';
+import { copyBlock, errorBox, heading, pagination, searchInto, table } from '../components.js';
 import { api, signedIn } from '../config.js';
 import { h, replace } from '../dom.js';
-import type { Bundle } from '../fhir-types.js';
 import { button, field, input } from '../forms.js';
 import { describe, formatDate } from '../format.js';
 import type { Page, PageContext } from '../router.js';
@@ -79,14 +78,8 @@ async function showResults(ctx: PageContext, type: string, results: HTMLElement)
   const { query } = ctx;
   const page = query.get('page');
   const url = page && api().owns(page) ? page : api().url(type, [...query].filter(([k, v]) => !OWN.has(k) && v !== ''));
-  replace(results, loading('Searching'));
-  let bundle: Bundle;
-  try {
-    bundle = await api().search(url);
-  } catch (err) {
-    replace(results, copyBlock('FHIR URL', url, { 'data-fhir-url': '' }), errorBox(err));
-    return;
-  }
+  const bundle = await searchInto(results, url, 'Searching');
+  if (!bundle) return;
   const warnings = (bundle.entry ?? []).filter((e) => e.search?.mode === 'outcome').flatMap((e) => ((e.resource as { issue?: Array<{ diagnostics?: string; details?: { text?: string } }> })?.issue ?? []).map((i) => i.details?.text ?? i.diagnostics ?? ''));
   const entries = (bundle.entry ?? []).filter((e) => e.resource && e.search?.mode !== 'outcome');
   replace(results, 
