@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { moduleThread } from '../../store/thread.js';
 import type { StoreAdmin } from '../../store/store.js';
 import type { GenerateOptions } from '../generate/population.js';
 import type { FromWorker, ToWorker, WorkerInput, WorkerSource } from './messages.js';
@@ -29,14 +30,7 @@ export class PreparingWorker {
     // A large young generation: the worker makes short-lived objects by the million, and with
     // V8's default (16 MB) a quarter of its time went to collecting them.
     const resourceLimits = { maxYoungGenerationSizeMb: 128 };
-    this.worker = import.meta.url.endsWith('.ts')
-      ? // Run from the TypeScript sources (tsx, as the tests do): the worker registers tsx, then loads worker.ts.
-        new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); })`, {
-          eval: true,
-          workerData: input,
-          resourceLimits,
-        })
-      : new Worker(new URL('./worker.js', import.meta.url), { workerData: input, resourceLimits });
+    this.worker = moduleThread(import.meta.url, 'worker', { workerData: input, resourceLimits });
     // Until events() listens, remember an early failure rather than crash on it.
     this.worker.on('error', (err) => (this.early ??= err));
   }

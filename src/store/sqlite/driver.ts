@@ -36,7 +36,12 @@ export class SqliteDriver implements SqlDriver {
 
   constructor(
     private readonly file: string,
-    options: { queryTimeoutMs?: number; now?: () => number } = {},
+    options: {
+      queryTimeoutMs?: number;
+      now?: () => number;
+      /** A second writer of a file another driver in this process serves (the audit thread's): no checkpointer of its own. */
+      companion?: boolean;
+    } = {},
   ) {
     if (file !== ':memory:') {
       mkdirSync(dirname(file), { recursive: true });
@@ -54,9 +59,11 @@ export class SqliteDriver implements SqlDriver {
     const now = options.now ?? (() => performance.now());
     this.writer = new SqliteConnection(this.writerDb, limit, now, this.watch, true);
     this.reader = this.readerDb === this.writerDb ? this.writer : new SqliteConnection(this.readerDb, limit, now, this.watch, false);
-    optimize(this.writerDb);
-    this.optimizedAt = performance.now();
-    if (file !== ':memory:') {
+    // The planner's statistics are the serving driver's to keep (a companion's would be of its own few statements).
+    if (!options.companion) optimize(this.writerDb);
+    this.optimizedAt = options.companion ? Infinity : performance.now();
+    this.companion = options.companion === true;
+    if (file !== ':memory:' && !options.companion) {
       this.writerDb.pragma('wal_autocheckpoint = 0');
       // Should the thread fail, SQLite checkpoints at commits again, as it does by default.
       this.checkpointer = new Checkpointer(file, () => this.writerDb.open && this.writerDb.pragma('wal_autocheckpoint = 1000'));
@@ -78,7 +85,7 @@ export class SqliteDriver implements SqlDriver {
     return this.mutex.run(async () => {
       if (options.relaxed) this.writerDb.pragma('synchronous = OFF');
       try {
-        this.writerDb.exec('BEGIN IMMEDIATE');
+        await this.begin();
       } catch (err) {
         if (options.relaxed) this.writerDb.pragma('synchronous = NORMAL');
         throw translate(err);
@@ -100,6 +107,33 @@ export class SqliteDriver implements SqlDriver {
         this.optimizeNow();
       }
     });
+  }
+
+  /**
+   * BEGIN IMMEDIATE without blocking this thread while another connection writes (the
+   * audit thread's group commit, another process's load): SQLite's own busy wait sleeps
+   * the whole thread, a millisecond at least, so it is asked without waiting, then again
+   * after a short pause, until BUSY_WAIT_MS have passed.
+   */
+  private busyTimeout?: { off: Statement; on: Statement };
+
+  private async begin(): Promise<void> {
+    // A companion runs on a thread of its own, where SQLite's own wait blocks nothing else.
+    if (this.companion) return void this.writerDb.exec('BEGIN IMMEDIATE');
+    const started = performance.now();
+    const timeout = (this.busyTimeout ??= { off: this.writerDb.prepare('PRAGMA busy_timeout = 0'), on: this.writerDb.prepare(`PRAGMA busy_timeout = ${BUSY_WAIT_MS}`) });
+    for (let pause = 0; ; pause = Math.min(Math.max(pause * 2, 0.25), 20)) {
+      timeout.off.get();
+      try {
+        this.writerDb.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || performance.now() - started >= BUSY_WAIT_MS) throw err;
+      } finally {
+        timeout.on.get();
+      }
+      await new Promise((r) => (pause < 1 ? setImmediate(r) : setTimeout(r, pause)));
+    }
   }
 
   /**
@@ -154,6 +188,7 @@ export class SqliteDriver implements SqlDriver {
   }
 
   private dataVersion: Statement | undefined;
+  private readonly companion: boolean;
 
   private commits = 0;
   private seenCommits = -1;
@@ -172,7 +207,9 @@ export class SqliteDriver implements SqlDriver {
     if (this.readerDb === this.writerDb) return undefined;
     const now = performance.now();
     if (this.commits !== this.seenCommits || now - this.checkedAt >= CROSS_PROCESS_MS) {
-      this.dataVersion ??= this.readerDb.prepare('PRAGMA data_version').pluck();
+      // A companion writes only what no cache holds (audit records): its writer's own commits, which that
+      // connection's data_version leaves out, need not drop what it has cached.
+      this.dataVersion ??= (this.companion ? this.writerDb : this.readerDb).prepare('PRAGMA data_version').pluck();
       this.lastDataVersion = this.dataVersion.get() as number;
       this.seenCommits = this.commits;
       this.checkedAt = now;
@@ -257,7 +294,7 @@ function openDb(file: string): Db {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 10000');
+  db.pragma(`busy_timeout = ${BUSY_WAIT_MS}`);
   db.pragma('foreign_keys = OFF');
   // Memory is bounded: a 32 MB page cache per connection and no memory-mapping (mapped pages
   // count as the process's resident memory); the operating system's file cache does the rest.
@@ -276,6 +313,8 @@ const MAX_STATEMENTS = 1000;
 
 /** How long a read may go on trusting the cache without asking SQLite whether another process wrote. */
 export const CROSS_PROCESS_MS = 5;
+/** How long a connection waits for another's write lock before the store answers busy. */
+const BUSY_WAIT_MS = 10_000;
 
 class SqliteConnection implements SqlConnection {
   private readonly statements = new Map<string, Statement>();
