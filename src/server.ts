@@ -16,6 +16,8 @@ import { buildApp } from './http/app.js';
 import { Metrics } from './http/metrics.js';
 import type { BaseSecurity, FhirResponse, Incoming, Logger, ServerContext } from './interactions/types.js';
 import { AuditWriter, auditRecorder, otherEventFacts } from './audit/recorder.js';
+import { AuditThread } from './audit/thread.js';
+import { storeLocation } from './store/open.js';
 import { createPipeline, type Pipeline, type Recorder } from './pipeline/dispatch.js';
 import { openPolicy } from './pipeline/policy.js';
 import { loadConformance } from './profiles/load.js';
@@ -80,7 +82,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   exports.run();
 
   // One writer of this node's audit chain; each base's recorder names the base in its events' source.
-  const audit = config.audit ? new AuditWriter({ store: store.audit(), chain: config.nodeName, log, ...(config.auditLog ? { file: config.auditLog } : {}) }) : undefined;
+  const location = storeLocation({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), dataDir: config.dataDir });
+  const thread = config.audit && location && new AuditThread({ location, chain: config.nodeName, queryTimeoutMs: config.queryTimeoutMs }, log);
+  const audit = config.audit ? new AuditWriter({ store: store.audit(), chain: config.nodeName, log, ...(thread ? { thread } : {}), ...(config.auditLog ? { file: config.auditLog } : {}) }) : undefined;
   const recorder = (url: string): { recorder?: Recorder } => (audit ? { recorder: auditRecorder({ writer: audit, source: { site: config.nodeName, base: url } }) } : {});
 
   const bases: Server['bases'] = {};

@@ -5,21 +5,34 @@ import type { Target } from '../pipeline/route.js';
 import type { Trail } from '../pipeline/trail.js';
 import { uncancellable } from '../store/cancel.js';
 import type { AuditAppend, AuditStore, StoredVersion, WriteResult } from '../store/store.js';
-import { buildEvents, type EventFacts, plainFacts } from './event.js';
+import { eventOfRecord } from '../fhir/audit-event.js';
+import { buildRecords, type EventFacts, plainFacts } from './event.js';
+import type { AuditThread } from './thread.js';
 
 type Touched = EventFacts['touched'][number];
 
 /** Events waiting for the next group commit, and what to tell their requests. */
 interface Waiting {
-  facts: Omit<EventFacts, 'patients'>;
+  facts: EventFacts;
   done: (err?: unknown) => void;
 }
 
-/** How far behind the appends the events are copied for search. */
-const INDEX_DELAY_MS = 1000;
+/** How often the writer looks whether to copy events for search. */
+const INDEX_EVERY_MS = 1000;
+/** Events per second past which the server counts as busy, and the copy waits. */
+const BUSY_PER_S = 500;
+/** Events waiting to be copied past which the copy runs however busy the server is. */
+const MAX_BACKLOG = 100_000;
+/** Events copied in one go, between which requests are served. */
+const INDEX_SLICE = 500;
 
 export interface AuditWriterOptions {
   store: AuditStore;
+  /**
+   * The audit thread that commits the events of reads (docs/audit.md, "Where the work is
+   * done"); without one (a private in-memory store), they are committed on this thread.
+   */
+  thread?: AuditThread;
   /** This node's chain (docs/audit.md: one chain per node). */
   chain: string;
   /** Also append every event, as one JSON line, to this file (for a log shipper). */
@@ -50,7 +63,7 @@ export class AuditWriter {
   }
 
   /** Commits the event of `facts`; resolves once it is committed. */
-  write(facts: Omit<EventFacts, 'patients'>): Promise<void> {
+  write(facts: EventFacts): Promise<void> {
     this.uncommitted++;
     return new Promise((resolve, reject) => {
       this.queue.push({
@@ -72,43 +85,65 @@ export class AuditWriter {
    */
   async close(): Promise<void> {
     while (this.flushing) await this.flushing;
+    await this.options.thread?.stop();
     await this.logged;
     if (this.indexTimer) clearTimeout(this.indexTimer);
     this.indexTimer = undefined;
   }
 
   private indexTimer?: NodeJS.Timeout;
+  /** Events committed since the last look, and when that was. */
+  private recent = 0;
+  private lookedAt = performance.now();
+  /** Events committed and not yet copied for search, as far as this writer knows. */
+  private backlog = 0;
 
   /**
-   * Copies the committed events into the resource tables for search, in one batch a
-   * second behind the appends (a search of AuditEvents catches up by itself first).
+   * Notes `n` events committed, to be copied into the resource tables for search. The copy
+   * (docs/audit.md, "Where the work is done") costs the server's thread a few times what
+   * serving a read does, so it is made when the server is quiet, in slices, and while it is
+   * busy only once MAX_BACKLOG events wait; a search of AuditEvents catches up by itself first.
    */
-  private indexSoon(): void {
+  private indexSoon(n: number): void {
+    this.recent += n;
+    this.backlog += n;
+    this.armIndex(INDEX_EVERY_MS);
+  }
+
+  private armIndex(ms: number): void {
     if (this.indexTimer) return;
     this.indexTimer = uncancellable(() => setTimeout(() => {
       this.indexTimer = undefined;
       void this.index();
-    }, INDEX_DELAY_MS));
+    }, ms));
     this.indexTimer.unref();
   }
 
   private async index(): Promise<void> {
+    const now = performance.now();
+    const perSecond = (this.recent * 1000) / Math.max(1, now - this.lookedAt);
+    this.recent = 0;
+    this.lookedAt = now;
+    if (perSecond > BUSY_PER_S && this.backlog < MAX_BACKLOG) return this.armIndex(INDEX_EVERY_MS);
     try {
-      await this.options.store.index();
+      const copied = await this.options.store.index(INDEX_SLICE);
+      this.backlog = copied < INDEX_SLICE ? 0 : Math.max(0, this.backlog - copied);
+      // More to copy: the next slice after the requests waiting meanwhile.
+      if (copied >= INDEX_SLICE) this.armIndex(0);
     } catch (err) {
       this.options.log.warn({ err }, 'audit events could not be copied for search yet; the next search of them tries again');
     }
   }
 
   /** The append that builds `facts`' events inside a transaction of their own or of a write. */
-  append(facts: () => Array<Omit<EventFacts, 'patients'>>): AuditAppend {
+  append(facts: () => Array<EventFacts>): AuditAppend {
     return {
       chain: this.options.chain,
       build: async (lookup) => {
-        const events = await buildEvents(facts(), lookup);
+        const events = await buildRecords(facts(), lookup);
         // Logged once committed: the transaction's commit follows straight after.
-        if (this.options.file) queueMicrotask(() => this.ship(events.map((e) => JSON.stringify(e))));
-        if (events.length) this.indexSoon();
+        if (this.options.file) queueMicrotask(() => this.ship(events.map((e) => JSON.stringify(eventOfRecord(e.json)))));
+        if (events.length) this.indexSoon(events.length);
         return events;
       },
     };
@@ -125,7 +160,7 @@ export class AuditWriter {
         const json = await this.appendHere(facts);
         for (const w of batch) w.done();
         this.ship(json);
-        this.indexSoon();
+        this.indexSoon(batch.length);
       } catch (err) {
         this.options.log.error({ err }, 'audit events could not be committed');
         for (const w of batch) w.done(err);
@@ -133,14 +168,15 @@ export class AuditWriter {
     }
   }
 
-  /** Appends in a transaction of this thread's; the events' JSON when they are to be shipped. */
-  private async appendHere(facts: Array<Omit<EventFacts, 'patients'>>): Promise<string[]> {
+  /** Appends in a transaction of the audit thread's, or of this thread's; the events' JSON when they are to be shipped. */
+  private async appendHere(facts: Array<EventFacts>): Promise<string[]> {
+    if (this.options.thread) return this.options.thread.commit(facts, Boolean(this.options.file));
     let json: string[] = [];
     await this.options.store.append({
       chain: this.options.chain,
       build: async (lookup) => {
-        const events = await buildEvents(facts, lookup);
-        if (this.options.file) json = events.map((e) => JSON.stringify(e));
+        const events = await buildRecords(facts, lookup);
+        if (this.options.file) json = events.map((e) => JSON.stringify(eventOfRecord(e.json)));
         return events;
       },
     });
@@ -302,7 +338,7 @@ const EVENT_TYPES = {
 } as const;
 
 /** The facts of an event that is not a FHIR request. */
-export function otherEventFacts(e: OtherEvent, recorded: number, source: RecorderOptions['source']): Omit<EventFacts, 'patients'> {
+export function otherEventFacts(e: OtherEvent, recorded: number, source: RecorderOptions['source']): EventFacts {
   return {
     requestId: e.requestId,
     recorded,
@@ -323,5 +359,5 @@ export function otherEventFacts(e: OtherEvent, recorded: number, source: Recorde
 
 /** An operator's command (`ccri audit prune`, `ccri audit export`) as an event to append to `chain`. */
 export function operatorEvent(chain: string, e: OtherEvent, recorded: number, source: RecorderOptions['source']): AuditAppend {
-  return { chain, build: (lookup) => buildEvents([otherEventFacts(e, recorded, source)], lookup) };
+  return { chain, build: (lookup) => buildRecords([otherEventFacts(e, recorded, source)], lookup) };
 }

@@ -1,32 +1,38 @@
-import { randomUUID } from 'node:crypto';
-import type { Caller, FhirResponse, Incoming } from '../interactions/types.js';
-import type { Target } from '../pipeline/route.js';
-import type { PatientLookup, PatientRef } from '../store/store.js';
-
 /**
- * One STU3 AuditEvent from what a request was and did (docs/audit.md, "What is recorded").
- * Pure: the recorder supplies the facts and writes the result.
+ * One STU3 AuditEvent from plain facts of what a request was and did (docs/audit.md,
+ * "What is recorded"), and the audit record those facts are kept as. Pure.
  * https://hl7.org/fhir/STU3/auditevent.html
+ *
+ * The chain of the audit trail keeps each event as its *record*: the facts, whose data
+ * they touched, and the event's id, as compact JSON (what is hashed). The AuditEvent is
+ * made from the record when it is copied for search, exported or shipped, always the
+ * same from the same record. A record written by an earlier release is the AuditEvent
+ * itself, and stays what it was.
  */
 
 export type AuditEventResource = Record<string, unknown> & { resourceType: 'AuditEvent'; id: string };
 
-/** What the event says: who asked what, and what it touched. */
+/** Whose data a resource is: a patient whose compartment holds it, with the NHS number. */
+export interface PatientRef {
+  id: string;
+  nhsNumber?: string;
+}
+
+/** What an event says: who asked what, and what it touched (plain data: it crosses threads). */
 export interface EventFacts {
   requestId: string;
   /** Epoch ms when the request was taken. */
   recorded: number;
   /** This server, and the node it runs on. */
   source: { site: string; base: string };
-  incoming: Pick<Incoming, 'method' | 'path' | 'query' | 'address'>;
-  caller?: Pick<Caller, 'kind' | 'subject' | 'client' | 'fhirUser'>;
-  target?: { code: Target['code'] };
+  incoming: { method: string; path: string[]; query: Array<[string, string]>; address?: string };
+  caller?: { kind: 'anonymous' | 'user' | 'patient' | 'system'; subject?: string; client?: string; fhirUser?: string };
+  /** The interaction code of the route taken (pipeline/route.ts). */
+  target?: { code: string };
   /** The response; absent for an event appended before the response exists (inside a write's transaction, which succeeded). */
   response?: ResponseFacts;
   /** `Type/id/_history/version` of every version read or written, with whether it was written. */
   touched: Array<{ key: string; reference: string; written: boolean; deleted?: boolean }>;
-  /** Whose data the touched resources are. */
-  patients: Map<string, PatientRef[]>;
   /** For events that are not about a FHIR request (the authorization server's). */
   kind?: { type: Coding; subtype: Coding; action: 'C' | 'R' | 'U' | 'D' | 'E'; outcome: '0' | '4' | '8' | '12'; description?: string; user?: string; client?: string };
 }
@@ -38,33 +44,31 @@ export interface ResponseFacts {
   bundleType?: string;
 }
 
-/**
- * The facts of a request in plain data (no functions, no bodies), fit to hand to another
- * thread: the caller's identity, the target's interaction code, the response's status and
- * the text of its OperationOutcome.
- */
-export function plainFacts(caller: Caller | undefined, target: Target | undefined, response: FhirResponse | undefined): Pick<EventFacts, 'caller' | 'target' | 'response'> {
-  const out: Pick<EventFacts, 'caller' | 'target' | 'response'> = {};
-  if (caller) out.caller = { kind: caller.kind, ...(caller.subject ? { subject: caller.subject } : {}), ...(caller.client ? { client: caller.client } : {}), ...(caller.fhirUser ? { fhirUser: caller.fhirUser } : {}) };
-  if (target) out.target = { code: target.code };
-  if (response) {
-    const r: ResponseFacts = { status: response.status };
-    const body = response.body;
-    if (response.status >= 400 && body && 'resource' in body) {
-      const text = (body.resource as { issue?: Array<{ diagnostics?: string }> }).issue?.map((i) => i.diagnostics).filter(Boolean).join('; ');
-      if (text) r.text = text.slice(0, 1000);
-    }
-    if (body && 'bundle' in body) r.bundleType = body.bundle.type;
-    out.response = r;
-  }
-  return out;
+/** The patients whose data each touched resource (`Type/id`) is. */
+export type Whose = Record<string, PatientRef[]>;
+
+/** An event as its chain keeps it: its id, when it was recorded (epoch ms), and its record (JSON, the bytes hashed). */
+export interface EventRecord {
+  id: string;
+  recorded: number;
+  json: string;
 }
 
-/** The events of `facts`, once the store has said whose data they touched. */
-export async function buildEvents(facts: ReadonlyArray<Omit<EventFacts, 'patients'>>, lookup: PatientLookup): Promise<AuditEventResource[]> {
-  const keys = [...new Set(facts.flatMap((f) => f.touched.map((t) => t.key)))];
-  const patients = await lookup(keys);
-  return facts.map((f) => auditEvent({ ...f, patients }));
+/** The record of an event: its id, its facts, and whose data it touched (only the keys it touched). */
+export function eventRecord(id: string, facts: EventFacts, whose: ReadonlyMap<string, PatientRef[]>): EventRecord {
+  const patients: Whose = {};
+  for (const t of facts.touched) {
+    const refs = whose.get(t.key);
+    if (refs?.length) patients[t.key] = refs;
+  }
+  return { id, recorded: facts.recorded, json: JSON.stringify({ id, facts, patients }) };
+}
+
+/** The AuditEvent of a record (a record of an earlier release is the AuditEvent itself). */
+export function eventOfRecord(json: string): AuditEventResource {
+  const record = JSON.parse(json) as { resourceType?: string; id: string; facts: EventFacts; patients: Whose };
+  if (record.resourceType === 'AuditEvent') return record as unknown as AuditEventResource;
+  return auditEvent(record.facts, record.patients, record.id);
 }
 
 export interface Coding {
@@ -142,7 +146,7 @@ function queryOf(incoming: EventFacts['incoming']): string {
   return Buffer.from(`${incoming.method} ${incoming.path.map(encodeURIComponent).join('/')}${qs}`).toString('base64');
 }
 
-export function auditEvent(f: EventFacts): AuditEventResource {
+export function auditEvent(f: EventFacts, whose: Whose, id: string): AuditEventResource {
   const subtype = f.kind ? f.kind.subtype.code : subtypeOf(f.target, f.incoming, f.response);
   const outcome = f.kind ? { code: f.kind.outcome, ...(f.kind.description ? { text: f.kind.description } : {}) } : outcomeOf(f.response);
   const caller = f.caller;
@@ -173,7 +177,7 @@ export function auditEvent(f: EventFacts): AuditEventResource {
       role: { system: OBJECT_ROLE, code: '4', display: 'Domain Resource' },
       lifecycle: t.written ? (t.deleted ? { system: LIFECYCLE, code: '14', display: 'Logical deletion' } : { system: LIFECYCLE, code: '1', display: 'Origination / Creation' }) : { system: LIFECYCLE, code: '6', display: 'Access / Use' },
     });
-    for (const p of f.patients.get(t.key) ?? []) if (!patients.has(p.id)) patients.set(p.id, p);
+    for (const p of whose[t.key] ?? []) if (!patients.has(p.id)) patients.set(p.id, p);
   }
   for (const p of patients.values()) {
     entities.push({
@@ -185,7 +189,7 @@ export function auditEvent(f: EventFacts): AuditEventResource {
   }
   return {
     resourceType: 'AuditEvent',
-    id: randomUUID(),
+    id,
     type: f.kind ? f.kind.type : REST,
     subtype: [f.kind ? f.kind.subtype : { system: INTERACTION, code: subtype, display: subtype }],
     action: f.kind ? f.kind.action : actionOf(subtype),

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
+import { SqlAuditStore } from './sql/audit-store.js';
 import { SqlStore } from './sql/sql-store.js';
+import type { SqlDriver } from './sql/driver.js';
 import { SqliteDriver } from './sqlite/driver.js';
-import type { StoreOptions } from './store.js';
+import type { AuditAppend, StoreOptions } from './store.js';
 import { isPostgresUrl, withoutPassword } from './url.js';
 
 export interface OpenStoreOptions extends StoreOptions {
@@ -28,4 +30,33 @@ export async function openStore(options: OpenStoreOptions): Promise<SqlStore> {
   }
   const file = options.sqliteFile ?? sqliteFile(options.dataDir ?? 'data');
   return new SqlStore(new SqliteDriver(file, { queryTimeoutMs: options.queryTimeoutMs ?? 0 }), options).init();
+}
+
+/** Where a store is, in plain data (to hand to another thread): a PostgreSQL URL or a SQLite file. */
+export type StoreLocation = { databaseUrl: string } | { sqliteFile: string };
+
+/** Where the store the options name is; undefined for a private in-memory one, which no other connection can reach. */
+export function storeLocation(options: Pick<OpenStoreOptions, 'databaseUrl' | 'dataDir' | 'sqliteFile'>): StoreLocation | undefined {
+  if (options.databaseUrl) return { databaseUrl: options.databaseUrl };
+  const file = options.sqliteFile ?? sqliteFile(options.dataDir ?? 'data');
+  return file === ':memory:' ? undefined : { sqliteFile: file };
+}
+
+/** Appends audit events on a connection of its own (the audit thread's), to a store another connection has opened and migrated. */
+export interface AuditAppender {
+  append(audit: AuditAppend): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An audit appender on its own connection: no migration, no checkpointer, no resource writes. */
+export async function openAuditAppender(location: StoreLocation, options: { queryTimeoutMs?: number } = {}): Promise<AuditAppender> {
+  let driver: SqlDriver;
+  if ('databaseUrl' in location) {
+    const { PostgresDriver } = await import('./postgres/driver.js');
+    driver = new PostgresDriver(location.databaseUrl, 2, options);
+  } else {
+    driver = new SqliteDriver(location.sqliteFile, { ...options, companion: true });
+  }
+  const audit = new SqlAuditStore(driver, () => Promise.reject(new Error('the audit appender copies no events for search')));
+  return { append: (a) => audit.append(a), close: () => driver.close() };
 }

@@ -107,11 +107,8 @@ export interface Store {
   transaction<T>(access: Access, fn: (tx: StoreTx) => Promise<T>, options?: { audit?: AuditAppend }): Promise<T>;
 }
 
-/** Whose data a resource is: the patients whose compartment holds it, with their NHS numbers. */
-export interface PatientRef {
-  id: string;
-  nhsNumber?: string;
-}
+export type { PatientRef } from '../fhir/audit-event.js';
+import type { EventRecord, PatientRef } from '../fhir/audit-event.js';
 
 /** Asks the store whose resources these are (`Type/id` keys), inside the transaction appending the audit. */
 export type PatientLookup = (keys: readonly string[]) => Promise<Map<string, PatientRef[]>>;
@@ -119,7 +116,8 @@ export type PatientLookup = (keys: readonly string[]) => Promise<Map<string, Pat
 /** Audit events to append to a chain, built once the store can say whose data was touched. */
 export interface AuditAppend {
   chain: string;
-  build(lookup: PatientLookup): Promise<Array<Record<string, unknown> & { resourceType: 'AuditEvent'; id: string }>>;
+  /** The events' records (fhir/audit-event.ts), which the chain keeps and hashes. */
+  build(lookup: PatientLookup): Promise<EventRecord[]>;
 }
 
 /** A chain's head: how many events it holds, from where, and the last hash. */
@@ -146,8 +144,8 @@ export interface AuditStore {
   /** Appends events in a transaction of their own (the group commit of reads). */
   append(audit: AuditAppend): Promise<void>;
   heads(): Promise<AuditHead[]>;
-  /** Copies the events appended since the last call into the resource tables, where they are searched; how many. */
-  index(): Promise<number>;
+  /** Copies the events not yet copied into the resource tables, where they are searched, all or about `limit` of them; how many. */
+  index(limit?: number): Promise<number>;
   /**
    * How far the searchable copies are behind the chains: how many events are not copied yet,
    * and when the oldest of them was recorded (epoch ms; undefined when none).

@@ -66,8 +66,9 @@ for (const kind of await storeKinds()) {
 
     const cases: Array<{ name: string; sql: string[]; found: RegExp; withHead?: boolean }> = [
       {
+        // The chain keeps each event's record (its facts): a read that answered 200 said to have been refused.
         name: 'an edited field',
-        sql: [`UPDATE audit_chain SET json = replace(json, '"outcome":"0"', '"outcome":"4"') WHERE chain = 'tamper-node' AND n = 3`],
+        sql: [`UPDATE audit_chain SET json = replace(json, '"status":200', '"status":403') WHERE chain = 'tamper-node' AND n = 3`],
         found: /FAIL tamper-node at event 3: .*does not match its hash/,
       },
       {

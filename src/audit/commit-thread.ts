@@ -1,0 +1,51 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { openAuditAppender, type StoreLocation } from '../store/open.js';
+import { eventOfRecord } from '../fhir/audit-event.js';
+import { buildRecords, type EventFacts } from './event.js';
+
+/**
+ * The audit thread (docs/audit.md, "Where the work is done"): the group commits of the
+ * events of reads, on a connection of its own, so that building each event, hashing it
+ * into the chain and writing it cost the server's thread only the hand-over. One batch at
+ * a time arrives from AuditThread; the answer says it is committed, or why not.
+ */
+
+export interface ThreadInput {
+  location: StoreLocation;
+  chain: string;
+  queryTimeoutMs?: number;
+}
+
+export type ToThread = { id: number; facts: Array<EventFacts>; json: boolean } | 'stop';
+export type FromThread = { id: number; json?: string[]; error?: string };
+
+const input = workerData as ThreadInput;
+const port = parentPort!;
+const appender = openAuditAppender(input.location, input.queryTimeoutMs ? { queryTimeoutMs: input.queryTimeoutMs } : {});
+// A store that cannot be opened fails each batch, with the reason.
+appender.catch(() => undefined);
+
+port.on('message', (m: ToThread) => {
+  if (m === 'stop') {
+    void appender.then((a) => a.close()).catch(() => undefined).finally(() => port.close());
+    return;
+  }
+  void commit(m).then((answer) => port.postMessage(answer));
+});
+
+async function commit(m: Exclude<ToThread, 'stop'>): Promise<FromThread> {
+  try {
+    let json: string[] | undefined;
+    await (await appender).append({
+      chain: input.chain,
+      build: async (lookup) => {
+        const events = await buildRecords(m.facts, lookup);
+        if (m.json) json = events.map((e) => JSON.stringify(eventOfRecord(e.json)));
+        return events;
+      },
+    });
+    return json ? { id: m.id, json } : { id: m.id };
+  } catch (err) {
+    return { id: m.id, error: err instanceof Error ? err.message : String(err) };
+  }
+}

@@ -1,0 +1,67 @@
+import type { Worker } from 'node:worker_threads';
+import type { Logger } from '../interactions/types.js';
+import { moduleThread } from '../store/thread.js';
+import type { FromThread, ThreadInput, ToThread } from './commit-thread.js';
+import type { EventFacts } from './event.js';
+
+/**
+ * The server's side of the audit thread (commit-thread.ts): hands it a batch of facts and
+ * resolves once that batch is committed. A thread that dies fails the batches it held (their
+ * requests answer 503, docs/audit.md) and the next batch starts a new one.
+ */
+export class AuditThread {
+  private worker?: Worker;
+  private next = 1;
+  private readonly waiting = new Map<number, { resolve: (json: string[]) => void; reject: (err: Error) => void }>();
+
+  constructor(
+    private readonly input: ThreadInput,
+    private readonly log: Logger,
+  ) {}
+
+  /** Commits the events of `facts`; their JSON when `json` is asked for (the audit log file). */
+  commit(facts: Array<EventFacts>, json: boolean): Promise<string[]> {
+    const worker = this.worker ?? this.start();
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      // Kept running while it holds a batch, and no longer: a server's end does not wait for an idle thread.
+      if (this.waiting.size === 1) worker.ref();
+      worker.postMessage({ id, facts, json } satisfies ToThread);
+    });
+  }
+
+  private start(): Worker {
+    const worker = moduleThread(import.meta.url, 'commit-thread', { workerData: this.input });
+    this.worker = worker;
+    worker.unref();
+    worker.on('message', (m: FromThread) => {
+      const waiting = this.waiting.get(m.id);
+      if (!waiting) return;
+      this.waiting.delete(m.id);
+      if (!this.waiting.size) worker.unref();
+      if (m.error !== undefined) waiting.reject(new Error(m.error));
+      else waiting.resolve(m.json ?? []);
+    });
+    worker.on('error', (err) => this.log.error({ err }, 'the audit thread failed'));
+    worker.on('exit', () => {
+      if (this.worker === worker) this.worker = undefined;
+      const failed = [...this.waiting.values()];
+      this.waiting.clear();
+      for (const w of failed) w.reject(new Error('the audit thread stopped before committing'));
+    });
+    return worker;
+  }
+
+  /** Stops the thread once it has closed its connection (call after the last commit has been answered). */
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = undefined;
+    worker.ref();
+    await new Promise<void>((resolve) => {
+      worker.once('exit', () => resolve());
+      worker.postMessage('stop' satisfies ToThread);
+    });
+  }
+}

@@ -1,0 +1,117 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { AuditThread } from '../../src/audit/thread.js';
+import { startTestServer, storeKinds, type TestServer } from '../helpers/server.js';
+
+/**
+ * Issue 11, where the audit work is done (docs/audit.md): the events of reads are committed
+ * by the audit thread, on a connection of its own; a thread that dies fails only the
+ * requests whose events it held (503), and the next one starts a new thread; the server's
+ * thread never sleeps waiting for SQLite's write lock; the events are copied for search
+ * once the server is quiet, without a search asking for them.
+ */
+
+/** The writer's audit thread, and its worker while it runs. */
+const threadOf = (s: TestServer) => (s.audit as unknown as { options: { thread?: AuditThread } }).options.thread;
+const workerOf = (t: AuditThread) => (t as unknown as { worker?: { terminate(): Promise<number>; threadId: number } }).worker;
+
+const sqliteFile = (s: TestServer) => join(s.location.dataDir!, 'ccri.sqlite');
+
+/** Another connection that holds the database's write lock until released. */
+function holdWriteLock(s: TestServer): { release(): void } {
+  const db = new Database(sqliteFile(s));
+  db.exec('BEGIN IMMEDIATE');
+  return {
+    release() {
+      if (db.inTransaction) db.exec('COMMIT');
+      db.close();
+    },
+  };
+}
+
+const chainLength = async (s: TestServer) => (await s.store.audit().heads()).reduce((n, h) => n + h.n, 0);
+
+let s: TestServer | undefined;
+afterEach(async () => {
+  await s?.cleanup();
+  s = undefined;
+});
+
+for (const kind of await storeKinds()) {
+  describe(`the audit thread (${kind})`, () => {
+    it("commits the events of reads, and a new thread takes over from one that died", async () => {
+      s = await startTestServer(kind);
+      await s.request('PUT', '/STU3/Patient/t1', { body: { resourceType: 'Patient', id: 't1' } });
+      const before = await chainLength(s);
+      expect((await s.request('GET', '/STU3/Patient/t1')).status).toBe(200);
+      expect(await chainLength(s)).toBe(before + 1);
+
+      const thread = threadOf(s)!;
+      const first = workerOf(thread)!;
+      expect(first).toBeDefined();
+      await first.terminate();
+      const res = await s.request('GET', '/STU3/Patient/t1');
+      expect(res.status).toBe(200);
+      expect(workerOf(thread)!.threadId).not.toBe(first.threadId);
+      expect(await chainLength(s)).toBe(before + 2);
+    });
+
+    it('copies the events for search once the server is quiet, with no search asking', async () => {
+      s = await startTestServer(kind);
+      await s.request('PUT', '/STU3/Patient/t2', { body: { resourceType: 'Patient', id: 't2' } });
+      await Promise.all(Array.from({ length: 40 }, () => s!.request('GET', '/STU3/Patient/t2')));
+      const deadline = Date.now() + 15_000;
+      let lag = await s.store.audit().lag();
+      while (lag.events > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        lag = await s.store.audit().lag();
+      }
+      expect(lag.events).toBe(0);
+    });
+  });
+}
+
+describe('the audit thread and the server thread on one SQLite file', () => {
+  it('fails the batches a thread held when it died, and starts a new thread for the next', async () => {
+    s = await startTestServer('sqlite', { nodeName: 'thread-node' });
+    const thread = new AuditThread({ location: { sqliteFile: sqliteFile(s) }, chain: 'thread-node' }, pino({ enabled: false }));
+    const facts = { requestId: 'r1', recorded: Date.now(), source: { site: 'thread-node', base: 'http://x/STU3' }, incoming: { method: 'GET', path: ['metadata'], query: [] }, touched: [] };
+    const before = await chainLength(s);
+    // Handed over while the thread is still starting: it dies before it can commit.
+    const held = thread.commit([facts], false);
+    await workerOf(thread)!.terminate();
+    await expect(held).rejects.toThrow(/stopped before committing/);
+    expect(await chainLength(s)).toBe(before);
+    await thread.commit([{ ...facts, requestId: 'r2' }], false);
+    expect(await chainLength(s)).toBe(before + 1);
+    await thread.stop();
+  });
+
+  it("goes on serving while a write waits for another connection's write lock", async () => {
+    s = await startTestServer('sqlite');
+    await s.request('PUT', '/STU3/Patient/t4', { body: { resourceType: 'Patient', id: 't4' } });
+    const lock = holdWriteLock(s);
+    let released = 0;
+    // Released in 1.5 s whatever happens: a thread asleep in SQLite's busy wait would run this only then.
+    const timer = setTimeout(() => {
+      released = Date.now();
+      lock.release();
+    }, 1500);
+    try {
+      const write = s.request('PUT', '/STU3/Patient/t4', { body: { resourceType: 'Patient', id: 't4', gender: 'male' } });
+      await new Promise((r) => setTimeout(r, 200));
+      const live = await s.app.inject({ method: 'GET', url: '/health/live' });
+      const answered = Date.now();
+      expect(live.statusCode).toBe(200);
+      expect(released, 'the server answered only once the lock was released').toBe(0);
+      expect(answered).toBeGreaterThan(0);
+      expect((await write).status).toBe(200);
+      expect(released).toBeGreaterThan(0);
+    } finally {
+      clearTimeout(timer);
+      if (!released) lock.release();
+    }
+  });
+});
