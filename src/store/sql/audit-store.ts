@@ -232,8 +232,13 @@ export async function appendIn(conn: SqlConnection, driver: SqlDriver, audit: Au
 }
 
 async function appendEvents(conn: SqlConnection, driver: SqlDriver, chain: string, events: readonly EventRecord[]): Promise<void> {
-  await conn.run(NEW_HEAD_SQL, [chain, GENESIS, GENESIS]);
-  const head = (await conn.get<{ n: number | string; hash: string }>(`SELECT n, hash FROM audit_head WHERE chain = ?${driver.dialect.forUpdate}`, [chain]))!;
+  const headSql = `SELECT n, hash FROM audit_head WHERE chain = ?${driver.dialect.forUpdate}`;
+  let head = await conn.get<{ n: number | string; hash: string }>(headSql, [chain]);
+  // A chain's first event makes its head.
+  if (!head) {
+    await conn.run(NEW_HEAD_SQL, [chain, GENESIS, GENESIS]);
+    head = (await conn.get<{ n: number | string; hash: string }>(headSql, [chain]))!;
+  }
   const linked = linkEvents(chain, { n: Number(head.n), hash: head.hash }, events);
   await conn.insertMany('audit_chain', AUDIT_COLUMNS, linked.rows);
   await conn.run('UPDATE audit_head SET n = ?, hash = ? WHERE chain = ?', [linked.n, linked.hash, chain]);
