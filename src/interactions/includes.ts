@@ -7,8 +7,21 @@ import type { Condition } from '../search/plan.js';
 import type { StoreReader, StoredVersion } from '../store/store.js';
 
 /** At most this many included resources per page, and this many :iterate rounds. */
-const MAX_INCLUDED = 1000;
-const MAX_ROUNDS = 4;
+export const MAX_INCLUDED = 1000;
+export const MAX_ROUNDS = 4;
+/**
+ * At most this many rows read by one page's include queries, kept or not (already seen,
+ * or past MAX_INCLUDED): `_revinclude=*` asks every type that can refer to the matches,
+ * and each may answer MAX_INCLUDED rows. docs/limits.md.
+ */
+export const MAX_CONSIDERED = 5000;
+
+/** The included resources of a page, and why they were cut short, when they were. */
+export interface Included {
+  included: StoredVersion[];
+  /** Says what stopped the includes before all were found (a warning for the Bundle). */
+  cut?: string;
+}
 
 const paths = new Map<string, PathFn>();
 function pathOf(expression: string): PathFn {
@@ -33,30 +46,67 @@ export async function resolveIncludes(
   includes: IncludeSpec[],
   revincludes: IncludeSpec[],
   baseUrl: string,
-): Promise<StoredVersion[]> {
+): Promise<Included> {
   const seen = new Set(matches.map(key));
   const included: StoredVersion[] = [];
+  const budget: Budget = { left: MAX_CONSIDERED, stopped: false, overflowed: false };
+  let cut: string | undefined;
+  const overflow = `The included resources were cut at ${MAX_INCLUDED}: this page's _include and _revinclude found more. Ask for fewer matches a page (_count) to see them all.`;
   let frontier = matches;
-  for (let round = 0; round < MAX_ROUNDS && frontier.length && included.length < MAX_INCLUDED; round++) {
+  let round = 0;
+  for (; round < MAX_ROUNDS && frontier.length && !cut; round++) {
     const fresh: StoredVersion[] = [];
     const add = (v: StoredVersion) => {
-      if (seen.has(key(v)) || included.length + fresh.length >= MAX_INCLUDED) return;
+      if (seen.has(key(v))) return;
+      if (included.length + fresh.length >= MAX_INCLUDED) {
+        cut ??= overflow;
+        return;
+      }
       seen.add(key(v));
       fresh.push(v);
     };
     const forward = includes.filter((s) => round === 0 || s.iterate);
     const backward = revincludes.filter((s) => round === 0 || s.iterate);
+    if (!forward.length && !backward.length) break;
     // Another request's turn between rounds (SQLite's driver does not yield by itself).
     if (round > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    for (const v of await forwardTargets(reader, registry, frontier, forward, baseUrl)) add(v);
-    for (const v of await backwardSources(reader, registry, frontier, backward)) add(v);
+    for (const v of await forwardTargets(reader, registry, frontier, forward, baseUrl, budget)) add(v);
+    for (const v of await backwardSources(reader, registry, frontier, backward, budget)) add(v);
+    if (budget.overflowed) cut ??= overflow;
+    if (budget.stopped) cut ??= `The _include and _revinclude of this page stopped after reading ${MAX_CONSIDERED} rows: the included resources may be incomplete. Ask for fewer matches a page (_count) or fewer includes.`;
     included.push(...fresh);
     frontier = fresh;
   }
-  return included;
+  // :iterate rounds left with resources to follow from.
+  if (!cut && round === MAX_ROUNDS && frontier.length && [...includes, ...revincludes].some((s) => s.iterate)) {
+    cut = `_include:iterate and _revinclude:iterate stop after ${MAX_ROUNDS} rounds: the included resources may be incomplete.`;
+  }
+  return cut ? { included, cut } : { included };
 }
 
-async function forwardTargets(reader: StoreReader, registry: SearchRegistry, from: StoredVersion[], specs: IncludeSpec[], baseUrl: string): Promise<StoredVersion[]> {
+/** What one page's include queries may still read, and whether one of them was stopped short by it. */
+interface Budget {
+  left: number;
+  stopped: boolean;
+  /** A query found more than MAX_INCLUDED. */
+  overflowed: boolean;
+}
+
+/** The rows the next query may read; 0 (and stopped) when the budget is spent. */
+function take(budget: Budget): number {
+  const count = Math.max(0, Math.min(MAX_INCLUDED, budget.left));
+  if (!count) budget.stopped = true;
+  return count;
+}
+
+/** Charges a query's rows to the budget; a query that had more than the budget let it read stopped short. */
+function charge(budget: Budget, count: number, page: { rows: unknown[]; more: boolean }): void {
+  budget.left -= page.rows.length;
+  if (page.more && count < MAX_INCLUDED) budget.stopped = true;
+  else if (page.more) budget.overflowed = true;
+}
+
+async function forwardTargets(reader: StoreReader, registry: SearchRegistry, from: StoredVersion[], specs: IncludeSpec[], baseUrl: string, budget: Budget): Promise<StoredVersion[]> {
   if (!specs.length) return [];
   const wanted = new Map<string, Set<string>>();
   for (const v of from) {
@@ -81,7 +131,10 @@ async function forwardTargets(reader: StoreReader, registry: SearchRegistry, fro
   }
   const out: StoredVersion[] = [];
   for (const [type, ids] of wanted) {
-    const page = await reader.search({ types: [type], where: [{ kind: 'id', values: [...ids] }], sort: [], count: MAX_INCLUDED, offset: 0, total: false });
+    const count = take(budget);
+    if (!count) break;
+    const page = await reader.search({ types: [type], where: [{ kind: 'id', values: [...ids] }], sort: [], count, offset: 0, total: false });
+    charge(budget, count, page);
     out.push(...page.rows);
   }
   return out;
@@ -92,7 +145,7 @@ async function forwardTargets(reader: StoreReader, registry: SearchRegistry, fro
  * type, its parameters ORed (so `_revinclude=*` is one query per type that can refer to
  * the matches, not one per parameter).
  */
-async function backwardSources(reader: StoreReader, registry: SearchRegistry, to: StoredVersion[], specs: IncludeSpec[]): Promise<StoredVersion[]> {
+async function backwardSources(reader: StoreReader, registry: SearchRegistry, to: StoredVersion[], specs: IncludeSpec[], budget: Budget): Promise<StoredVersion[]> {
   const out: StoredVersion[] = [];
   for (const spec of specs) {
     const types = spec.sourceType === '*' ? registry.types() : [spec.sourceType];
@@ -104,14 +157,17 @@ async function backwardSources(reader: StoreReader, registry: SearchRegistry, to
         if (targets.length) any.push({ kind: 'reference', param: p.code, values: targets.map((v) => ({ type: v.type, id: v.id })) });
       }
       if (!any.length) continue;
+      const count = take(budget);
+      if (!count) return out;
       const page = await reader.search({
         types: [type],
         where: [any.length === 1 ? any[0]! : { kind: 'or', any }],
         sort: [],
-        count: MAX_INCLUDED,
+        count,
         offset: 0,
         total: false,
       });
+      charge(budget, count, page);
       out.push(...page.rows);
     }
   }

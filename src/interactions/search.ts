@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parseJson } from '../fhir/json.js';
-import { badRequest, notFound, operationOutcome } from '../fhir/outcome.js';
+import { badRequest, issue, notFound, operationOutcome } from '../fhir/outcome.js';
 import { parseSearch, type ParsedSearch } from '../search/parse/query.js';
 import type { StoredVersion } from '../store/store.js';
 import { type BundleData, type BundleEntry, entryFor, fullUrl } from './bundle.js';
@@ -35,7 +35,8 @@ export const search: Interaction = async (req, ctx) => {
   const countOnly = parsed.summary === 'count';
   const plan = await expandTerminology(parsed.plan, ctx.terminologyServer);
   const page = await ctx.data.search(countOnly ? { ...plan, count: 0 } : plan);
-  const included = countOnly ? [] : await resolveIncludes(ctx.data, ctx.registry, page.rows, parsed.includes, parsed.revincludes, ctx.config.baseUrl);
+  const { included, cut } = countOnly ? { included: [] } : await resolveIncludes(ctx.data, ctx.registry, page.rows, parsed.includes, parsed.revincludes, ctx.config.baseUrl);
+  if (cut) parsed.warnings.push(issue('too-costly', cut, undefined, 'warning'));
 
   const bundle: BundleData = {
     resourceType: 'Bundle',
