@@ -8,10 +8,12 @@ import { campaignBench } from './campaign.js';
 import { secureBench } from './secure.js';
 import { metricsBench } from './metrics.js';
 import { transactionsBench } from './transactions.js';
+import { soakBench } from './soak.js';
 
 /**
  * `npm run bench`: runs the benchmarks and prints Markdown for docs/benchmarks.md.
- * `npm run bench -- read` (or search, validate, load, audit, secure, transactions, export, campaign, metrics) runs one. Timings live here, never in tests.
+ * `npm run bench -- read` (or search, validate, load, audit, secure, transactions, export, campaign, metrics) runs one.
+ * `npm run bench -- soak` (ten minutes; SOAK_SECONDS to change it) runs only when named. Timings live here, never in tests.
  */
 const which = new Set(process.argv.slice(2));
 const all = which.size === 0;
@@ -27,4 +29,5 @@ if (all || which.has('transactions')) sections.push(await transactionsBench());
 if (all || which.has('export')) sections.push(await exportBench());
 if (all || which.has('campaign')) sections.push(await campaignBench());
 if (all || which.has('metrics')) sections.push(await metricsBench(duration));
+if (which.has('soak')) sections.push(await soakBench());
 console.log(sections.join('\n\n'));

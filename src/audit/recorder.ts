@@ -25,6 +25,8 @@ const BUSY_PER_S = 500;
 const MAX_BACKLOG = 100_000;
 /** Events copied in one go, between which requests are served. */
 const INDEX_SLICE = 500;
+/** While the server is busy, the pause after a slice of the copy, in multiples of the time it took. */
+const BUSY_PAUSE = 3;
 
 export interface AuditWriterOptions {
   store: AuditStore;
@@ -124,12 +126,16 @@ export class AuditWriter {
     const perSecond = (this.recent * 1000) / Math.max(1, now - this.lookedAt);
     this.recent = 0;
     this.lookedAt = now;
-    if (perSecond > BUSY_PER_S && this.backlog < MAX_BACKLOG) return this.armIndex(INDEX_EVERY_MS);
+    const busy = perSecond > BUSY_PER_S;
+    if (busy && this.backlog < MAX_BACKLOG) return this.armIndex(INDEX_EVERY_MS);
     try {
+      const started = performance.now();
       const copied = await this.options.store.index(INDEX_SLICE);
       this.backlog = copied < INDEX_SLICE ? 0 : Math.max(0, this.backlog - copied);
-      // More to copy: the next slice after the requests waiting meanwhile.
-      if (copied >= INDEX_SLICE) this.armIndex(0);
+      // More to copy: when quiet, the next slice after the requests waiting meanwhile; when busy
+      // (too far behind to wait), after a pause of BUSY_PAUSE times the slice's time, so that the
+      // copy takes at most a quarter of the server's thread and requests keep the rest.
+      if (copied >= INDEX_SLICE) this.armIndex(busy ? BUSY_PAUSE * (performance.now() - started) : 0);
     } catch (err) {
       this.options.log.warn({ err }, 'audit events could not be copied for search yet; the next search of them tries again');
     }

@@ -3,7 +3,7 @@ import { SqlAuditStore } from './sql/audit-store.js';
 import { SqlStore } from './sql/sql-store.js';
 import type { SqlDriver } from './sql/driver.js';
 import { SqliteDriver } from './sqlite/driver.js';
-import type { AuditAppend, StoreOptions } from './store.js';
+import type { AuditAppend, StoreAdmin, StoreOptions } from './store.js';
 import { isPostgresUrl, withoutPassword } from './url.js';
 
 export interface OpenStoreOptions extends StoreOptions {
@@ -32,14 +32,18 @@ export async function openStore(options: OpenStoreOptions): Promise<SqlStore> {
   return new SqlStore(new SqliteDriver(file, { queryTimeoutMs: options.queryTimeoutMs ?? 0 }), options).init();
 }
 
-/** Where a store is, in plain data (to hand to another thread): a PostgreSQL URL or a SQLite file. */
-export type StoreLocation = { databaseUrl: string } | { sqliteFile: string };
+/**
+ * Where an open store is, in data another thread can be handed: a PostgreSQL URL, or a SQLite
+ * file with the serving driver's write gate (its companions give way to its writes).
+ */
+export type StoreLocation = { databaseUrl: string } | { sqliteFile: string; gate?: SharedArrayBuffer };
 
-/** Where the store the options name is; undefined for a private in-memory one, which no other connection can reach. */
-export function storeLocation(options: Pick<OpenStoreOptions, 'databaseUrl' | 'dataDir' | 'sqliteFile'>): StoreLocation | undefined {
+/** Where `store`, opened with these options, is; undefined for a private in-memory one, which no other connection can reach. */
+export function storeLocation(options: Pick<OpenStoreOptions, 'databaseUrl' | 'dataDir' | 'sqliteFile'>, store: Pick<StoreAdmin, 'writeGate'>): StoreLocation | undefined {
   if (options.databaseUrl) return { databaseUrl: options.databaseUrl };
   const file = options.sqliteFile ?? sqliteFile(options.dataDir ?? 'data');
-  return file === ':memory:' ? undefined : { sqliteFile: file };
+  const gate = store.writeGate?.();
+  return file === ':memory:' ? undefined : { sqliteFile: file, ...(gate ? { gate } : {}) };
 }
 
 /** Appends audit events on a connection of its own (the audit thread's), to a store another connection has opened and migrated. */
@@ -55,7 +59,7 @@ export async function openAuditAppender(location: StoreLocation, options: { quer
     const { PostgresDriver } = await import('./postgres/driver.js');
     driver = new PostgresDriver(location.databaseUrl, 2, options);
   } else {
-    driver = new SqliteDriver(location.sqliteFile, { ...options, companion: true });
+    driver = new SqliteDriver(location.sqliteFile, { ...options, companion: location.gate ? { gate: location.gate } : {} });
   }
   const audit = new SqlAuditStore(driver, () => Promise.reject(new Error('the audit appender copies no events for search')));
   return { append: (a) => audit.append(a), close: () => driver.close() };

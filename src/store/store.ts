@@ -187,6 +187,8 @@ export type StatementObserver = (seconds: number, inTransaction: boolean) => voi
 
 /** What the commands and the server's wiring use besides: loading, maintenance, settings. */
 export interface StoreAdmin extends Store {
+  /** A SQLite store's write gate, which a second writer on another thread of the process (the audit thread) gives way to. */
+  writeGate?(): SharedArrayBuffer | undefined;
   /** Current resources per type (deleted ones excluded), maintained at write time. */
   counts(): Promise<Map<string, number>>;
   /**

@@ -69,6 +69,8 @@ export interface CurrentRow {
 }
 
 export interface SqlDriver {
+  /** SQLite's: set while this driver writes, for a companion driver on another thread to give way to. */
+  readonly writeGate?: SharedArrayBuffer;
   /** What differs about this database: compile hooks, DDL, the full-text index. */
   readonly dialect: SqlDialect;
   /** The connection for reads outside a transaction: sees committed data only. */

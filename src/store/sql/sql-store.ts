@@ -246,6 +246,11 @@ export class SqlStore implements StoreAdmin {
     return this.auditStore;
   }
 
+  /** The SQLite driver's write gate, which a companion on another thread gives way to (sqlite/driver.ts). */
+  writeGate(): SharedArrayBuffer | undefined {
+    return this.driver.writeGate;
+  }
+
   async ping(): Promise<void> {
     await this.driver.reader.get('SELECT 1 AS x');
   }

@@ -39,8 +39,11 @@ export class SqliteDriver implements SqlDriver {
     options: {
       queryTimeoutMs?: number;
       now?: () => number;
-      /** A second writer of a file another driver in this process serves (the audit thread's): no checkpointer of its own. */
-      companion?: boolean;
+      /**
+       * A second writer of a file another driver in this process serves (the audit thread's): no
+       * checkpointer of its own, and it gives way to that driver's writes (its `writeGate`).
+       */
+      companion?: { gate?: SharedArrayBuffer };
     } = {},
   ) {
     if (file !== ':memory:') {
@@ -62,7 +65,9 @@ export class SqliteDriver implements SqlDriver {
     // The planner's statistics are the serving driver's to keep (a companion's would be of its own few statements).
     if (!options.companion) optimize(this.writerDb);
     this.optimizedAt = options.companion ? Infinity : performance.now();
-    this.companion = options.companion === true;
+    this.companion = options.companion !== undefined;
+    this.writeGate = options.companion?.gate ?? new SharedArrayBuffer(4);
+    this.gate = new Int32Array(this.writeGate);
     if (file !== ':memory:' && !options.companion) {
       this.writerDb.pragma('wal_autocheckpoint = 0');
       // Should the thread fail, SQLite checkpoints at commits again, as it does by default.
@@ -83,30 +88,42 @@ export class SqliteDriver implements SqlDriver {
    */
   async transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return this.mutex.run(async () => {
-      if (options.relaxed) this.writerDb.pragma('synchronous = OFF');
+      if (!this.companion) Atomics.add(this.gate, 0, 1);
       try {
-        await this.begin();
-      } catch (err) {
-        if (options.relaxed) this.writerDb.pragma('synchronous = NORMAL');
-        throw translate(err);
-      }
-      try {
-        const result = await fn(this.writer);
-        const observer = this.watch.observer;
-        const committing = observer ? performance.now() : 0;
-        this.writerDb.exec('COMMIT');
-        if (observer) observer((performance.now() - committing) / 1000, true);
-        // A commit that changed no resource (an audit append) leaves the read cache be until the periodic check.
-        if (!options.unchanged) this.commits++;
-        return result;
-      } catch (err) {
-        if (this.writerDb.inTransaction) this.writerDb.exec('ROLLBACK');
-        throw translate(err);
+        return await this.inTransaction(fn, options);
       } finally {
-        if (options.relaxed) this.writerDb.pragma('synchronous = NORMAL');
-        this.optimizeNow();
+        if (!this.companion) {
+          Atomics.sub(this.gate, 0, 1);
+          Atomics.notify(this.gate, 0);
+        }
       }
     });
+  }
+
+  private async inTransaction<T>(fn: (conn: SqlConnection) => Promise<T>, options: TransactionOptions): Promise<T> {
+    if (options.relaxed) this.writerDb.pragma('synchronous = OFF');
+    try {
+      await this.begin();
+    } catch (err) {
+      if (options.relaxed) this.writerDb.pragma('synchronous = NORMAL');
+      throw translate(err);
+    }
+    try {
+      const result = await fn(this.writer);
+      const observer = this.watch.observer;
+      const committing = observer ? performance.now() : 0;
+      this.writerDb.exec('COMMIT');
+      if (observer) observer((performance.now() - committing) / 1000, true);
+      // A commit that changed no resource (an audit append) leaves the read cache be until the periodic check.
+      if (!options.unchanged) this.commits++;
+      return result;
+    } catch (err) {
+      if (this.writerDb.inTransaction) this.writerDb.exec('ROLLBACK');
+      throw translate(err);
+    } finally {
+      if (options.relaxed) this.writerDb.pragma('synchronous = NORMAL');
+      this.optimizeNow();
+    }
   }
 
   /**
@@ -118,8 +135,14 @@ export class SqliteDriver implements SqlDriver {
   private busyTimeout?: { off: Statement; on: Statement };
 
   private async begin(): Promise<void> {
-    // A companion runs on a thread of its own, where SQLite's own wait blocks nothing else.
-    if (this.companion) return void this.writerDb.exec('BEGIN IMMEDIATE');
+    // A companion runs on a thread of its own, where waiting blocks nothing else: it lets the serving
+    // driver's write that is waiting or under way go first (taking the lock in turn, the two starved each
+    // other's requests for seconds), then waits in SQLite's own busy wait.
+    if (this.companion) {
+      const until = performance.now() + GIVE_WAY_MS;
+      for (let writing = Atomics.load(this.gate, 0); writing > 0 && performance.now() < until; writing = Atomics.load(this.gate, 0)) Atomics.wait(this.gate, 0, writing, 50);
+      return void this.writerDb.exec('BEGIN IMMEDIATE');
+    }
     const started = performance.now();
     const timeout = (this.busyTimeout ??= { off: this.writerDb.prepare('PRAGMA busy_timeout = 0'), on: this.writerDb.prepare(`PRAGMA busy_timeout = ${BUSY_WAIT_MS}`) });
     for (let pause = 0; ; pause = Math.min(Math.max(pause * 2, 0.25), 20)) {
@@ -189,6 +212,12 @@ export class SqliteDriver implements SqlDriver {
 
   private dataVersion: Statement | undefined;
   private readonly companion: boolean;
+  /**
+   * How many of the serving driver's transactions are waiting for the write lock or holding it
+   * (0 or 1: they take turns), shared with its companions, which give way (begin()).
+   */
+  readonly writeGate: SharedArrayBuffer;
+  private readonly gate: Int32Array;
 
   private commits = 0;
   private seenCommits = -1;
@@ -315,6 +344,8 @@ const MAX_STATEMENTS = 1000;
 export const CROSS_PROCESS_MS = 5;
 /** How long a connection waits for another's write lock before the store answers busy. */
 const BUSY_WAIT_MS = 10_000;
+/** How long a companion gives way to the serving driver's writes at most, before it waits for the lock in turn. */
+const GIVE_WAY_MS = 1000;
 
 class SqliteConnection implements SqlConnection {
   private readonly statements = new Map<string, Statement>();
