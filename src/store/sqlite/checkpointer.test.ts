@@ -1,19 +1,13 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { tempSqliteFiles } from '../../../test/helpers/temp.js';
 import { SqliteDriver } from './driver.js';
 
 describe('SQLite checkpoints on their own thread', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
+  const tempFile = tempSqliteFiles('ccri-ckpt-');
 
   it('keeps the WAL bounded while the writer never checkpoints, and closes cleanly', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ccri-ckpt-'));
-    dirs.push(dir);
-    const file = join(dir, 'ccri.sqlite');
+    const file = tempFile();
     const driver = new SqliteDriver(file);
     const writer = (driver as unknown as { writerDb: { pragma(s: string, o: { simple: true }): unknown } }).writerDb;
     expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(0);

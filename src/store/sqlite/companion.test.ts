@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempSqliteFiles } from '../../../test/helpers/temp.js';
 import { SqliteDriver } from './driver.js';
 
 /**
@@ -11,15 +9,10 @@ import { SqliteDriver } from './driver.js';
  * GIVE_WAY_MS), rather than take the lock in turn (docs/audit.md, "Where the work is done").
  */
 describe('a companion SQLite driver', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
+  const tempFile = tempSqliteFiles('ccri-companion-');
 
   it("raises the serving driver's gate for each of its transactions, and lowers it after", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ccri-companion-'));
-    dirs.push(dir);
-    const serving = new SqliteDriver(join(dir, 'ccri.sqlite'));
+    const serving = new SqliteDriver(tempFile());
     const gate = new Int32Array(serving.writeGate);
     expect(Atomics.load(gate, 0)).toBe(0);
     const during = await serving.transaction(async (c) => {
@@ -35,9 +28,7 @@ describe('a companion SQLite driver', () => {
   });
 
   it('waits while the gate is up, a second at most, and not at all while it is down', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ccri-companion-'));
-    dirs.push(dir);
-    const file = join(dir, 'ccri.sqlite');
+    const file = tempFile();
     const serving = new SqliteDriver(file);
     await serving.transaction(async (c) => void (await c.run('CREATE TABLE t (x INTEGER)', [])));
     const companion = new SqliteDriver(file, { companion: { gate: serving.writeGate } });
