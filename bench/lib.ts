@@ -80,10 +80,12 @@ function started(child: ChildProcess): Started['stop'] {
 /**
  * Starts `ccri serve --port 0` as a child process and waits for its banner, which gives the
  * port it is listening on and its process id: the server the benchmark then talks to is
- * the one it started, never another that happens to answer on some port.
+ * the one it started, never another that happens to answer on some port. `checkout` is the
+ * folder of the build to run (another checkout's, for an A/B run).
  */
-export async function startCcri(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--port', '0', '--host', '127.0.0.1'], {
+export async function startCcri(env: Record<string, string>, checkout = '.'): Promise<Started> {
+  const child = spawn(process.execPath, [join(checkout, 'dist/cli/main.js'), 'serve', '--port', '0', '--host', '127.0.0.1'], {
+    cwd: checkout,
     env: { ...process.env, CCRI_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

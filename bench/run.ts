@@ -9,11 +9,13 @@ import { secureBench } from './secure.js';
 import { metricsBench } from './metrics.js';
 import { transactionsBench } from './transactions.js';
 import { soakBench } from './soak.js';
+import { abBench } from './ab.js';
 
 /**
  * `npm run bench`: runs the benchmarks and prints Markdown for docs/benchmarks.md.
  * `npm run bench -- read` (or search, validate, load, audit, secure, transactions, export, campaign, metrics) runs one.
- * `npm run bench -- soak` (ten minutes; SOAK_SECONDS to change it) runs only when named. Timings live here, never in tests.
+ * `npm run bench -- soak` (ten minutes; SOAK_SECONDS to change it) and `AB_OTHER=<checkout> npm run bench -- ab`
+ * (this build against another) run only when named. Timings live here, never in tests.
  */
 const which = new Set(process.argv.slice(2));
 const all = which.size === 0;
@@ -30,4 +32,5 @@ if (all || which.has('export')) sections.push(await exportBench());
 if (all || which.has('campaign')) sections.push(await campaignBench());
 if (all || which.has('metrics')) sections.push(await metricsBench(duration));
 if (which.has('soak')) sections.push(await soakBench());
+if (which.has('ab')) sections.push(await abBench(duration));
 console.log(sections.join('\n\n'));

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FhirError, issue } from '../fhir/outcome.js';
 import type { FhirResponse, Incoming } from '../interactions/types.js';
 import type { Pipeline } from '../pipeline/dispatch.js';
+import { Cancellation } from '../pipeline/dispatch.js';
 import { CONTENT_TYPE, type Format, responseFormat } from '../fhir/formats.js';
 import { preconditions, preferences } from './headers.js';
 import { renderBody } from './render.js';
@@ -74,12 +75,12 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
       return reply;
     }
     // A client that disconnects before its answer cancels the database work done for it (the pipeline's `signal`).
-    const gone = new AbortController();
+    const gone = new Cancellation();
     const onClose = () => {
       if (!reply.raw.writableFinished) gone.abort();
     };
     reply.raw.once('close', onClose);
-    const res = await pipeline.dispatch(incoming, { requestId: request.id, signal: gone.signal, routed: (target) => labelRequest(request.raw, targetLabels(options.base, target)) });
+    const res = await pipeline.dispatch(incoming, { requestId: request.id, signal: gone, routed: (target) => labelRequest(request.raw, targetLabels(options.base, target)) });
     reply.raw.off('close', onClose);
     send(request, reply, res, format);
     // Returned, so that Fastify waits for a streamed body (a bulk export file) rather than ending the reply empty.

@@ -25,15 +25,22 @@ export function labelRequest(raw: IncomingMessage, labels: RequestLabels): void 
   labelled.set(raw, labels);
 }
 
+/** Labels already made, by base, interaction and type as routed: made once each, since every request has some. */
+const made = new Map<string, RequestLabels>();
+
 /** The labels of a request to `base` routed to `target` (none when it was refused before routing). */
 export function targetLabels(base: BaseName, target?: Target): RequestLabels {
-  const type = target?.fields.type;
-  return {
-    base,
-    interaction: !target ? 'unknown' : target.code === 'operation' && target.operation ? target.operation.name : target.code,
+  const interaction = !target ? 'unknown' : target.code === 'operation' && target.operation ? target.operation.name : target.code;
+  const routedType = target?.fields.type ?? '';
+  const key = `${base} ${interaction} ${routedType}`;
+  let labels = made.get(key);
+  if (!labels) {
     // The router takes any capitalised word as a type (an unknown one is answered 404 later): only real ones become labels.
-    type: type && fhirModel().isResourceType(type) ? type : 'none',
-  };
+    labels = { base, interaction, type: routedType && fhirModel().isResourceType(routedType) ? routedType : 'none' };
+    // An unknown type is not kept under its own key: the keys stay as few as the labels.
+    if (labels.type === routedType || !routedType) made.set(key, labels);
+  }
+  return labels;
 }
 
 /** Why a connection or request was turned away before it reached a route. */
@@ -174,12 +181,25 @@ export class Metrics {
     }
   }
 
+  /** Each series' counter and histogram, by its labels: prom-client hashes the labels of every call made without them. */
+  private readonly series = new Map<string, { count: { inc(): void }; time: { observe(seconds: number): void } }>();
+
   /** Counts a request once it is answered (the app's onResponse hook). */
   answered(request: FastifyRequest, reply: FastifyReply): void {
     const labels = labelled.get(request.raw) ?? this.outside(request);
-    // Written out, not spread: spreading the labels cost several times the counting itself.
-    this.requests.inc({ base: labels.base, interaction: labels.interaction, type: labels.type, status: String(reply.statusCode) });
-    this.duration.observe({ base: labels.base, interaction: labels.interaction }, reply.elapsedTime / 1000);
+    const status = reply.statusCode;
+    const key = `${labels.base} ${labels.interaction} ${labels.type} ${status}`;
+    let series = this.series.get(key);
+    if (!series) {
+      // Few: bases × interactions × types × statuses, none taken from a URL or an id.
+      series = {
+        count: this.requests.labels(labels.base, labels.interaction, labels.type, String(status)),
+        time: this.duration.labels(labels.base, labels.interaction),
+      };
+      this.series.set(key, series);
+    }
+    series.count.inc();
+    series.time.observe(reply.elapsedTime / 1000);
   }
 
   /** A request refused before a FHIR base's handler (rate limit, load shedding) is still its base's; anything else is `other`, under its route template. */

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, FhirError, issue } from '../fhir/outcome.js';
 import type { Access } from '../search/access.js';
-import { withCancellation } from '../store/cancel.js';
+import { Cancellation, withCancellation } from '../store/cancel.js';
+
+/** What the HTTP layer aborts when a client goes away (store/cancel.ts). */
+export { Cancellation };
 import type { Store } from '../store/store.js';
 import type { BaseSecurity, Caller, Data, FhirResponse, Incoming, Logger, RequestContext, Resource, ServerContext } from '../interactions/types.js';
 import type { Policy } from './policy.js';
@@ -49,7 +52,7 @@ export interface Pipeline {
    * throws: an error is answered with its OperationOutcome (a generic 500 for the
    * unexpected, whose detail goes only to the log).
    */
-  dispatch(incoming: Incoming, options?: { requestId?: string; log?: Logger; signal?: AbortSignal; routed?: (target: Target) => void }): Promise<FhirResponse>;
+  dispatch(incoming: Incoming, options?: { requestId?: string; log?: Logger; signal?: Cancellation; routed?: (target: Target) => void }): Promise<FhirResponse>;
   /**
    * Answers a request its transport could not hand over (a URL that does not decode, a
    * format that cannot be produced, a body too large) with `error`, and records it as

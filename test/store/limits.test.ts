@@ -8,7 +8,7 @@ import { EVERYTHING } from '../../src/search/access.js';
 import { compileSearch } from '../../src/search/compile/compile.js';
 import { parseSearch } from '../../src/search/parse/query.js';
 import { searchRegistry } from '../../src/search/registry.js';
-import { withCancellation } from '../../src/store/cancel.js';
+import { Cancellation, withCancellation } from '../../src/store/cancel.js';
 import { defaultStoreOptions } from '../../src/store/default-options.js';
 import { ClientGone } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open.js';
@@ -117,8 +117,8 @@ describe('the query time limit (CCRI_QUERY_TIMEOUT_MS)', () => {
     cleanups.push(schema.drop);
     const driver = new PostgresDriver(schema.url, 4);
     cleanups.push(() => driver.close());
-    const gone = new AbortController();
-    const running = withCancellation(gone.signal, () => driver.reader.all('SELECT pg_sleep(30)')).catch((e: unknown) => e);
+    const gone = new Cancellation();
+    const running = withCancellation(gone, () => driver.reader.all('SELECT pg_sleep(30)')).catch((e: unknown) => e);
     setTimeout(() => gone.abort(), 300);
     // Without the cancel the sleep would finish and resolve with a row.
     expect(await running).toBeInstanceOf(ClientGone);
@@ -126,7 +126,7 @@ describe('the query time limit (CCRI_QUERY_TIMEOUT_MS)', () => {
     const left = await driver.reader.all<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND state = 'active'");
     expect(left[0]!.n).toBe(0);
     // And a request whose client is already gone starts no statement.
-    await expect(withCancellation(gone.signal, () => driver.reader.all('SELECT 1'))).rejects.toBeInstanceOf(ClientGone);
+    await expect(withCancellation(gone, () => driver.reader.all('SELECT 1'))).rejects.toBeInstanceOf(ClientGone);
   });
 });
 

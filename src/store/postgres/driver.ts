@@ -113,12 +113,11 @@ class PgConnection implements SqlConnection {
       if (!signal) return await this.client.query(sql, params);
       // The backend must be known to cancel its statement: a pooled read takes a client of its own.
       const client = 'release' in this.client ? this.client : await (this.client as pg.Pool).connect();
-      const onAbort = () => void this.driver.cancelBackend(client as pg.PoolClient);
-      signal.addEventListener('abort', onAbort, { once: true });
+      const stopListening = signal.onAbort(() => void this.driver.cancelBackend(client as pg.PoolClient));
       try {
         return await client.query(sql, params);
       } finally {
-        signal.removeEventListener('abort', onAbort);
+        stopListening();
         if (client !== this.client) (client as pg.PoolClient).release();
       }
     } catch (err) {
