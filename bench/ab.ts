@@ -10,6 +10,8 @@ import { machine, measure, type Measured, startCcri, type Started, table, tempFo
  * machine's drift falls on both alike. It measures what a change to the request path must
  * keep: a read by id, a search on two indexed parameters, and a seed load.
  *
+ * `AB_SELF=<checkout>` puts another checkout in this build's place (to compare two older builds).
+ *
  * Both servers get the same environment (audit off by default, since builds older than the
  * audit do none: AB_ENV='CCRI_AUDIT=on' to change it) and the demo data.
  */
@@ -129,7 +131,8 @@ export async function abBench(duration = 10): Promise<string> {
   if (!other || !existsSync(join(other, 'dist/cli/main.js'))) {
     throw new Error('AB_OTHER must name another checkout with a build (run `npm ci` there): AB_OTHER=../old npm run bench -- ab');
   }
-  const self = await start('.');
+  const mine = process.env.AB_SELF ? resolve(process.env.AB_SELF) : '.';
+  const self = await start(mine);
   const that = await start(other);
   const lines: string[] = [];
   try {
@@ -142,18 +145,18 @@ export async function abBench(duration = 10): Promise<string> {
     const seeds: number[] = [];
     const seedRates: number[][] = [[], []];
     for (let run = 0; run < SEED_RUNS; run++) {
-      const order = run % 2 ? [other, '.'] : ['.', other];
+      const order = run % 2 ? [other, mine] : [mine, other];
       const rate: Record<string, number> = {};
       for (const checkout of order) rate[checkout] = seedOnce(checkout);
-      seeds.push(rate['.']! / rate[other]!);
-      seedRates[0]!.push(rate['.']!);
+      seeds.push(rate[mine]! / rate[other]!);
+      seedRates[0]!.push(rate[mine]!);
       seedRates[1]!.push(rate[other]!);
     }
     const fmt = (n: number) => Math.round(n).toLocaleString('en-GB');
     lines.push(
       `### This build against another (${new Date().toISOString().slice(0, 10)})`,
       '',
-      `Machine: ${machine()}. Other build: ${other}. SQLite, demo data, environment ${JSON.stringify(extraEnv())}; autocannon, 10 connections, ${duration} s per target, ${ROUNDS} alternating rounds.`,
+      `Machine: ${machine()}. This build: ${mine === '.' ? 'this checkout' : mine}; other build: ${other}. SQLite, demo data, environment ${JSON.stringify(extraEnv())}; autocannon, 10 connections, ${duration} s per target, ${ROUNDS} alternating rounds.`,
       '',
       table([...read.rows, ...search.rows]),
       '',
