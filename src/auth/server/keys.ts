@@ -64,7 +64,7 @@ export async function signingKeys(auth: AuthStore, now = Date.now()): Promise<Si
 
 /**
  * Makes a new signing key and retires the others: they stay published for `graceMs`
- * (the longest lifetime of a token they may have signed), then expire. Returns the new key's id.
+ * (the longest lifetime of a token they may have signed), then expire. Returns the new key's kid and those retired.
  */
 export async function rotateKeys(auth: AuthStore, graceMs: number, now = Date.now()): Promise<{ kid: string; retired: string[] }> {
   const key = await newKey(now);
@@ -74,7 +74,8 @@ export async function rotateKeys(auth: AuthStore, graceMs: number, now = Date.no
     const payload = entry.payload as unknown as KeyPayload;
     if (entry.id === key.jwk.kid || payload.retired) continue;
     await auth.put(MODEL, entry.id, { payload: { ...payload, retired: now } as unknown as Record<string, unknown>, expiresAt: now + graceMs });
-    retired.push(entry.id);
+    // A key's id is its kid, but for the store's first key (FIRST_KEY).
+    retired.push(payload.jwk.kid ?? entry.id);
   }
   return { kid: key.jwk.kid!, retired };
 }
