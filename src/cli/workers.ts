@@ -87,6 +87,8 @@ export function runPrimary(config: Config, args: string[]): void {
       }
     });
     worker.on('exit', (code, signal) => exited(slot, worker, code, signal));
+    // A message that could not be sent (a worker gone meanwhile): its exit, which follows, is what counts.
+    worker.on('error', (err: Error) => console.error(`ccri: worker ${slot.index} (process ${slot.pid}): ${err.message}`));
   };
 
   const exited = (slot: Slot, worker: Worker, code: number | null, signal: string | null) => {
