@@ -37,8 +37,9 @@ interface Started {
 }
 
 /** Starts `ccri serve --workers 2 --port 0` and waits for the banner, which must name the process started. */
-function start(args: string[], env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--workers', '2', '--port', '0', '--host', '127.0.0.1', ...args], { env: cliEnv({ CCRI_NODE_NAME: NODE, ...env }) });
+function start(args: string[], env: Record<string, string>, options: { group?: boolean } = {}): Promise<Started> {
+  // group: in a process group of its own, as a terminal's Ctrl-C or systemd's stop signals every process of it.
+  const child = spawn(process.execPath, [CLI, 'serve', '--workers', '2', '--port', '0', '--host', '127.0.0.1', ...args], { env: cliEnv({ CCRI_NODE_NAME: NODE, ...env }), detached: options.group === true });
   let out = '';
   child.stdout!.on('data', (d) => (out += String(d)));
   child.stderr!.on('data', (d) => (out += String(d)));
@@ -276,6 +277,16 @@ describe('ccri serve --workers 2', () => {
       other.close();
     }
   }, 90_000);
+
+  it('Ctrl-C, which signals the primary and the workers alike, stops them all gracefully', async () => {
+    const s = await start(['--no-demo-data'], { CCRI_DATA_DIR: join(root, 'sigint') }, { group: true });
+    expect((await call(s.port, 'GET', '/STU3/metadata', 'sigint-probe')).status).toBe(200);
+    process.kill(-s.child.pid!, 'SIGINT');
+    expect(await s.exited).toBe(0);
+    expect(s.output()).toContain('ccri stopped (SIGINT).');
+    expect(s.output()).not.toContain('did not stop cleanly');
+    for (const pid of s.workers.values()) expect(alive(pid)).toBe(false);
+  }, 120_000);
 
   it('CCRI_WORKERS out of range is refused before anything starts', () => {
     const r = ccri(['serve', '--no-demo-data', '--data-dir', join(root, 'none')], { env: { CCRI_WORKERS: '65' } });
