@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from './config.js';
+import { loadConfig, workerNodeName } from './config.js';
 
 describe('loadConfig: CCRI_SEARCH_HANDLING', () => {
   it('is strict by default', () => {
@@ -39,5 +39,21 @@ describe('loadConfig: the remote terminology server', () => {
   });
   it('CCRI_DEFINITIONS: comma-separated paths', () => {
     expect(loadConfig({}, { CCRI_DEFINITIONS: 'a.json, dir/' }).definitions).toEqual(['a.json', 'dir/']);
+  });
+});
+
+describe('loadConfig: CCRI_WORKERS', () => {
+  it('is 1 by default; takes the environment, and an override (--workers) over it', () => {
+    expect(loadConfig({}, {}).workers).toBe(1);
+    expect(loadConfig({}, { CCRI_WORKERS: '4' }).workers).toBe(4);
+    expect(loadConfig({ workers: 2 }, { CCRI_WORKERS: '4' }).workers).toBe(2);
+  });
+  it('refuses 0, more than 64 and what is not a whole number, naming the setting', () => {
+    expect(() => loadConfig({}, { CCRI_WORKERS: '0' })).toThrow(/CCRI_WORKERS must be a whole number from 1 to 64, not '0'/);
+    expect(() => loadConfig({}, { CCRI_WORKERS: '65' })).toThrow(/CCRI_WORKERS must be a whole number from 1 to 64/);
+    expect(() => loadConfig({}, { CCRI_WORKERS: 'two' })).toThrow(/CCRI_WORKERS must be a non-negative integer, not 'two'/);
+  });
+  it('names worker i of a node <name>-w<i>', () => {
+    expect(workerNodeName('fhir1', 2)).toBe('fhir1-w2');
   });
 });

@@ -99,6 +99,11 @@ export interface Config {
   auditLog?: string;
   /** This node's name: the AuditEvents' source site, and the name of its audit chain. */
   nodeName: string;
+  /**
+   * How many processes serve (`ccri serve --workers`, CCRI_WORKERS): above 1, a primary process
+   * forks that many workers sharing the port (node:cluster), each a node of its own (docs/deploy.md).
+   */
+  workers: number;
   /** Seconds a finished bulk export's files (and its status) are kept (CCRI_EXPORT_TTL). */
   exportTtl: number;
   /**
@@ -140,6 +145,18 @@ export function terminologyConfig(url: string, env: NodeJS.ProcessEnv = process.
 /** The client of a configured terminology server. */
 export function terminologyClient(config: TerminologyConfig): RemoteTerminology {
   return new RemoteTerminology({ url: config.url, timeoutMs: config.timeoutMs, cacheEntries: config.cacheEntries, cacheTtlMs: config.cacheTtl * 1000, systems: config.systems });
+}
+
+/** The most processes `ccri serve --workers` forks: each holds its own connections to the store. */
+export const MAX_WORKERS = 64;
+
+/**
+ * The node name of worker `index` (1, 2, …) of a node named `name`: each worker writes an audit
+ * chain of its own (docs/audit.md, one chain per node), and a replacement of a worker that died
+ * goes on with that worker's chain.
+ */
+export function workerNodeName(name: string, index: number): string {
+  return `${name}-w${index}`;
 }
 
 export type OpenApiMode = 'readwrite' | 'read' | 'off';
@@ -226,6 +243,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     maxConnections: overrides.maxConnections ?? int('CCRI_MAX_CONNECTIONS', env.CCRI_MAX_CONNECTIONS, 1000),
     audit: overrides.audit ?? onOff('CCRI_AUDIT', env.CCRI_AUDIT, true),
     nodeName: overrides.nodeName ?? env.CCRI_NODE_NAME ?? hostname(),
+    workers: overrides.workers ?? int('CCRI_WORKERS', env.CCRI_WORKERS, 1),
     exportTtl: overrides.exportTtl ?? int('CCRI_EXPORT_TTL', env.CCRI_EXPORT_TTL, 3600),
     definitions: overrides.definitions ?? (env.CCRI_DEFINITIONS ? env.CCRI_DEFINITIONS.split(',').map((x) => x.trim()).filter(Boolean) : []),
   };
@@ -251,6 +269,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     throw new Error(`CCRI_HEADERS_TIMEOUT_MS (${config.headersTimeoutMs}) must not be longer than CCRI_REQUEST_TIMEOUT_MS (${config.requestTimeoutMs}): the headers are part of the request`);
   }
   if (config.exportTtl < 1) throw new Error('CCRI_EXPORT_TTL must be at least 1 (seconds)');
+  if (config.workers < 1 || config.workers > MAX_WORKERS) throw new Error(`CCRI_WORKERS must be a whole number from 1 to ${MAX_WORKERS}, not '${config.workers}'`);
   // Beside the open base: its URL with the open base's path replaced (a proxy's path prefix is kept).
   config.secureBaseUrl = config.baseUrl.endsWith(basePath) ? `${config.baseUrl.slice(0, -basePath.length)}${securePath}` : `${new URL(config.baseUrl).origin}${securePath}`;
   const databaseUrl = overrides.databaseUrl ?? env.DATABASE_URL;

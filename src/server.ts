@@ -66,13 +66,18 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   // A bulk load by another process now keeps the indexes this server's searches use.
   await store.holdServing();
   const demoUsers: DemoUser[] = [];
-  // The demo data set goes into an empty store, and into one whose first start was cut short while loading it.
-  if (config.demoData && ((await store.counts()).size === 0 || (await store.interruptedLoad())?.command === DEMO_LOAD)) {
-    await store.recordLoad(DEMO_LOAD);
-    await loadDemoData(store, log);
-    await store.recordLoad(undefined);
-    if (!config.auth) demoUsers.push(...(await createDemoUsers(store.auth())));
-  }
+  // What a first start does once, under the store's lock: nodes (or the workers of `ccri serve --workers`)
+  // starting together take turns, and the next finds it done rather than loading the demo data set again.
+  await store.exclusively(async () => {
+    // The demo data set goes into an empty store, and into one whose first start was cut short while loading it
+    // (the load record another node's load in progress leaves is not seen here: it holds the lock meanwhile).
+    if (config.demoData && ((await store.counts()).size === 0 || (await store.interruptedLoad())?.command === DEMO_LOAD)) {
+      await store.recordLoad(DEMO_LOAD);
+      await loadDemoData(store, log);
+      await store.recordLoad(undefined);
+      if (!config.auth) demoUsers.push(...(await createDemoUsers(store.auth())));
+    }
+  });
   // After the demo data check, which looks for an empty store.
   const conformance = await loadConformance(store);
   log.info(conformance, 'Care Connect conformance resources loaded');

@@ -19,6 +19,7 @@ export function configFrom(opts: Record<string, unknown>): Config {
   if (typeof opts.databaseUrl === 'string') o.databaseUrl = opts.databaseUrl;
   if (typeof opts.baseUrl === 'string') o.baseUrl = opts.baseUrl;
   if (opts.demoData === false) o.demoData = false;
+  if (typeof opts.workers === 'number') o.workers = opts.workers;
   if (Array.isArray(opts.definitions)) o.definitions = opts.definitions as string[];
   if (typeof opts.tlsCert === 'string' || typeof opts.tlsKey === 'string') o.tls = { cert: String(opts.tlsCert ?? ''), key: String(opts.tlsKey ?? '') };
   return loadConfig(o);

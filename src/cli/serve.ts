@@ -1,9 +1,10 @@
+import cluster from 'node:cluster';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Command } from 'commander';
-import { createServer } from '../server.js';
-import { holdDefinitions } from '../profiles/conformance.js';
+import { type Config, MAX_WORKERS, workerNodeName } from '../config.js';
+import type { Server } from '../server.js';
 import { configFrom, storeLabel, storeOptions, wholeNumber } from './options.js';
-import { readDefinitions } from './validate.js';
+import { type Listening, runPrimary, type StopMessage, WORKER_INDEX } from './workers.js';
 
 export function serveCommand(program: Command): void {
   storeOptions(
@@ -16,52 +17,94 @@ export function serveCommand(program: Command): void {
       .option('--no-demo-data', 'do not load the demo data into an empty store (env CCRI_DEMO_DATA=false)')
       .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (env CCRI_TLS_CERT; with --tls-key)')
       .option('--tls-key <file>', 'the PEM private key of --tls-cert (env CCRI_TLS_KEY)')
+      .option('--workers <n>', `serve from this many processes sharing the port, each a node of its own (env CCRI_WORKERS; default 1, at most ${MAX_WORKERS})`, wholeNumber(1, MAX_WORKERS))
       .option('--definitions <path>', 'also hold the CodeSystems and ValueSets in this file or folder, for validation, search and the terminology operations (repeatable; env CCRI_DEFINITIONS, comma-separated)', (v: string, acc: string[] | undefined) => [...(acc ?? []), v]),
   ).action(async (opts: Record<string, unknown>) => {
     let config = configFrom(opts);
-    // Port 0: a free port is chosen now, so that the base URL in links can name it.
+    // Port 0: a free port is chosen now, so that the base URL in links can name it (the workers are given it).
     if (config.port === 0) config = configFrom({ ...opts, port: await freePort(config.host) });
-    if (config.definitions.length) holdDefinitions(await readDefinitions(config.definitions));
-    const server = await createServer(config);
-    // A graceful stop: no new connections, in-flight requests finish (new ones on open connections get 503), then the
-    // audit trail and the store are closed. Requests still running after the grace period are cut, and the exit says so.
-    let stopping = false;
-    const shutdown = async (signal: NodeJS.Signals) => {
-      if (stopping) return;
-      stopping = true;
-      const limit = setTimeout(() => {
-        console.error(`ccri: requests still running ${config.shutdownGraceMs} ms after ${signal} (CCRI_SHUTDOWN_GRACE_MS) were cut off.`);
-        process.exit(1);
-      }, config.shutdownGraceMs);
-      limit.unref();
-      await server.close();
-      clearTimeout(limit);
-      console.log(`ccri stopped (${signal}).`);
-      process.exit(0);
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
-    let address: string;
-    try {
-      address = await server.app.listen({ port: config.port, host: config.host });
-    } catch (err) {
-      await server.close();
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE') throw new Error(`Port ${config.port} on ${config.host} is already in use (by another ccri, or another server): choose another with --port or CCRI_PORT (0 for any free port).`);
-      if (code === 'EACCES') throw new Error(`Port ${config.port} on ${config.host} needs privileges this user does not have: choose a port above 1023 with --port or CCRI_PORT.`);
-      throw err;
+    const index = cluster.isWorker ? Number(process.env[WORKER_INDEX]) : undefined;
+    if (index === undefined && config.workers > 1) {
+      // The primary opens no store and serves nothing: it forks the workers, keeps them running, and stops them.
+      // A later --port wins over an earlier one: every worker listens on the port chosen here.
+      return runPrimary(config, [...process.argv.slice(2), '--port', String(config.port)]);
     }
-    const bases = [server.bases.open ? `${config.baseUrl} (open${config.openApi === 'read' ? ', read-only' : ''})` : undefined, server.bases.secure ? `${config.secureBaseUrl} (secure)` : undefined].filter(Boolean);
-    console.log(`FHIR STU3 API at ${bases.join(' and ')}, listening on ${address} (process ${process.pid})`);
-    console.log(`Store: ${storeLabel(config)}`);
-    if (config.terminology) console.log(`Terminology server: ${config.terminology.url} (for ${config.terminology.systems === '*' ? 'every code system this server does not hold' : config.terminology.systems.join(', ')})`);
-    console.log(`Web explorer at ${new URL('/', config.baseUrl).href}`);
-    if (server.auth && server.demoUsers.length) {
-      // Shown once, here, never logged: only this start knows them (the store keeps scrypt hashes).
-      console.log(`Demo users for signing in at ${server.auth.issuer.issuer} (for a local copy only; they are not shown again):`);
-      for (const u of server.demoUsers) console.log(`  ${u.username} / ${u.password}  ${u.is}`);
+    if (index !== undefined) {
+      if (!Number.isInteger(index) || index < 1) throw new Error(`${WORKER_INDEX} must name this worker (1, 2, …), not '${process.env[WORKER_INDEX]}'`);
+      config = { ...config, nodeName: workerNodeName(config.nodeName, index) };
     }
+    await serve(config, index);
   });
+}
+
+/**
+ * Serves on this process: `ccri serve` itself, or worker `index` of `ccri serve --workers`,
+ * which leaves the banner to its primary (it sends what the banner says) and stops when the
+ * primary asks it to.
+ */
+async function serve(config: Config, index: number | undefined): Promise<void> {
+  // Loaded here, not by the primary of --workers, which serves nothing.
+  const [{ createServer }, { holdDefinitions }, { readDefinitions }] = await Promise.all([import('../server.js'), import('../profiles/conformance.js'), import('./validate.js')]);
+  if (config.definitions.length) holdDefinitions(await readDefinitions(config.definitions));
+  const server = await createServer(config);
+  const who = index === undefined ? 'ccri' : `ccri (worker ${index})`;
+  // A graceful stop: no new connections, in-flight requests finish (new ones on open connections get 503), then the
+  // audit trail and the store are closed. Requests still running after the grace period are cut, and the exit says so.
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    const limit = setTimeout(() => {
+      console.error(`${who}: requests still running ${config.shutdownGraceMs} ms after ${signal} (CCRI_SHUTDOWN_GRACE_MS) were cut off.`);
+      process.exit(1);
+    }, config.shutdownGraceMs);
+    limit.unref();
+    await server.close();
+    clearTimeout(limit);
+    // A worker's primary says that the whole server stopped, once every worker has.
+    if (index === undefined) console.log(`ccri stopped (${signal}).`);
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  if (index !== undefined) {
+    process.on('message', (message: unknown) => {
+      const m = message as Partial<StopMessage> | null;
+      if (m?.ccri === 'stop') void shutdown(m.signal ?? 'SIGTERM');
+    });
+  }
+  let address: string;
+  try {
+    address = await server.app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await server.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new Error(`Port ${config.port} on ${config.host} is already in use (by another ccri, or another server): choose another with --port or CCRI_PORT (0 for any free port).`);
+    if (code === 'EACCES') throw new Error(`Port ${config.port} on ${config.host} needs privileges this user does not have: choose a port above 1023 with --port or CCRI_PORT.`);
+    throw err;
+  }
+  const banner = bannerOf(config, server, address);
+  if (index !== undefined) {
+    process.send!(banner);
+    return;
+  }
+  console.log(`FHIR STU3 API at ${banner.bases}, listening on ${address} (process ${process.pid})`);
+  for (const line of [...banner.lines, ...banner.demoUsers]) console.log(line);
+}
+
+/** What the start banner says (the first line, `FHIR STU3 API at <bases>, listening on <address> (process <pid>)`, is made by whoever prints it). */
+function bannerOf(config: Config, server: Server, address: string): Listening {
+  const bases = [server.bases.open ? `${config.baseUrl} (open${config.openApi === 'read' ? ', read-only' : ''})` : undefined, server.bases.secure ? `${config.secureBaseUrl} (secure)` : undefined].filter(Boolean);
+  const lines = [`Store: ${storeLabel(config)}`];
+  if (config.terminology) lines.push(`Terminology server: ${config.terminology.url} (for ${config.terminology.systems === '*' ? 'every code system this server does not hold' : config.terminology.systems.join(', ')})`);
+  lines.push(`Web explorer at ${new URL('/', config.baseUrl).href}`);
+  const demoUsers: string[] = [];
+  if (server.auth && server.demoUsers.length) {
+    // Shown once, here, never logged: only this start knows them (the store keeps scrypt hashes).
+    demoUsers.push(`Demo users for signing in at ${server.auth.issuer.issuer} (for a local copy only; they are not shown again):`);
+    for (const u of server.demoUsers) demoUsers.push(`  ${u.username} / ${u.password}  ${u.is}`);
+  }
+  return { ccri: 'listening', address, bases: bases.join(' and '), lines, demoUsers };
 }
 
 /** A port no one is listening on just now, found by listening on port 0 for a moment. */

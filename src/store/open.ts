@@ -29,7 +29,7 @@ export async function openStore(options: OpenStoreOptions): Promise<SqlStore> {
     return new SqlStore(new PostgresDriver(url, 10, { queryTimeoutMs: options.queryTimeoutMs ?? 0 }), options).init();
   }
   const file = options.sqliteFile ?? sqliteFile(options.dataDir ?? 'data');
-  return new SqlStore(new SqliteDriver(file, { queryTimeoutMs: options.queryTimeoutMs ?? 0 }), options).init();
+  return new SqlStore(new SqliteDriver(file, { queryTimeoutMs: options.queryTimeoutMs ?? 0, ...(options.peers ? { crossProcessMs: 0 } : {}) }), options).init();
 }
 
 /**

@@ -206,6 +206,13 @@ export interface StoreAdmin extends Store {
   writePrepared(batch: PreparedBatch): Promise<number>;
   /** Says that this process serves requests from the store, until it closes: a bulk load elsewhere then keeps every index. */
   holdServing(): Promise<void>;
+  /**
+   * Runs `fn` holding the store's lock, the one migrations take (an advisory lock on PostgreSQL,
+   * a lock file on SQLite): what a first start does once (the demo data load, the first signing
+   * key) is done by one node while the others starting beside it wait, then find it done.
+   * Not reentrant: `fn` must not open the store or take the lock again.
+   */
+  exclusively<T>(fn: () => Promise<T>): Promise<T>;
   /** Resolves when the database answers a query; throws when it does not (/health/ready). */
   ping(): Promise<void>;
   /** Which database holds the store. */
@@ -258,6 +265,12 @@ export interface StoreOptions {
   indexKeys?: (type: string, code: string) => string[];
   /** Current versions kept in memory for reads by id (0 disables; SQLite only). */
   readCacheSize?: number;
+  /**
+   * Other serving processes write this SQLite store too (`ccri serve --workers`): the read cache
+   * then asks SQLite whether anything changed before every read, rather than at most every 5 ms,
+   * so that a write one process answered is read at once by the others. No effect on PostgreSQL.
+   */
+  peers?: boolean;
   /**
    * How long one query of a request may run, in ms (0 or absent: no limit). PostgreSQL
    * enforces it with statement_timeout, SQLite with an interrupt checked as a search

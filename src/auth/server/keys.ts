@@ -10,6 +10,8 @@ import type { AuthStore } from '../../store/store.js';
  */
 export const SIGNING_ALG = 'RS256';
 const MODEL = 'SigningKey';
+/** The entry id of a store's first key (its kid, in the key, is its own). */
+const FIRST_KEY = 'first';
 
 interface KeyPayload {
   jwk: JWK;
@@ -39,12 +41,16 @@ function publicPart(jwk: JWK): JWK {
   return Object.fromEntries(Object.entries({ kty, n, e, crv, x, y, kid, alg, use }).filter(([, v]) => v !== undefined)) as JWK;
 }
 
-/** The keys in the store, making the first one when there is none that signs. */
+/**
+ * The keys in the store, making the first one when there is none that signs. The very first
+ * key of a store is kept under one fixed entry id, so that of nodes (or workers) making it at
+ * once, one wins and all sign with it, rather than each with a key of its own.
+ */
 export async function signingKeys(auth: AuthStore, now = Date.now()): Promise<SigningKeys> {
   let entries = await auth.list(MODEL);
   if (!entries.some((e) => !(e.payload as unknown as KeyPayload).retired)) {
     const key = await newKey(now);
-    await auth.create(MODEL, key.jwk.kid!, { payload: key as unknown as Record<string, unknown> });
+    await auth.create(MODEL, entries.length ? key.jwk.kid! : FIRST_KEY, { payload: key as unknown as Record<string, unknown> });
     entries = await auth.list(MODEL);
   }
   const keys = entries.map((e) => e.payload as unknown as KeyPayload).sort((a, b) => Number(!!a.retired) - Number(!!b.retired) || b.created - a.created);
@@ -58,7 +64,7 @@ export async function signingKeys(auth: AuthStore, now = Date.now()): Promise<Si
 
 /**
  * Makes a new signing key and retires the others: they stay published for `graceMs`
- * (the longest lifetime of a token they may have signed), then expire. Returns the new key's id.
+ * (the longest lifetime of a token they may have signed), then expire. Returns the new key's kid and those retired.
  */
 export async function rotateKeys(auth: AuthStore, graceMs: number, now = Date.now()): Promise<{ kid: string; retired: string[] }> {
   const key = await newKey(now);
@@ -68,7 +74,8 @@ export async function rotateKeys(auth: AuthStore, graceMs: number, now = Date.no
     const payload = entry.payload as unknown as KeyPayload;
     if (entry.id === key.jwk.kid || payload.retired) continue;
     await auth.put(MODEL, entry.id, { payload: { ...payload, retired: now } as unknown as Record<string, unknown>, expiresAt: now + graceMs });
-    retired.push(entry.id);
+    // A key's id is its kid, but for the store's first key (FIRST_KEY).
+    retired.push(payload.jwk.kid ?? entry.id);
   }
   return { kid: key.jwk.kid!, retired };
 }

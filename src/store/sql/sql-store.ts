@@ -113,6 +113,10 @@ export class SqlStore implements StoreAdmin {
     return this.driver.holdServing();
   }
 
+  exclusively<T>(fn: () => Promise<T>): Promise<T> {
+    return this.driver.withLock(fn);
+  }
+
   /**
    * Reads and searches narrowed to `access`. Reads by id of a type the caller sees in
    * full go through a cache of current versions where the database can say when

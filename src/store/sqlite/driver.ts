@@ -44,6 +44,11 @@ export class SqliteDriver implements SqlDriver {
        * checkpointer of its own, and it gives way to that driver's writes (its `writeGate`).
        */
       companion?: { gate?: SharedArrayBuffer };
+      /**
+       * How long a read may trust the cache without asking SQLite whether another process wrote
+       * (CROSS_PROCESS_MS by default; 0 asks before every read: other servers write the file too).
+       */
+      crossProcessMs?: number;
     } = {},
   ) {
     if (file !== ':memory:') {
@@ -66,6 +71,7 @@ export class SqliteDriver implements SqlDriver {
     if (!options.companion) optimize(this.writerDb);
     this.optimizedAt = options.companion ? Infinity : performance.now();
     this.companion = options.companion !== undefined;
+    this.crossProcessMs = options.crossProcessMs ?? CROSS_PROCESS_MS;
     this.writeGate = options.companion?.gate ?? new SharedArrayBuffer(4);
     this.gate = new Int32Array(this.writeGate);
     if (file !== ':memory:' && !options.companion) {
@@ -212,6 +218,7 @@ export class SqliteDriver implements SqlDriver {
 
   private dataVersion: Statement | undefined;
   private readonly companion: boolean;
+  private readonly crossProcessMs: number;
   /**
    * How many of the serving driver's transactions are waiting for the write lock or holding it
    * (0 or 1: they take turns), shared with its companions, which give way (begin()).
@@ -229,13 +236,14 @@ export class SqliteDriver implements SqlDriver {
    * commits. Asking costs a read transaction (about a microsecond, a fifth of a cached
    * read), so it is asked after each of this process's own commits, and otherwise at most
    * every CROSS_PROCESS_MS: another process's commit (a `ccri import` beside the server)
-   * is seen within that many milliseconds. See docs/storage.md, "The read cache".
+   * is seen within that many milliseconds; with other servers on the file (`crossProcessMs` 0),
+   * before every read. See docs/storage.md, "The read cache".
    */
   changeCounter(): number | undefined {
     // A private in-memory database has one connection, whose own commits data_version does not count.
     if (this.readerDb === this.writerDb) return undefined;
     const now = performance.now();
-    if (this.commits !== this.seenCommits || now - this.checkedAt >= CROSS_PROCESS_MS) {
+    if (this.commits !== this.seenCommits || now - this.checkedAt >= this.crossProcessMs) {
       // A companion writes only what no cache holds (audit records): its writer's own commits, which that
       // connection's data_version leaves out, need not drop what it has cached.
       this.dataVersion ??= (this.companion ? this.writerDb : this.readerDb).prepare('PRAGMA data_version').pluck();

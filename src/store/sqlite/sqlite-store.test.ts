@@ -43,6 +43,29 @@ describe('SQLite read cache', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('with peers (the workers of `ccri serve --workers`), sees another connection\'s commit at the very next read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccri-peers-'));
+    const a = await openStore({ ...defaultStoreOptions(), dataDir: dir, peers: true });
+    const b = await openStore({ ...defaultStoreOptions(), dataDir: dir, peers: true });
+    try {
+      const write = (store: typeof a, family: string) =>
+        store.transaction(EVERYTHING, (tx) => tx.write({ type: 'Patient', id: 'p', resource: { resourceType: 'Patient', name: [{ family }] } }));
+      await write(a, 'One');
+      // Each write by one, read at once by the other, which had the version before it cached.
+      for (const [writer, reader, family] of [[b, a, 'Two'], [a, b, 'Three'], [b, a, 'Four']] as const) {
+        const before = (await reader.reader(EVERYTHING).read('Patient', 'p'))!.version;
+        await write(writer, family);
+        const seen = await reader.reader(EVERYTHING).read('Patient', 'p');
+        expect(seen?.version).toBe(before + 1);
+        expect(JSON.parse(seen!.json!).name[0].family).toBe(family);
+      }
+    } finally {
+      await a.close();
+      await b.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('index format', () => {
