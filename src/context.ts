@@ -49,6 +49,7 @@ export async function openContext(config: Config, options: { logger: Logger; clo
     ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
     dataDir: config.dataDir,
     queryTimeoutMs: config.queryTimeoutMs,
+    innerSearchMax: config.innerSearchMax,
     onReindexed: (n, ms) => options.logger.warn({ resources: n, ms: Math.round(ms) }, 'The store was written under an older index format: every search index was rebuilt'),
     onMigrated: (versions) => options.logger.info({ versions }, `The store's schema was migrated to version ${versions[versions.length - 1]}`),
     onIndexesBuilt: (names, ms) =>
