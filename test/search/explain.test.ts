@@ -61,10 +61,12 @@ for (const [name, open] of stores) {
     let cleanup: () => Promise<void>;
     beforeAll(async () => {
       ({ store, cleanup } = await open());
-      // What the chain's and _has's inner searches find (run before the search): their lists are then not empty.
+      // What the chain's and _has's inner searches find (run before the search): their lists then hold two values each.
       await store.transaction(EVERYTHING, async (tx) => {
-        await tx.write({ type: 'Patient', id: 'bk', resource: { resourceType: 'Patient', name: [{ family: 'Kanfeld' }] } });
-        await tx.write({ type: 'Observation', id: 'o1', resource: { resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://snomed.info/sct', code: '75367002' }] }, subject: { reference: 'Patient/bk' } } });
+        for (const id of ['bk', 'bk2']) {
+          await tx.write({ type: 'Patient', id, resource: { resourceType: 'Patient', name: [{ family: 'Kanfeld' }] } });
+          await tx.write({ type: 'Observation', id: `o-${id}`, resource: { resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://snomed.info/sct', code: '75367002' }] }, subject: { reference: `Patient/${id}` } } });
+        }
       });
     });
     afterAll(async () => {

@@ -66,8 +66,12 @@ const CASES: Case[] = [
     type: 'Observation',
     query: 'subject:Patient.gender=male',
     inner: [[{ type: 'Patient', id: 'b' }, { type: 'Patient', id: 'c' }]],
-    where: 'r.type = ? AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid = ? AND target_type = ? AND target_id IN (?, ?))',
-    params: { sqlite: ['Observation', 107, 'Patient', 'b', 'c', 11, 0], postgres: ['Observation', 107, 'Patient', 'b', 'c', 11, 0] },
+    // The list is one bound value whatever its length: a JSON array on SQLite, an array on PostgreSQL.
+    where: {
+      sqlite: 'r.type = ? AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid = ? AND target_type = ? AND target_id IN (SELECT value FROM json_each(?)))',
+      postgres: 'r.type = ? AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid = ? AND target_type = ? AND target_id = ANY(?::text[]))',
+    },
+    params: { sqlite: ['Observation', 107, 'Patient', '["b","c"]', 11, 0], postgres: ['Observation', 107, 'Patient', '{"b","c"}', 11, 0] },
     finds: ['Observation/o2'],
   },
   {
@@ -75,8 +79,11 @@ const CASES: Case[] = [
     type: 'Patient',
     query: '_has:Observation:patient:code=1234',
     inner: [[{ type: 'Patient', id: 'a' }, { type: 'Patient', id: 'b' }]],
-    where: 'r.type = ? AND r.deleted = 0 AND r.id IN (?, ?)',
-    params: { sqlite: ['Patient', 'a', 'b', 11, 0], postgres: ['Patient', 'a', 'b', 11, 0] },
+    where: {
+      sqlite: 'r.type = ? AND r.deleted = 0 AND r.id IN (SELECT value FROM json_each(?))',
+      postgres: 'r.type = ? AND r.deleted = 0 AND r.id = ANY(?::text[])',
+    },
+    params: { sqlite: ['Patient', '["a","b"]', 11, 0], postgres: ['Patient', '{"a","b"}', 11, 0] },
     finds: ['Patient/a', 'Patient/b'],
   },
   {

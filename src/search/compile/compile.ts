@@ -62,11 +62,15 @@ function checkSize(q: Sql): Sql {
 }
 
 /**
- * What the resources `rids` (the matches of a `_has`'s inner search) refer to by the
- * parameter ids `pids`, among resources of `types`: at most `limit` distinct type and id.
+ * A `_has`'s inner search (`where` over `type`; compileInnerSearch, at most `limit` matches)
+ * with what each match refers to by the parameter ids `pids` among resources of `types`:
+ * a row per reference (a match without one: a row of nulls), at most 2 × `limit` rows in
+ * all. Fewer than that, the rows are every match and every reference; that many, the matches
+ * or the references number `limit` or more.
  */
-export function compileReferred(rids: readonly number[], pids: number[], types: string[], limit: number): Sql {
-  return sql`SELECT DISTINCT target_type, target_id FROM idx_reference WHERE rid ${inList(rids)} AND pid ${inList(pids)} AND target_type ${inList(types)} LIMIT ${limit}`;
+export function compileHasInnerSearch(type: string, where: Condition, refPids: number[], types: string[], access: Access, pids: PidLookup, dialect: Dialect, resolved: Resolved, limit: number): Sql {
+  const inner = compileInnerSearch([type], where, access, pids, dialect, resolved, limit);
+  return sql`SELECT m.rid, ref.target_type, ref.target_id FROM (${inner}) m LEFT JOIN idx_reference ref ON ref.rid = m.rid AND ref.pid ${inList(refPids)} AND ref.target_type ${inList(types)} LIMIT ${2 * limit}`;
 }
 
 /** Bounds on one compiled search (issue 15, M4). */

@@ -388,7 +388,7 @@ function compileChain(c: Extract<Condition, { kind: 'chain' }>, a: Sql, types: s
   if (!pids.length || !c.targetTypes.length) return FALSE;
   const targets = resolvedOf(c, ctx);
   if (!targets.length) return FALSE;
-  const test = byType(targets, (type, ids) => sql`target_type = ${type} AND target_id ${inList(ids)}`);
+  const test = byType(targets, (type, ids) => sql`target_type = ${type} AND target_id ${inValues(ids, ctx)}`);
   if (mode === 'probe') return sql`EXISTS (SELECT 1 FROM idx_reference WHERE rid = ${a}.rid AND pid ${inList(pids)} AND ${test})`;
   return sql`${a}.rid IN (SELECT rid FROM idx_reference WHERE pid ${inList(pids)} AND ${test}${guardOf(ctx)})`;
 }
@@ -398,7 +398,12 @@ function compileHas(c: Extract<Condition, { kind: 'has' }>, a: Sql, types: strin
   const targets = resolvedOf(c, ctx).filter((t) => types.includes(t.type));
   if (!targets.length) return FALSE;
   // The row's type is one of `types`: with one, its id alone is the test (through the (type, id) key).
-  return byType(targets, (type, ids) => (types.length === 1 ? sql`${a}.id ${inList(ids)}` : sql`${a}.type = ${type} AND ${a}.id ${inList(ids)}`));
+  return byType(targets, (type, ids) => (types.length === 1 ? sql`${a}.id ${inValues(ids, ctx)}` : sql`${a}.type = ${type} AND ${a}.id ${inValues(ids, ctx)}`));
+}
+
+/** `= ?` for one value; for several, the dialect's test against them all bound as one value, whatever their number (Dialect.anyOf). */
+function inValues(values: readonly string[], ctx: Pick<CompileContext, 'dialect'>): Sql {
+  return values.length === 1 ? sql`= ${values[0]!}` : ctx.dialect.anyOf(values);
 }
 
 function resolvedOf(c: Condition, ctx: CompileContext): readonly Target[] {

@@ -1,7 +1,7 @@
 import { FhirError, issue } from '../../fhir/outcome.js';
 import type { Access } from '../../search/access.js';
 import type { Sql } from '../../search/compile/builder.js';
-import { compileInnerSearch, compileReferred } from '../../search/compile/compile.js';
+import { compileHasInnerSearch, compileInnerSearch } from '../../search/compile/compile.js';
 import type { Resolved, Target } from '../../search/compile/conditions.js';
 import type { Dialect } from '../../search/compile/dialect.js';
 import type { Condition, SearchPlan } from '../../search/plan.js';
@@ -59,15 +59,16 @@ export async function runInnerSearches(conn: SqlConnection, pids: ParamIds, dial
           return;
         }
         await visit(c.where, [c.type], top);
-        const found = await rows<{ rid: number | string }>(compileInnerSearch([c.type], c.where, access, lookup, dialect, resolved, max + 1));
-        if (found.length > max) throw tooBroad(c, types, top, max);
-        if (!found.length) {
-          resolved.set(c, []);
-          return;
-        }
-        const referred = await rows<{ target_type: string; target_id: string }>(compileReferred(found.map((r) => Number(r.rid)), refPids, types, max + 1));
-        if (referred.length > max) throw tooBroad(c, types, top, max, true);
-        resolved.set(c, referred.map((r) => ({ type: r.target_type, id: r.target_id })));
+        const found = await rows<{ rid: number | string; target_type: string | null; target_id: string | null }>(
+          compileHasInnerSearch(c.type, c.where, refPids, types, access, lookup, dialect, resolved, max + 1),
+        );
+        const matches = new Set(found.map((r) => String(r.rid)));
+        if (matches.size > max) throw tooBroad(c, types, top, max);
+        const refs = found.filter((r) => r.target_type !== null && r.target_id !== null);
+        // The rows stop at 2 × (max + 1), a row per reference or per match without one: cut there, the one or the other passed the bound.
+        if (refs.length > max) throw tooBroad(c, types, top, max, true);
+        const targets = new Map(refs.map((r) => [`${r.target_type}/${r.target_id}`, { type: r.target_type!, id: r.target_id! }]));
+        resolved.set(c, [...targets.values()]);
         return;
       }
       default:
@@ -96,7 +97,7 @@ function tooBroad(c: Extract<Condition, { kind: 'chain' | 'has' }>, types: strin
       ? `${param}: more than ${bound} ${c.targetTypes.join(',')} resources match ${of} chain's inner search (${inner}); ${limit}. ` +
         `Give it a more specific value, or search the other way round (${inner}&_has:${outer}:${c.param}:…)`
       : referred
-        ? `${param}: the matches of ${of} _has's inner search (${inner}) refer to more than ${bound} ${types.join(',')} resources by ${c.param}; ${limit}. Give it a more specific value`
+        ? `${param}: the matches of ${of} _has's inner search (${inner}) hold more than ${bound} references to ${types.join(',')} by ${c.param}; ${limit}. Give it a more specific value`
         : `${param}: more than ${bound} ${c.type} resources match ${of} _has's inner search (${inner}); ${limit}. ` +
           `Give it a more specific value, or search the other way round (${inner}&${c.param}:${outer}.…=…)`;
   return new FhirError(400, issue('too-costly', text, param));
