@@ -16,11 +16,12 @@ describe('loadConfig: CCRI_SEARCH_HANDLING', () => {
 });
 
 describe('loadConfig: CCRI_INNER_SEARCH_MAX', () => {
-  it('is 10,000 by default, and may be lowered, never to 0 nor past 10,000', () => {
+  it('is 10,000 by default, and may be set from 1 to 100,000', () => {
     expect(loadConfig({}, {}).innerSearchMax).toBe(10_000);
     expect(loadConfig({}, { CCRI_INNER_SEARCH_MAX: '50' }).innerSearchMax).toBe(50);
-    expect(() => loadConfig({}, { CCRI_INNER_SEARCH_MAX: '0' })).toThrow(/CCRI_INNER_SEARCH_MAX must be 1 to 10000, not 0/);
-    expect(() => loadConfig({}, { CCRI_INNER_SEARCH_MAX: '20000' })).toThrow(/CCRI_INNER_SEARCH_MAX must be 1 to 10000/);
+    expect(loadConfig({}, { CCRI_INNER_SEARCH_MAX: '100000' }).innerSearchMax).toBe(100_000);
+    expect(() => loadConfig({}, { CCRI_INNER_SEARCH_MAX: '0' })).toThrow(/CCRI_INNER_SEARCH_MAX must be 1 to 100000, not 0/);
+    expect(() => loadConfig({}, { CCRI_INNER_SEARCH_MAX: '100001' })).toThrow(/CCRI_INNER_SEARCH_MAX must be 1 to 100000/);
   });
 });
 

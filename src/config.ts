@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
-import { INNER_SEARCH_MAX } from './store/sql/inner-searches.js';
+import { INNER_SEARCH_MAX, INNER_SEARCH_MAX_SETTING } from './store/sql/inner-searches.js';
 import { isPostgresUrl, withoutPassword } from './store/url.js';
 import { checkUrl, DEFAULT_SYSTEMS, RemoteTerminology } from './terminology/remote.js';
 
@@ -38,8 +38,8 @@ export interface Config {
    */
   queryTimeoutMs: number;
   /**
-   * The most resources the inner search of one chain or `_has` may match (1 to 10,000, the
-   * default); past it the search is a 400 too-costly.
+   * The most resources the inner search of one chain or `_has` may match (10,000 by default;
+   * 1 to 100,000); past it the search is a 400 too-costly.
    */
   innerSearchMax: number;
   /** The most entries a batch or transaction Bundle may have. */
@@ -258,8 +258,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     throw new Error(`CCRI_HEADERS_TIMEOUT_MS (${config.headersTimeoutMs}) must not be longer than CCRI_REQUEST_TIMEOUT_MS (${config.requestTimeoutMs}): the headers are part of the request`);
   }
   if (config.exportTtl < 1) throw new Error('CCRI_EXPORT_TTL must be at least 1 (seconds)');
-  // Its matches go into the outer query as a list, which must fit one compiled search's values.
-  if (config.innerSearchMax < 1 || config.innerSearchMax > INNER_SEARCH_MAX) throw new Error(`CCRI_INNER_SEARCH_MAX must be 1 to ${INNER_SEARCH_MAX}, not ${config.innerSearchMax}`);
+  if (config.innerSearchMax < 1 || config.innerSearchMax > INNER_SEARCH_MAX_SETTING) throw new Error(`CCRI_INNER_SEARCH_MAX must be 1 to ${INNER_SEARCH_MAX_SETTING}, not ${config.innerSearchMax}`);
   // Beside the open base: its URL with the open base's path replaced (a proxy's path prefix is kept).
   config.secureBaseUrl = config.baseUrl.endsWith(basePath) ? `${config.baseUrl.slice(0, -basePath.length)}${securePath}` : `${new URL(config.baseUrl).origin}${securePath}`;
   const databaseUrl = overrides.databaseUrl ?? env.DATABASE_URL;

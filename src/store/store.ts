@@ -267,7 +267,7 @@ export interface StoreOptions {
   queryTimeoutMs?: number;
   /**
    * The most resources the inner search of one chain or `_has` may match (sql/inner-searches.ts:
-   * 10,000 by default, and at most); past it the search is a 400 too-costly.
+   * 10,000 by default); past it the search is a 400 too-costly.
    */
   innerSearchMax?: number;
   /** Milliseconds since the epoch; injected so tests control time. */

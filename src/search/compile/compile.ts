@@ -56,7 +56,7 @@ export function compileInnerSearch(types: string[], where: Condition, access: Ac
 /** SQLite binds at most 32,766 values in a statement, and a statement's text is parsed whole: past these bounds a search is refused, not failed. */
 function checkSize(q: Sql): Sql {
   if (q.params.length > MAX_SQL_PARAMS || q.text.length > MAX_SQL_TEXT) {
-    throw new FhirError(400, issue('too-costly', `The search is too large to run (${q.params.length} values, ${q.text.length} characters of SQL); ask for fewer values, parameters or includes at once, or narrower chains and _has`));
+    throw new FhirError(400, issue('too-costly', `The search is too large to run (${q.params.length} values, ${q.text.length} characters of SQL); ask for fewer values, parameters or includes at once`));
   }
   return q;
 }

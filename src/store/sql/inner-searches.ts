@@ -9,14 +9,16 @@ import type { SqlConnection, SqlValue } from './driver.js';
 import type { ParamIds } from './param-ids.js';
 
 /**
- * The most resources the inner search of one chain or `_has` may match (issue 15, "queries
- * cannot run away"), by default and at most. Its matches go into the search that holds it
- * as a list of values, which must fit the 20,000 values of one compiled search (compile.ts,
- * MAX_SQL_PARAMS) with room for the rest. At 10,000: one general practice's registered
- * patients, one clinic's practitioners or one patient's whole record pass; a code, a status
- * or a gender across a population does not.
+ * The most resources the inner search of one chain or `_has` may match by default (issue 15,
+ * "queries cannot run away"; CCRI_INNER_SEARCH_MAX), and the most it may be set to. At
+ * 10,000, reading an inner search to the bound costs some tens of milliseconds (docs/limits.md),
+ * and one practitioner's patients, one organisation's practitioners or the patients with a
+ * rare condition pass; a code, a status or a gender across a population does not. The list
+ * goes into the search as one bound value (Dialect.anyOf), so its length is not bounded by
+ * the values of a statement; past 100,000 the rows read and held would be the cost again.
  */
 export const INNER_SEARCH_MAX = 10_000;
+export const INNER_SEARCH_MAX_SETTING = 100_000;
 
 /**
  * Runs the inner searches of a plan's chains and `_has`, innermost first, each on its own
