@@ -23,11 +23,13 @@ export const INNER_SEARCH_MAX_SETTING = 100_000;
 /**
  * Runs the inner searches of a plan's chains and `_has`, innermost first, each on its own
  * and narrowed to `access` (compileInnerSearch), before the plan itself: their matches go
- * into its SQL as lists of values (compileSearch's `resolved`). Each inner search reads at
- * most `max` + 1 rows: one that matches more than `max` resources refuses the search with a
- * 400 too-costly naming the parameter, so the work of a chain or `_has` is bounded by `max`
- * at each level, not by how much of the store its inner search matches. As the inner search
- * sees only what the caller may see, whether the bound is passed says nothing of anything else.
+ * into its SQL as lists (compileSearch's `resolved`). Each inner search reads at most `max`
+ * + 1 matches (a `_has`'s, with their references: at most 2 × (`max` + 1) rows): one that
+ * matches more than `max` resources, or whose matches hold more than `max` references,
+ * refuses the search with a 400 too-costly naming the parameter. The work of a chain or
+ * `_has` is so bounded at each level, not by how much of the store its inner search matches.
+ * As the inner search sees only what the caller may see, whether the bound is passed says
+ * nothing of anything else.
  */
 export async function runInnerSearches(conn: SqlConnection, pids: ParamIds, dialect: Dialect, plan: SearchPlan, access: Access, max: number): Promise<Resolved> {
   const resolved = new Map<Condition, readonly Target[]>();
