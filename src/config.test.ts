@@ -15,6 +15,16 @@ describe('loadConfig: CCRI_SEARCH_HANDLING', () => {
   });
 });
 
+describe('loadConfig: CCRI_INNER_SEARCH_MAX', () => {
+  it('is 10,000 by default, and may be set from 1 to 100,000', () => {
+    expect(loadConfig({}, {}).innerSearchMax).toBe(10_000);
+    expect(loadConfig({}, { CCRI_INNER_SEARCH_MAX: '50' }).innerSearchMax).toBe(50);
+    expect(loadConfig({}, { CCRI_INNER_SEARCH_MAX: '100000' }).innerSearchMax).toBe(100_000);
+    expect(() => loadConfig({}, { CCRI_INNER_SEARCH_MAX: '0' })).toThrow(/CCRI_INNER_SEARCH_MAX must be 1 to 100000, not 0/);
+    expect(() => loadConfig({}, { CCRI_INNER_SEARCH_MAX: '100001' })).toThrow(/CCRI_INNER_SEARCH_MAX must be 1 to 100000/);
+  });
+});
+
 describe('loadConfig: the remote terminology server', () => {
   it('is off unless CCRI_TERMINOLOGY_URL is set; then the defaults', () => {
     expect(loadConfig({}, {}).terminology).toBeUndefined();

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
+import { INNER_SEARCH_MAX, INNER_SEARCH_MAX_SETTING } from './store/sql/inner-searches.js';
 import { isPostgresUrl, withoutPassword } from './store/url.js';
 import { checkUrl, DEFAULT_SYSTEMS, RemoteTerminology } from './terminology/remote.js';
 
@@ -36,6 +37,11 @@ export interface Config {
    * statement_timeout, an interrupt on SQLite. Past it the request is a 400 too-costly.
    */
   queryTimeoutMs: number;
+  /**
+   * The most resources the inner search of one chain or `_has` may match (10,000 by default;
+   * 1 to 100,000); past it the search is a 400 too-costly.
+   */
+  innerSearchMax: number;
   /** The most entries a batch or transaction Bundle may have. */
   bundleMaxEntries: number;
   /** The most bytes the entries of a batch or transaction's answer may add up to. */
@@ -219,6 +225,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     searchHandling,
     bodyLimit: overrides.bodyLimit ?? int('CCRI_BODY_LIMIT', env.CCRI_BODY_LIMIT, 16 * 1024 * 1024),
     queryTimeoutMs: overrides.queryTimeoutMs ?? int('CCRI_QUERY_TIMEOUT_MS', env.CCRI_QUERY_TIMEOUT_MS, 10_000),
+    innerSearchMax: overrides.innerSearchMax ?? int('CCRI_INNER_SEARCH_MAX', env.CCRI_INNER_SEARCH_MAX, INNER_SEARCH_MAX),
     bundleMaxEntries: overrides.bundleMaxEntries ?? int('CCRI_BUNDLE_MAX_ENTRIES', env.CCRI_BUNDLE_MAX_ENTRIES, 1000),
     bundleMaxResponseBytes: overrides.bundleMaxResponseBytes ?? int('CCRI_BUNDLE_MAX_RESPONSE_BYTES', env.CCRI_BUNDLE_MAX_RESPONSE_BYTES, 16 * 1024 * 1024),
     logLevel: overrides.logLevel ?? env.CCRI_LOG_LEVEL ?? 'info',
@@ -270,6 +277,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   }
   if (config.exportTtl < 1) throw new Error('CCRI_EXPORT_TTL must be at least 1 (seconds)');
   if (config.workers < 1 || config.workers > MAX_WORKERS) throw new Error(`CCRI_WORKERS must be a whole number from 1 to ${MAX_WORKERS}, not '${config.workers}'`);
+  if (config.innerSearchMax < 1 || config.innerSearchMax > INNER_SEARCH_MAX_SETTING) throw new Error(`CCRI_INNER_SEARCH_MAX must be 1 to ${INNER_SEARCH_MAX_SETTING}, not ${config.innerSearchMax}`);
   // Beside the open base: its URL with the open base's path replaced (a proxy's path prefix is kept).
   config.secureBaseUrl = config.baseUrl.endsWith(basePath) ? `${config.baseUrl.slice(0, -basePath.length)}${securePath}` : `${new URL(config.baseUrl).origin}${securePath}`;
   const databaseUrl = overrides.databaseUrl ?? env.DATABASE_URL;

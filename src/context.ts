@@ -51,6 +51,7 @@ export async function openContext(config: Config, options: { logger: Logger; clo
     queryTimeoutMs: config.queryTimeoutMs,
     // The workers of `ccri serve --workers` all write one SQLite file: each reads the others' writes at once.
     ...(config.workers > 1 ? { peers: true } : {}),
+    innerSearchMax: config.innerSearchMax,
     onReindexed: (n, ms) => options.logger.warn({ resources: n, ms: Math.round(ms) }, 'The store was written under an older index format: every search index was rebuilt'),
     onMigrated: (versions) => options.logger.info({ versions }, `The store's schema was migrated to version ${versions[versions.length - 1]}`),
     onIndexesBuilt: (names, ms) =>

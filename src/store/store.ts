@@ -278,6 +278,11 @@ export interface StoreOptions {
    * bulk loads, reindexing) is not limited.
    */
   queryTimeoutMs?: number;
+  /**
+   * The most resources the inner search of one chain or `_has` may match (sql/inner-searches.ts:
+   * 10,000 by default); past it the search is a 400 too-costly.
+   */
+  innerSearchMax?: number;
   /** Milliseconds since the epoch; injected so tests control time. */
   clock?: () => number;
 }

@@ -12,7 +12,9 @@ import { createTestSchema, shouldRunPostgres } from '../helpers/postgres.js';
 
 /**
  * The query plans of the main search shapes use the indexes: no full scan of an index
- * table, and no full scan of `resource` where a parameter narrows the search.
+ * table, and no full scan of `resource` where a parameter narrows the search. A chain's or
+ * `_has`'s inner search runs first, as a search of its own (its shapes are here too:
+ * `Patient?family=…`, `Observation?code=…`); the plans are of the search its list goes into.
  */
 const SHAPES: Array<[string, string]> = [
   ['Patient', 'identifier=https://fhir.nhs.uk/Id/nhs-number|9876543210'],
@@ -59,6 +61,13 @@ for (const [name, open] of stores) {
     let cleanup: () => Promise<void>;
     beforeAll(async () => {
       ({ store, cleanup } = await open());
+      // What the chain's and _has's inner searches find (run before the search): their lists then hold two values each.
+      await store.transaction(EVERYTHING, async (tx) => {
+        for (const id of ['bk', 'bk2']) {
+          await tx.write({ type: 'Patient', id, resource: { resourceType: 'Patient', name: [{ family: 'Kanfeld' }] } });
+          await tx.write({ type: 'Observation', id: `o-${id}`, resource: { resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://snomed.info/sct', code: '75367002' }] }, subject: { reference: `Patient/${id}` } } });
+        }
+      });
     });
     afterAll(async () => {
       await store.close();

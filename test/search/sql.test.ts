@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Access, EVERYTHING } from '../../src/search/access.js';
-import { compileSearch } from '../../src/search/compile/compile.js';
+import { compileInnerSearch, compileSearch } from '../../src/search/compile/compile.js';
+import type { Resolved, Target } from '../../src/search/compile/conditions.js';
+import type { Condition, SearchPlan } from '../../src/search/plan.js';
 import { parseSearch } from '../../src/search/parse/query.js';
 import { searchRegistry } from '../../src/search/registry.js';
 import { defaultStoreOptions } from '../../src/store/default-options.js';
@@ -31,6 +33,8 @@ interface Case {
   type: string;
   query: string;
   access?: Access;
+  /** What the inner searches of the plan's chains and `_has` found, in the order of the plan's conditions (run by the store before compiling). */
+  inner?: Target[][];
   /** The WHERE clause per dialect (the same for both when one string). */
   where: string | Record<SqlDialect['name'], string>;
   params: Record<SqlDialect['name'], unknown[]>;
@@ -58,14 +62,29 @@ const CASES: Case[] = [
     finds: ['Patient/a', 'Patient/b'],
   },
   {
-    name: 'a chain tests the target in an inner query',
+    name: 'a chain goes in as the list of what its inner search found',
     type: 'Observation',
     query: 'subject:Patient.gender=male',
-    where:
-      'r.type = ? AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid = ? AND (target_type, target_id) IN ' +
-      '(SELECT r1.type, r1.id FROM resource r1 WHERE r1.type = ? AND r1.deleted = 0 AND r1.rid IN (SELECT rid FROM idx_token WHERE pid = ? AND code = ?)))',
-    params: { sqlite: ['Observation', 107, 'Patient', 106, 'male', 11, 0], postgres: ['Observation', 107, 'Patient', 106, 'male', 11, 0] },
+    inner: [[{ type: 'Patient', id: 'b' }, { type: 'Patient', id: 'c' }]],
+    // The list is one bound value whatever its length: a JSON array on SQLite, an array on PostgreSQL.
+    where: {
+      sqlite: 'r.type = ? AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid = ? AND target_type = ? AND target_id IN (SELECT value FROM json_each(?)))',
+      postgres: 'r.type = ? AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid = ? AND target_type = ? AND target_id = ANY(?::text[]))',
+    },
+    params: { sqlite: ['Observation', 107, 'Patient', '["b","c"]', 11, 0], postgres: ['Observation', 107, 'Patient', '{"b","c"}', 11, 0] },
     finds: ['Observation/o2'],
+  },
+  {
+    name: '_has goes in as the ids its inner search’s matches refer to',
+    type: 'Patient',
+    query: '_has:Observation:patient:code=1234',
+    inner: [[{ type: 'Patient', id: 'a' }, { type: 'Patient', id: 'b' }]],
+    where: {
+      sqlite: 'r.type = ? AND r.deleted = 0 AND r.id IN (SELECT value FROM json_each(?))',
+      postgres: 'r.type = ? AND r.deleted = 0 AND r.id = ANY(?::text[])',
+    },
+    params: { sqlite: ['Patient', '["a","b"]', 11, 0], postgres: ['Patient', '{"a","b"}', 11, 0] },
+    finds: ['Patient/a', 'Patient/b'],
   },
   {
     name: '_text: the one difference, the full-text index',
@@ -88,28 +107,30 @@ const CASES: Case[] = [
     finds: ['Observation/o1'],
   },
   {
-    name: 'access narrows a chain’s inner query too',
+    name: 'access narrows a chain’s inner search too: its list holds only what the caller sees',
     type: 'Observation',
     query: 'subject:Patient.gender=male',
     // Observations are all visible, patients only c: o2's subject (b, male) is not, so the chain cannot see it.
     access: { default: 'compartment', types: { Observation: 'all' }, patients: ['c'] },
-    where:
-      'r.type = ? AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid = ? AND (target_type, target_id) IN ' +
-      '(SELECT r1.type, r1.id FROM resource r1 WHERE r1.type = ? AND r1.deleted = 0 AND r1.rid IN (SELECT rid FROM idx_token WHERE pid = ? AND code = ?) ' +
-      "AND (EXISTS (SELECT 1 FROM compartment WHERE rid = r1.rid AND patient = ?) OR (r1.type = 'Patient' AND r1.id = ?))))",
-    params: { sqlite: ['Observation', 107, 'Patient', 106, 'male', 'c', 'c', 11, 0], postgres: ['Observation', 107, 'Patient', 106, 'male', 'c', 'c', 11, 0] },
+    inner: [[{ type: 'Patient', id: 'c' }]],
+    where: 'r.type = ? AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid = ? AND target_type = ? AND target_id = ?)',
+    params: { sqlite: ['Observation', 107, 'Patient', 'c', 11, 0], postgres: ['Observation', 107, 'Patient', 'c', 11, 0] },
     finds: [],
   },
 ];
 
 const registry = searchRegistry();
-const planOf = (c: Case) => parseSearch([c.type], [...new URLSearchParams(c.query)], registry, { defaultCount: 10, maxCount: 100, strict: true, baseUrl: 'http://x/STU3' }).plan;
+const planOf = (c: Pick<Case, 'type' | 'query'>) => parseSearch([c.type], [...new URLSearchParams(c.query)], registry, { defaultCount: 10, maxCount: 100, strict: true, baseUrl: 'http://x/STU3' }).plan;
+const isInner = (c: Condition): c is Extract<Condition, { kind: 'chain' | 'has' }> => c.kind === 'chain' || c.kind === 'has';
+/** The plan's chains and `_has` (top level), each with the given list. */
+const resolvedOf = (plan: SearchPlan, inner: Target[][] = []): Resolved => new Map(plan.where.filter(isInner).map((c, i) => [c, inner[i] ?? []]));
 
 describe('the SQL of representative searches, per dialect', () => {
   for (const dialect of [sqliteDialect, postgresDialect]) {
     for (const c of CASES) {
       it(`${dialect.name}: ${c.name}`, () => {
-        const compiled = compileSearch(planOf(c), c.access ?? EVERYTHING, pids, dialect);
+        const plan = planOf(c);
+        const compiled = compileSearch(plan, c.access ?? EVERYTHING, pids, dialect, resolvedOf(plan, c.inner));
         const where = typeof c.where === 'string' ? c.where : c.where[dialect.name];
         // SQLite's time-limit guard is left out here; its places are checked below.
         expect(compiled.page.text.replace(GUARD, '')).toBe(`${SELECT} WHERE ${where} ${TAIL}`);
@@ -121,14 +142,38 @@ describe('the SQL of representative searches, per dialect', () => {
 
 const GUARD = / AND \([\w.]+ % 64 <> 0 OR ccri_live\(\) = 1\)/g;
 
+describe('the inner search of a chain or _has, per dialect', () => {
+  for (const dialect of [sqliteDialect, postgresDialect]) {
+    it(`${dialect.name}: is a search of its own, narrowed to what the caller sees (the compartment drives), read to the bound + 1`, () => {
+      const chain = planOf({ type: 'Observation', query: 'subject:Patient.gender=male' }).where[0] as Extract<Condition, { kind: 'chain' }>;
+      const access: Access = { default: 'compartment', types: { Observation: 'all' }, patients: ['c'] };
+      const inner = compileInnerSearch(chain.targetTypes, chain.where, access, pids, dialect, new Map(), 10_001);
+      expect(inner.text.replace(GUARD, '')).toBe(
+        'SELECT r.rid, r.type, r.id FROM resource r WHERE r.type = ? AND r.deleted = 0 AND ' +
+          "(r.rid IN (SELECT rid FROM compartment WHERE patient = ?) OR (r.type = 'Patient' AND r.id = ?)) AND EXISTS (SELECT 1 FROM idx_token WHERE rid = r.rid AND pid = ? AND code = ?) LIMIT ?",
+      );
+      expect(inner.params).toEqual(['Patient', 'c', 'c', 106, 'male', 10_001]);
+    });
+  }
+});
+
 describe("SQLite's time-limit guard (issue 15, H1)", () => {
-  const sqlOf = (query: string, dialect: SqlDialect) => compileSearch(planOf({ name: '', type: 'Observation', query } as Case), EVERYTHING, pids, dialect).page.text;
+  const sqlOf = (query: string, dialect: SqlDialect) => {
+    const plan = planOf({ type: 'Observation', query });
+    return compileSearch(plan, EVERYTHING, pids, dialect, resolvedOf(plan, [[{ type: 'Patient', id: 'a' }], [{ type: 'Observation', id: 'o1' }]])).page.text;
+  };
 
   it('is asked of every candidate row, and in every subquery that builds candidates, on SQLite only', () => {
-    const text = sqlOf('code=http://loinc.org|1,http://loinc.org|2&subject:Patient.name=x&_has:Provenance:target:agent=Practitioner/1', sqliteDialect);
-    // The top query; the two ORed code ranges; the chain's inner query and the name range in it; _has's join and the agent range in it.
-    expect(text.match(GUARD)).toHaveLength(7);
+    const query = 'code=http://loinc.org|1,http://loinc.org|2&subject:Patient.name=x&_has:Provenance:target:agent=Practitioner/1';
+    const text = sqlOf(query, sqliteDialect);
+    // The top query and the two ORed code ranges; the chain and _has probe their lists.
+    expect(text.match(GUARD)).toHaveLength(3);
     expect(text).toContain(' AND (r.rid % 64 <> 0 OR ccri_live() = 1) ORDER BY');
+    // Each inner search: its own rows, and the range that drives it (the name; the agent).
+    for (const c of planOf({ type: 'Observation', query }).where.filter(isInner)) {
+      const types = c.kind === 'chain' ? c.targetTypes : [c.type];
+      expect(compileInnerSearch(types, c.where, EVERYTHING, pids, sqliteDialect, new Map(), 10).text.match(GUARD)).toHaveLength(2);
+    }
     expect(sqlOf('code=http://loinc.org|1', postgresDialect)).not.toContain('ccri_live');
   });
 

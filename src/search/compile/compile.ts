@@ -1,9 +1,9 @@
 import type { Access } from '../access.js';
-import type { SearchPlan, SortKey } from '../plan.js';
+import type { Condition, SearchPlan, SortKey } from '../plan.js';
 import { accessTest, confinesToCompartments } from './access.js';
 import { AliasCounter, inList, join, joinShallow, raw, type Sql, sql } from './builder.js';
 import { FhirError, issue } from '../../fhir/outcome.js';
-import { compileCondition, type CompileContext, guardOf, type PidLookup, selectivityRank } from './conditions.js';
+import { compileCondition, type CompileContext, guardOf, type PidLookup, type Resolved, selectivityRank } from './conditions.js';
 import type { Dialect } from './dialect.js';
 
 export interface CompiledSearch {
@@ -27,20 +27,50 @@ const SORT_COLUMN = {
 /**
  * Compiles a search plan, as seen under `access`, to SQL that both SQLite and
  * PostgreSQL run as written (the drivers only translate `?` placeholders). Matching rows
- * are selected on `resource` and joined to their current version for the JSON.
+ * are selected on `resource` and joined to their current version for the JSON. The
+ * inner searches of its chains and `_has` have been run already (`resolved`:
+ * compileInnerSearch and compileReferred, run by the store).
  */
-export function compileSearch(plan: SearchPlan, access: Access, pids: PidLookup, dialect: Dialect): CompiledSearch {
-  const where = compileWhere(plan, { aliases: new AliasCounter(), pids, dialect, access }, 'r');
+export function compileSearch(plan: SearchPlan, access: Access, pids: PidLookup, dialect: Dialect, resolved: Resolved = new Map()): CompiledSearch {
+  const where = compileWhere(plan, { aliases: new AliasCounter(), pids, dialect, access, resolved }, 'r');
   const order = join([...plan.sort.map((k) => sortExpression(k, plan.types, pids, dialect)), raw('r.rid')], ', ');
   const keyset = plan.after !== undefined && !plan.sort.length;
   const pageWhere = keyset ? sql`${where} AND r.rid > ${plan.after!}` : where;
   const page = sql`SELECT r.rid, r.type, r.id, v.version, v.last_updated, v.method, v.json FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version WHERE ${pageWhere} ORDER BY ${order} LIMIT ${plan.count + 1} OFFSET ${keyset ? 0 : plan.offset}`;
-  // SQLite binds at most 32,766 values in a statement, and a statement's text is parsed whole: past these bounds the search is refused, not failed.
-  if (page.params.length > MAX_SQL_PARAMS || page.text.length > MAX_SQL_TEXT) {
-    throw new FhirError(400, issue('too-costly', `The search is too large to run (${page.params.length} values, ${page.text.length} characters of SQL); ask for fewer values, parameters or includes at once`));
-  }
+  checkSize(page);
   if (!plan.total) return { page };
   return { page, count: sql`SELECT count(*) AS n FROM resource r WHERE ${where}` };
+}
+
+/**
+ * The inner search of a chain or `_has` (`where` over `types`), run on its own before the
+ * search that holds it: the rid, type and id of at most `limit` matches, as seen under
+ * `access` (narrowed as any search is: it finds, and so counts, only what the caller may
+ * see). Its own chains and `_has` are in `resolved` already (innermost first).
+ */
+export function compileInnerSearch(types: string[], where: Condition, access: Access, pids: PidLookup, dialect: Dialect, resolved: Resolved, limit: number): Sql {
+  const ctx = { aliases: new AliasCounter(), pids, dialect, access, resolved };
+  return checkSize(sql`SELECT r.rid, r.type, r.id FROM resource r WHERE ${compileWhere({ types, where: [where] }, ctx, 'r')} LIMIT ${limit}`);
+}
+
+/** SQLite binds at most 32,766 values in a statement, and a statement's text is parsed whole: past these bounds a search is refused, not failed. */
+function checkSize(q: Sql): Sql {
+  if (q.params.length > MAX_SQL_PARAMS || q.text.length > MAX_SQL_TEXT) {
+    throw new FhirError(400, issue('too-costly', `The search is too large to run (${q.params.length} values, ${q.text.length} characters of SQL); ask for fewer values, parameters or includes at once`));
+  }
+  return q;
+}
+
+/**
+ * A `_has`'s inner search (`where` over `type`; compileInnerSearch, at most `limit` matches)
+ * with what each match refers to by the parameter ids `pids` among resources of `types`:
+ * a row per reference (a match without one: a row of nulls), at most 2 × `limit` rows in
+ * all. Fewer than that, the rows are every match and every reference; that many, the matches
+ * or the references number `limit` or more.
+ */
+export function compileHasInnerSearch(type: string, where: Condition, refPids: number[], types: string[], access: Access, pids: PidLookup, dialect: Dialect, resolved: Resolved, limit: number): Sql {
+  const inner = compileInnerSearch([type], where, access, pids, dialect, resolved, limit);
+  return sql`SELECT m.rid, ref.target_type, ref.target_id FROM (${inner}) m LEFT JOIN idx_reference ref ON ref.rid = m.rid AND ref.pid ${inList(refPids)} AND ref.target_type ${inList(types)} LIMIT ${2 * limit}`;
 }
 
 /** Bounds on one compiled search (issue 15, M4). */

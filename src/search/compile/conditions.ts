@@ -1,6 +1,5 @@
 import type { Access } from '../access.js';
 import type { CompositeValue, Condition, DateValue, IndexTable, NumberValue, QuantityValue, TokenValue } from '../plan.js';
-import { accessTest } from './access.js';
 import { type AliasCounter, inList, join, joinShallow, likeEscape, prefixUpperBound, raw, Sql, sql } from './builder.js';
 import type { Dialect } from './dialect.js';
 import { normalise } from '../normalise.js';
@@ -14,7 +13,25 @@ export interface CompileContext {
   dialect: Dialect;
   /** What the caller may see: applied to every resource row a query names, inner ones included. */
   access: Access;
+  /** The inner searches of the plan's chains and `_has`, run before it (Resolved). */
+  resolved: Resolved;
 }
+
+/** A resource by type and id. */
+export interface Target {
+  type: string;
+  id: string;
+}
+
+/**
+ * What the inner searches of a plan's chains and `_has` found, run before the plan is
+ * compiled (store/sql/inner-searches.ts), keyed by the condition itself: for a chain, the
+ * resources its inner search matches; for `_has`, the resources that the matches of its
+ * inner search refer to by its parameter. Each is a list of at most the store's bound
+ * (issue 15: an inner search may not make the work of the search that holds it grow with
+ * its own size), and goes into the SQL as a list of values.
+ */
+export type Resolved = ReadonlyMap<Condition, readonly Target[]>;
 
 const FALSE = raw('1 = 0');
 /** ORed values each get their own index range up to this many; past it they share one subquery. */
@@ -116,7 +133,7 @@ export function compileCondition(c: Condition, alias: string, types: string[], c
     case 'chain':
       return compileChain(c, a, types, ctx, mode);
     case 'has':
-      return compileHas(c, a, ctx);
+      return compileHas(c, a, types, ctx);
     case 'text':
       return compileText(c, a, ctx);
     case 'token-set':
@@ -365,32 +382,47 @@ function or(parts: Sql[]): Sql {
   return parts.length === 1 ? parts[0]! : sql`(${joinShallow(parts, ' OR ')})`;
 }
 
-/** `subject:Patient.name=x`: the reference points at a current resource matching the inner test. */
+/** `subject:Patient.name=x`: the reference points at one of the resources the chain's inner search found (Resolved). */
 function compileChain(c: Extract<Condition, { kind: 'chain' }>, a: Sql, types: string[], ctx: CompileContext, mode: Mode): Sql {
   const pids = ctx.pids(types, c.param);
   if (!pids.length || !c.targetTypes.length) return FALSE;
-  const alias = ctx.aliases.next();
-  const r = raw(alias);
-  const inner = visibleAnd(compileCondition(c.where, alias, c.targetTypes, ctx), alias, c.targetTypes, ctx);
-  const targets = sql`(target_type, target_id) IN (SELECT ${r}.type, ${r}.id FROM resource ${r} WHERE ${r}.type ${inList(c.targetTypes)} AND ${r}.deleted = 0 AND ${inner}${guardOf(ctx, `${alias}.rid`)})`;
-  if (mode === 'probe') return sql`EXISTS (SELECT 1 FROM idx_reference WHERE rid = ${a}.rid AND pid ${inList(pids)} AND ${targets})`;
-  return sql`${a}.rid IN (SELECT rid FROM idx_reference WHERE pid ${inList(pids)} AND ${targets}${guardOf(ctx)})`;
+  const targets = resolvedOf(c, ctx);
+  if (!targets.length) return FALSE;
+  const test = byType(targets, (type, ids) => sql`target_type = ${type} AND target_id ${inValues(ids, ctx)}`);
+  if (mode === 'probe') return sql`EXISTS (SELECT 1 FROM idx_reference WHERE rid = ${a}.rid AND pid ${inList(pids)} AND ${test})`;
+  return sql`${a}.rid IN (SELECT rid FROM idx_reference WHERE pid ${inList(pids)} AND ${test}${guardOf(ctx)})`;
 }
 
-/** `_has:Observation:patient:code=x`: some current Observation matching the test references this resource. */
-function compileHas(c: Extract<Condition, { kind: 'has' }>, a: Sql, ctx: CompileContext): Sql {
-  const pids = ctx.pids([c.type], c.param);
-  if (!pids.length) return FALSE;
-  const alias = ctx.aliases.next();
-  const r = raw(alias);
-  const inner = visibleAnd(compileCondition(c.where, alias, [c.type], ctx), alias, [c.type], ctx);
-  return sql`(${a}.type, ${a}.id) IN (SELECT ref.target_type, ref.target_id FROM idx_reference ref JOIN resource ${r} ON ${r}.rid = ref.rid WHERE ref.pid ${inList(pids)} AND ${r}.deleted = 0 AND ${inner}${guardOf(ctx, 'ref.rid')})`;
+/** `_has:Observation:patient:code=x`: this resource is one that the matches of the inner search refer to (Resolved). */
+function compileHas(c: Extract<Condition, { kind: 'has' }>, a: Sql, types: string[], ctx: CompileContext): Sql {
+  const targets = resolvedOf(c, ctx).filter((t) => types.includes(t.type));
+  if (!targets.length) return FALSE;
+  // The row's type is one of `types`: with one, its id alone is the test (through the (type, id) key).
+  return byType(targets, (type, ids) => (types.length === 1 ? sql`${a}.id ${inValues(ids, ctx)}` : sql`${a}.type = ${type} AND ${a}.id ${inValues(ids, ctx)}`));
 }
 
-/** An inner query's test, and that its row is visible to the caller: a chain or `_has` cannot test what it cannot see. */
-function visibleAnd(test: Sql, alias: string, types: string[], ctx: CompileContext): Sql {
-  const visible = accessTest(ctx.access, alias, types);
-  return visible ? sql`${test} AND ${visible}` : test;
+/** `= ?` for one value; for several, the dialect's test against them all bound as one value, whatever their number (Dialect.anyOf). */
+function inValues(values: readonly string[], ctx: Pick<CompileContext, 'dialect'>): Sql {
+  return values.length === 1 ? sql`= ${values[0]!}` : ctx.dialect.anyOf(values);
+}
+
+function resolvedOf(c: Condition, ctx: CompileContext): readonly Target[] {
+  const targets = ctx.resolved.get(c);
+  // Run by the store before compiling (store/sql/inner-searches.ts).
+  if (!targets) throw new Error(`the inner search of ${c.kind} must be run before compiling`);
+  return targets;
+}
+
+/** One test per type of `targets`, given the type and its ids; ORed when there are several. */
+function byType(targets: readonly Target[], test: (type: string, ids: string[]) => Sql): Sql {
+  const ids = new Map<string, string[]>();
+  for (const t of targets) {
+    const list = ids.get(t.type);
+    if (list) list.push(t.id);
+    else ids.set(t.type, [t.id]);
+  }
+  const parts = [...ids].map(([type, list]) => test(type, list));
+  return parts.length === 1 ? parts[0]! : sql`(${joinShallow(parts.map((p) => sql`(${p})`), ' OR ')})`;
 }
 
 /** `_text` and `_content`: every word must start a word of the narrative (or of any text in the resource). */

@@ -15,6 +15,11 @@ const TYPES: Record<ColumnType, string> = {
   real: 'DOUBLE PRECISION',
 };
 
+/** A PostgreSQL array literal of `values`, each quoted (`{"a","b\\"c"}`). */
+function arrayLiteral(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}
+
 /** Words reach here folded to letters and digits (search/normalise.ts), so no query syntax can hide in them. */
 const safe = (w: string) => w.replace(/[^\p{L}\p{N}]/gu, '');
 
@@ -34,5 +39,8 @@ export const postgresDialect: SqlDialect = {
   textKey: 'rid',
   indexNames: 'SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()',
   forUpdate: ' FOR UPDATE',
+  // An array: an index condition where the column drives, a hashed test where it probes (a
+  // subquery of jsonb_array_elements_text was scanned whole for every candidate).
+  anyOf: (values) => sql`= ANY(${arrayLiteral(values)}::text[])`,
   textMatch: (field, words) => sql`SELECT rid FROM idx_text WHERE ${raw(field)} @@ to_tsquery('simple', ${words.map((w) => `${safe(w)}:*`).join(' & ')})`,
 };

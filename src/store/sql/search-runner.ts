@@ -4,12 +4,17 @@ import type { Dialect } from '../../search/compile/dialect.js';
 import type { Condition, SearchPlan } from '../../search/plan.js';
 import type { SearchPage } from '../store.js';
 import type { SqlConnection, SqlValue } from './driver.js';
+import { runInnerSearches } from './inner-searches.js';
 import type { ParamIds } from './param-ids.js';
 import { toStoredVersion, type VersionRow } from './version-row.js';
 
-/** Runs a search plan as seen under `access`: compile, execute the page (and the count), map the rows. */
-export async function runSearch(conn: SqlConnection, pids: ParamIds, dialect: Dialect, plan: SearchPlan, access: Access): Promise<SearchPage> {
-  const compiled = await compileForStore(conn, pids, dialect, plan, access);
+/**
+ * Runs a search plan as seen under `access`: its chains' and `_has`'s inner searches (each
+ * matching at most `innerMax` resources: inner-searches.ts), then compile, execute the page
+ * (and the count), map the rows.
+ */
+export async function runSearch(conn: SqlConnection, pids: ParamIds, dialect: Dialect, plan: SearchPlan, access: Access, innerMax: number): Promise<SearchPage> {
+  const compiled = await compileForStore(conn, pids, dialect, plan, access, innerMax);
   const rows = await conn.all<VersionRow & { rid: number | string }>(compiled.page.text, compiled.page.params as SqlValue[]);
   const more = rows.length > plan.count;
   const kept = rows.slice(0, plan.count);
@@ -33,10 +38,11 @@ export async function runSearch(conn: SqlConnection, pids: ParamIds, dialect: Di
   return page;
 }
 
-/** Compiles a plan with the store's parameter ids (loading any this node has not seen yet). */
-export async function compileForStore(conn: SqlConnection, pids: ParamIds, dialect: Dialect, plan: SearchPlan, access: Access): Promise<CompiledSearch> {
+/** Compiles a plan with the store's parameter ids (loading any this node has not seen yet), once its inner searches have run. */
+export async function compileForStore(conn: SqlConnection, pids: ParamIds, dialect: Dialect, plan: SearchPlan, access: Access, innerMax: number): Promise<CompiledSearch> {
   await pids.ensureParams(conn, paramPairs(plan));
-  return compileSearch(plan, access, (types, code) => pids.lookup(types, code), dialect);
+  const resolved = await runInnerSearches(conn, pids, dialect, plan, access, innerMax);
+  return compileSearch(plan, access, (types, code) => pids.lookup(types, code), dialect, resolved);
 }
 
 /** Every (type, parameter) the plan mentions, so unknown ids can be loaded before compiling. */

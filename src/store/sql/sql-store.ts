@@ -12,6 +12,7 @@ import { migrate } from './migrate.js';
 import { indexDdl } from './schema.js';
 import { searchOnlyIndexes } from './migrations.js';
 import { ParamIds } from './param-ids.js';
+import { INNER_SEARCH_MAX } from './inner-searches.js';
 import { compileForStore, runSearch } from './search-runner.js';
 import { toStoredVersion, type VersionRow } from './version-row.js';
 import { RetryableConflict, storeContended } from '../errors.js';
@@ -34,6 +35,8 @@ export class SqlStore implements StoreAdmin {
   private readonly cache = new Map<string, StoredVersion>();
   private readonly cacheSize: number;
   private cacheCounter = -1;
+  /** The most resources the inner search of a chain or `_has` may match (inner-searches.ts). */
+  private readonly innerMax: number;
 
   constructor(
     private readonly driver: SqlDriver,
@@ -42,6 +45,7 @@ export class SqlStore implements StoreAdmin {
     this.clock = options.clock ?? Date.now;
     this.pids = new ParamIds(driver, options.indexKeys);
     this.cacheSize = options.readCacheSize ?? 10_000;
+    this.innerMax = options.innerSearchMax ?? INNER_SEARCH_MAX;
   }
 
   /**
@@ -134,7 +138,7 @@ export class SqlStore implements StoreAdmin {
       read: async (type, id) => (await caughtUp([type]), visibility(access, type) === 'all' ? this.cachedRead(type, id) : readWith(conn, type, id, access)),
       vread: async (type, id, version) => (await caughtUp([type]), vreadWith(conn, type, id, version, access)),
       history: async (query) => (await caughtUp(query.type ? [query.type] : undefined), historyWith(conn, query, access)),
-      search: async (plan) => (await caughtUp(plan.types), runSearch(conn, this.pids, this.driver.dialect, plan, access)),
+      search: async (plan) => (await caughtUp(plan.types), runSearch(conn, this.pids, this.driver.dialect, plan, access, this.innerMax)),
     };
   }
 
@@ -215,7 +219,7 @@ export class SqlStore implements StoreAdmin {
         read: (type, id) => readWith(conn, type, id, access),
         vread: (type, id, version) => vreadWith(conn, type, id, version, access),
         history: (query) => historyWith(conn, query, access),
-        search: (plan) => runSearch(conn, this.pids, this.driver.dialect, plan, access),
+        search: (plan) => runSearch(conn, this.pids, this.driver.dialect, plan, access, this.innerMax),
         write: async (op) => (await writeMany(conn, [op], batch))[0]!,
         writeMany: (ops) => writeMany(conn, ops, batch),
         serialise: (key) => conn.advisoryLock(key),
@@ -396,7 +400,7 @@ export class SqlStore implements StoreAdmin {
 
   /** The database's plan for a search's page query (for the EXPLAIN tests and diagnosis). */
   async explain(plan: SearchPlan, access: Access, options: { forceIndexes?: boolean } = {}): Promise<string[]> {
-    const compiled = await compileForStore(this.driver.reader, this.pids, this.driver.dialect, plan, access);
+    const compiled = await compileForStore(this.driver.reader, this.pids, this.driver.dialect, plan, access, this.innerMax);
     return this.driver.explain(compiled.page.text, compiled.page.params as SqlValue[], options);
   }
 }

@@ -38,5 +38,7 @@ export const sqliteDialect: SqlDialect = {
   textKey: 'rowid',
   indexNames: "SELECT name FROM sqlite_master WHERE type = 'index'",
   forUpdate: '',
+  // A subquery: SQLite builds an index of it once, and looks each candidate up in it.
+  anyOf: (values) => sql`IN (SELECT value FROM json_each(${JSON.stringify(values)}))`,
   textMatch: (field, words) => sql`SELECT rowid AS rid FROM ${raw(`idx_text_${field}`)} WHERE ${raw(`idx_text_${field}`)} MATCH ${words.map((w) => `"${safe(w)}"*`).join(' AND ')}`,
 };
