@@ -154,12 +154,16 @@ export function runPrimary(config: Config, args: string[]): void {
   /** One banner for the whole server, naming this process (the one to signal) and its workers. */
   const banner = () => {
     const first = reports.get(1)!;
-    console.log(`FHIR STU3 API at ${first.bases}, listening on ${first.address} (process ${process.pid})`);
     const [store, ...rest] = first.lines;
-    console.log(store);
-    console.log(`Workers: ${slots.length} processes sharing the port, each a node of its own: ${slots.map((s) => `${s.pid} (${name(s)})`).join(', ')}`);
-    for (const line of rest) console.log(line);
-    for (const r of reports.values()) for (const line of r.demoUsers) console.log(line);
+    const lines = [
+      `FHIR STU3 API at ${first.bases}, listening on ${first.address} (process ${process.pid})`,
+      store,
+      `Workers: ${slots.length} processes sharing the port, each a node of its own: ${slots.map((s) => `${s.pid} (${name(s)})`).join(', ')}`,
+      ...rest,
+      ...[...reports.values()].flatMap((r) => r.demoUsers),
+    ];
+    // One write: what reads the banner from a pipe gets it whole, not in pieces.
+    console.log(lines.join('\n'));
   };
 
   process.once('SIGINT', () => stop('SIGINT'));

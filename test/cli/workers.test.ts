@@ -143,6 +143,8 @@ async function exercise(kind: string, store: Record<string, string>, demoData: b
   const { port } = s;
   // Both workers start on an empty store at once: one migrates and loads the demo data, the other waits and finds it done.
   if (demoData) {
+    // The banner is one write, but a pipe may still deliver it in pieces: wait for the demo users' lines.
+    await printed(s, /Demo users for signing in[^\n]*\n(?: {2}\S+ \/ [^\n]*\n){2}/);
     expect(s.output().match(/Demo users for signing in/g)).toHaveLength(1);
     const history = await call(port, 'GET', '/STU3/Patient/2/_history', `${kind}-demo`);
     expect(history.status).toBe(200);
