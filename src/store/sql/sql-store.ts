@@ -393,6 +393,7 @@ export class SqlStore implements StoreAdmin {
   /** The database's plan for a search's page query (for the EXPLAIN tests and diagnosis). */
   async explain(plan: SearchPlan, access: Access, options: { forceIndexes?: boolean } = {}): Promise<string[]> {
     const compiled = await compileForStore(this.driver.reader, this.pids, this.driver.dialect, plan, access);
+    // The page's query only: an index-driven sort's `rest` (the resources without a value, after the others) reads every candidate.
     return this.driver.explain(compiled.page.text, compiled.page.params as SqlValue[], options);
   }
 }
