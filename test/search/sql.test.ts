@@ -21,9 +21,8 @@ import { createTestSchema, shouldRunPostgres } from '../helpers/postgres.js';
  * compartments drives a search when nothing narrower does.
  */
 
-/** The page's rows are found by an inner query; the outer one joins their current versions' JSON. */
-const SELECT = 'SELECT s.rid, r.type, r.id, r.version, v.last_updated, v.method, v.json FROM (SELECT r.rid AS rid FROM resource r';
-const TAIL = 'ORDER BY r.rid LIMIT ? OFFSET ?) s JOIN resource r ON r.rid = s.rid JOIN resource_version v ON v.rid = r.rid AND v.version = r.version ORDER BY s.rid';
+const SELECT = 'SELECT r.rid, r.type, r.id, r.version, v.last_updated, v.method, v.json FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version';
+const TAIL = 'ORDER BY r.rid LIMIT ? OFFSET ?';
 /** Parameter ids as a fixed function of type and code, so the SQL does not depend on a database. */
 const pids = (types: string[], code: string) => types.map((_, i) => 100 + i + code.length);
 

@@ -70,8 +70,16 @@ export function compileSearch(plan: SearchPlan, access: Access, pids: PidLookup,
     ({ page, rest } = dateDrivenPages(dialect, driven, compileWhere(plan, ctx, 'r', false), position, limit));
   } else {
     const after = position ? sql` AND ${beyond(terms, position)}` : raw('');
-    const keys = terms.map((t, i) => sql`, ${t.expr} AS ${raw(`k${i}`)}`);
-    page = withJson(sql`SELECT r.rid AS rid${join(keys, '')} FROM resource r WHERE ${where}${after} ORDER BY ${orderBy(terms, position?.backward)} LIMIT ${limit} OFFSET ${keyset ? 0 : plan.offset}`, terms);
+    const tail = sql`ORDER BY ${orderBy(terms, position?.backward)} LIMIT ${limit} OFFSET ${keyset ? 0 : plan.offset}`;
+    if (!terms.length && !position?.backward) {
+      // The default order, forwards: the rows in rid order with their JSON, in one query. (Found
+      // without their JSON, the rows cost SQLite's planner so little to sort that it took the
+      // type index and sorted every row of the type rather than read the rids from the position.)
+      page = sql`SELECT r.rid, r.type, r.id, r.version, v.last_updated, v.method, v.json FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version WHERE ${where}${after} ${tail}`;
+    } else {
+      const keys = terms.map((t, i) => sql`, ${t.expr} AS ${raw(`k${i}`)}`);
+      page = withJson(sql`SELECT r.rid AS rid${join(keys, '')} FROM resource r WHERE ${where}${after} ${tail}`, terms);
+    }
   }
   for (const q of [page, ...(rest ? [rest] : [])]) {
     // SQLite binds at most 32,766 values in a statement, and a statement's text is parsed whole: past these bounds the search is refused, not failed.
@@ -229,8 +237,11 @@ function dateDrivenPages(
   const [col, cmp] = d.descending ? ['high', '>'] : ['low', '<'];
   const first = raw(`(${plus}e.${col} ${cmp} d.${col} OR (${plus}e.${col} = d.${col} AND ${plus}e.${stored} < d.${stored}))`);
   const valued = (from: Sql) =>
+    // CROSS JOIN: SQLite walks the date index and looks each resource up, as it should when nothing
+    // narrows the search (dateDriven); left to choose on a first page, it took the type index and
+    // sorted every resource of the type. (PostgreSQL takes CROSS JOIN as any join.)
     withJson(
-      sql`SELECT d.rid AS rid, ${column} AS k0 FROM idx_date d JOIN resource r ON r.rid = d.rid WHERE d.pid = ${d.pid} AND NOT EXISTS (SELECT 1 FROM idx_date e WHERE e.rid = d.rid AND e.pid = d.pid AND ${first}) AND ${where}${from} ORDER BY k0 ${raw(d.descending !== backward ? 'DESC' : 'ASC')}, ${raw(backward ? 'rid DESC' : 'rid')} LIMIT ${limit}`,
+      sql`SELECT d.rid AS rid, ${column} AS k0 FROM idx_date d CROSS JOIN resource r WHERE r.rid = d.rid AND d.pid = ${d.pid} AND NOT EXISTS (SELECT 1 FROM idx_date e WHERE e.rid = d.rid AND e.pid = d.pid AND ${first}) AND ${where}${from} ORDER BY k0 ${raw(d.descending !== backward ? 'DESC' : 'ASC')}, ${raw(backward ? 'rid DESC' : 'rid')} LIMIT ${limit}`,
       [term],
     );
   const key = position?.keys[0] ?? null;

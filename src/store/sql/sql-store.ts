@@ -54,6 +54,9 @@ export class SqlStore implements StoreAdmin {
     await this.driver.withLock(async () => {
       const applied = await migrate(this.driver);
       if (applied.length) this.options.onMigrated?.(applied);
+      // An upgraded store's new indexes have no statistics yet: without them SQLite took a new
+      // index on resource for every search of a type (a keyset page: 330 ms instead of 1).
+      if (applied.length && !applied.includes(1) && (await this.driver.reader.get('SELECT 1 AS x FROM resource LIMIT 1'))) await this.driver.analyze();
       await this.pids.register(this.options.params ?? []);
       await this.reindexIfStale();
       await this.buildMissingIndexes();
