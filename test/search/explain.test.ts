@@ -49,7 +49,6 @@ const SORTED: Array<[string, string, { after: number; afterKeys: Array<string | 
   ['Observation', '_sort=date&_count=50', early],
   ['Observation', '_sort=-date&_count=50', late],
   ['AuditEvent', '_sort=-date&_count=50', late],
-  ['AuditEvent', 'date=lt2026-01-01&_sort=-date&_count=50', late],
   // Backwards (a `previous` link): the same indexes, read the other way.
   ['Observation', '_sort=-_lastUpdated&_count=50', { after: 10, afterKeys: [0], backward: true }],
   ['Observation', '_sort=date&_count=50', { ...late, backward: true }],
@@ -118,9 +117,7 @@ for (const [name, open] of stores) {
       await cleanup();
     });
 
-    // PostgreSQL plans a date sort narrowed by a condition by its estimates: on these few rows it
-    // guessed the condition (every row's date is before 2026) kept a quarter, and sorted them.
-    it.each(SORTED.filter(([, query]) => name === 'SQLite' || !query.includes('date=')))('%s?%s, at %j, reads the rows in order from the index', async (type, query, position) => {
+    it.each(SORTED)('%s?%s, at %j, reads the rows in order from the index', async (type, query, position) => {
       const parsed = parseSearch([type], [...new URLSearchParams(query)], searchRegistry(), { defaultCount: 10, maxCount: 100, strict: true, now: Date.parse('2026-01-01') });
       const plan = await store.explain({ ...parsed.plan, ...position }, EVERYTHING, { forceIndexes: true });
       const text = plan.join('\n');

@@ -66,8 +66,7 @@ export function compileSearch(plan: SearchPlan, access: Access, pids: PidLookup,
   let page: Sql;
   let rest: Sql | undefined;
   if (driven) {
-    // The date index drives: every condition probes the rows it gives (as `drive`, SQLite would build a condition's whole list first).
-    ({ page, rest } = dateDrivenPages(dialect, driven, compileWhere(plan, ctx, 'r', false), position, limit));
+    ({ page, rest } = dateDrivenPages(dialect, driven, where, position, limit));
   } else {
     const after = position ? sql` AND ${beyond(terms, position)}` : raw('');
     const tail = sql`ORDER BY ${orderBy(terms, position?.backward)} LIMIT ${limit} OFFSET ${keyset ? 0 : plan.offset}`;
@@ -145,22 +144,17 @@ export const MAX_SQL_TEXT = 1_000_000;
 
 /** Ranked as the compartment condition is (conditions.ts, selectivityRank): one patient's records. */
 const COMPARTMENT_RANK = 1;
-/** A date condition's rank: conditions ranked so or higher hardly narrow a search. */
-const DATE_RANK = selectivityRank({ kind: 'date', param: '', values: [] });
 
-/**
- * The WHERE clause of a plan over the resource row `alias`, narrowed to what `ctx.access` lets the
- * caller see. With `drive` false, no condition drives: each probes the rows something else gives.
- */
-function compileWhere(plan: Pick<SearchPlan, 'types' | 'where'>, ctx: CompileContext, alias: string, drive = true): Sql {
+/** The WHERE clause of a plan over the resource row `alias`, narrowed to what `ctx.access` lets the caller see. */
+function compileWhere(plan: Pick<SearchPlan, 'types' | 'where'>, ctx: CompileContext, alias: string): Sql {
   const a = raw(alias);
   const parts = [sql`${a}.type ${inList(plan.types)}`, sql`${a}.deleted = 0`];
   // The most selective condition drives; the others probe its candidates (conditions.ts, Mode).
   // Access confined to compartments is itself a condition, and drives when nothing ranks lower.
   const ranks = plan.where.map(selectivityRank);
   const best = Math.min(...ranks);
-  const accessDrives = drive && confinesToCompartments(ctx.access, plan.types) && COMPARTMENT_RANK < best;
-  const driver = accessDrives || !drive ? -1 : ranks.indexOf(best);
+  const accessDrives = confinesToCompartments(ctx.access, plan.types) && COMPARTMENT_RANK < best;
+  const driver = accessDrives ? -1 : ranks.indexOf(best);
   const narrowed = accessTest(ctx.access, alias, plan.types, accessDrives ? 'drive' : 'probe');
   if (narrowed) parts.push(narrowed);
   plan.where.forEach((c, i) => parts.push(compileCondition(c, alias, plan.types, ctx, i === driver ? 'drive' : 'probe')));
@@ -189,15 +183,16 @@ function sortTerm(key: SortKey, types: string[], pids: PidLookup, dialect: Diale
 
 /**
  * A search sorted on one date parameter indexed under one parameter id (`Observation?_sort=date`,
- * `AuditEvent?date=lt2026&_sort=-date`) reads the date index in order instead of sorting every
- * match, when nothing narrows it much: no condition ranks below a date's (conditions.ts,
- * selectivityRank) and the caller sees every resource of its types. A narrower search (one
- * patient's, one code's) sorts its few matches instead: walking the index, it would test rows
- * of every patient to find its own. Undefined when the plan is not one.
+ * `AuditEvent?_sort=-date`) reads the date index in order instead of sorting every match, when
+ * nothing narrows it: no condition, and the caller sees every resource of its types. A narrowed
+ * search sorts its matches instead: walking the index, it would test the rows of every match
+ * of the sort until it found a page of its own, and all of them when it has fewer (a condition's
+ * rank says nothing of how many it keeps: `date=ge2026` may keep ten). Undefined when the plan is
+ * not one.
  */
 function dateDriven(plan: SearchPlan, pids: PidLookup, access: Access): { pid: number; descending: boolean } | undefined {
   if (plan.sort.length !== 1) return undefined;
-  if (plan.where.some((c) => selectivityRank(c) < DATE_RANK) || confinesToCompartments(access, plan.types)) return undefined;
+  if (plan.where.length || confinesToCompartments(access, plan.types)) return undefined;
   const [key] = plan.sort as [SortKey];
   if (key.table !== 'date') return undefined;
   const ids = pids(plan.types, key.param);
