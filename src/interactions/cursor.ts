@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { badRequest, forbidden } from '../fhir/outcome.js';
+import type { SortValue } from '../search/plan.js';
 import type { RequestContext } from './types.js';
 
 /**
@@ -12,10 +13,14 @@ import type { RequestContext } from './types.js';
  */
 
 export interface CursorState {
-  /** Offset of the page's first match. */
+  /** Offset of the page's first match (for a page reached by keyset, as counted when the pages were made). */
   o: number;
-  /** For search in the default order: continue after this resource row id (keyset paging). */
+  /** For search: continue after this resource row id (keyset paging), in the search's order. */
   a?: number;
+  /** For a sorted search's keyset paging: the sort key values of row `a` (SearchPlan.afterKeys). */
+  k?: SortValue[];
+  /** 1: the page is the rows before row `a`, not after it (a `previous` link; SearchPlan.backward). */
+  p?: 1;
   /** For history: continue below this change sequence number. */
   s?: number;
   /** For history: the upper bound fixed at the first page, so new changes do not shift pages. */
@@ -69,6 +74,11 @@ export function verifyCursor(ctx: CursorContext, scope: string, query: Array<[st
     throw badRequest('The paging cursor is not valid', '_cursor');
   }
   if (typeof state !== 'object' || state === null || !Number.isInteger(state.o) || state.o < 0) throw badRequest('The paging cursor is not valid', '_cursor');
+  if (state.a !== undefined && !Number.isInteger(state.a)) throw badRequest('The paging cursor is not valid', '_cursor');
+  if (state.p !== undefined && (state.p !== 1 || state.a === undefined)) throw badRequest('The paging cursor is not valid', '_cursor');
+  if (state.k !== undefined && !(Array.isArray(state.k) && state.k.every((v) => v === null || typeof v === 'string' || typeof v === 'number'))) {
+    throw badRequest('The paging cursor is not valid', '_cursor');
+  }
   if (state.u !== holder(ctx)) throw forbidden('This paging link was made for another caller: search again with your own token');
   return state;
 }

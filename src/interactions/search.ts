@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { parseJson } from '../fhir/json.js';
 import { badRequest, issue, notFound, operationOutcome } from '../fhir/outcome.js';
 import { parseSearch, type ParsedSearch } from '../search/parse/query.js';
-import type { StoredVersion } from '../store/store.js';
+import type { SearchPlan, SortValue } from '../search/plan.js';
+import type { SearchPage, StoredVersion } from '../store/store.js';
 import { type BundleData, type BundleEntry, entryFor, fullUrl } from './bundle.js';
 import { requireId, requireType } from './checks.js';
 import { type CursorState, queryString, signCursor, verifyCursor } from './cursor.js';
@@ -30,11 +31,23 @@ export const search: Interaction = async (req, ctx) => {
   if (parsed.cursor) {
     const state = verifyCursor(ctx, scope, parsed.canonical, parsed.cursor);
     parsed.plan.offset = state.o;
-    if (state.a !== undefined && Number.isInteger(state.a)) parsed.plan.after = state.a;
+    if (state.a !== undefined) {
+      // A sorted search's position is the row's key values as well as its rid (signed with the query, so they match its _sort).
+      if (parsed.plan.sort.length && state.k?.length !== parsed.plan.sort.length) throw badRequest('The paging cursor is not valid for this query', '_cursor');
+      parsed.plan.after = state.a;
+      if (parsed.plan.sort.length) parsed.plan.afterKeys = state.k;
+      if (state.p === 1) parsed.plan.backward = true;
+    }
   }
   const countOnly = parsed.summary === 'count';
-  const plan = await expandTerminology(parsed.plan, ctx.terminologyServer);
-  const page = await ctx.data.search(countOnly ? { ...plan, count: 0 } : plan);
+  let plan = await expandTerminology(parsed.plan, ctx.terminologyServer);
+  let page = await ctx.data.search(countOnly ? { ...plan, count: 0 } : plan);
+  if (plan.backward && !page.more && !countOnly) {
+    // Back at the start: the first page, whole (a page backwards from near the start has fewer rows).
+    const { after: _a, afterKeys: _k, backward: _b, ...first } = plan;
+    plan = { ...first, offset: 0 };
+    page = await ctx.data.search(plan);
+  }
   const { included, cut } = countOnly ? { included: [] } : await resolveIncludes(ctx.data, ctx.registry, page.rows, parsed.includes, parsed.revincludes, ctx.config.baseUrl);
   if (cut) parsed.warnings.push(issue('too-costly', cut, undefined, 'warning'));
 
@@ -45,7 +58,7 @@ export const search: Interaction = async (req, ctx) => {
     type: 'searchset',
     ...(page.total !== undefined ? { total: page.total } : {}),
     // A count has no pages to go to.
-    link: pageLinks(ctx, path, parsed, scope, !countOnly && page.more, page.lastRid),
+    link: countOnly ? pageLinks(ctx, path, parsed.canonical, plan, scope, { more: false }) : pageLinks(ctx, path, parsed.canonical, plan, scope, page),
   };
   if (!countOnly) {
     const entries: BundleEntry[] = [
@@ -86,29 +99,43 @@ function entry(ctx: RequestContext, v: StoredVersion, mode: 'match' | 'include',
 }
 
 /**
- * self, first, previous and next. In the default order, `self` and `next` carry the row
- * to continue after (keyset paging: deep pages cost the same as the first); `previous`
- * goes back by offset.
+ * self, first, previous and next, by keyset: `next` carries the position of the page's last
+ * row (its rid and, when sorted, its sort key values), `previous` that of its first row,
+ * to be read backwards (a deep page costs what the first does either way, and rows added or
+ * removed between pages shift nothing). `previous` from a page that reaches back to the
+ * first row is the first page. The offset (`o`) is what the pages counted; it pages only a
+ * cursor of an earlier release, which had no position.
  */
-function pageLinks(ctx: RequestContext, path: string, parsed: ParsedSearch, scope: string, more: boolean, lastRid?: number): Array<{ relation: string; url: string }> {
+function pageLinks(
+  ctx: RequestContext,
+  path: string,
+  canonical: Array<[string, string]>,
+  plan: SearchPlan,
+  scope: string,
+  page: Pick<SearchPage, 'more' | 'lastRid' | 'lastKeys' | 'firstRid' | 'firstKeys'>,
+): Array<{ relation: string; url: string }> {
   const base = `${ctx.config.baseUrl}${path ? `/${path}` : ''}`;
-  const { canonical, plan } = parsed;
   const url = (state: CursorState | undefined) => {
     const q: Array<[string, string]> = [...canonical];
-    if (state && state.o > 0) q.push(['_cursor', signCursor(ctx, scope, canonical, state)]);
+    if (state && (state.o > 0 || state.a !== undefined)) q.push(['_cursor', signCursor(ctx, scope, canonical, state)]);
     return q.length ? `${base}?${queryString(q)}` : base;
   };
-  const keyset = !plan.sort.length;
-  const self: CursorState = plan.after !== undefined ? { o: plan.offset, a: plan.after } : { o: plan.offset };
+  const at = (o: number, rid: number, keys: SortValue[] | undefined, backward?: boolean): CursorState => ({
+    o,
+    a: rid,
+    ...(plan.sort.length ? { k: keys ?? [] } : {}),
+    ...(backward ? { p: 1 as const } : {}),
+  });
+  const self = plan.after !== undefined ? at(plan.offset, plan.after, plan.afterKeys, plan.backward) : { o: plan.offset };
   const links = [
     { relation: 'self', url: url(self) },
     { relation: 'first', url: url(undefined) },
   ];
-  if (plan.offset > 0) links.push({ relation: 'previous', url: url({ o: Math.max(0, plan.offset - plan.count) }) });
-  if (more) {
-    const next: CursorState = keyset && lastRid !== undefined ? { o: plan.offset + plan.count, a: lastRid } : { o: plan.offset + plan.count };
-    links.push({ relation: 'next', url: url(next) });
-  }
+  // Rows before: going backwards, when the page says so; forwards, on any page but the first.
+  const before = plan.backward ? page.more : plan.after !== undefined || plan.offset > 0;
+  if (before && page.firstRid !== undefined) links.push({ relation: 'previous', url: url(at(Math.max(0, plan.offset - plan.count), page.firstRid, page.firstKeys, true)) });
+  // Rows after: going backwards, at least the row the page was read from.
+  const after = plan.backward || page.more;
+  if (after && page.lastRid !== undefined) links.push({ relation: 'next', url: url(at(plan.offset + plan.count, page.lastRid, page.lastKeys)) });
   return links;
 }
-

@@ -89,6 +89,9 @@ export interface CompositeValue {
 
 export type IndexTable = 'token' | 'string' | 'date' | 'number' | 'quantity' | 'reference' | 'uri' | 'composite';
 
+/** A sort key's value for one resource, as the store compares it (null: the resource has none). */
+export type SortValue = string | number | null;
+
 export interface SortKey {
   /** `_id`, `_lastUpdated`, or a search parameter code. */
   param: string;
@@ -105,10 +108,23 @@ export interface SearchPlan {
   count: number;
   offset: number;
   /**
-   * Keyset paging for the default order: only rows after this resource row id. The
-   * offset is then only what the page reports; the database seeks, it does not skip.
+   * Keyset paging: only rows after the position of this resource row id (in the default
+   * order, the rows with a higher rid). The offset is then only what the page reports; the
+   * database seeks, it does not skip. Without it, `offset` rows are skipped.
    */
   after?: number;
+  /**
+   * With `after` in a sorted search: that row's value of each sort key (one per `sort`
+   * entry), as the store returned them (SearchPage.lastKeys). The page holds the rows
+   * strictly after (values, rid) in the full order.
+   */
+  afterKeys?: SortValue[];
+  /**
+   * With `after`: the rows strictly before that position instead, the `count` nearest it (a
+   * `previous` page), still in the search's order; the page's `more` then says whether there
+   * are rows before them.
+   */
+  backward?: boolean;
   /** Whether to count all matches (Bundle.total). */
   total: boolean;
 }

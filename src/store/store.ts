@@ -1,6 +1,6 @@
 import type { Access } from '../search/access.js';
 import type { Indexer } from '../search/index-rows.js';
-import type { SearchPlan } from '../search/plan.js';
+import type { SearchPlan, SortValue } from '../search/plan.js';
 
 /**
  * The store interfaces. SQLite and PostgreSQL implement them, and one contract suite
@@ -290,11 +290,16 @@ export interface StoreOptions {
 /** A page of search results. */
 export interface SearchPage {
   rows: StoredVersion[];
-  /** The row id of the last row, for keyset paging (default order only). */
+  /** The row id of the last row, for keyset paging (SearchPlan.after). */
   lastRid?: number;
+  /** In a sorted search, the last row's value of each sort key, for keyset paging (SearchPlan.afterKeys). */
+  lastKeys?: SortValue[];
+  /** The first row's rid and sort key values: the position a page backwards starts from (SearchPlan.backward). */
+  firstRid?: number;
+  firstKeys?: SortValue[];
   /** All matches, when counted. */
   total?: number;
-  /** True when there are matches after this page. */
+  /** True when there are matches after this page (before it, for a page backwards). */
   more: boolean;
 }
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CursorState, signCursor } from '../../src/interactions/cursor.js';
 import { startTestServer, storeKinds, type TestServer } from '../helpers/server.js';
 
 /** Every request is hostile until proven otherwise: bad input gets a clear 4xx, never a 500. */
@@ -135,5 +136,27 @@ for (const kind of await storeKinds()) describe(`hostile and malformed input (${
     expect((await s.request('GET', `/STU3/Organization?_count=1&_cursor=${forged}.${sig}`)).status).toBe(400);
     // The same cursor on another query is refused too.
     expect((await s.request('GET', `/STU3/Organization?_count=2&_cursor=${payload}.${sig}`)).status).toBe(400);
+  });
+
+  it('refuses a signed cursor whose position does not fit its query: a 400, never a 500', async () => {
+    // Signed with the test server's secret, as only a server (or one of another release) could.
+    const context = { config: { cursorSecret: 'test-secret' }, caller: { kind: 'anonymous' } } as unknown as Parameters<typeof signCursor>[0];
+    const query: Array<[string, string]> = [['_count', '1'], ['_sort', '-name']];
+    const url = (state: object) => `/STU3/Organization?_count=1&_sort=-name&_cursor=${signCursor(context, 'search Organization', query, state as CursorState)}`;
+    expect((await s.request('GET', url({ o: 1, a: 1, k: ['org 1'] }))).status).toBe(200);
+    for (const state of [
+      { o: 1, a: 1 }, // a sorted search's position without its key
+      { o: 1, a: 1, k: ['org 1', 'extra'] },
+      { o: 1, a: 1, k: [{ x: 1 }] },
+      { o: 1, a: 1.5, k: ['org 1'] },
+      { o: 1, k: ['org 1'], p: 1 }, // backwards from no row
+      { o: 1, a: 1, k: ['org 1'], p: 2 },
+    ]) {
+      const res = await s.request('GET', url(state));
+      expect(res.status, JSON.stringify(state)).toBe(400);
+      expect(res.json.issue[0].expression).toEqual(['_cursor']);
+    }
+    // An offset cursor of an earlier release still pages.
+    expect((await s.request('GET', url({ o: 1 }))).status).toBe(200);
   });
 });

@@ -152,17 +152,27 @@ for (const kind of await storeKinds()) {
       const seen: string[] = [];
       let url: string | undefined = '/STU3/Observation?_sort=-date&_count=1';
       let pages = 0;
+      let last: any;
       while (url) {
         const res = await s.request('GET', url);
         expect(res.json.total).toBe(4);
         seen.push(...res.json.entry.map((e: any) => e.resource.id));
         const next = res.json.link.find((l: any) => l.relation === 'next');
-        if (pages > 0) expect(res.json.link.some((l: any) => l.relation === 'previous')).toBe(true);
+        expect(res.json.link.some((l: any) => l.relation === 'previous')).toBe(pages > 0);
         url = next?.url.replace('http://localhost:8080', '');
         pages++;
+        last = res;
       }
       // Descending dates sort by the end of each range: all of 2019 ends after 2019-07-01.
       expect(seen).toEqual(['o2', 'o1', 'o3', 'o4']);
+      // And back by the `previous` links, to the first page, which has none.
+      const back: string[] = [];
+      for (let res = last; res; ) {
+        back.unshift(...res.json.entry.map((e: any) => e.resource.id));
+        const previous = res.json.link.find((l: any) => l.relation === 'previous');
+        res = previous ? await s.request('GET', previous.url.replace('http://localhost:8080', '')) : undefined;
+      }
+      expect(back).toEqual(seen);
     });
 
     it('pages in the default order by keyset: a deletion between pages skips nothing', async () => {
@@ -175,6 +185,41 @@ for (const kind of await storeKinds()) {
       expect(page2.json.entry.map((e: any) => e.resource.id)).toEqual(['loc3', 'loc4']);
       const previous = page2.json.link.find((l: any) => l.relation === 'previous').url.replace('http://localhost:8080', '');
       expect((await s.request('GET', previous)).json.entry.map((e: any) => e.resource.id)).toEqual(['loc2', 'loc3']);
+    });
+
+    it('pages a sorted search by keyset: rows written between pages repeat nothing and skip nothing', async () => {
+      const flag = (id: string, date?: string) =>
+        put({ resourceType: 'Flag', id, status: 'active', code: { text: 'Alert' }, subject: { reference: 'Patient/bk' }, ...(date ? { period: { start: date, end: date } } : {}) });
+      const dates = ['2024-05-01', '2024-03-01', '2024-03-01', undefined, '2024-01-01', '2024-04-01', '2024-03-01', undefined, '2024-02-01'];
+      for (const [i, d] of dates.entries()) await flag(`f${i}`, d);
+      const first = await s.request('GET', '/STU3/Flag?_sort=-date&_count=2');
+      const before = (await s.request('GET', '/STU3/Flag?_sort=-date&_count=100')).json.entry.map((e: any) => e.resource.id);
+      expect(before).toEqual(['f0', 'f5', 'f1', 'f2', 'f6', 'f8', 'f4', 'f3', 'f7']);
+      const seen: string[] = first.json.entry.map((e: any) => e.resource.id);
+      let res = first;
+      let n = 0;
+      for (; ; n++) {
+        const next = res.json.link.find((l: any) => l.relation === 'next');
+        if (!next) break;
+        // The cursor holds the last row's sort value and row id.
+        const state = JSON.parse(Buffer.from(new URL(next.url).searchParams.get('_cursor')!.split('.')[0]!, 'base64url').toString());
+        expect(state.k).toHaveLength(1);
+        expect(state.a).toEqual(expect.any(Number));
+        // New rows ahead of the position, behind it, tied with it and without a date, between the first pages.
+        if (n < 4) for (const d of ['2025-01-01', '2024-03-01', '2023-01-01', undefined]) await flag(`new${n}-${d ?? 'none'}`, d);
+        res = await s.request('GET', next.url.replace('http://localhost:8080', ''));
+        expect(res.status).toBe(200);
+        expect(res.json.total).toBeGreaterThan(before.length);
+        expect(res.json.link.some((l: any) => l.relation === 'previous')).toBe(true);
+        seen.push(...(res.json.entry ?? []).map((e: any) => e.resource.id));
+      }
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(seen.filter((id) => before.includes(id))).toEqual(before);
+      // Written behind the position (a later date, sorting first), so not seen; written ahead of it, so seen: the rows without a date, last.
+      expect(n).toBeGreaterThan(4);
+      expect(seen.filter((id) => id.endsWith('-2025-01-01'))).toEqual([]);
+      expect(seen.filter((id) => id.endsWith('-2023-01-01'))).toEqual(['new0-2023-01-01', 'new1-2023-01-01', 'new2-2023-01-01', 'new3-2023-01-01']);
+      expect(seen.slice(-4)).toEqual(['new0-none', 'new1-none', 'new2-none', 'new3-none']);
     });
 
     it('handles _summary, _elements and _total', async () => {

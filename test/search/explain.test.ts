@@ -36,6 +36,26 @@ const SHAPES: Array<[string, string]> = [
   ['Condition', '_content=diabetes'],
 ];
 
+/**
+ * Sorted pages at a position (as a `next` link gives it): the order's index gives the rows in
+ * order from the position, so a deep page reads what the first does, and nothing is sorted
+ * but the page's own rows (when their JSON is joined).
+ */
+const early = { after: 10, afterKeys: [Date.parse('2020-01-05')] };
+const late = { after: 10, afterKeys: [Date.parse('2021-11-25')] };
+/** Positions with most rows still beyond them, as on a deep page of a large result (each key ascending, or descending). */
+const SORTED: Array<[string, string, { after: number; afterKeys: Array<string | number | null>; backward?: boolean }]> = [
+  ['Observation', '_sort=_lastUpdated&_count=50', { after: 10, afterKeys: [0] }],
+  ['Observation', '_sort=-_lastUpdated&_count=50', { after: 10, afterKeys: [Date.parse('2100-01-01')] }],
+  ['Observation', '_sort=_id&_count=50', { after: 10, afterKeys: ['o-10'] }],
+  ['Observation', '_sort=date&_count=50', early],
+  ['Observation', '_sort=-date&_count=50', late],
+  ['AuditEvent', '_sort=-date&_count=50', late],
+  // Backwards (a `previous` link): the same indexes, read the other way.
+  ['Observation', '_sort=-_lastUpdated&_count=50', { after: 10, afterKeys: [0], backward: true }],
+  ['Observation', '_sort=date&_count=50', { ...late, backward: true }],
+];
+
 const stores: Array<[string, () => Promise<{ store: SqlStore; cleanup: () => Promise<void> }>]> = [
   [
     'SQLite',
@@ -84,6 +104,46 @@ for (const [name, open] of stores) {
         expect(text, text).not.toMatch(/\bSCAN r\b(?! USING)/);
       } else {
         expect(text, text).not.toMatch(/Seq Scan on (idx_\w+|compartment|resource)\b/);
+      }
+    });
+  });
+
+  describe(`query plans of sorted pages (${name})`, () => {
+    let store: SqlStore;
+    let cleanup: () => Promise<void>;
+    beforeAll(async () => {
+      ({ store, cleanup } = await open());
+      // Enough rows, with their statistics, that a plan's order is a choice: sorting every row, or reading them in order.
+      const day = (i: number) => new Date(Date.parse('2020-01-01') + (i % 700) * 86_400_000).toISOString();
+      const ops = [
+        ...Array.from({ length: 3000 }, (_, i) => ({ type: 'Observation', id: `o-${i}`, resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, ...(i % 10 ? { effectiveDateTime: day(i) } : {}) } })),
+        ...Array.from({ length: 1000 }, (_, i) => ({ type: 'AuditEvent', id: `a-${i}`, resource: { resourceType: 'AuditEvent', type: { code: 'rest' }, recorded: day(i), agent: [{ requestor: true }], source: { identifier: { value: 'x' } } } })),
+      ];
+      await store.bulk(() => store.transaction(EVERYTHING, (tx) => tx.writeMany(ops)));
+    });
+    afterAll(async () => {
+      await store.close();
+      await cleanup();
+    });
+
+    it.each(SORTED)('%s?%s, at %j, reads the rows in order from the index', async (type, query, position) => {
+      const parsed = parseSearch([type], [...new URLSearchParams(query)], searchRegistry(), { defaultCount: 10, maxCount: 100, strict: true, now: Date.parse('2026-01-01') });
+      const plan = await store.explain({ ...parsed.plan, ...position }, EVERYTHING, { forceIndexes: true });
+      const text = plan.join('\n');
+      // The inner query, which finds the page's rows, sorts none of the rows beyond the position: it
+      // reads them in order from an index, sorting at most the ties of its key (SQLite's "RIGHT PART"
+      // or "LAST TERM", PostgreSQL's incremental sort: the rows of one instant, or of one _id). The
+      // outer query, which joins their JSON, may sort the page's own rows.
+      if (name === 'SQLite') {
+        expect(text, text).not.toMatch(/\bSCAN (r|d|idx_\w+)\b(?! USING)/);
+        const inner = text.slice(0, text.indexOf('\nSCAN s'));
+        expect(inner, text).not.toMatch(/USE TEMP B-TREE FOR ORDER BY/);
+        // The other rows of a resource are looked up by (rid, pid), never by a range over the parameter's rows.
+        expect(inner, text).not.toMatch(/SEARCH e .*\(pid=\? AND (low|high)[<>]\?\)/);
+      } else {
+        expect(text, text).not.toMatch(/Seq Scan on (idx_\w+|compartment|resource)\b/);
+        const inner = text.slice(text.indexOf('->  Limit'));
+        expect(inner, text).not.toMatch(/->\s+Sort  \(/);
       }
     });
   });

@@ -8,7 +8,7 @@ import type { Condition, SearchPlan } from '../../src/search/plan.js';
 import { searchRegistry } from '../../src/search/registry.js';
 import { defaultStoreOptions } from '../../src/store/default-options.js';
 import { openStore } from '../../src/store/open.js';
-import type { StoreAdmin as Store } from '../../src/store/store.js';
+import type { SearchPage, StoreAdmin as Store, StoreReader } from '../../src/store/store.js';
 import { createTestSchema } from '../helpers/postgres.js';
 import { MemorySearch, type MemoryPage, type MemoryResource } from './memory-search.js';
 import { type Query, queryText } from './queries.js';
@@ -188,13 +188,18 @@ async function compare(stores: NamedStore[], memory: MemorySearch, q: Query): Pr
   }
   const actual: Array<[string, Outcome]> = [];
   for (const s of stores) {
-    let page: Awaited<ReturnType<ReturnType<Store['reader']>['search']>>;
-    try {
-      page = await s.store.reader(EVERYTHING).search(plan);
-    } catch (e) {
-      throw new Error(`${s.name} failed: ${(e as Error).message}\n  query:    ${queryText(q)}`, { cause: e });
+    // A page after the first: by offset (a `previous` link) and by keyset, as `next` links reach it.
+    const ways: Array<[string, () => Promise<SearchPage>]> = [[s.name, () => s.store.reader(EVERYTHING).search(plan)]];
+    if (q.page > 0 && plan.count > 0) ways.push([`${s.name} keyset`, () => keysetPage(s.store.reader(EVERYTHING), plan, q.page)]);
+    for (const [name, run] of ways) {
+      let page: SearchPage;
+      try {
+        page = await run();
+      } catch (e) {
+        throw new Error(`${name} failed: ${(e as Error).message}\n  query:    ${queryText(q)}`, { cause: e });
+      }
+      actual.push([name, { ids: page.rows.map((r) => `${r.type}/${r.id}`), ...(page.total !== undefined ? { total: page.total } : {}), more: page.more }]);
     }
-    actual.push([s.name, { ids: page.rows.map((r) => `${r.type}/${r.id}`), ...(page.total !== undefined ? { total: page.total } : {}), more: page.more }]);
   }
   const problems: string[] = [];
   for (const [name, got] of actual) {
@@ -206,10 +211,23 @@ async function compare(stores: NamedStore[], memory: MemorySearch, q: Query): Pr
   if (problems.length) throw new Error(explain(q, plan, expected, actual, problems, memory));
 }
 
+/**
+ * Page `n` (of `plan.count` rows) of a search as a client following `next` links reaches it:
+ * the first page, then each time the rows after the last one's position (keyset paging).
+ */
+export async function keysetPage(reader: StoreReader, plan: SearchPlan, n: number): Promise<SearchPage> {
+  let page = await reader.search({ ...plan, offset: 0 });
+  for (let i = 1; i <= n; i++) {
+    if (!page.more || page.lastRid === undefined) return { rows: [], more: false, ...(page.total !== undefined ? { total: page.total } : {}) };
+    page = await reader.search({ ...plan, offset: i * plan.count, after: page.lastRid, ...(plan.sort.length ? { afterKeys: page.lastKeys! } : {}) });
+  }
+  return page;
+}
+
 function explain(q: Query, plan: SearchPlan, expected: MemoryPage, actual: Array<[string, Outcome]>, problems: string[], memory: MemorySearch): string {
   const lines = [`Search differs: ${problems.join('; ')}`, `  query:    ${queryText(q)}`, `  offset ${plan.offset}, count ${plan.count}`];
   lines.push(`  expected: total ${expected.total}, more ${expected.more}: ${expected.ids.join(' ')}`);
-  for (const [name, got] of actual) lines.push(`  ${name.padEnd(10)}: total ${got.total}, more ${got.more}: ${got.ids.join(' ')}`);
+  for (const [name, got] of actual) lines.push(`  ${name.padEnd(17)}: total ${got.total}, more ${got.more}: ${got.ids.join(' ')}`);
   // The resources on which they disagree, with what the evaluator sees for each parameter involved.
   const all = new Set<string>();
   const exp = new Set(expected.ids);

@@ -23,7 +23,7 @@ import { createTestSchema, shouldRunPostgres } from '../helpers/postgres.js';
  * compartments drives a search when nothing narrower does.
  */
 
-const SELECT = 'SELECT r.rid, r.type, r.id, v.version, v.last_updated, v.method, v.json FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version';
+const SELECT = 'SELECT r.rid, r.type, r.id, r.version, v.last_updated, v.method, v.json FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version';
 const TAIL = 'ORDER BY r.rid LIMIT ? OFFSET ?';
 /** Parameter ids as a fixed function of type and code, so the SQL does not depend on a database. */
 const pids = (types: string[], code: string) => types.map((_, i) => 100 + i + code.length);

@@ -1,5 +1,5 @@
 import type { Access } from '../access.js';
-import type { Condition, SearchPlan, SortKey } from '../plan.js';
+import type { Condition, SearchPlan, SortKey, SortValue } from '../plan.js';
 import { accessTest, confinesToCompartments } from './access.js';
 import { AliasCounter, inList, join, joinShallow, raw, type Sql, sql } from './builder.js';
 import { FhirError, issue } from '../../fhir/outcome.js';
@@ -7,8 +7,18 @@ import { compileCondition, type CompileContext, guardOf, type PidLookup, type Re
 import type { Dialect } from './dialect.js';
 
 export interface CompiledSearch {
-  /** The page: type, id, version, last_updated, method, json of `count + 1` rows (one more tells there is a next page). */
+  /**
+   * The page: rid, k0… (each sort key's value), type, id, version, last_updated, method,
+   * json of up to `count + 1` rows (one more tells there is a next page), in order.
+   */
   page: Sql;
+  /**
+   * When `page` holds only the resources that have a value of the sort key (an
+   * index-driven sort, below): the resources without one, which come after them. Run only
+   * when `page` found fewer than `count + 1` rows; its rows follow the page's (going
+   * backwards, `page` holds those without a value and `rest` those with one, before them).
+   */
+  rest?: Sql;
   /** The number of matches, when wanted. */
   count?: Sql;
 }
@@ -24,22 +34,106 @@ const SORT_COLUMN = {
   composite: ['code1', 'code1'],
 } as const;
 
+/** One term of the order: an expression over the row `r`, its direction, and whether it can be NULL (a resource without a value: last). */
+interface Term {
+  expr: Sql;
+  descending: boolean;
+  nullable: boolean;
+}
+
 /**
  * Compiles a search plan, as seen under `access`, to SQL that both SQLite and
- * PostgreSQL run as written (the drivers only translate `?` placeholders). Matching rows
- * are selected on `resource` and joined to their current version for the JSON. The
- * inner searches of its chains and `_has` have been run already (`resolved`:
- * compileInnerSearch and compileReferred, run by the store).
+ * PostgreSQL run as written (the drivers only translate `?` placeholders).
+ *
+ * The order is the sort keys (each ascending or descending, resources without a value
+ * last), then the resource row id ascending: a total order, so a page's position is its
+ * last row's key values and rid (SearchPlan.after, afterKeys) and the next page is the
+ * rows strictly after it (keyset paging: nothing skipped or repeated when rows are added
+ * or removed between pages, and no rows read to be skipped). A page backwards
+ * (SearchPlan.backward) is the rows strictly before it, read in the reverse order from the
+ * position, nearest first. An inner query finds the page's rows and their key values; the
+ * outer one joins their current versions for the JSON, in the search's order, so that a
+ * sort never carries the JSON of rows it drops. The inner searches of its chains and `_has`
+ * have been run already (`resolved`: compileInnerSearch and compileHasInnerSearch, run by
+ * the store).
  */
 export function compileSearch(plan: SearchPlan, access: Access, pids: PidLookup, dialect: Dialect, resolved: Resolved = new Map()): CompiledSearch {
-  const where = compileWhere(plan, { aliases: new AliasCounter(), pids, dialect, access, resolved }, 'r');
-  const order = join([...plan.sort.map((k) => sortExpression(k, plan.types, pids, dialect)), raw('r.rid')], ', ');
-  const keyset = plan.after !== undefined && !plan.sort.length;
-  const pageWhere = keyset ? sql`${where} AND r.rid > ${plan.after!}` : where;
-  const page = sql`SELECT r.rid, r.type, r.id, v.version, v.last_updated, v.method, v.json FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version WHERE ${pageWhere} ORDER BY ${order} LIMIT ${plan.count + 1} OFFSET ${keyset ? 0 : plan.offset}`;
+  const ctx = { aliases: new AliasCounter(), pids, dialect, access, resolved };
+  const where = compileWhere(plan, ctx, 'r');
+  const terms = plan.sort.map((k) => sortTerm(k, plan.types, pids, dialect));
+  const keyset = plan.after !== undefined;
+  const position = keyset ? { rid: plan.after!, keys: plan.afterKeys ?? [], backward: plan.backward === true } : undefined;
+  const limit = plan.count + 1;
+  const driven = keyset || plan.offset === 0 ? dateDriven(plan, pids, access) : undefined;
+  let page: Sql;
+  let rest: Sql | undefined;
+  if (driven) {
+    ({ page, rest } = dateDrivenPages(dialect, driven, where, position, limit));
+  } else {
+    const after = position ? sql` AND ${beyond(terms, position)}` : raw('');
+    const tail = sql`ORDER BY ${orderBy(terms, position?.backward)} LIMIT ${limit} OFFSET ${keyset ? 0 : plan.offset}`;
+    if (!terms.length && !position?.backward) {
+      // The default order, forwards: the rows in rid order with their JSON, in one query. (Found
+      // without their JSON, the rows cost SQLite's planner so little to sort that it took the
+      // type index and sorted every row of the type rather than read the rids from the position.)
+      page = sql`SELECT r.rid, r.type, r.id, r.version, v.last_updated, v.method, v.json FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version WHERE ${where}${after} ${tail}`;
+    } else {
+      const keys = terms.map((t, i) => sql`, ${t.expr} AS ${raw(`k${i}`)}`);
+      page = withJson(sql`SELECT r.rid AS rid${join(keys, '')} FROM resource r WHERE ${where}${after} ${tail}`, terms);
+    }
+  }
   checkSize(page);
-  if (!plan.total) return { page };
-  return { page, count: sql`SELECT count(*) AS n FROM resource r WHERE ${where}` };
+  if (rest) checkSize(rest);
+  const compiled: CompiledSearch = rest ? { page, rest } : { page };
+  if (plan.total) compiled.count = sql`SELECT count(*) AS n FROM resource r WHERE ${where}`;
+  return compiled;
+}
+
+/** The inner query's rows (rid, k0…) with their resources' current versions, in the order of `terms`. */
+function withJson(rows: Sql, terms: Term[]): Sql {
+  const keys = terms.map((_, i) => raw(`, s.k${i}`));
+  const order = join([...terms.map((t, i) => direction(raw(`s.k${i}`), t)), raw('s.rid')], ', ');
+  return sql`SELECT s.rid${join(keys, '')}, r.type, r.id, r.version, v.last_updated, v.method, v.json FROM (${rows}) s JOIN resource r ON r.rid = s.rid JOIN resource_version v ON v.rid = r.rid AND v.version = r.version ORDER BY ${order}`;
+}
+
+/** The inner query's ORDER BY: its key columns (k0…, by their names), then the rid; all reversed going backwards. */
+function orderBy(terms: Term[], backward = false): Sql {
+  return join([...terms.map((t, i) => direction(raw(`k${i}`), t, backward)), raw(backward ? 'r.rid DESC' : 'r.rid')], ', ');
+}
+
+/** A term's direction, resources without a value last (first, going backwards). */
+function direction(expr: Sql, t: Term, backward = false): Sql {
+  return sql`${expr} ${raw(t.descending !== backward ? 'DESC' : 'ASC')}${raw(t.nullable ? (backward ? ' NULLS FIRST' : ' NULLS LAST') : '')}`;
+}
+
+/**
+ * The rows strictly after `position` in the order of `terms` then rid (strictly before it,
+ * going backwards): for some i, equal on the first i keys and after on key i (or, equal on
+ * all, a higher rid). A NULL comes after every value; after a NULL there is only another
+ * NULL with a higher rid (before a NULL, every value). A first key that cannot be NULL also
+ * bounds the range (`k >= v`), so that an index on it can seek to the position.
+ */
+function beyond(terms: Term[], position: { rid: number; keys: SortValue[]; backward: boolean }, rid = raw('r.rid')): Sql {
+  const { backward } = position;
+  const alternatives: Sql[] = [];
+  const equal: Sql[] = [];
+  terms.forEach((t, i) => {
+    const v = position.keys[i] ?? null;
+    if (v !== null) {
+      const past = sql`${t.expr} ${raw(t.descending !== backward ? '<' : '>')} ${v}`;
+      alternatives.push(join([...equal, t.nullable && !backward ? sql`(${past} OR ${t.expr} IS NULL)` : past], ' AND '));
+      equal.push(sql`${t.expr} = ${v}`);
+    } else {
+      if (backward) alternatives.push(join([...equal, sql`${t.expr} IS NOT NULL`], ' AND '));
+      equal.push(sql`${t.expr} IS NULL`);
+    }
+  });
+  alternatives.push(join([...equal, sql`${rid} ${raw(backward ? '<' : '>')} ${position.rid}`], ' AND '));
+  const all = sql`(${join(alternatives.map((a) => sql`(${a})`), ' OR ')})`;
+  const first = terms[0];
+  const v = position.keys[0] ?? null;
+  if (!first || first.nullable || v === null) return all;
+  return sql`${first.expr} ${raw(first.descending !== backward ? '<=' : '>=')} ${v} AND ${all}`;
 }
 
 /**
@@ -97,15 +191,15 @@ function compileWhere(plan: Pick<SearchPlan, 'types' | 'where'>, ctx: CompileCon
   return sql`${joinShallow(parts, ' AND ')}${guardOf(ctx, `${alias}.rid`)}`;
 }
 
-/** One ORDER BY term; resources without a value sort last either way. */
-function sortExpression(key: SortKey, types: string[], pids: PidLookup, dialect: Dialect): Sql {
-  const dir = raw(key.descending ? 'DESC' : 'ASC');
-  if (key.param === '_id') return sql`r.id ${dir}`;
-  if (key.param === '_lastUpdated') return sql`r.last_updated ${dir}`;
+/** One sort key as a term of the order; a key no resource of these types is indexed on sorts nothing (every value NULL). */
+function sortTerm(key: SortKey, types: string[], pids: PidLookup, dialect: Dialect): Term {
+  const { descending } = key;
+  if (key.param === '_id') return { expr: raw('r.id'), descending, nullable: false };
+  if (key.param === '_lastUpdated') return { expr: raw('r.last_updated'), descending, nullable: false };
   const ids = key.table ? pids(types, key.param) : [];
-  if (!key.table || !ids.length) return sql`r.rid ${dir}`;
-  const column = raw(SORT_COLUMN[key.table][key.descending ? 1 : 0]);
-  const agg = raw(key.descending ? 'MAX' : 'MIN');
+  if (!key.table || !ids.length) return { expr: raw('CAST(NULL AS TEXT)'), descending, nullable: true };
+  const column = raw(SORT_COLUMN[key.table][descending ? 1 : 0]);
+  const agg = raw(descending ? 'MAX' : 'MIN');
   // SQLite: `+pid`, so the value is looked up through the (rid, pid) index, among the few
   // rows of one resource. Left free to choose, SQLite without statistics took the (pid, value)
   // index for MIN/MAX and scanned every row of the parameter once per resource sorted (H1 of
@@ -113,5 +207,71 @@ function sortExpression(key: SortKey, types: string[], pids: PidLookup, dialect:
   // chooses (rid, pid) by itself, and `+pid` only raised its cost estimate past the JIT's
   // inlining threshold (250 ms of JIT on a 200 ms query).
   const pid = raw(dialect.name === 'sqlite' ? '+pid' : 'pid');
-  return sql`(SELECT ${agg}(${column}) FROM ${raw(`idx_${key.table}`)} WHERE rid = r.rid AND ${pid} ${inList(ids)}) ${dir} NULLS LAST`;
+  return { expr: sql`(SELECT ${agg}(${column}) FROM ${raw(`idx_${key.table}`)} WHERE rid = r.rid AND ${pid} ${inList(ids)})`, descending, nullable: true };
+}
+
+/**
+ * A search sorted on one date parameter indexed under one parameter id (`Observation?_sort=date`,
+ * `AuditEvent?_sort=-date`) reads the date index in order instead of sorting every match, when
+ * nothing narrows it: no condition, and the caller sees every resource of its types. A narrowed
+ * search sorts its matches instead: walking the index, it would test the rows of every match
+ * of the sort until it found a page of its own, and all of them when it has fewer (a condition's
+ * rank says nothing of how many it keeps: `date=ge2026` may keep ten). Undefined when the plan is
+ * not one.
+ */
+function dateDriven(plan: SearchPlan, pids: PidLookup, access: Access): { pid: number; descending: boolean } | undefined {
+  if (plan.sort.length !== 1) return undefined;
+  if (plan.where.length || confinesToCompartments(access, plan.types)) return undefined;
+  const [key] = plan.sort as [SortKey];
+  if (key.table !== 'date') return undefined;
+  const ids = pids(plan.types, key.param);
+  return ids.length === 1 ? { pid: ids[0]!, descending: key.descending } : undefined;
+}
+
+/**
+ * The pages of a date-driven sort. The key of a resource is its lowest start (ascending)
+ * or highest end (descending) among its rows of the parameter; the rows of `idx_date` in
+ * the order of the (pid, low) or (pid, high) index are the resources in key order when each
+ * keeps only the row that holds its key (no row of the same resource before it); the rows of
+ * one instant are sorted by rid. `valued` walks that index from the position; `unvalued` is the resources
+ * without a row, by rid. Forwards, a position whose key was NULL is among those already:
+ * only they follow it, after its rid; otherwise they follow the valued ones. Backwards,
+ * from a NULL position the unvalued before its rid come first, then the valued from the end.
+ */
+function dateDrivenPages(
+  dialect: Dialect,
+  d: { pid: number; descending: boolean },
+  where: Sql,
+  position: { rid: number; keys: SortValue[]; backward: boolean } | undefined,
+  limit: number,
+): { page: Sql; rest?: Sql } {
+  const term: Term = { expr: raw(''), descending: d.descending, nullable: true };
+  const backward = position?.backward ?? false;
+  const unvalued = (afterRid: Sql) =>
+    withJson(
+      sql`SELECT r.rid AS rid, NULL AS k0 FROM resource r WHERE ${where} AND NOT EXISTS (SELECT 1 FROM idx_date WHERE rid = r.rid AND pid = ${d.pid})${afterRid} ORDER BY ${raw(backward ? 'r.rid DESC' : 'r.rid')} LIMIT ${limit}`,
+      [term],
+    );
+  const column = raw(d.descending ? 'd.high' : 'd.low');
+  // SQLite: `+`, so that the other rows of the resource are found through the (rid, pid) index,
+  // not by a range over the (pid, value) one (as in sortTerm).
+  const plus = dialect.name === 'sqlite' ? '+' : '';
+  // Two rows of one resource holding the same key: the first stored (SQLite's rowid, PostgreSQL's ctid) holds it.
+  const stored = dialect.name === 'sqlite' ? 'rowid' : 'ctid';
+  const [col, cmp] = d.descending ? ['high', '>'] : ['low', '<'];
+  const first = raw(`(${plus}e.${col} ${cmp} d.${col} OR (${plus}e.${col} = d.${col} AND ${plus}e.${stored} < d.${stored}))`);
+  const valued = (from: Sql) =>
+    // CROSS JOIN: SQLite walks the date index and looks each resource up, as it should when nothing
+    // narrows the search (dateDriven); left to choose on a first page, it took the type index and
+    // sorted every resource of the type. (PostgreSQL takes CROSS JOIN as any join.)
+    withJson(
+      sql`SELECT d.rid AS rid, ${column} AS k0 FROM idx_date d CROSS JOIN resource r WHERE r.rid = d.rid AND d.pid = ${d.pid} AND NOT EXISTS (SELECT 1 FROM idx_date e WHERE e.rid = d.rid AND e.pid = d.pid AND ${first}) AND ${where}${from} ORDER BY k0 ${raw(d.descending !== backward ? 'DESC' : 'ASC')}, ${raw(backward ? 'rid DESC' : 'rid')} LIMIT ${limit}`,
+      [term],
+    );
+  const key = position?.keys[0] ?? null;
+  if (!position) return { page: valued(raw('')), rest: unvalued(raw('')) };
+  const fromRid = sql` AND r.rid ${raw(backward ? '<' : '>')} ${position.rid}`;
+  if (key === null) return backward ? { page: unvalued(fromRid), rest: valued(raw('')) } : { page: unvalued(fromRid) };
+  const from = sql` AND ${beyond([{ expr: column, descending: d.descending, nullable: false }], { ...position, keys: [key] }, raw('d.rid'))}`;
+  return backward ? { page: valued(from) } : { page: valued(from), rest: unvalued(raw('')) };
 }

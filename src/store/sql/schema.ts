@@ -51,6 +51,8 @@ export interface Table {
 export type Step =
   | { kind: 'table'; table: Table }
   | { kind: 'index'; index: Index }
+  /** An index of an earlier migration that a later one replaces. */
+  | { kind: 'drop-index'; name: string }
   /** The full-text index of `_text` and `_content`, whose shape is the dialect's own. */
   | { kind: 'text-index' }
   /** Statements of one database only, for what the steps above cannot say. */
@@ -92,6 +94,8 @@ export function stepDdl(step: Step, dialect: SqlDialect): string[] {
     }
     case 'index':
       return [indexDdl(step.index)];
+    case 'drop-index':
+      return [`DROP INDEX IF EXISTS ${step.name}`];
     case 'text-index':
       return [...dialect.textIndex.tables, ...dialect.textIndex.searchOnly.map((i) => i.ddl)];
     case 'raw':

@@ -1,7 +1,7 @@
 import { type Access, splitTypes } from '../../search/access.js';
 import { type CompiledSearch, compileSearch } from '../../search/compile/compile.js';
 import type { Dialect } from '../../search/compile/dialect.js';
-import type { Condition, SearchPlan } from '../../search/plan.js';
+import type { Condition, SearchPlan, SortValue } from '../../search/plan.js';
 import type { SearchPage } from '../store.js';
 import type { SqlConnection, SqlValue } from './driver.js';
 import { runInnerSearches } from './inner-searches.js';
@@ -15,11 +15,28 @@ import { toStoredVersion, type VersionRow } from './version-row.js';
  */
 export async function runSearch(conn: SqlConnection, pids: ParamIds, dialect: Dialect, plan: SearchPlan, access: Access, innerMax: number): Promise<SearchPage> {
   const compiled = await compileForStore(conn, pids, dialect, plan, access, innerMax);
-  const rows = await conn.all<VersionRow & { rid: number | string }>(compiled.page.text, compiled.page.params as SqlValue[]);
+  type Row = VersionRow & { rid: number | string } & Record<string, SortValue>;
+  let rows = await conn.all<Row>(compiled.page.text, compiled.page.params as SqlValue[]);
+  if (compiled.rest && rows.length <= plan.count) {
+    // The resources without a value of an index-driven sort key come after those with one (going backwards, those with one before).
+    const rest = await conn.all<Row>(compiled.rest.text, compiled.rest.params as SqlValue[]);
+    rows = plan.backward ? [...rest, ...rows] : [...rows, ...rest];
+  }
   const more = rows.length > plan.count;
-  const kept = rows.slice(0, plan.count);
+  // Going backwards, the rows nearest the position are the last ones.
+  const kept = plan.backward ? rows.slice(Math.max(0, rows.length - plan.count)) : rows.slice(0, plan.count);
   const page: SearchPage = { rows: kept.map(toStoredVersion), more };
-  if (kept.length) page.lastRid = Number(kept[kept.length - 1]!.rid);
+  const keys = (row: Row) => plan.sort.map((_, i) => row[`k${i}`] ?? null);
+  const first = kept[0];
+  const last = kept[kept.length - 1];
+  if (first && last) {
+    page.lastRid = Number(last.rid);
+    page.firstRid = Number(first.rid);
+    if (plan.sort.length) {
+      page.lastKeys = keys(last);
+      page.firstKeys = keys(first);
+    }
+  }
   if (plan.total) {
     if (!plan.where.length && splitTypes(access, plan.types).all.length === plan.types.length) {
       // Unfiltered, and the caller sees every row: the per-type counts kept at write time answer without a scan.
@@ -28,7 +45,7 @@ export async function runSearch(conn: SqlConnection, pids: ParamIds, dialect: Di
         plan.types,
       );
       page.total = counts.reduce((sum, r) => sum + Number(r.n), 0);
-    } else if (!more && plan.offset === 0) {
+    } else if (!more && plan.offset === 0 && plan.after === undefined) {
       page.total = page.rows.length;
     } else {
       const n = await conn.get<{ n: number | string }>(compiled.count!.text, compiled.count!.params as SqlValue[]);
