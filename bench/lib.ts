@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import pg from 'pg';
 
 export interface Measured {
   name: string;
@@ -14,8 +15,19 @@ export interface Measured {
 }
 
 /** Runs autocannon against one URL (in this process; the servers run in their own). */
-export async function measure(name: string, url: string, options: { connections?: number; duration?: number; headers?: Record<string, string> } = {}): Promise<Measured> {
-  const result = await autocannon({ url, connections: options.connections ?? 10, duration: options.duration ?? 10, headers: options.headers ?? {} });
+export async function measure(
+  name: string,
+  url: string,
+  options: { connections?: number; duration?: number; headers?: Record<string, string>; method?: 'GET' | 'POST'; body?: string } = {},
+): Promise<Measured> {
+  const result = await autocannon({
+    url,
+    connections: options.connections ?? 10,
+    duration: options.duration ?? 10,
+    headers: options.headers ?? {},
+    method: options.method ?? 'GET',
+    ...(options.body !== undefined ? { body: options.body } : {}),
+  });
   return {
     name,
     requestsPerSecond: Math.round(result.requests.average),
@@ -143,4 +155,24 @@ export function table(rows: Measured[]): string {
   const lines = ['| target | req/s | p50 ms | p99 ms | errors |', '|---|---:|---:|---:|---:|'];
   for (const r of rows) lines.push(`| ${r.name} | ${r.requestsPerSecond} | ${r.p50} | ${r.p99} | ${r.errors + r.non2xx} |`);
   return lines.join('\n');
+}
+
+/**
+ * A fresh PostgreSQL schema for one run: its URL (the schema as the search_path) is handed to
+ * `run`, and the schema is dropped afterwards. The base is BENCH_DATABASE_URL or the local
+ * `test` database.
+ */
+export async function withPgSchema<T>(prefix: string, run: (url: string) => Promise<T>): Promise<T> {
+  const base = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  const schema = `${prefix}_${process.pid}_${Date.now()}`;
+  try {
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const joiner = base.includes('?') ? '&' : '?';
+    return await run(`${base}${joiner}options=${encodeURIComponent(`-c search_path=${schema}`)}`);
+  } finally {
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+    await admin.end().catch(() => undefined);
+  }
 }

@@ -7,13 +7,13 @@ import { exportBench } from './export.js';
 import { campaignBench } from './campaign.js';
 import { secureBench } from './secure.js';
 import { metricsBench } from './metrics.js';
-import { transactionsBench } from './transactions.js';
+import { createsBench, transactionsBench } from './transactions.js';
 import { soakBench } from './soak.js';
 import { abBench } from './ab.js';
 
 /**
  * `npm run bench`: runs the benchmarks and prints Markdown for docs/benchmarks.md.
- * `npm run bench -- read` (or search, validate, load, audit, secure, transactions, export, campaign, metrics) runs one.
+ * `npm run bench -- read` (or search, validate, load, audit, secure, transactions, creates, export, campaign, metrics) runs one.
  * `npm run bench -- soak` (ten minutes; SOAK_SECONDS to change it) and `AB_OTHER=<checkout> npm run bench -- ab`
  * (this build against another) run only when named. Timings live here, never in tests.
  */
@@ -28,6 +28,7 @@ if (all || which.has('load')) sections.push(await loadBench());
 if (all || which.has('audit')) sections.push(await auditBench(duration));
 if (all || which.has('secure')) sections.push(await secureBench(duration));
 if (all || which.has('transactions')) sections.push(await transactionsBench());
+if (all || which.has('creates')) sections.push(await createsBench(duration));
 if (all || which.has('export')) sections.push(await exportBench());
 if (all || which.has('campaign')) sections.push(await campaignBench());
 if (all || which.has('metrics')) sections.push(await metricsBench(duration));

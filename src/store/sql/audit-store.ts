@@ -56,6 +56,8 @@ export class SqlAuditStore implements AuditStore {
    */
   async index(limit = Infinity): Promise<number> {
     while (this.indexing) await this.indexing;
+    // Every event committed before this call, whichever connection appended it (the audit thread's).
+    this.driver.fresh?.();
     const behind = await this.driver.reader.get<{ x: number }>('SELECT 1 AS x FROM audit_head h LEFT JOIN audit_indexed i ON i.chain = h.chain WHERE h.n > COALESCE(i.n, 0) LIMIT 1');
     if (!behind) return 0;
     // Shared by every reader that waits for it: no one client's disconnection may cancel it.

@@ -113,6 +113,12 @@ export interface SqlDriver {
    * or undefined when the database offers none. It lets the store cache reads safely.
    */
   changeCounter?(): number | undefined;
+  /**
+   * Makes the next read through `reader` see every commit made so far, by any connection.
+   * A driver whose reader may read from a snapshot kept between statements (SQLite's) has
+   * it; one whose every statement sees the latest commits (PostgreSQL's) need not.
+   */
+  fresh?(): void;
   /** The query plan of `sql`, as text lines (for the EXPLAIN tests). */
   explain(sql: string, params: SqlValue[], options?: { forceIndexes?: boolean }): Promise<string[]>;
 }

@@ -127,8 +127,8 @@ export class SqlStore implements StoreAdmin {
   /**
    * Reads and searches narrowed to `access`. Reads by id of a type the caller sees in
    * full go through a cache of current versions where the database can say when
-   * anything changed (SQLite's data_version, bumped by any committed write in any
-   * process); the whole cache is dropped on any change, so it is never stale.
+   * anything changed (SQLite's reader snapshot generation, moved by any committed change in
+   * any process); the whole cache is dropped on any change, so it is never stale.
    */
   reader(access: Access): StoreReader {
     const conn = this.driver.reader;

@@ -19,6 +19,14 @@ import { UseLock } from './use-lock.js';
  * SQLite through better-sqlite3, in WAL mode, with two connections: a writer used
  * only inside transactions (an async mutex serialises them within the process, and
  * BEGIN IMMEDIATE across processes) and a reader that only ever sees committed data.
+ *
+ * The reader keeps its read transaction open between statements (a snapshot) until a
+ * change it must see may have been committed: SQLite empties a connection's whole page
+ * cache when a read transaction begins after any other connection's commit, and the
+ * audit thread commits after nearly every request, so a reader that began a transaction
+ * per statement read every page of a search again from the file (a search of 1,000 rows:
+ * 0.5 ms from the cache, 5 ms after another connection's commit). docs/storage.md,
+ * "The reader's snapshot".
  */
 export class SqliteDriver implements SqlDriver {
   readonly dialect = sqliteDialect;
@@ -49,6 +57,8 @@ export class SqliteDriver implements SqlDriver {
        * (CROSS_PROCESS_MS by default; 0 asks before every read: other servers write the file too).
        */
       crossProcessMs?: number;
+      /** How long the reader keeps one snapshot at most (SNAPSHOT_MS by default; snapshot()). */
+      snapshotMs?: number;
     } = {},
   ) {
     if (file !== ':memory:') {
@@ -66,12 +76,14 @@ export class SqliteDriver implements SqlDriver {
     const limit = options.queryTimeoutMs ?? 0;
     const now = options.now ?? (() => performance.now());
     this.writer = new SqliteConnection(this.writerDb, limit, now, this.watch, true);
-    this.reader = this.readerDb === this.writerDb ? this.writer : new SqliteConnection(this.readerDb, limit, now, this.watch, false);
+    this.reader =
+      this.readerDb === this.writerDb ? this.writer : new SqliteConnection(this.readerDb, limit, now, this.watch, false, options.companion ? undefined : () => this.snapshot());
     // The planner's statistics are the serving driver's to keep (a companion's would be of its own few statements).
     if (!options.companion) optimize(this.writerDb);
     this.optimizedAt = options.companion ? Infinity : performance.now();
     this.companion = options.companion !== undefined;
     this.crossProcessMs = options.crossProcessMs ?? CROSS_PROCESS_MS;
+    this.snapshotMs = options.snapshotMs ?? SNAPSHOT_MS;
     this.writeGate = options.companion?.gate ?? new SharedArrayBuffer(4);
     this.gate = new Int32Array(this.writeGate);
     if (file !== ':memory:' && !options.companion) {
@@ -116,6 +128,8 @@ export class SqliteDriver implements SqlDriver {
     }
     try {
       const result = await fn(this.writer);
+      // Other processes' readers learn of the change from the count (snapshot()); an audit append changes nothing they keep.
+      if (!options.unchanged) this.countChange();
       const observer = this.watch.observer;
       const committing = observer ? performance.now() : 0;
       this.writerDb.exec('COMMIT');
@@ -198,6 +212,8 @@ export class SqliteDriver implements SqlDriver {
           await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
         }
       }
+      // What is read under the lock is what the lock's last holder left.
+      this.fresh();
       return await fn();
     } finally {
       if (lock.inTransaction) lock.exec('COMMIT');
@@ -219,6 +235,7 @@ export class SqliteDriver implements SqlDriver {
   private dataVersion: Statement | undefined;
   private readonly companion: boolean;
   private readonly crossProcessMs: number;
+  private readonly snapshotMs: number;
   /**
    * How many of the serving driver's transactions are waiting for the write lock or holding it
    * (0 or 1: they take turns), shared with its companions, which give way (begin()).
@@ -226,27 +243,121 @@ export class SqliteDriver implements SqlDriver {
   readonly writeGate: SharedArrayBuffer;
   private readonly gate: Int32Array;
 
+  /** This process's commits that changed something a reader keeps (all but audit appends). */
   private commits = 0;
   private seenCommits = -1;
   private checkedAt = -Infinity;
   private lastDataVersion = 0;
 
   /**
-   * SQLite's data_version, which changes when another connection (our writer included)
-   * commits. Asking costs a read transaction (about a microsecond, a fifth of a cached
-   * read), so it is asked after each of this process's own commits, and otherwise at most
-   * every CROSS_PROCESS_MS: another process's commit (a `ccri import` beside the server)
-   * is seen within that many milliseconds; with other servers on the file (`crossProcessMs` 0),
-   * before every read. See docs/storage.md, "The read cache".
+   * The reader's snapshot: the read transaction it keeps open between statements, begun at
+   * `begunAt` after this process's `commits` and, in the store, `changes` (the count that
+   * every process's transactions but audit appends add to: countChange). `generation`
+   * moves when a new snapshot may hold a change the last did not (the read cache's counter).
+   */
+  private readonly snap = { commits: -1, changes: '', begunAt: 0, askedAt: -Infinity, generation: 0, timer: undefined as NodeJS.Timeout | undefined };
+  /** A small connection that asks the store's change count (a read of a row, whose own page cache matters not). */
+  private probe?: Statement;
+  /** Whether store_meta exists yet (a new file's first migration makes it). */
+  private counting = false;
+
+  /**
+   * Before each of the reader's statements: keeps its snapshot while nothing it must see
+   * may have been committed since it began, or begins another. A new one is begun after
+   * this process commits a change (at once), after another process does (asked of the
+   * store's change count at most every CROSS_PROCESS_MS, or before every read with other
+   * servers on the file), and at the latest SNAPSHOT_MS after the last began, so that the
+   * checkpointer may copy the WAL back past it and a server left idle holds nothing.
+   */
+  private snapshot(): void {
+    const db = this.readerDb;
+    const now = performance.now();
+    let changed = this.commits !== this.snap.commits;
+    let changes = this.snap.changes;
+    if (!changed && now - this.snap.askedAt >= this.crossProcessMs) {
+      changes = this.changeCount();
+      this.snap.askedAt = now;
+      changed = changes !== this.snap.changes;
+    }
+    if (db.inTransaction && !changed && now - this.snap.begunAt < this.snapshotMs) return;
+    if (changed) {
+      this.snap.generation++;
+      if (this.snap.askedAt !== now) {
+        changes = this.changeCount();
+        this.snap.askedAt = now;
+      }
+    }
+    this.endSnapshot();
+    // A deferred BEGIN: the snapshot is taken by the statement that follows.
+    db.exec('BEGIN');
+    this.snap.commits = this.commits;
+    this.snap.changes = changes;
+    this.snap.begunAt = now;
+    this.snap.timer = setTimeout(() => this.endSnapshot(), this.snapshotMs);
+    this.snap.timer.unref();
+  }
+
+  private endSnapshot(): void {
+    clearTimeout(this.snap.timer);
+    this.snap.timer = undefined;
+    if (this.readerDb.open && this.readerDb.inTransaction) this.readerDb.exec('COMMIT');
+  }
+
+  /** The store's change count ('' before there is one), read on a connection of its own. */
+  private changeCount(): string {
+    if (!this.probe) {
+      if (!this.probeDb) {
+        this.probeDb = openDb(this.file);
+        this.probeDb.pragma('cache_size = 16');
+      }
+      try {
+        this.probe = this.probeDb.prepare("SELECT value FROM store_meta WHERE key = 'changes'").pluck();
+      } catch {
+        // Not migrated yet: nothing to count, and this process's migration is one of its own commits.
+        return '';
+      }
+    }
+    return String(this.probe.get() ?? '');
+  }
+
+  private probeDb?: Db;
+
+  /**
+   * Adds one to the store's change count, in the transaction that made the change, so that
+   * every other process's reader learns of it (snapshot()). A few microseconds a transaction.
+   */
+  private countChange(): void {
+    if (this.companion || this.readerDb === this.writerDb) return;
+    this.counting ||= Boolean(this.writerDb.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'store_meta'").get());
+    if (!this.counting) return;
+    (this.countStatement ??= this.writerDb.prepare("INSERT INTO store_meta (key, value) VALUES ('changes', '1') ON CONFLICT (key) DO UPDATE SET value = value + 1")).run();
+  }
+
+  private countStatement?: Statement;
+
+  fresh(): void {
+    if (this.companion || this.readerDb === this.writerDb) return;
+    this.snap.askedAt = -Infinity;
+    this.endSnapshot();
+  }
+
+  /**
+   * A number that moves whenever a read may see a change the last did not: the reader's
+   * snapshot generation (snapshot()). A companion, whose reader takes no snapshot, asks
+   * SQLite's data_version of its writer, which leaves out that connection's own commits
+   * (it writes only what no cache holds: audit records) and counts every other's, at most
+   * every CROSS_PROCESS_MS. docs/storage.md, "The read cache".
    */
   changeCounter(): number | undefined {
     // A private in-memory database has one connection, whose own commits data_version does not count.
     if (this.readerDb === this.writerDb) return undefined;
+    if (!this.companion) {
+      this.snapshot();
+      return this.snap.generation;
+    }
     const now = performance.now();
     if (this.commits !== this.seenCommits || now - this.checkedAt >= this.crossProcessMs) {
-      // A companion writes only what no cache holds (audit records): its writer's own commits, which that
-      // connection's data_version leaves out, need not drop what it has cached.
-      this.dataVersion ??= (this.companion ? this.writerDb : this.readerDb).prepare('PRAGMA data_version').pluck();
+      this.dataVersion ??= this.writerDb.prepare('PRAGMA data_version').pluck();
       this.lastDataVersion = this.dataVersion.get() as number;
       this.seenCommits = this.commits;
       this.checkedAt = now;
@@ -285,6 +396,8 @@ export class SqliteDriver implements SqlDriver {
   async close(): Promise<void> {
     await this.checkpointer?.stop();
     await this.mutex.run(async () => {
+      this.endSnapshot();
+      this.probeDb?.close();
       if (this.readerDb !== this.writerDb) this.readerDb.close();
       this.writerDb.close();
       this.use?.release();
@@ -292,6 +405,7 @@ export class SqliteDriver implements SqlDriver {
   }
 
   async explain(sql: string, params: SqlValue[]): Promise<string[]> {
+    this.fresh();
     const rows = this.readerDb.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>;
     return rows.map((r) => r.detail);
   }
@@ -350,6 +464,8 @@ const MAX_STATEMENTS = 1000;
 
 /** How long a read may go on trusting the cache without asking SQLite whether another process wrote. */
 export const CROSS_PROCESS_MS = 5;
+/** How long the reader keeps one snapshot at most (snapshot()). */
+export const SNAPSHOT_MS = 100;
 /** How long a connection waits for another's write lock before the store answers busy. */
 const BUSY_WAIT_MS = 10_000;
 /** How long a companion gives way to the serving driver's writes at most, before it waits for the lock in turn. */
@@ -373,6 +489,8 @@ class SqliteConnection implements SqlConnection {
     private readonly now: () => number,
     private readonly watch: Watch,
     private readonly inTransaction: boolean,
+    /** The reader's: called before each statement (SqliteDriver.snapshot). */
+    private readonly beforeRead?: () => void,
   ) {
     db.function(GUARD_FUNCTION, { deterministic: false, varargs: false }, () => {
       if (this.now() > this.deadline) throw new QueryTimeout();
@@ -387,6 +505,7 @@ class SqliteConnection implements SqlConnection {
     const observer = this.watch.observer;
     const started = observer ? performance.now() : 0;
     try {
+      this.beforeRead?.();
       return run();
     } catch (err) {
       if (err instanceof QueryTimeout) throw queryTooCostly(this.limitMs);
