@@ -217,12 +217,13 @@ export class SqlStore implements StoreAdmin {
     const pending = new Map<string, number>();
     const result = await this.driver.transaction(async (conn) => {
       const now = this.clock();
-      const batch: BatchContext = { now, access, dialect: this.driver.dialect, indexer: this.options.indexer, pids: this.pids, pending };
+      const batch: BatchContext = { now, access, dialect: this.driver.dialect, indexer: this.options.indexer, pids: this.pids, pending, counts: new Map() };
       const tx: StoreTx = {
         read: (type, id) => readWith(conn, type, id, access),
         vread: (type, id, version) => vreadWith(conn, type, id, version, access),
         history: (query) => historyWith(conn, query, access),
-        search: (plan) => runSearch(conn, this.pids, this.driver.dialect, plan, access, this.innerMax),
+        // A search's total may be read from the counts: the transaction's own writes are in them first.
+        search: async (plan) => (await addCounts(conn, batch.counts), runSearch(conn, this.pids, this.driver.dialect, plan, access, this.innerMax)),
         write: async (op) => (await writeMany(conn, [op], batch))[0]!,
         writeMany: (ops) => writeMany(conn, ops, batch),
         serialise: (key) => conn.advisoryLock(key),
@@ -234,6 +235,7 @@ export class SqlStore implements StoreAdmin {
       };
       const result = await fn(tx);
       if (options.audit) await appendIn(conn, this.driver, options.audit);
+      await addCounts(conn, batch.counts);
       return result;
     });
     this.pids.adopt(pending);
@@ -243,8 +245,9 @@ export class SqlStore implements StoreAdmin {
   /** Writes the searchable copies of audit events as new resources, whatever the access of the caller (the audit is the server's). */
   private writeEvents(pending: Map<string, number>): WriteEvents {
     return async (conn, events) => {
-      const batch: BatchContext = { now: this.clock(), access: EVERYTHING, dialect: this.driver.dialect, indexer: this.options.indexer, pids: this.pids, pending };
+      const batch: BatchContext = { now: this.clock(), access: EVERYTHING, dialect: this.driver.dialect, indexer: this.options.indexer, pids: this.pids, pending, counts: new Map() };
       const results = await writeMany(conn, events.map((e) => ({ type: 'AuditEvent', id: e.id, resource: e, mustNotExist: true })), batch);
+      await addCounts(conn, batch.counts);
       return results.map((r) => r.version.json!);
     };
   }
