@@ -64,7 +64,7 @@ function dumpSqlite(file: string): Record<string, unknown[]> {
     out.resource_version = db.prepare('SELECT rid, type, id, version, last_updated, method, json FROM resource_version ORDER BY seq').raw().all();
     for (const t of INDEX_TABLES) out[t] = db.prepare(`SELECT * FROM idx_${t}`).raw().all().map((r) => JSON.stringify(r)).sort();
     out.compartment = db.prepare('SELECT rid, patient FROM compartment ORDER BY rid, patient').raw().all();
-    out.type_count = db.prepare('SELECT type, n FROM type_count ORDER BY type').raw().all();
+    out.type_count = db.prepare('SELECT type, sum(n) AS n FROM type_count_part GROUP BY type ORDER BY type').raw().all();
     // The full-text index holds no text: ask it for the documents of a few words instead.
     out.text = WORDS.map((w) => db.prepare(`SELECT rowid FROM idx_text_content WHERE idx_text_content MATCH ? ORDER BY rowid`).pluck().all(`"${w}"*`));
     return out;
@@ -83,7 +83,7 @@ async function dumpPostgres(url: string): Promise<Record<string, unknown[]>> {
     out.resource_version = await rows('SELECT rid, type, id, version, last_updated, method, json FROM resource_version ORDER BY seq');
     for (const t of INDEX_TABLES) out[t] = (await rows(`SELECT * FROM idx_${t}`)).map((r) => JSON.stringify(r)).sort();
     out.compartment = await rows('SELECT rid, patient FROM compartment ORDER BY rid, patient');
-    out.type_count = await rows('SELECT type, n FROM type_count ORDER BY type');
+    out.type_count = await rows('SELECT type, sum(n)::bigint AS n FROM type_count_part GROUP BY type ORDER BY type');
     out.text = [];
     for (const w of WORDS) out.text.push((await rows(`SELECT rid FROM idx_text WHERE content @@ to_tsquery('simple', $1) ORDER BY rid`, [`${w}:*`])).flat());
     return out;

@@ -85,9 +85,17 @@ describe('H1: a sort on a token parameter (SQLite)', () => {
     await store.close();
     // The store as release 4 left it, analysed: migration 5's indexes not there yet.
     const old = new Database(join(dir, 'ccri.sqlite'));
-    old.exec("DROP INDEX resource_type_updated_rid; DROP INDEX resource_type_updated_desc; CREATE INDEX resource_type_updated ON resource (type, last_updated); UPDATE store_meta SET value = '4' WHERE key = 'schema_version'; ANALYZE");
+    old.exec(
+      'DROP INDEX resource_type_updated_rid; DROP INDEX resource_type_updated_desc; CREATE INDEX resource_type_updated ON resource (type, last_updated); ' +
+        // Migration 7's parts of the counts, back in migration 1's one row per type.
+        'CREATE TABLE type_count (type TEXT PRIMARY KEY, n INTEGER NOT NULL); INSERT INTO type_count SELECT type, sum(n) FROM type_count_part GROUP BY type; DROP TABLE type_count_part; ' +
+        "UPDATE store_meta SET value = '4' WHERE key = 'schema_version'; ANALYZE",
+    );
     old.close();
-    await (await openStore({ ...defaultStoreOptions(), dataDir: dir })).close();
+    const upgraded = await openStore({ ...defaultStoreOptions(), dataDir: dir });
+    // The counts came through migration 7.
+    expect((await upgraded.reader(EVERYTHING).search(plan('Observation', '_total=accurate'))).total).toBe(50);
+    await upgraded.close();
     const db = new Database(join(dir, 'ccri.sqlite'), { readonly: true });
     const stats = db.prepare("SELECT idx FROM sqlite_stat1 WHERE tbl = 'resource'").all() as Array<{ idx: string }>;
     db.close();

@@ -3,6 +3,7 @@ import { eventOfRecord, type EventRecord } from '../../fhir/audit-event.js';
 import type { AuditAppend, AuditHead, AuditProblem, AuditStore, PatientLookup, PatientRef } from '../store.js';
 import { uncancellable } from '../cancel.js';
 import type { SqlConnection, SqlDriver } from './driver.js';
+import { ADD_COUNT } from './write-batch.js';
 
 /** The hash before a chain's first event. */
 export const GENESIS = '0'.repeat(64);
@@ -194,7 +195,7 @@ export class SqlAuditStore implements AuditStore {
         await conn.run(`DELETE FROM ${table} WHERE rid IN (${rm})`, rids);
       }
       for (const table of this.driver.dialect.textTables) await conn.run(`DELETE FROM ${table} WHERE ${this.driver.dialect.textKey} IN (${rm})`, rids);
-      await conn.run("UPDATE type_count SET n = n - ? WHERE type = 'AuditEvent'", [rids.length]);
+      await conn.run(ADD_COUNT, ['AuditEvent', 0, -rids.length]);
     }
   }
 }

@@ -23,6 +23,8 @@ const index = (name: string, table: string, on: string[]): Step => ({ kind: 'ind
 /** Writes delete a resource's index rows by (rid, pid): these are needed to write. */
 const byRid = (kind: string): Step => index(`idx_${kind}_rid`, `idx_${kind}`, ['rid', 'pid']);
 
+const COPY_COUNTS = ['INSERT INTO type_count_part (type, part, n) SELECT type, 0, n FROM type_count', 'DROP TABLE type_count'];
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -192,6 +194,20 @@ export const MIGRATIONS: readonly Migration[] = [
       // Observation?code=364075005, 12,825 matches of 123,000 resources, spent 43 ms of its 50 there.
       searchIndex('idx_token_code_rid', 'idx_token', ['pid', 'code', 'system', 'rid']),
       { kind: 'drop-index', name: 'idx_token_code' },
+    ],
+  },
+  {
+    version: 7,
+    describe: 'the count of resources per type in parts, so that concurrent writes of one type on PostgreSQL need not take turns',
+    steps: [
+      // A transaction adds to one part of each type it counts (write-batch.ts, addCounts), and a count is
+      // the sum of its type's parts. With one row per type, every create of a type locked that row to its
+      // commit on PostgreSQL: ten clients' creates of Patients took turns, about 300 a second.
+      {
+        kind: 'table',
+        table: { name: 'type_count_part', columns: [col('type', 'key', required), col('part', 'int', required), col('n', 'bigint', required)], unique: [['type', 'part']] },
+      },
+      { kind: 'raw', sqlite: COPY_COUNTS, postgres: COPY_COUNTS },
     ],
   },
 ];

@@ -41,7 +41,7 @@ export async function runSearch(conn: SqlConnection, pids: ParamIds, dialect: Di
     if (!plan.where.length && splitTypes(access, plan.types).all.length === plan.types.length) {
       // Unfiltered, and the caller sees every row: the per-type counts kept at write time answer without a scan.
       const counts = await conn.all<{ n: number | string }>(
-        `SELECT n FROM type_count WHERE type IN (${plan.types.map(() => '?').join(', ')})`,
+        `SELECT n FROM type_count_part WHERE type IN (${plan.types.map(() => '?').join(', ')})`,
         plan.types,
       );
       page.total = counts.reduce((sum, r) => sum + Number(r.n), 0);

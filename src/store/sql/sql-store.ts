@@ -282,14 +282,14 @@ export class SqlStore implements StoreAdmin {
   }
 
   async counts(): Promise<Map<string, number>> {
-    const rows = await this.driver.reader.all<{ type: string; n: number | string }>('SELECT type, n FROM type_count WHERE n > 0 ORDER BY type');
+    const rows = await this.driver.reader.all<{ type: string; n: number | string }>('SELECT type, sum(n) AS n FROM type_count_part GROUP BY type HAVING sum(n) > 0 ORDER BY type');
     return new Map(rows.map((r) => [r.type, Number(r.n)]));
   }
 
   async clear(): Promise<void> {
     await this.driver.transaction(async (conn) => {
       // The audit trail goes too (its events are resources): a reset starts again from nothing.
-      for (const table of ['resource', 'resource_version', 'type_count', 'compartment', 'audit_chain', 'audit_head', ...this.driver.dialect.textTables, ...Object.keys(INDEX_TABLES).map((t) => `idx_${t}`)]) {
+      for (const table of ['resource', 'resource_version', 'type_count_part', 'compartment', 'audit_chain', 'audit_head', ...this.driver.dialect.textTables, ...Object.keys(INDEX_TABLES).map((t) => `idx_${t}`)]) {
         await conn.run(`DELETE FROM ${table}`);
       }
     }, { unbounded: true });
@@ -471,7 +471,7 @@ async function historyWith(conn: SqlConnection, q: HistoryQuery, access: Access)
 
 /** The types that have any version (for system history under narrowed access, which names the types it may show). */
 async function historyTypes(conn: SqlConnection): Promise<string[]> {
-  return (await conn.all<{ type: string }>('SELECT type FROM type_count')).map((r) => r.type);
+  return (await conn.all<{ type: string }>('SELECT DISTINCT type FROM type_count_part')).map((r) => r.type);
 }
 
 function joinAnd(parts: Sql[]): Sql {

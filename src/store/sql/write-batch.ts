@@ -182,15 +182,24 @@ async function admit(conn: SqlConnection, ops: WriteOp[], current: Map<string, C
   return ops;
 }
 
-/** Adds to the current-resource counts per type (and empties `counts`). */
+/**
+ * Adds to the current-resource counts per type (and empties `counts`): to one part of each
+ * type's count, picked at random for the transaction (migration 7), so that concurrent
+ * transactions seldom lock the same rows.
+ */
 export async function addCounts(conn: SqlConnection, counts: Map<string, number>): Promise<void> {
+  const part = Math.floor(Math.random() * COUNT_PARTS);
   // In type order, so concurrent transactions lock the count rows in the same order (no deadlock).
   for (const [type, n] of [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (n === 0) continue;
-    await conn.run('INSERT INTO type_count (type, n) VALUES (?, ?) ON CONFLICT (type) DO UPDATE SET n = type_count.n + excluded.n', [type, n]);
+    await conn.run(ADD_COUNT, [type, part, n]);
   }
   counts.clear();
 }
+
+/** How many parts each type's count is kept in. */
+export const COUNT_PARTS = 16;
+export const ADD_COUNT = 'INSERT INTO type_count_part (type, part, n) VALUES (?, ?, ?) ON CONFLICT (type, part) DO UPDATE SET n = type_count_part.n + excluded.n';
 
 function checkPreconditions(op: WriteOp, cur: CurrentRow | undefined): void {
   if (op.ifMatch !== undefined && (!cur || cur.deleted || cur.version !== op.ifMatch)) {

@@ -375,7 +375,7 @@ export class SqliteDriver implements SqlDriver {
   async analyze(): Promise<void> {
     await this.transaction(async () => {
       this.writerDb.pragma('analysis_limit = 0');
-      this.writerDb.exec('ANALYZE resource; ANALYZE resource_version; ANALYZE type_count; ANALYZE search_param; ANALYZE store_meta');
+      this.writerDb.exec('ANALYZE resource; ANALYZE resource_version; ANALYZE type_count_part; ANALYZE search_param; ANALYZE store_meta');
       this.writerDb.pragma('analysis_limit = 1000');
       for (const table of [...Object.keys(INDEX_TABLES).map((t) => `idx_${t}`), 'compartment']) this.writerDb.exec(`ANALYZE ${table}`);
       this.writerDb.pragma('analysis_limit = 0');
