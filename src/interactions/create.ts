@@ -21,7 +21,7 @@ export async function createIn(tx: StoreTx, req: FhirRequest, ctx: RequestContex
     if (matches.length === 1) return writeResponse(req, ctx.config.baseUrl, 200, matches[0]!, `${type}/${matches[0]!.id} already exists; nothing was created`, warnings);
   }
   // The server chooses the id of a created resource; any id in the body is ignored.
-  const result = await tx.write({ type, id, resource: body, mustNotExist: true });
+  const result = await tx.write({ type, id, resource: body, mustNotExist: true, newId: true });
   return writeResponse(req, ctx.config.baseUrl, 201, result.version, `Created ${type}/${id}`, warnings);
 }
 

@@ -35,7 +35,7 @@ export function runStoreContract(name: string, open: (clock: () => number) => Pr
       name: [{ family, given: ['Ann'] }],
       ...extra,
     });
-    const put = (type: string, id: string, resource: Record<string, unknown> | null, more: { ifMatch?: number; mustNotExist?: boolean } = {}) =>
+    const put = (type: string, id: string, resource: Record<string, unknown> | null, more: { ifMatch?: number; mustNotExist?: boolean; newId?: boolean } = {}) =>
       store.transaction(EVERYTHING, (tx) => tx.write({ type, id, resource, ...more }));
     const plan = (type: string, where: Condition[], more: Partial<SearchPlan> = {}): SearchPlan => ({
       types: [type], where, sort: [], count: 50, offset: 0, total: true, ...more,
@@ -92,6 +92,15 @@ export function runStoreContract(name: string, open: (clock: () => number) => Pr
       expect((await put('Patient', 'p1', patient('X'), { ifMatch: 1 })).version.version).toBe(2);
       await expect(put('Patient', 'nobody', patient('X'), { ifMatch: 1 })).rejects.toMatchObject({ status: 412 });
       await expect(put('Patient', 'p1', patient('Y'), { mustNotExist: true })).rejects.toMatchObject({ status: 409 });
+    });
+
+    it('writes a server-made id without looking it up, and should it exist after all, leaves that resource be (409)', async () => {
+      expect((await put('Patient', 'made-1', patient('New'), { mustNotExist: true, newId: true })).kind).toBe('created');
+      await expect(put('Patient', 'made-1', patient('Clash'), { mustNotExist: true, newId: true })).rejects.toMatchObject({ status: 409 });
+      const kept = await store.reader(EVERYTHING).read('Patient', 'made-1');
+      expect(kept?.version).toBe(1);
+      expect(JSON.parse(kept!.json!).name[0].family).toBe('New');
+      expect((await store.reader(EVERYTHING).search(plan('Patient', []))).total).toBe(1);
     });
 
     it('of two concurrent updates with the same If-Match, exactly one succeeds', async () => {

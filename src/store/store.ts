@@ -34,6 +34,12 @@ export interface WriteOp {
   ifMatch?: number;
   /** Fail with 409 if a current (not deleted) resource with this id exists. */
   mustNotExist?: boolean;
+  /**
+   * The id was made by the server for this write (a random UUID), so no resource has it:
+   * it is not looked up first (a statement fewer; should it exist after all, the write is
+   * retried as one that lost a race, and a create makes another id).
+   */
+  newId?: boolean;
 }
 
 export type WriteKind = 'created' | 'updated' | 'deleted' | 'noop';

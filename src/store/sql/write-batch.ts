@@ -52,7 +52,8 @@ const key = (type: string, id: string) => `${type}/${id}`;
  */
 export async function writeBatch(conn: SqlConnection, given: WriteOp[], ctx: BatchContext): Promise<WriteResult[]> {
   const current = new Map<string, CurrentRow>();
-  for (const row of await conn.currentMany(given.map((o) => [o.type, o.id]))) current.set(key(row.type, row.id), row);
+  const known = given.filter((o) => !o.newId);
+  if (known.length) for (const row of await conn.currentMany(known.map((o) => [o.type, o.id]))) current.set(key(row.type, row.id), row);
   const indexed = new Map<WriteOp, IndexRows>();
   const ops = await admit(conn, given, current, indexed, ctx);
   for (const op of ops) checkPreconditions(op, current.get(key(op.type, op.id)));

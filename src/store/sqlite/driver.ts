@@ -598,8 +598,12 @@ class SqliteConnection implements SqlConnection {
 
   async insertResources(rows: Array<[string, string, number, number]>): Promise<Array<{ rid: number; type: string; id: string }>> {
     return this.clocked(() => {
-      const stmt = this.prepare('INSERT INTO resource (type, id, version, last_updated, deleted) VALUES (?, ?, ?, ?, 0)');
-      return rows.map(([type, id, version, lastUpdated]) => ({ rid: Number(stmt.run(type, id, version, lastUpdated).lastInsertRowid), type, id }));
+      // A key that exists already is left out of the answer (as on PostgreSQL): the caller retries.
+      const stmt = this.prepare('INSERT INTO resource (type, id, version, last_updated, deleted) VALUES (?, ?, ?, ?, 0) ON CONFLICT (type, id) DO NOTHING');
+      return rows.flatMap(([type, id, version, lastUpdated]) => {
+        const done = stmt.run(type, id, version, lastUpdated);
+        return done.changes ? [{ rid: Number(done.lastInsertRowid), type, id }] : [];
+      });
     });
   }
 
