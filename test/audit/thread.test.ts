@@ -41,6 +41,21 @@ afterEach(async () => {
 
 for (const kind of await storeKinds()) {
   describe(`the audit thread (${kind})`, () => {
+    it('copies for search every event recorded after the store was cleared (ccri seed --reset), from the first', async () => {
+      s = await startTestServer(kind);
+      await s.request('PUT', '/STU3/Patient/t1', { body: { resourceType: 'Patient', id: 't1' } });
+      for (let i = 0; i < 3; i++) await s.request('GET', '/STU3/Patient/t1');
+      await s.store.audit().index();
+      expect((await s.store.counts()).get('AuditEvent')).toBe(await chainLength(s));
+      await s.store.clear();
+      for (let i = 0; i < 2; i++) expect((await s.request('GET', '/STU3/Patient/t1')).status).toBe(404);
+      const recorded = await chainLength(s);
+      expect(recorded).toBe(2);
+      await s.store.audit().index();
+      expect((await s.store.counts()).get('AuditEvent')).toBe(recorded);
+      expect(await s.store.audit().verify()).toEqual([]);
+    });
+
     it("commits the events of reads, and a new thread takes over from one that died", async () => {
       s = await startTestServer(kind);
       await s.request('PUT', '/STU3/Patient/t1', { body: { resourceType: 'Patient', id: 't1' } });

@@ -45,6 +45,8 @@ export class SqlAuditStore implements AuditStore {
 
 
   async heads(): Promise<AuditHead[]> {
+    // Every event committed so far, whichever connection appended it (the audit thread's).
+    this.driver.fresh?.();
     const rows = await this.driver.reader.all<{ chain: string; n: number | string; hash: string; start: number | string }>('SELECT chain, n, hash, start FROM audit_head ORDER BY chain');
     return rows.map((r) => ({ chain: r.chain, n: Number(r.n), hash: r.hash, start: Number(r.start) }));
   }
@@ -88,6 +90,8 @@ export class SqlAuditStore implements AuditStore {
 
   /** One indexed look per chain behind: the count from the heads, the oldest from the first event not yet copied. */
   async lag(): Promise<{ events: number; oldest?: number }> {
+    // Every event committed so far, whichever connection appended it (the audit thread's).
+    this.driver.fresh?.();
     const row = await this.driver.reader.get<{ events: number | string | null; oldest: number | string | null }>(
       'SELECT SUM(h.n - COALESCE(i.n, 0)) AS events, MIN(c.recorded) AS oldest FROM audit_head h LEFT JOIN audit_indexed i ON i.chain = h.chain ' +
         'LEFT JOIN audit_chain c ON c.chain = h.chain AND c.n = COALESCE(i.n, 0) + 1 WHERE h.n > COALESCE(i.n, 0)',
@@ -97,6 +101,8 @@ export class SqlAuditStore implements AuditStore {
   }
 
   async verify(): Promise<AuditProblem[]> {
+    // Every event committed so far, whichever connection appended it (the audit thread's).
+    this.driver.fresh?.();
     const problems: AuditProblem[] = [];
     const heads = await this.driver.reader.all<{ chain: string; n: number | string; hash: string; start: number | string; start_prev: string; indexed: number | string | null }>(
       'SELECT h.chain, h.n, h.hash, h.start, h.start_prev, i.n AS indexed FROM audit_head h LEFT JOIN audit_indexed i ON i.chain = h.chain ORDER BY h.chain',
@@ -142,11 +148,14 @@ export class SqlAuditStore implements AuditStore {
   }
 
   async holds(chain: string, n: number, hash: string): Promise<boolean> {
+    this.driver.fresh?.();
     return Boolean(await this.driver.reader.get('SELECT 1 AS x FROM audit_chain WHERE chain = ? AND n = ? AND hash = ?', [chain, n, hash]));
   }
 
   /** The events (AuditEvent JSON, made from each record), oldest first. */
   async *events(since = 0, until = Number.MAX_SAFE_INTEGER): AsyncGenerator<string> {
+    // Every event committed so far, whichever connection appended it (the audit thread's).
+    this.driver.fresh?.();
     for (const { chain } of await this.driver.reader.all<{ chain: string }>('SELECT chain FROM audit_head ORDER BY chain')) {
       let after = -1;
       for (;;) {

@@ -289,7 +289,7 @@ export class SqlStore implements StoreAdmin {
   async clear(): Promise<void> {
     await this.driver.transaction(async (conn) => {
       // The audit trail goes too (its events are resources): a reset starts again from nothing.
-      for (const table of ['resource', 'resource_version', 'type_count_part', 'compartment', 'audit_chain', 'audit_head', ...this.driver.dialect.textTables, ...Object.keys(INDEX_TABLES).map((t) => `idx_${t}`)]) {
+      for (const table of ['resource', 'resource_version', 'type_count_part', 'compartment', 'audit_chain', 'audit_head', 'audit_indexed', ...this.driver.dialect.textTables, ...Object.keys(INDEX_TABLES).map((t) => `idx_${t}`)]) {
         await conn.run(`DELETE FROM ${table}`);
       }
     }, { unbounded: true });
