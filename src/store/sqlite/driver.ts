@@ -443,9 +443,11 @@ function translate(err: unknown): unknown {
 
 function openDb(file: string): Db {
   const db = new Database(file);
+  // First: turning a new file to WAL takes a lock, which another process opening the file at the
+  // same moment (a worker of `ccri serve --workers`) waits for rather than failing "database is locked".
+  db.pragma(`busy_timeout = ${BUSY_WAIT_MS}`);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma(`busy_timeout = ${BUSY_WAIT_MS}`);
   db.pragma('foreign_keys = OFF');
   // Memory is bounded: a 32 MB page cache per connection and no memory-mapping (mapped pages
   // count as the process's resident memory); the operating system's file cache does the rest.
