@@ -32,7 +32,7 @@ function numbered(sql: string): string {
 /** Column types for unnest() in bulk inserts. */
 const COLUMN_TYPES: Record<string, string> = {
   rid: 'bigint', pid: 'int', low: 'bigint', high: 'bigint', value: 'float8', canon_value: 'float8', low2: 'float8', high2: 'float8', canon2: 'float8',
-  version: 'int', last_updated: 'bigint', n: 'bigint', recorded: 'bigint',
+  version: 'int', last_updated: 'bigint', n: 'bigint', part: 'int', recorded: 'bigint',
 };
 
 /**

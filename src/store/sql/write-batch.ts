@@ -191,16 +191,19 @@ async function admit(conn: SqlConnection, ops: WriteOp[], current: Map<string, C
 export async function addCounts(conn: SqlConnection, counts: Map<string, number>): Promise<void> {
   const part = Math.floor(Math.random() * COUNT_PARTS);
   // In type order, so concurrent transactions lock the count rows in the same order (no deadlock).
-  for (const [type, n] of [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (n === 0) continue;
-    await conn.run(ADD_COUNT, [type, part, n]);
-  }
+  const values = [...counts]
+    .filter(([, n]) => n !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .flatMap(([type, n]) => [type, part, n]);
   counts.clear();
+  // One insert, which PostgreSQL holds back and sends with the transaction's other inserts: a round trip fewer a write.
+  if (values.length) await conn.insertMany('type_count_part', ['type', 'part', 'n'], values, COUNT_CONFLICT);
 }
 
 /** How many parts each type's count is kept in. */
 export const COUNT_PARTS = 16;
-export const ADD_COUNT = 'INSERT INTO type_count_part (type, part, n) VALUES (?, ?, ?) ON CONFLICT (type, part) DO UPDATE SET n = type_count_part.n + excluded.n';
+const COUNT_CONFLICT = 'ON CONFLICT (type, part) DO UPDATE SET n = type_count_part.n + excluded.n';
+export const ADD_COUNT = `INSERT INTO type_count_part (type, part, n) VALUES (?, ?, ?) ${COUNT_CONFLICT}`;
 
 function checkPreconditions(op: WriteOp, cur: CurrentRow | undefined): void {
   if (op.ifMatch !== undefined && (!cur || cur.deleted || cur.version !== op.ifMatch)) {

@@ -6,7 +6,7 @@ import type { IndexKind } from '../../search/index-rows.js';
 import type { PreparedBatch } from '../prepared.js';
 import { FhirError } from '../../fhir/outcome.js';
 import { currentSignal } from '../cancel.js';
-import { ClientGone, queryTooCostly, storeUnavailable } from '../errors.js';
+import { ClientGone, RetryableConflict, queryTooCostly, storeUnavailable } from '../errors.js';
 import type { CurrentRow, SqlConnection, SqlDriver, SqlValue, TransactionOptions } from '../sql/driver.js';
 import type { ConnectionUse, StatementObserver } from '../store.js';
 import { Mutex } from '../sql/mutex.js';
@@ -36,6 +36,9 @@ export class SqliteDriver implements SqlDriver {
   private readonly readerDb: Db;
   private readonly writer: SqliteConnection;
   private readonly mutex = new Mutex();
+  /** Whether request transactions share commits (member()). */
+  private readonly groups: boolean;
+  private readonly groupMs: number;
   private readonly checkpointer?: Checkpointer;
   /** Who is told how long each call to the database takes (metrics); shared with the connections. */
   private readonly watch: Watch = {};
@@ -59,6 +62,8 @@ export class SqliteDriver implements SqlDriver {
       crossProcessMs?: number;
       /** How long the reader keeps one snapshot at most (SNAPSHOT_MS by default; snapshot()). */
       snapshotMs?: number;
+      /** How old (ms) a group of transactions sharing a commit may grow (GROUP_MS by default; 0: each commits alone). member(). */
+      groupMs?: number;
     } = {},
   ) {
     if (file !== ':memory:') {
@@ -82,6 +87,9 @@ export class SqliteDriver implements SqlDriver {
     if (!options.companion) optimize(this.writerDb);
     this.optimizedAt = options.companion ? Infinity : performance.now();
     this.companion = options.companion !== undefined;
+    // A companion batches its own appends; an in-memory database reads through the writer, which must not see uncommitted members.
+    this.groupMs = options.groupMs ?? GROUP_MS;
+    this.groups = !this.companion && this.readerDb !== this.writerDb && this.groupMs > 0;
     this.crossProcessMs = options.crossProcessMs ?? CROSS_PROCESS_MS;
     this.snapshotMs = options.snapshotMs ?? SNAPSHOT_MS;
     this.writeGate = options.companion?.gate ?? new SharedArrayBuffer(4);
@@ -105,17 +113,106 @@ export class SqliteDriver implements SqlDriver {
    * the next checkpoint syncs everything. docs/storage.md.
    */
   async transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    return this.mutex.run(async () => {
-      if (!this.companion) Atomics.add(this.gate, 0, 1);
-      try {
-        return await this.inTransaction(fn, options);
-      } finally {
-        if (!this.companion) {
-          Atomics.sub(this.gate, 0, 1);
-          Atomics.notify(this.gate, 0);
+    if (!this.groups || options.relaxed || options.unbounded) {
+      return this.mutex.run(async () => {
+        await this.endGroup();
+        this.gateUp();
+        try {
+          return await this.inTransaction(fn, options);
+        } finally {
+          this.gateDown();
         }
+      });
+    }
+    const { value, group } = await this.mutex.run(() => this.member(fn, options));
+    // Answered only once committed: no write is acknowledged that a crash could still lose.
+    await group.committed;
+    return value;
+  }
+
+  /**
+   * Group commit. A request's transaction joins the write transaction open now, if any, as a
+   * savepoint of its own (one that fails rolls back alone), or begins one; the transaction
+   * commits once every transaction that queued for the writer in the same turn of the event
+   * loop has run (a setImmediate takes its turn in the queue after them), or sooner when it
+   * is GROUP_MAX transactions or GROUP_MS old (when one of them ends). Each member waits for that commit. A commit
+   * is most of a small write's cost on SQLite (the changed pages written to the WAL, then
+   * BEGIN IMMEDIATE again); the pages a group's members share are written once.
+   * docs/storage.md, "Group commit".
+   */
+  private group?: Group;
+
+  private async member<T>(fn: (conn: SqlConnection) => Promise<T>, options: TransactionOptions): Promise<{ value: T; group: Group }> {
+    let group = this.group;
+    if (!group) {
+      this.gateUp();
+      try {
+        await this.begin();
+      } catch (err) {
+        this.gateDown();
+        throw translate(err);
       }
-    });
+      group = this.group = newGroup();
+      const opened = group;
+      setImmediate(() => void this.mutex.run(() => this.endGroup(opened)));
+    }
+    this.writerDb.exec('SAVEPOINT member');
+    let value: T;
+    try {
+      value = await fn(this.writer);
+      this.writerDb.exec('RELEASE member');
+    } catch (err) {
+      if (this.writerDb.inTransaction) {
+        this.writerDb.exec('ROLLBACK TO member');
+        this.writerDb.exec('RELEASE member');
+        // Nothing to keep: the writer is let go at once rather than at the group's turn.
+        if (!group.members) await this.endGroup(group);
+      } else {
+        // SQLite rolled back the whole transaction (an interrupted write, a full disk): the
+        // members before this one lost their writes too, and are tried again.
+        this.group = undefined;
+        this.gateDown();
+        group.settle(new RetryableConflict('a write transaction this one shared was rolled back; retry'));
+      }
+      throw translate(err);
+    }
+    group.members++;
+    if (!options.unchanged) group.changed = true;
+    if (group.members >= GROUP_MAX || performance.now() - group.begun >= this.groupMs) await this.endGroup(group);
+    return { value, group };
+  }
+
+  /** Commits the open group (`group`, or whichever is open), under the writer's mutex; its members learn the outcome. */
+  private async endGroup(group: Group | undefined = this.group): Promise<void> {
+    if (!group || this.group !== group) return;
+    this.group = undefined;
+    try {
+      // Other processes' readers learn of the change from the count (snapshot()); an audit append changes nothing they keep.
+      if (group.changed) this.countChange();
+      const observer = this.watch.observer;
+      const committing = observer ? performance.now() : 0;
+      this.writerDb.exec('COMMIT');
+      if (observer) observer((performance.now() - committing) / 1000, true);
+      if (group.changed) this.commits++;
+      group.settle();
+    } catch (err) {
+      if (this.writerDb.inTransaction) this.writerDb.exec('ROLLBACK');
+      group.settle(translate(err));
+    } finally {
+      this.gateDown();
+      this.optimizeNow();
+    }
+  }
+
+  /** Says to a companion (the audit thread) that a write of this driver waits or runs, so it gives way (begin()). */
+  private gateUp(): void {
+    if (!this.companion) Atomics.add(this.gate, 0, 1);
+  }
+
+  private gateDown(): void {
+    if (this.companion) return;
+    Atomics.sub(this.gate, 0, 1);
+    Atomics.notify(this.gate, 0);
   }
 
   private async inTransaction<T>(fn: (conn: SqlConnection) => Promise<T>, options: TransactionOptions): Promise<T> {
@@ -396,6 +493,7 @@ export class SqliteDriver implements SqlDriver {
   async close(): Promise<void> {
     await this.checkpointer?.stop();
     await this.mutex.run(async () => {
+      await this.endGroup();
       this.endSnapshot();
       this.probeDb?.close();
       if (this.readerDb !== this.writerDb) this.readerDb.close();
@@ -470,6 +568,29 @@ export const CROSS_PROCESS_MS = 5;
 export const SNAPSHOT_MS = 100;
 /** How long a connection waits for another's write lock before the store answers busy. */
 const BUSY_WAIT_MS = 10_000;
+/** A group's most members, and its age (ms) past which the next member to finish commits it (member()). */
+const GROUP_MAX = 100;
+const GROUP_MS = 5;
+
+interface Group {
+  begun: number;
+  members: number;
+  /** Whether a member changed anything a reader keeps (all but audit appends). */
+  changed: boolean;
+  /** Settles when the group commits, or fails to. */
+  committed: Promise<void>;
+  settle(err?: unknown): void;
+}
+
+function newGroup(): Group {
+  let settle!: (err?: unknown) => void;
+  const committed = new Promise<void>((resolve, reject) => {
+    settle = (err) => (err === undefined ? resolve() : reject(err));
+  });
+  // A group whose only member failed has nobody waiting on it.
+  committed.catch(() => undefined);
+  return { begun: performance.now(), members: 0, changed: false, committed, settle };
+}
 /** How long a companion gives way to the serving driver's writes at most, before it waits for the lock in turn. */
 const GIVE_WAY_MS = 1000;
 
