@@ -286,6 +286,18 @@ function cachedLookup(driver: SqlDriver, lookup: PatientLookup): PatientLookup {
  * Whose resources these are: the patients whose compartment holds them (a Patient is its
  * own), with the NHS number of each patient that has one, in two indexed queries.
  */
+/**
+ * The NHS numbers of `n` Patients (their ids, then the NHS number system). `+t.pid`: each
+ * patient's own index rows, found by rid. Left to choose on a store without statistics yet (a
+ * new one, grown by requests), SQLite read the rows of every Patient's identifier for each lookup.
+ */
+export function nhsNumbersSql(n: number): string {
+  return (
+    `SELECT r.id, t.code FROM resource r JOIN idx_token t ON t.rid = r.rid JOIN search_param p ON p.pid = +t.pid WHERE r.type = 'Patient' AND r.id IN (${Array(n).fill('?').join(', ')}) ` +
+    "AND p.type = 'Patient' AND p.code = 'token Patient.identifier' AND t.system = ?"
+  );
+}
+
 function patientLookup(conn: SqlConnection): PatientLookup {
   return async (keys) => {
     const out = new Map<string, PatientRef[]>();
@@ -306,8 +318,7 @@ function patientLookup(conn: SqlConnection): PatientLookup {
     for (let i = 0; i < ids.length; i += 400) {
       const part = ids.slice(i, i + 400);
       const rows = await conn.all<{ id: string; code: string }>(
-        `SELECT r.id, t.code FROM resource r JOIN idx_token t ON t.rid = r.rid JOIN search_param p ON p.pid = t.pid WHERE r.type = 'Patient' AND r.id IN (${part.map(() => '?').join(', ')}) ` +
-          "AND p.type = 'Patient' AND p.code = 'token Patient.identifier' AND t.system = ?",
+        nhsNumbersSql(part.length),
         [...part, NHS_NUMBER],
       );
       for (const r of rows) if (r.code) nhs.set(r.id, r.code);
