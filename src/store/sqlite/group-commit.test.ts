@@ -30,13 +30,21 @@ describe('group commit on SQLite', () => {
       db.close();
     }
   };
-  const insert = (d: SqliteDriver, x: number) => d.transaction(async (c) => (await c.run('INSERT INTO t VALUES (?)', [x]), x));
-
-  it('commits the transactions of one turn of the event loop once, and answers each only when that commit is done', async () => {
+  /** A driver on a new file with the tables set up, closed after `run`. */
+  const withDriver = async (run: (d: SqliteDriver, file: string) => Promise<void>) => {
     const file = tempFile();
     const d = new SqliteDriver(file, { groupMs: LONG });
     try {
       await setUp(d);
+      await run(d, file);
+    } finally {
+      await d.close();
+    }
+  };
+  const insert = (d: SqliteDriver, x: number) => d.transaction(async (c) => (await c.run('INSERT INTO t VALUES (?)', [x]), x));
+
+  it('commits the transactions of one turn of the event loop once, and answers each only when that commit is done', async () => {
+    await withDriver(async (d, file) => {
       const before = outside(file).changes;
       const seen: number[][] = [];
       // Each, as it is answered, finds every row of the group committed (an answer never runs ahead of its commit).
@@ -48,16 +56,11 @@ describe('group commit on SQLite', () => {
       await insert(d, 6);
       await insert(d, 7);
       expect(outside(file).changes).toBe(before + 3);
-    } finally {
-      await d.close();
-    }
+    });
   });
 
   it('rolls back a member that fails, alone', async () => {
-    const file = tempFile();
-    const d = new SqliteDriver(file, { groupMs: LONG });
-    try {
-      await setUp(d);
+    await withDriver(async (d, file) => {
       const first = insert(d, 10);
       const failing = d.transaction(async (c) => {
         await c.run('INSERT INTO t VALUES (20)', []);
@@ -69,16 +72,11 @@ describe('group commit on SQLite', () => {
       // A member reads the writes of those before it in the group, which commit with it.
       const read = await Promise.all([insert(d, 40), d.transaction(async (c) => (await c.get<{ n: number }>('SELECT count(*) AS n FROM t WHERE x = 40', []))!.n)]);
       expect(read).toEqual([40, 1]);
-    } finally {
-      await d.close();
-    }
+    });
   });
 
   it('asks the members before one that lost the whole transaction to try again, and keeps none of their writes', async () => {
-    const file = tempFile();
-    const d = new SqliteDriver(file, { groupMs: LONG });
-    try {
-      await setUp(d);
+    await withDriver(async (d, file) => {
       const first = insert(d, 1);
       // What SQLite does on a full disk or an interrupted write: the whole transaction is rolled back.
       const breaking = d.transaction(async (c) => {
@@ -91,9 +89,7 @@ describe('group commit on SQLite', () => {
       // The one after begins a transaction of its own.
       expect(results[2]).toEqual({ status: 'fulfilled', value: 3 });
       expect(outside(file).rows).toEqual([3]);
-    } finally {
-      await d.close();
-    }
+    });
   });
 
   it('commits the open group before a transaction that runs alone (a bulk load, administration) and before closing', async () => {
