@@ -17,19 +17,6 @@ interface Waiting {
   done: (err?: unknown) => void;
 }
 
-/** How often the writer looks whether to copy events for search. */
-const INDEX_EVERY_MS = 1000;
-/** How long the server must have committed no event to count as quiet, when the copy runs. */
-const QUIET_MS = 100;
-/** Events waiting to be copied past which the copy runs however busy the server is. */
-const MAX_BACKLOG = 100_000;
-/** Events copied in one go, between which requests are served. */
-const INDEX_SLICE = 500;
-/** While the server is busy, the pause after a slice of the copy, in multiples of the time it took. */
-const BUSY_PAUSE = 3;
-/** While it is quiet, the same. */
-const QUIET_PAUSE = 1;
-
 export interface AuditWriterOptions {
   store: AuditStore;
   /**
@@ -91,55 +78,6 @@ export class AuditWriter {
     while (this.flushing) await this.flushing;
     await this.options.thread?.stop();
     await this.logged;
-    if (this.indexTimer) clearTimeout(this.indexTimer);
-    this.indexTimer = undefined;
-  }
-
-  private indexTimer?: NodeJS.Timeout;
-  /** When events were last committed. */
-  private lastEventAt = -Infinity;
-  /** Events committed and not yet copied for search, as far as this writer knows. */
-  private backlog = 0;
-
-  /**
-   * Notes `n` events committed, to be copied into the resource tables for search. The copy
-   * (docs/audit.md, "Where the work is done") costs the server's thread a few times what
-   * serving a read does, so it is made when the server is quiet, in slices, and while it is
-   * busy only once MAX_BACKLOG events wait; a search of AuditEvents catches up by itself first.
-   */
-  private indexSoon(n: number): void {
-    this.lastEventAt = performance.now();
-    this.backlog += n;
-    this.armIndex(INDEX_EVERY_MS);
-  }
-
-  private armIndex(ms: number): void {
-    if (this.indexTimer) return;
-    this.indexTimer = uncancellable(() => setTimeout(() => {
-      this.indexTimer = undefined;
-      void this.index();
-    }, ms));
-    this.indexTimer.unref();
-  }
-
-  private async index(): Promise<void> {
-    // Busy while events keep coming. Judged by a rate of events (500 a second), measured over the
-    // milliseconds since the last slice, the copy counted the requests it had itself held up,
-    // found the server quiet and ran the next slice at once; and a server able to serve 1,200 a
-    // second was held near the threshold (a 600 s soak: half the requests unserved, p99 3.9 s).
-    const busy = performance.now() - this.lastEventAt < QUIET_MS;
-    if (busy && this.backlog < MAX_BACKLOG) return this.armIndex(INDEX_EVERY_MS);
-    try {
-      const started = performance.now();
-      const copied = await this.options.store.index(INDEX_SLICE);
-      this.backlog = copied < INDEX_SLICE ? 0 : Math.max(0, this.backlog - copied);
-      // More to copy: after a pause of the slice's time when quiet (the copy takes at most half
-      // the server's thread, so requests that come meanwhile are served), BUSY_PAUSE times it when
-      // busy (too far behind to wait): at most a quarter of the thread, and requests keep the rest.
-      if (copied >= INDEX_SLICE) this.armIndex((busy ? BUSY_PAUSE : QUIET_PAUSE) * (performance.now() - started));
-    } catch (err) {
-      this.options.log.warn({ err }, 'audit events could not be copied for search yet; the next search of them tries again');
-    }
   }
 
   /** The append that builds `facts`' events inside a transaction of their own or of a write. */
@@ -150,7 +88,8 @@ export class AuditWriter {
         const events = await buildRecords(facts(), lookup);
         // Logged once committed: the transaction's commit follows straight after.
         if (this.options.file) queueMicrotask(() => this.ship(events.map((e) => JSON.stringify(eventOfRecord(e.json)))));
-        if (events.length) this.indexSoon(events.length);
+        // For the audit thread's copy for search, which waits until no event comes.
+        if (events.length) this.options.thread?.noteCommitted(events.length);
         return events;
       },
     };
@@ -167,7 +106,6 @@ export class AuditWriter {
         const json = await this.appendHere(facts);
         for (const w of batch) w.done();
         this.ship(json);
-        this.indexSoon(batch.length);
       } catch (err) {
         this.options.log.error({ err }, 'audit events could not be committed');
         for (const w of batch) w.done(err);

@@ -13,11 +13,25 @@ export class AuditThread {
   private worker?: Worker;
   private next = 1;
   private readonly waiting = new Map<number, { resolve: (json: string[]) => void; reject: (err: Error) => void }>();
+  /** The events of writes, counted for the thread's copy (which waits for quiet times). */
+  private readonly committed = new Int32Array(new SharedArrayBuffer(4));
+  private readonly input: ThreadInput;
 
   constructor(
-    private readonly input: ThreadInput,
+    input: Omit<ThreadInput, 'committed'>,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.input = { ...input, committed: this.committed.buffer as SharedArrayBuffer };
+  }
+
+  /**
+   * Notes `n` events committed on the server's thread (with a write): the thread copies them
+   * for search, once the server is quiet. Starts the thread if it is not running.
+   */
+  noteCommitted(n: number): void {
+    Atomics.add(this.committed, 0, n);
+    this.worker ?? this.start();
+  }
 
   /** Commits the events of `facts`; their JSON when `json` is asked for (the audit log file). */
   commit(facts: Array<EventFacts>, json: boolean): Promise<string[]> {

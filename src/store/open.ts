@@ -1,5 +1,7 @@
 import { join } from 'node:path';
-import { SqlAuditStore } from './sql/audit-store.js';
+import { eventWriter, SqlAuditStore, type WriteEvents } from './sql/audit-store.js';
+import { ParamIds } from './sql/param-ids.js';
+import { defaultStoreOptions } from './default-options.js';
 import { SqlStore } from './sql/sql-store.js';
 import type { SqlDriver } from './sql/driver.js';
 import { SqliteDriver } from './sqlite/driver.js';
@@ -49,18 +51,38 @@ export function storeLocation(options: Pick<OpenStoreOptions, 'databaseUrl' | 'd
 /** Appends audit events on a connection of its own (the audit thread's), to a store another connection has opened and migrated. */
 export interface AuditAppender {
   append(audit: AuditAppend): Promise<void>;
+  /** Copies about `limit` events not yet searchable into the resource tables; how many. */
+  index(limit: number): Promise<number>;
   close(): Promise<void>;
 }
 
-/** An audit appender on its own connection: no migration, no checkpointer, no resource writes. */
-export async function openAuditAppender(location: StoreLocation, options: { queryTimeoutMs?: number } = {}): Promise<AuditAppender> {
+/**
+ * An audit appender on its own connection (the audit thread's): appends to the chain, and
+ * copies events for search. No migration, no checkpointer, no other resource writes. The
+ * indexer (the search registry) is built at the first copy.
+ */
+export async function openAuditAppender(location: StoreLocation, options: { queryTimeoutMs?: number; baseUrl?: string } = {}): Promise<AuditAppender> {
   let driver: SqlDriver;
+  const { baseUrl, ...driverOptions } = options;
   if ('databaseUrl' in location) {
     const { PostgresDriver } = await import('./postgres/driver.js');
-    driver = new PostgresDriver(location.databaseUrl, 2, options);
+    driver = new PostgresDriver(location.databaseUrl, 2, driverOptions);
   } else {
-    driver = new SqliteDriver(location.sqliteFile, { ...options, companion: location.gate ? { gate: location.gate } : {} });
+    driver = new SqliteDriver(location.sqliteFile, { ...driverOptions, companion: location.gate ? { gate: location.gate } : {} });
   }
-  const audit = new SqlAuditStore(driver, () => Promise.reject(new Error('the audit appender copies no events for search')));
-  return { append: (a) => audit.append(a), close: () => driver.close() };
+  let writer: WriteEvents | undefined;
+  const audit = new SqlAuditStore(driver, (conn, events) => writer!(conn, events));
+  return {
+    append: (a) => audit.append(a),
+    index: async (limit) => {
+      if (!writer) {
+        const { indexer, indexKeys } = defaultStoreOptions(undefined, baseUrl);
+        const pids = new ParamIds(driver, indexKeys);
+        await pids.load();
+        writer = eventWriter(driver, indexer, pids);
+      }
+      return audit.index(limit);
+    },
+    close: () => driver.close(),
+  };
 }

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import { AuditThread } from '../../src/audit/thread.js';
 import { startTestServer, storeKinds, type TestServer } from '../helpers/server.js';
@@ -10,7 +10,7 @@ import { startTestServer, storeKinds, type TestServer } from '../helpers/server.
  * by the audit thread, on a connection of its own; a thread that dies fails only the
  * requests whose events it held (503), and the next one starts a new thread; the server's
  * thread never sleeps waiting for SQLite's write lock; the events are copied for search
- * once the server is quiet, without a search asking for them.
+ * by the audit thread once the server is quiet, without a search asking for them.
  */
 
 /** The writer's audit thread, and its worker while it runs. */
@@ -73,17 +73,34 @@ for (const kind of await storeKinds()) {
       expect(await chainLength(s)).toBe(before + 2);
     });
 
-    it('copies the events for search once the server is quiet, with no search asking', async () => {
+    /** Waits (up to 15 s) until every event is copied for search; the events still behind. */
+    const untilCopied = async (t: TestServer): Promise<number> => {
+      const deadline = Date.now() + 15_000;
+      let lag = await t.store.audit().lag();
+      while (lag.events > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        lag = await t.store.audit().lag();
+      }
+      return lag.events;
+    };
+
+    it('copies the events for search once the server is quiet, on the audit thread, with no search asking', async () => {
       s = await startTestServer(kind);
+      // The server's thread copies only for a read of AuditEvents, which none of these is.
+      const serverCopies = vi.spyOn(s.store.audit(), 'index');
       await s.request('PUT', '/STU3/Patient/t2', { body: { resourceType: 'Patient', id: 't2' } });
       await Promise.all(Array.from({ length: 40 }, () => s!.request('GET', '/STU3/Patient/t2')));
-      const deadline = Date.now() + 15_000;
-      let lag = await s.store.audit().lag();
-      while (lag.events > 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));
-        lag = await s.store.audit().lag();
-      }
-      expect(lag.events).toBe(0);
+      expect(await untilCopied(s)).toBe(0);
+      expect((await s.store.counts()).get('AuditEvent')).toBe(await chainLength(s));
+      expect(serverCopies).not.toHaveBeenCalled();
+      expect(await s.store.audit().verify()).toEqual([]);
+    });
+
+    it('copies the events of writes too, when no read has started the thread', async () => {
+      s = await startTestServer(kind);
+      for (let i = 0; i < 5; i++) expect((await s.request('PUT', `/STU3/Patient/w${i}`, { body: { resourceType: 'Patient', id: `w${i}` } })).status).toBe(201);
+      expect(await untilCopied(s)).toBe(0);
+      expect((await s.store.counts()).get('AuditEvent')).toBe(await chainLength(s));
     });
   });
 }

@@ -2,8 +2,11 @@ import { createHash } from 'node:crypto';
 import { eventOfRecord, type EventRecord } from '../../fhir/audit-event.js';
 import type { AuditAppend, AuditHead, AuditProblem, AuditStore, PatientLookup, PatientRef } from '../store.js';
 import { uncancellable } from '../cancel.js';
+import { EVERYTHING } from '../../search/access.js';
+import type { Indexer } from '../../search/index-rows.js';
 import type { SqlConnection, SqlDriver } from './driver.js';
-import { ADD_COUNT } from './write-batch.js';
+import type { ParamIds } from './param-ids.js';
+import { ADD_COUNT, addCounts, writeBatch } from './write-batch.js';
 
 /** The hash before a chain's first event. */
 export const GENESIS = '0'.repeat(64);
@@ -15,6 +18,22 @@ export function chainHash(prev: string, json: string): string {
 
 /** Writes a batch of events as new resources (their searchable copies); returns each one's stored JSON. */
 export type WriteEvents = (conn: SqlConnection, events: Array<Record<string, unknown> & { id: string }>) => Promise<string[]>;
+
+/**
+ * The writer of searchable copies, on any connection to the store: the server's, or the audit
+ * thread's (which copies in the background). Whatever the access of the caller (the audit is
+ * the server's); every AuditEvent index key was registered when the store opened, so no
+ * parameter id is made here.
+ */
+export function eventWriter(driver: SqlDriver, indexer: Indexer, pids: ParamIds, clock: () => number = Date.now): WriteEvents {
+  return async (conn, events) => {
+    const batch = { now: clock(), access: EVERYTHING, dialect: driver.dialect, indexer, pids, pending: new Map<string, number>(), counts: new Map<string, number>() };
+    // Distinct new ids, and no more than INDEX_BATCH of them: one batch.
+    const results = await writeBatch(conn, events.map((e) => ({ type: 'AuditEvent', id: e.id, resource: e, mustNotExist: true })), batch);
+    await addCounts(conn, batch.counts);
+    return results.map((r) => r.version.json!);
+  };
+}
 
 const NHS_NUMBER = 'https://fhir.nhs.uk/Id/nhs-number';
 /** Events copied into the resource tables per transaction (about 80 ms of the server's thread on SQLite). */

@@ -3,7 +3,7 @@ import { accessTest } from '../../search/compile/access.js';
 import { raw, type Sql, sql } from '../../search/compile/builder.js';
 import type { SearchPlan } from '../../search/plan.js';
 import { type PreparedBatch, preparedOps } from '../prepared.js';
-import { appendIn, SqlAuditStore, type WriteEvents } from './audit-store.js';
+import { appendIn, eventWriter, SqlAuditStore } from './audit-store.js';
 import { SqlAuthStore } from './auth-store.js';
 import { SqlExportJobStore } from './export-job-store.js';
 import type { AuditAppend, AuditStore, AuthStore, ConnectionUse, StatementObserver, ExportJobStore, HistoryPage, HistoryQuery, StoreAdmin, StoredVersion, StoreOptions, StoreReader, StoreTx, WriteOp, WriteResult } from '../store.js';
@@ -242,21 +242,10 @@ export class SqlStore implements StoreAdmin {
     return result;
   }
 
-  /** Writes the searchable copies of audit events as new resources, whatever the access of the caller (the audit is the server's). */
-  private writeEvents(pending: Map<string, number>): WriteEvents {
-    return async (conn, events) => {
-      const batch: BatchContext = { now: this.clock(), access: EVERYTHING, dialect: this.driver.dialect, indexer: this.options.indexer, pids: this.pids, pending, counts: new Map() };
-      const results = await writeMany(conn, events.map((e) => ({ type: 'AuditEvent', id: e.id, resource: e, mustNotExist: true })), batch);
-      await addCounts(conn, batch.counts);
-      return results.map((r) => r.version.json!);
-    };
-  }
-
   private auditStore?: SqlAuditStore;
 
   audit(): AuditStore {
-    // Every AuditEvent index key was registered when the store opened: no parameter id is made here.
-    this.auditStore ??= new SqlAuditStore(this.driver, (conn, events) => this.writeEvents(new Map())(conn, events));
+    this.auditStore ??= new SqlAuditStore(this.driver, eventWriter(this.driver, this.options.indexer, this.pids, this.clock));
     return this.auditStore;
   }
 
