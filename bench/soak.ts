@@ -46,6 +46,14 @@ async function mix(base: string, path: string): Promise<Request[]> {
   return out;
 }
 
+/** Requests the server has answered so far (its /metrics), and the audit events not yet copied for search. */
+async function served(origin: string): Promise<{ requests: number; lag: string }> {
+  const text = await (await fetch(`${origin}/metrics`)).text();
+  let requests = 0;
+  for (const m of text.matchAll(/^ccri_http_requests_total\{[^}]*\} (\S+)$/gm)) requests += Number(m[1]);
+  return { requests, lag: /^ccri_audit_search_lag_events (\S+)$/m.exec(text)?.[1] ?? 'unknown' };
+}
+
 function run(url: string, requests: Request[], seconds: number, rate?: number): Promise<autocannon.Result> {
   return autocannon({ url, connections: 10, duration: seconds, requests, ...(rate ? { overallRate: rate } : {}) });
 }
@@ -58,13 +66,22 @@ export async function soakBench(): Promise<string> {
     const requests = await mix(`${origin}/STU3`, '/STU3');
     const peak = await run(origin, requests, 10);
     const rate = Math.round(peak.requests.average * 0.8);
-    const samples: Array<{ at: number; rss: number }> = [{ at: 0, rss: rssMb(server.child.pid!) }];
+    // Each sample: memory, and the requests served a second since the last one (the server's count).
+    const samples: Array<{ at: number; rss: number; rate?: number; lag: string }> = [];
     const started = Date.now();
-    const timer = setInterval(() => samples.push({ at: Math.round((Date.now() - started) / 1000), rss: rssMb(server.child.pid!) }), EVERY_S * 1000);
+    let last = { at: started, requests: (await served(origin)).requests };
+    const sample = async () => {
+      const now = Date.now();
+      const { requests: total, lag } = await served(origin);
+      samples.push({ at: Math.round((now - started) / 1000), rss: rssMb(server.child.pid!), ...(now > last.at ? { rate: Math.round(((total - last.requests) * 1000) / (now - last.at)) } : {}), lag });
+      last = { at: now, requests: total };
+    };
+    await sample();
+    const timer = setInterval(() => void sample(), EVERY_S * 1000);
     const soak = await run(origin, requests, SECONDS, rate);
     clearInterval(timer);
-    samples.push({ at: Math.round((Date.now() - started) / 1000), rss: rssMb(server.child.pid!) });
-    const lag = /^ccri_audit_search_lag_events (\S+)$/m.exec(await (await fetch(`${origin}/metrics`)).text())?.[1];
+    await sample();
+    const lag = samples[samples.length - 1]!.lag;
 
     const after = samples.filter((s) => s.at >= WARM_UP_S).map((s) => s.rss);
     const mean = after.reduce((a, b) => a + b, 0) / Math.max(1, after.length);
@@ -75,11 +92,11 @@ export async function soakBench(): Promise<string> {
       '',
       `Machine: ${machine()}. \`ccri serve\` on SQLite with the demo data, audit on; 10 connections, each cycling through six reads by id, three searches and one create; the peak over 10 s, then ${SECONDS} s at 80% of it (autocannon's overall rate). Target: resident memory within ±10% of its mean after the first ${WARM_UP_S} s, and no errors.`,
       '',
-      `Peak: ${Math.round(peak.requests.average)} requests/s. Soak: ${rate} requests/s asked, ${Math.round(soak.requests.average)} served, p99 ${soak.latency.p99} ms, ${soak.requests.total} requests; errors ${soak.errors}, timeouts ${soak.timeouts}, non-2xx ${soak.non2xx}. Audit events not yet copied for search at the end: ${lag ?? 'unknown'}.`,
+      `Peak: ${Math.round(peak.requests.average)} requests/s. Soak: ${rate} requests/s asked, ${Math.round(soak.requests.average)} served, p99 ${soak.latency.p99} ms, ${soak.requests.total} requests; errors ${soak.errors}, timeouts ${soak.timeouts}, non-2xx ${soak.non2xx}. Audit events not yet copied for search at the end: ${lag}.`,
       '',
-      '| seconds | resident memory, MB |',
-      '|---:|---:|',
-      ...samples.map((s) => `| ${s.at} | ${s.rss} |`),
+      '| seconds | resident memory, MB | requests served a second, since the row before | audit events not yet copied |',
+      '|---:|---:|---:|---:|',
+      ...samples.map((s) => `| ${s.at} | ${s.rss} | ${s.rate ?? ''} | ${s.lag} |`),
       '',
       `After the first ${WARM_UP_S} s: mean ${Math.round(mean)} MB, furthest sample ${(spread * 100).toFixed(1)}% from it (target ±10%): **${spread <= 0.1 ? 'flat' : 'not flat'}**; errors: **${errors}** (target 0).`,
     ].join('\n');

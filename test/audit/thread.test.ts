@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
@@ -94,6 +95,18 @@ for (const kind of await storeKinds()) {
       expect((await s.store.counts()).get('AuditEvent')).toBe(await chainLength(s));
       expect(serverCopies).not.toHaveBeenCalled();
       expect(await s.store.audit().verify()).toEqual([]);
+    });
+
+    it('copies no more events in one call than asked (a slice holds the write lock)', async () => {
+      s = await startTestServer(kind);
+      // Appended straight to a chain of their own: no request, so no audit thread copies them meanwhile.
+      const recorded = Date.now();
+      const event = () => ({ resourceType: 'AuditEvent' as const, id: randomUUID(), recorded: new Date(recorded).toISOString(), type: { system: 'http://hl7.org/fhir/audit-event-type', code: 'rest' }, agent: [{ requestor: true }], source: { identifier: { value: 'test' } } });
+      await s.store.audit().append({ chain: 'sliced', build: async () => Array.from({ length: 7 }, event).map((e) => ({ id: e.id, recorded, json: JSON.stringify(e) })) });
+      expect(await s.store.audit().index(3)).toBe(3);
+      expect((await s.store.audit().lag()).events).toBe(4);
+      expect(await s.store.audit().index()).toBe(4);
+      expect((await s.store.audit().lag()).events).toBe(0);
     });
 
     it('copies the events of writes too, when no read has started the thread', async () => {

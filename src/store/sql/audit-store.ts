@@ -91,17 +91,19 @@ export class SqlAuditStore implements AuditStore {
     let done = 0;
     for (const { chain } of await this.driver.reader.all<{ chain: string }>('SELECT chain FROM audit_head ORDER BY chain')) {
       while (done < limit) {
+        // A transaction holds the write lock: no more than the slice asked for, and INDEX_BATCH at most.
+        const size = Math.min(INDEX_BATCH, limit - done);
         const n = await this.driver.transaction(async (conn) => {
           await conn.run('INSERT INTO audit_indexed (chain, n) VALUES (?, 0) ON CONFLICT (chain) DO NOTHING', [chain]);
           const at = Number((await conn.get<{ n: number | string }>(`SELECT n FROM audit_indexed WHERE chain = ?${this.driver.dialect.forUpdate}`, [chain]))!.n);
-          const rows = await conn.all<{ n: number | string; json: string }>('SELECT n, json FROM audit_chain WHERE chain = ? AND n > ? ORDER BY n LIMIT ?', [chain, at, INDEX_BATCH]);
+          const rows = await conn.all<{ n: number | string; json: string }>('SELECT n, json FROM audit_chain WHERE chain = ? AND n > ? ORDER BY n LIMIT ?', [chain, at, size]);
           if (!rows.length) return 0;
           await this.writeEvents(conn, rows.map((r) => eventOfRecord(r.json)));
           await conn.run('UPDATE audit_indexed SET n = ? WHERE chain = ?', [Number(rows[rows.length - 1]!.n), chain]);
           return rows.length;
         }, { unbounded: true });
         done += n;
-        if (n < INDEX_BATCH) break;
+        if (n < size) break;
       }
     }
     return done;
