@@ -177,18 +177,45 @@ const COMPARTMENT_RANK = 1;
 /** The WHERE clause of a plan over the resource row `alias`, narrowed to what `ctx.access` lets the caller see. */
 function compileWhere(plan: Pick<SearchPlan, 'types' | 'where'>, ctx: CompileContext, alias: string): Sql {
   const a = raw(alias);
-  const parts = [sql`${a}.type ${inList(plan.types)}`, sql`${a}.deleted = 0`];
   // The most selective condition drives; the others probe its candidates (conditions.ts, Mode).
   // Access confined to compartments is itself a condition, and drives when nothing ranks lower.
   const ranks = plan.where.map(selectivityRank);
   const best = Math.min(...ranks);
   const accessDrives = confinesToCompartments(ctx.access, plan.types) && COMPARTMENT_RANK < best;
   const driver = accessDrives ? -1 : ranks.indexOf(best);
+  // SQLite: `+type` when a condition gives the candidates (`rid IN (…)`), so that they are read
+  // by rid rather than every row of the type tested against them. Without statistics (a new
+  // store, or one grown by requests until PRAGMA optimize), SQLite walked the type's index:
+  // `Observation?subject=Patient/X&_count=10` read every Observation of the store (4,000 on the
+  // demo data: 1.05 ms against 0.22).
+  const byCandidates = ctx.dialect.name === 'sqlite' && driver >= 0 && drivesByRid(plan.where[driver]!);
+  const parts = [sql`${raw(byCandidates ? '+' : '')}${a}.type ${inList(plan.types)}`, sql`${a}.deleted = 0`];
   const narrowed = accessTest(ctx.access, alias, plan.types, accessDrives ? 'drive' : 'probe');
   if (narrowed) parts.push(narrowed);
   plan.where.forEach((c, i) => parts.push(compileCondition(c, alias, plan.types, ctx, i === driver ? 'drive' : 'probe')));
   // Last, so that it is asked of each candidate row (SQLite's time limit: Dialect.guard).
   return sql`${joinShallow(parts, ' AND ')}${guardOf(ctx, `${alias}.rid`)}`;
+}
+
+/** Whether a condition, driving, is a list of candidate rids (`rid IN (SELECT rid …)`): the indexed kinds and the compartment. */
+function drivesByRid(c: Condition): boolean {
+  switch (c.kind) {
+    case 'compartment':
+    case 'compartments':
+    case 'reference':
+    case 'string':
+    case 'date':
+    case 'number':
+    case 'quantity':
+    case 'uri':
+    case 'composite':
+    case 'token-text':
+      return true;
+    case 'token':
+      return !c.not;
+    default:
+      return false;
+  }
 }
 
 /** One sort key as a term of the order; a key no resource of these types is indexed on sorts nothing (every value NULL). */
