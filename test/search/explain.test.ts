@@ -120,6 +120,18 @@ for (const [name, open] of stores) {
         expect(text, text).toMatch(/SEARCH r USING INTEGER PRIMARY KEY \(rowid=\?\)/);
         expect(text, text).not.toMatch(/SEARCH r USING (COVERING )?INDEX resource_type/);
       });
+
+      // A birth date is a day: a few patients of thousands, where a family name's prefix is hundreds.
+      // It drives, and its index on low is read between the day's bounds, not from its start to the end.
+      it.each([
+        ['Patient', 'family=kanfeld&birthdate=1998-03-19'],
+        ['Patient', 'gender=male&birthdate=1998-03'],
+        ['Observation', 'code=8867-4&date=2020-01-15'],
+      ])('%s?%s is driven by the date, a range of the index on low bounded on both sides', async (type, query) => {
+        const parsed = parseSearch([type], [...new URLSearchParams(query)], searchRegistry(), { defaultCount: 10, maxCount: 100, strict: true, now: Date.parse('2026-01-01') });
+        const text = (await store.explain(parsed.plan, EVERYTHING)).join('\n');
+        expect(text, text).toMatch(/LIST SUBQUERY \d+\nSEARCH idx_date USING (COVERING )?INDEX idx_date_low \(pid=\? AND low>\? AND low<\?\)/);
+      });
     }
   });
 

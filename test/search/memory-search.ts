@@ -647,7 +647,7 @@ export function dateMatches(r: DateEntry, v: DateValue): boolean {
   const inside = r.low >= v.low && r.high <= v.high;
   switch (v.prefix) {
     case 'eq':
-      return inside;
+      return inside && r.low <= v.high;
     case 'ne':
       return !inside;
     case 'gt':

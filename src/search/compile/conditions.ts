@@ -48,6 +48,9 @@ const TRUE = raw('1 = 1');
  */
 export type Mode = 'drive' | 'probe';
 
+/** A date equal to a span shorter than this (a day, a month) ranks with the selective conditions. */
+const NARROW_DATE_MS = 32 * 86_400_000;
+
 /**
  * How likely a condition is to narrow the search, lowest first: the driver is the
  * lowest ranked. A static order, from what each kind of parameter usually matches.
@@ -77,6 +80,8 @@ export function selectivityRank(c: Condition): number {
     case 'token-set':
       return 7;
     case 'date':
+      // Equal to a day or a month (a birth date): a narrow slice of the index, read as a range of `low`.
+      return c.values.every((v) => v.prefix === 'eq' && v.high - v.low < NARROW_DATE_MS) ? 4 : 8;
     case 'number':
     case 'quantity':
     case 'lastUpdated':
@@ -321,7 +326,9 @@ export function uriAncestors(uri: string): string[] {
 export function dateTest(low: Sql, high: Sql, v: DateValue): Sql {
   switch (v.prefix) {
     case 'eq':
-      return sql`(${low} >= ${v.low} AND ${high} <= ${v.high})`;
+      // Within the value's range. `low <= v.high` follows for any range whose low is not past its high,
+      // and bounds the scan of the index on low from both sides.
+      return sql`(${low} >= ${v.low} AND ${low} <= ${v.high} AND ${high} <= ${v.high})`;
     case 'ne':
       return sql`(${low} < ${v.low} OR ${high} > ${v.high})`;
     case 'gt':
