@@ -1,7 +1,7 @@
 import type { Access } from '../access.js';
 import type { Condition, SearchPlan, SortKey, SortValue } from '../plan.js';
 import { accessTest, confinesToCompartments } from './access.js';
-import { AliasCounter, inList, join, joinShallow, raw, type Sql, sql } from './builder.js';
+import { AliasCounter, inList, join, joinShallow, limit as limitOf, raw, type Sql, sql } from './builder.js';
 import { FhirError, issue } from '../../fhir/outcome.js';
 import { compileCondition, type CompileContext, guardOf, type PidLookup, type Resolved, selectivityRank } from './conditions.js';
 import type { Dialect } from './dialect.js';
@@ -71,7 +71,7 @@ export function compileSearch(plan: SearchPlan, access: Access, pids: PidLookup,
     ({ page, rest } = dateDrivenPages(dialect, driven, where, position, limit));
   } else {
     const after = position ? sql` AND ${beyond(terms, position)}` : raw('');
-    const tail = sql`ORDER BY ${orderBy(terms, position?.backward)} LIMIT ${limit} OFFSET ${keyset ? 0 : plan.offset}`;
+    const tail = sql`ORDER BY ${orderBy(terms, position?.backward)} ${limitOf(limit)} OFFSET ${keyset ? 0 : plan.offset}`;
     if (!terms.length && !position?.backward) {
       // The default order, forwards: the rows in rid order with their JSON, in one query. (Found
       // without their JSON, the rows cost SQLite's planner so little to sort that it took the
@@ -144,7 +144,7 @@ function beyond(terms: Term[], position: { rid: number; keys: SortValue[]; backw
  */
 export function compileInnerSearch(types: string[], where: Condition, access: Access, pids: PidLookup, dialect: Dialect, resolved: Resolved, limit: number): Sql {
   const ctx = { aliases: new AliasCounter(), pids, dialect, access, resolved };
-  return checkSize(sql`SELECT r.rid, r.type, r.id FROM resource r WHERE ${compileWhere({ types, where: [where] }, ctx, 'r')} LIMIT ${limit}`);
+  return checkSize(sql`SELECT r.rid, r.type, r.id FROM resource r WHERE ${compileWhere({ types, where: [where] }, ctx, 'r')} ${limitOf(limit)}`);
 }
 
 /** SQLite binds at most 32,766 values in a statement, and a statement's text is parsed whole: past these bounds a search is refused, not failed. */
@@ -164,7 +164,7 @@ function checkSize(q: Sql): Sql {
  */
 export function compileHasInnerSearch(type: string, where: Condition, refPids: number[], types: string[], access: Access, pids: PidLookup, dialect: Dialect, resolved: Resolved, limit: number): Sql {
   const inner = compileInnerSearch([type], where, access, pids, dialect, resolved, limit);
-  return sql`SELECT m.rid, ref.target_type, ref.target_id FROM (${inner}) m LEFT JOIN idx_reference ref ON ref.rid = m.rid AND ref.pid ${inList(refPids)} AND ref.target_type ${inList(types)} LIMIT ${2 * limit}`;
+  return sql`SELECT m.rid, ref.target_type, ref.target_id FROM (${inner}) m LEFT JOIN idx_reference ref ON ref.rid = m.rid AND ref.pid ${inList(refPids)} AND ref.target_type ${inList(types)} ${limitOf(2 * limit)}`;
 }
 
 /** Bounds on one compiled search (issue 15, M4). */
@@ -276,7 +276,7 @@ function dateDrivenPages(
   const backward = position?.backward ?? false;
   const unvalued = (afterRid: Sql) =>
     withJson(
-      sql`SELECT r.rid AS rid, NULL AS k0 FROM resource r WHERE ${where} AND NOT EXISTS (SELECT 1 FROM idx_date WHERE rid = r.rid AND pid = ${d.pid})${afterRid} ORDER BY ${raw(backward ? 'r.rid DESC' : 'r.rid')} LIMIT ${limit}`,
+      sql`SELECT r.rid AS rid, NULL AS k0 FROM resource r WHERE ${where} AND NOT EXISTS (SELECT 1 FROM idx_date WHERE rid = r.rid AND pid = ${d.pid})${afterRid} ORDER BY ${raw(backward ? 'r.rid DESC' : 'r.rid')} ${limitOf(limit)}`,
       [term],
     );
   const column = raw(d.descending ? 'd.high' : 'd.low');
@@ -292,7 +292,7 @@ function dateDrivenPages(
     // narrows the search (dateDriven); left to choose on a first page, it took the type index and
     // sorted every resource of the type. (PostgreSQL takes CROSS JOIN as any join.)
     withJson(
-      sql`SELECT d.rid AS rid, ${column} AS k0 FROM idx_date d CROSS JOIN resource r WHERE r.rid = d.rid AND d.pid = ${d.pid} AND NOT EXISTS (SELECT 1 FROM idx_date e WHERE e.rid = d.rid AND e.pid = d.pid AND ${first}) AND ${where}${from} ORDER BY k0 ${raw(d.descending !== backward ? 'DESC' : 'ASC')}, ${raw(backward ? 'rid DESC' : 'rid')} LIMIT ${limit}`,
+      sql`SELECT d.rid AS rid, ${column} AS k0 FROM idx_date d CROSS JOIN resource r WHERE r.rid = d.rid AND d.pid = ${d.pid} AND NOT EXISTS (SELECT 1 FROM idx_date e WHERE e.rid = d.rid AND e.pid = d.pid AND ${first}) AND ${where}${from} ORDER BY k0 ${raw(d.descending !== backward ? 'DESC' : 'ASC')}, ${raw(backward ? 'rid DESC' : 'rid')} ${limitOf(limit)}`,
       [term],
     );
   const key = position?.keys[0] ?? null;

@@ -1,6 +1,6 @@
 import { type Access, EVERYTHING, seesEverything, visibility } from '../../search/access.js';
 import { accessTest } from '../../search/compile/access.js';
-import { raw, type Sql, sql } from '../../search/compile/builder.js';
+import { limit, raw, type Sql, sql } from '../../search/compile/builder.js';
 import type { SearchPlan } from '../../search/plan.js';
 import { type PreparedBatch, preparedOps } from '../prepared.js';
 import { appendIn, eventWriter, SqlAuditStore } from './audit-store.js';
@@ -368,8 +368,8 @@ export class SqlStore implements StoreAdmin {
     for (;;) {
       const rows = await this.driver.reader.all<{ rid: number; type: string; json: string }>(
         'SELECT r.rid, r.type, v.json FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version ' +
-          'WHERE r.deleted = 0 AND r.rid > ? ORDER BY r.rid LIMIT ?',
-        [after, batch],
+          `WHERE r.deleted = 0 AND r.rid > ? ORDER BY r.rid LIMIT ${batch}`,
+        [after],
       );
       if (!rows.length) break;
       const pending = new Map<string, number>();
@@ -452,8 +452,8 @@ async function historyWith(conn: SqlConnection, q: HistoryQuery, access: Access)
   const total = Number((await conn.get<{ n: number }>(`SELECT count(*) AS n FROM resource_version${filter.text}`, filter.params as SqlValue[]))?.n ?? 0);
   const page = q.beforeSeq !== undefined ? sql` WHERE ${joinAnd([...where, sql`seq < ${q.beforeSeq}`])}` : filter;
   const rows = await conn.all<VersionRow & { seq: number | string }>(
-    `SELECT seq, type, id, version, last_updated, method, json FROM resource_version${page.text} ORDER BY seq DESC LIMIT ?`,
-    [...(page.params as SqlValue[]), q.count],
+    `SELECT seq, type, id, version, last_updated, method, json FROM resource_version${page.text} ORDER BY seq DESC ${limit(q.count).text}`,
+    page.params as SqlValue[],
   );
   return { total, versions: rows.map((r) => ({ ...toStoredVersion(r), seq: Number(r.seq) })) };
 }
