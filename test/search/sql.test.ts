@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Access, EVERYTHING } from '../../src/search/access.js';
 import { compileInnerSearch, compileSearch } from '../../src/search/compile/compile.js';
-import { limit } from '../../src/search/compile/builder.js';
+import { limit, typeIn } from '../../src/search/compile/builder.js';
 import type { Resolved, Target } from '../../src/search/compile/conditions.js';
 import type { Condition, SearchPlan } from '../../src/search/plan.js';
 import { parseSearch } from '../../src/search/parse/query.js';
@@ -50,10 +50,10 @@ const CASES: Case[] = [
     query: 'identifier=https://fhir.nhs.uk/Id/nhs-number|9876543210',
     // SQLite: `+r.type`, the candidates read by rid (compile.ts, drivesByRid), whatever the statistics.
     where: {
-      sqlite: '+r.type = ? AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_token WHERE pid = ? AND code = ? AND system = ?)',
-      postgres: 'r.type = ? AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_token WHERE pid = ? AND code = ? AND system = ?)',
+      sqlite: "+r.type = 'Patient' AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_token WHERE pid = ? AND code = ? AND system = ?)",
+      postgres: "r.type = 'Patient' AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_token WHERE pid = ? AND code = ? AND system = ?)",
     },
-    params: { sqlite: ['Patient', 110, '9876543210', 'https://fhir.nhs.uk/Id/nhs-number', 0], postgres: ['Patient', 110, '9876543210', 'https://fhir.nhs.uk/Id/nhs-number', 0] },
+    params: { sqlite: [110, '9876543210', 'https://fhir.nhs.uk/Id/nhs-number', 0], postgres: [110, '9876543210', 'https://fhir.nhs.uk/Id/nhs-number', 0] },
     finds: ['Patient/a'],
   },
   {
@@ -63,11 +63,11 @@ const CASES: Case[] = [
     where: Object.fromEntries(
       (['sqlite', 'postgres'] as const).map((d) => [
         d,
-        `${d === 'sqlite' ? '+' : ''}r.type = ? AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_string WHERE pid = ? AND substr(norm, 1, 100) >= ? AND substr(norm, 1, 100) < ?) ` +
+        `${d === 'sqlite' ? '+' : ''}r.type = 'Patient' AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_string WHERE pid = ? AND substr(norm, 1, 100) >= ? AND substr(norm, 1, 100) < ?) ` +
           'AND EXISTS (SELECT 1 FROM idx_date WHERE rid = r.rid AND pid = ? AND (high > ? OR (low >= ? AND high <= ?)))',
       ]),
     ) as Record<'sqlite' | 'postgres', string>,
-    params: { sqlite: ['Patient', 106, 'kan', 'kao', 109, 31535999999, 0, 31535999999, 0], postgres: ['Patient', 106, 'kan', 'kao', 109, 31535999999, 0, 31535999999, 0] },
+    params: { sqlite: [106, 'kan', 'kao', 109, 31535999999, 0, 31535999999, 0], postgres: [106, 'kan', 'kao', 109, 31535999999, 0, 31535999999, 0] },
     finds: ['Patient/a', 'Patient/b'],
   },
   {
@@ -77,10 +77,10 @@ const CASES: Case[] = [
     inner: [[{ type: 'Patient', id: 'b' }, { type: 'Patient', id: 'c' }]],
     // The list is one bound value whatever its length: a JSON array on SQLite, an array on PostgreSQL.
     where: {
-      sqlite: 'r.type = ? AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid = ? AND target_type = ? AND target_id IN (SELECT value FROM json_each(?)))',
-      postgres: 'r.type = ? AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid = ? AND target_type = ? AND target_id = ANY(?::text[]))',
+      sqlite: "r.type = 'Observation' AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid = ? AND target_type = ? AND target_id IN (SELECT value FROM json_each(?)))",
+      postgres: "r.type = 'Observation' AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid = ? AND target_type = ? AND target_id = ANY(?::text[]))",
     },
-    params: { sqlite: ['Observation', 107, 'Patient', '["b","c"]', 0], postgres: ['Observation', 107, 'Patient', '{"b","c"}', 0] },
+    params: { sqlite: [107, 'Patient', '["b","c"]', 0], postgres: [107, 'Patient', '{"b","c"}', 0] },
     finds: ['Observation/o2'],
   },
   {
@@ -89,21 +89,42 @@ const CASES: Case[] = [
     query: '_has:Observation:patient:code=1234',
     inner: [[{ type: 'Patient', id: 'a' }, { type: 'Patient', id: 'b' }]],
     where: {
-      sqlite: 'r.type = ? AND r.deleted = 0 AND r.id IN (SELECT value FROM json_each(?))',
-      postgres: 'r.type = ? AND r.deleted = 0 AND r.id = ANY(?::text[])',
+      sqlite: "r.type = 'Patient' AND r.deleted = 0 AND r.id IN (SELECT value FROM json_each(?))",
+      postgres: "r.type = 'Patient' AND r.deleted = 0 AND r.id = ANY(?::text[])",
     },
-    params: { sqlite: ['Patient', '["a","b"]', 0], postgres: ['Patient', '{"a","b"}', 0] },
+    params: { sqlite: ['["a","b"]', 0], postgres: ['{"a","b"}', 0] },
     finds: ['Patient/a', 'Patient/b'],
+  },
+  {
+    // Several ids (as a page's _include targets are read) are one bound list: SQLite plans an IN list of
+    // bound values with the (type, id) index's statistics, and prepared such a statement again at every run.
+    name: '_id with several values goes in as one list; with one, as an equality',
+    type: 'Patient',
+    query: '_id=a,b',
+    where: {
+      sqlite: "r.type = 'Patient' AND r.deleted = 0 AND r.id IN (SELECT value FROM json_each(?))",
+      postgres: "r.type = 'Patient' AND r.deleted = 0 AND r.id = ANY(?::text[])",
+    },
+    params: { sqlite: ['["a","b"]', 0], postgres: ['{"a","b"}', 0] },
+    finds: ['Patient/a', 'Patient/b'],
+  },
+  {
+    name: '_id with one value',
+    type: 'Patient',
+    query: '_id=b',
+    where: "r.type = 'Patient' AND r.deleted = 0 AND r.id = ?",
+    params: { sqlite: ['b', 0], postgres: ['b', 0] },
+    finds: ['Patient/b'],
   },
   {
     name: '_text: the one difference, the full-text index',
     type: 'Condition',
     query: '_text=asthma',
     where: {
-      sqlite: 'r.type = ? AND r.deleted = 0 AND r.rid IN (SELECT rowid AS rid FROM idx_text_narrative WHERE idx_text_narrative MATCH ?)',
-      postgres: "r.type = ? AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_text WHERE narrative @@ to_tsquery('simple', ?))",
+      sqlite: "r.type = 'Condition' AND r.deleted = 0 AND r.rid IN (SELECT rowid AS rid FROM idx_text_narrative WHERE idx_text_narrative MATCH ?)",
+      postgres: "r.type = 'Condition' AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_text WHERE narrative @@ to_tsquery('simple', ?))",
     },
-    params: { sqlite: ['Condition', '"asthma"*', 0], postgres: ['Condition', 'asthma:*', 0] },
+    params: { sqlite: ['"asthma"*', 0], postgres: ['asthma:*', 0] },
     finds: ['Condition/c1'],
   },
   {
@@ -111,8 +132,8 @@ const CASES: Case[] = [
     type: 'Observation',
     query: 'code=1234',
     access: { default: 'compartment', patients: ['a'] },
-    where: 'r.type = ? AND r.deleted = 0 AND r.rid IN (SELECT rid FROM compartment WHERE patient = ?) AND EXISTS (SELECT 1 FROM idx_token WHERE rid = r.rid AND pid = ? AND code = ?)',
-    params: { sqlite: ['Observation', 'a', 104, '1234', 0], postgres: ['Observation', 'a', 104, '1234', 0] },
+    where: "r.type = 'Observation' AND r.deleted = 0 AND r.rid IN (SELECT rid FROM compartment WHERE patient = ?) AND EXISTS (SELECT 1 FROM idx_token WHERE rid = r.rid AND pid = ? AND code = ?)",
+    params: { sqlite: ['a', 104, '1234', 0], postgres: ['a', 104, '1234', 0] },
     finds: ['Observation/o1'],
   },
   {
@@ -122,8 +143,8 @@ const CASES: Case[] = [
     // Observations are all visible, patients only c: o2's subject (b, male) is not, so the chain cannot see it.
     access: { default: 'compartment', types: { Observation: 'all' }, patients: ['c'] },
     inner: [[{ type: 'Patient', id: 'c' }]],
-    where: 'r.type = ? AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid = ? AND target_type = ? AND target_id = ?)',
-    params: { sqlite: ['Observation', 107, 'Patient', 'c', 0], postgres: ['Observation', 107, 'Patient', 'c', 0] },
+    where: "r.type = 'Observation' AND r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid = ? AND target_type = ? AND target_id = ?)",
+    params: { sqlite: [107, 'Patient', 'c', 0], postgres: [107, 'Patient', 'c', 0] },
     finds: [],
   },
 ];
@@ -158,10 +179,10 @@ describe('the inner search of a chain or _has, per dialect', () => {
       const access: Access = { default: 'compartment', types: { Observation: 'all' }, patients: ['c'] };
       const inner = compileInnerSearch(chain.targetTypes, chain.where, access, pids, dialect, new Map(), 10_001);
       expect(inner.text.replace(GUARD, '')).toBe(
-        'SELECT r.rid, r.type, r.id FROM resource r WHERE r.type = ? AND r.deleted = 0 AND ' +
+        "SELECT r.rid, r.type, r.id FROM resource r WHERE r.type = 'Patient' AND r.deleted = 0 AND " +
           "(r.rid IN (SELECT rid FROM compartment WHERE patient = ?) OR (r.type = 'Patient' AND r.id = ?)) AND EXISTS (SELECT 1 FROM idx_token WHERE rid = r.rid AND pid = ? AND code = ?) LIMIT 10001",
       );
-      expect(inner.params).toEqual(['Patient', 'c', 'c', 106, 'male']);
+      expect(inner.params).toEqual(['c', 'c', 106, 'male']);
     });
   }
 });
@@ -242,5 +263,16 @@ describe('a row limit', () => {
 
   it.each([1.5, -1, Number.NaN, 2 ** 53, Number.POSITIVE_INFINITY])('is refused when it is not a whole number the text can hold (%s)', (n) => {
     expect(() => limit(n)).toThrow(RangeError);
+  });
+});
+
+describe('resource types in the SQL', () => {
+  it('are written into the text, so that SQLite does not prepare the statement again at every run (it plans with a bound type\'s statistics)', () => {
+    expect(typeIn(['Patient'])).toEqual(expect.objectContaining({ text: "= 'Patient'", params: [] }));
+    expect(typeIn(['Encounter', 'Patient']).text).toBe("IN ('Encounter', 'Patient')");
+  });
+
+  it.each([[[]], [["Patient' OR 1=1 --"]], [['Pa tient']], [['']], [['1Patient']], [['Patient', 'x;y']]])('are refused when not names (%j)', (types) => {
+    expect(() => typeIn(types)).toThrow(RangeError);
   });
 });

@@ -1,5 +1,5 @@
 import { type Access, splitTypes } from '../access.js';
-import { inList, raw, type Sql, sql } from './builder.js';
+import { inList, raw, type Sql, sql, typeIn } from './builder.js';
 
 /** Whether the access test of a query drives it (produces the candidate rows) or probes candidates. */
 export type AccessMode = 'drive' | 'probe';
@@ -25,7 +25,7 @@ export function accessTest(access: Access, alias: string, types: readonly string
   const parts: Sql[] = [];
   // Types the caller may not see at all are cut out by name.
   const visible = [...all, ...compartment];
-  if (visible.length < types.length) parts.push(sql`${a}.type ${inList(visible)}`);
+  if (visible.length < types.length) parts.push(sql`${a}.type ${typeIn(visible)}`);
   if (compartment.length) {
     const patients = access.patients;
     const member =
@@ -33,7 +33,7 @@ export function accessTest(access: Access, alias: string, types: readonly string
         ? sql`${a}.rid IN (SELECT rid FROM compartment WHERE patient ${inList(patients)})`
         : sql`EXISTS (SELECT 1 FROM compartment WHERE rid = ${a}.rid AND patient ${inList(patients)})`;
     const inside = compartment.includes('Patient') ? sql`(${member} OR (${a}.type = 'Patient' AND ${a}.id ${inList(patients)}))` : member;
-    parts.push(all.length ? sql`(${a}.type ${inList(all)} OR ${inside})` : inside);
+    parts.push(all.length ? sql`(${a}.type ${typeIn(all)} OR ${inside})` : inside);
   }
   return parts.length === 1 ? parts[0] : sql`${parts[0]!} AND ${parts[1]!}`;
 }

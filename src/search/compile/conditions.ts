@@ -103,7 +103,11 @@ export function compileCondition(c: Condition, alias: string, types: string[], c
       return FALSE;
     case 'id':
       if (!c.values.length) return c.not ? TRUE : FALSE;
-      return sql`${a}.id ${raw(c.not ? 'NOT ' : '')}${in_(c.values)}`;
+      if (c.not) return sql`${a}.id NOT ${in_(c.values)}`;
+      // Several ids (a page's _include targets) as one bound list: SQLite plans an IN list of bound
+      // values with the statistics of the (type, id) index, so it prepared the statement again at
+      // every run (34 µs against 16 for two ids).
+      return c.values.length === 1 ? sql`${a}.id = ${c.values[0]!}` : sql`${a}.id ${ctx.dialect.anyOf(c.values)}`;
     case 'lastUpdated':
       return or(c.values.map((v) => dateTest(sql`${a}.last_updated`, sql`${a}.last_updated`, v)));
     case 'compartment': {

@@ -1,4 +1,5 @@
 import { type Access, splitTypes } from '../../search/access.js';
+import { typeIn } from '../../search/compile/builder.js';
 import { type CompiledSearch, compileSearch } from '../../search/compile/compile.js';
 import type { Dialect } from '../../search/compile/dialect.js';
 import type { Condition, SearchPlan, SortValue } from '../../search/plan.js';
@@ -40,10 +41,7 @@ export async function runSearch(conn: SqlConnection, pids: ParamIds, dialect: Di
   if (plan.total) {
     if (!plan.where.length && splitTypes(access, plan.types).all.length === plan.types.length) {
       // Unfiltered, and the caller sees every row: the per-type counts kept at write time answer without a scan.
-      const counts = await conn.all<{ n: number | string }>(
-        `SELECT n FROM type_count_part WHERE type IN (${plan.types.map(() => '?').join(', ')})`,
-        plan.types,
-      );
+      const counts = await conn.all<{ n: number | string }>(`SELECT n FROM type_count_part WHERE type ${typeIn(plan.types).text}`);
       page.total = counts.reduce((sum, r) => sum + Number(r.n), 0);
     } else if (!more && plan.offset === 0 && plan.after === undefined) {
       page.total = page.rows.length;

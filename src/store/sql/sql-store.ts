@@ -1,6 +1,6 @@
 import { type Access, EVERYTHING, seesEverything, visibility } from '../../search/access.js';
 import { accessTest } from '../../search/compile/access.js';
-import { limit, raw, type Sql, sql } from '../../search/compile/builder.js';
+import { limit, raw, type Sql, sql, typeIn } from '../../search/compile/builder.js';
 import type { SearchPlan } from '../../search/plan.js';
 import { type PreparedBatch, preparedOps } from '../prepared.js';
 import { appendIn, eventWriter, SqlAuditStore } from './audit-store.js';
@@ -439,7 +439,7 @@ async function historyWith(conn: SqlConnection, q: HistoryQuery, access: Access)
     // One resource's versions, through its rid and the (rid, version) key.
     where.push(sql`rid = (SELECT rid FROM resource WHERE type = ${q.type ?? ''} AND id = ${q.id})`);
   } else if (q.type) {
-    where.push(sql`type = ${q.type}`);
+    where.push(sql`type ${typeIn([q.type])}`);
   }
   if (q.since !== undefined) where.push(sql`last_updated >= ${q.since}`);
   if (q.before !== undefined) where.push(sql`last_updated < ${q.before}`);
