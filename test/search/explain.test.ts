@@ -56,6 +56,12 @@ const SORTED: Array<[string, string, { after: number; afterKeys: Array<string | 
   ['Observation', '_sort=date&_count=50', { ...late, backward: true }],
 ];
 
+/** The database's plan of the page query of `type?query`, as one text. */
+async function planOf(store: SqlStore, type: string, query: string, options: { forceIndexes?: boolean } = {}): Promise<string> {
+  const parsed = parseSearch([type], [...new URLSearchParams(query)], searchRegistry(), { defaultCount: 10, maxCount: 100, strict: true, now: Date.parse('2026-01-01') });
+  return (await store.explain(parsed.plan, EVERYTHING, options)).join('\n');
+}
+
 const stores: Array<[string, () => Promise<{ store: SqlStore; cleanup: () => Promise<void> }>]> = [
   [
     'SQLite',
@@ -95,9 +101,7 @@ for (const [name, open] of stores) {
     });
 
     it.each(SHAPES)('%s?%s uses the indexes', async (type, query) => {
-      const parsed = parseSearch([type], [...new URLSearchParams(query)], searchRegistry(), { defaultCount: 10, maxCount: 100, strict: true, now: Date.parse('2026-01-01') });
-      const plan = await store.explain(parsed.plan, EVERYTHING, { forceIndexes: true });
-      const text = plan.join('\n');
+      const text = await planOf(store, type, query, { forceIndexes: true });
       if (name === 'SQLite') {
         // FTS5 reports a full-text lookup as "SCAN idx_text_content VIRTUAL TABLE INDEX 0:M…": that is its index.
         expect(text, text).not.toMatch(/\bSCAN (idx_\w+|compartment)\b(?! USING| VIRTUAL TABLE INDEX \d+:M)/);
@@ -115,8 +119,7 @@ for (const [name, open] of stores) {
         ['Patient', 'identifier=https://fhir.nhs.uk/Id/nhs-number|9876543210'],
         ['Patient', 'family=kanfeld&birthdate=1998-03-19'],
       ])('%s?%s reads its candidates by rid, not every resource of the type, without statistics', async (type, query) => {
-        const parsed = parseSearch([type], [...new URLSearchParams(query)], searchRegistry(), { defaultCount: 10, maxCount: 100, strict: true, now: Date.parse('2026-01-01') });
-        const text = (await store.explain(parsed.plan, EVERYTHING)).join('\n');
+        const text = await planOf(store, type, query);
         expect(text, text).toMatch(/SEARCH r USING INTEGER PRIMARY KEY \(rowid=\?\)/);
         expect(text, text).not.toMatch(/SEARCH r USING (COVERING )?INDEX resource_type/);
       });
@@ -128,8 +131,7 @@ for (const [name, open] of stores) {
         ['Patient', 'gender=male&birthdate=1998-03'],
         ['Observation', 'code=8867-4&date=2020-01-15'],
       ])('%s?%s is driven by the date, a range of the index on low bounded on both sides', async (type, query) => {
-        const parsed = parseSearch([type], [...new URLSearchParams(query)], searchRegistry(), { defaultCount: 10, maxCount: 100, strict: true, now: Date.parse('2026-01-01') });
-        const text = (await store.explain(parsed.plan, EVERYTHING)).join('\n');
+        const text = await planOf(store, type, query);
         expect(text, text).toMatch(/LIST SUBQUERY \d+\nSEARCH idx_date USING (COVERING )?INDEX idx_date_low \(pid=\? AND low>\? AND low<\?\)/);
       });
     }
