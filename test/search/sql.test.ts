@@ -43,6 +43,20 @@ interface Case {
   finds: string[];
 }
 
+/**
+ * Patients a and b as one bound list of ids: what `_has` becomes once its inner search has run, and
+ * what `_id=a,b` is (several ids are one list: SQLite plans an IN list of bound values with the
+ * (type, id) index's statistics, and prepared such a statement again at every run).
+ */
+const PATIENTS_A_AND_B: Pick<Case, 'where' | 'params' | 'finds'> = {
+  where: {
+    sqlite: "r.type = 'Patient' AND r.deleted = 0 AND r.id IN (SELECT value FROM json_each(?))",
+    postgres: "r.type = 'Patient' AND r.deleted = 0 AND r.id = ANY(?::text[])",
+  },
+  params: { sqlite: ['["a","b"]', 0], postgres: ['{"a","b"}', 0] },
+  finds: ['Patient/a', 'Patient/b'],
+};
+
 const CASES: Case[] = [
   {
     name: 'a token with its system drives through the (pid, code) index',
@@ -88,25 +102,14 @@ const CASES: Case[] = [
     type: 'Patient',
     query: '_has:Observation:patient:code=1234',
     inner: [[{ type: 'Patient', id: 'a' }, { type: 'Patient', id: 'b' }]],
-    where: {
-      sqlite: "r.type = 'Patient' AND r.deleted = 0 AND r.id IN (SELECT value FROM json_each(?))",
-      postgres: "r.type = 'Patient' AND r.deleted = 0 AND r.id = ANY(?::text[])",
-    },
-    params: { sqlite: ['["a","b"]', 0], postgres: ['{"a","b"}', 0] },
-    finds: ['Patient/a', 'Patient/b'],
+    ...PATIENTS_A_AND_B,
   },
   {
-    // Several ids (as a page's _include targets are read) are one bound list: SQLite plans an IN list of
-    // bound values with the (type, id) index's statistics, and prepared such a statement again at every run.
-    name: '_id with several values goes in as one list; with one, as an equality',
+    // As a page's _include targets are read.
+    name: '_id with several values goes in as one list',
     type: 'Patient',
     query: '_id=a,b',
-    where: {
-      sqlite: "r.type = 'Patient' AND r.deleted = 0 AND r.id IN (SELECT value FROM json_each(?))",
-      postgres: "r.type = 'Patient' AND r.deleted = 0 AND r.id = ANY(?::text[])",
-    },
-    params: { sqlite: ['["a","b"]', 0], postgres: ['{"a","b"}', 0] },
-    finds: ['Patient/a', 'Patient/b'],
+    ...PATIENTS_A_AND_B,
   },
   {
     name: '_id with one value',
