@@ -166,6 +166,22 @@ describe.runIf(withPostgres)('nodes on one PostgreSQL', () => {
     expect(await relaxed).toBe('off');
     expect(ordinary).toBe('on');
   });
+
+  it("gathers statistics on the store's own tables, not on the rest of the database's", async () => {
+    const [mine, other] = [await schema('ccri_analyze'), await schema('ccri_neighbour')];
+    const c = new pg.Client({ connectionString: other });
+    await c.connect();
+    cleanups.push(() => c.end());
+    await c.query('CREATE TABLE neighbour (x int)');
+    const driver = new PostgresDriver(mine);
+    cleanups.push(() => driver.close());
+    await driver.transaction((conn) => conn.run('CREATE TABLE own (x int)'));
+    await driver.analyze();
+    const analyzed = async (table: string) =>
+      (await c.query<{ n: string }>('SELECT analyze_count AS n FROM pg_stat_user_tables WHERE relname = $1', [table])).rows.map((r) => Number(r.n));
+    expect(await analyzed('own')).toEqual([1]);
+    expect(await analyzed('neighbour')).toEqual([0]);
+  });
 });
 
 describe("the store's lock", () => {

@@ -354,8 +354,12 @@ export class PostgresDriver implements SqlDriver {
   }
 
   async analyze(): Promise<void> {
-    // PostgreSQL samples by itself (default_statistics_target).
-    await this.transaction((conn) => conn.run('ANALYZE'), { unbounded: true });
+    // PostgreSQL samples by itself (default_statistics_target). The store's own tables only: a bare
+    // ANALYZE takes every table of the database, other schemas' too, and holds a lock on each to the commit.
+    await this.transaction(async (conn) => {
+      const tables = await conn.get<{ list: string | null }>("SELECT string_agg(format('%I', tablename), ', ') AS list FROM pg_tables WHERE schemaname = current_schema()");
+      if (tables?.list) await conn.run(`ANALYZE ${tables.list}`);
+    }, { unbounded: true });
   }
 
   /**
