@@ -398,7 +398,8 @@ export class PostgresDriver implements SqlDriver {
   }
 
   private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.connectionString, application_name: APPLICATION });
+    // Bounded as the pool's are: a database that does not answer fails the start (or the lock) with a reason, rather than hanging it.
+    const client = new pg.Client({ connectionString: this.connectionString, application_name: APPLICATION, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     client.on('error', () => undefined);
     await client.connect();
     return client;
