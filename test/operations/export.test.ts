@@ -27,7 +27,10 @@ for (const kind of await storeKinds()) {
     const send = (url: string, init: RequestInit & { token?: string } = {}) => {
       const headers: Record<string, string> = { accept: 'application/fhir+json', ...(init.headers as Record<string, string>) };
       if (init.token) headers.authorization = `Bearer ${init.token}`;
-      return fetch(url, { ...init, headers });
+      // Bounded, so that a request left unanswered fails naming itself rather than as the hook's timeout.
+      return fetch(url, { signal: AbortSignal.timeout(30_000), ...init, headers }).catch((err: unknown) => {
+        throw new Error(`${init.method ?? 'GET'} ${url}: ${err instanceof Error ? err.message : String(err)}`);
+      });
     };
     const put = async (resource: Record<string, unknown>) => {
       const res = await send(`${a.baseUrl}/${resource.resourceType}/${resource.id}`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(resource) });
