@@ -107,7 +107,7 @@ export function buildCapabilityStatement(ctx: Pick<RequestContext, 'registry' | 
       { name: '_sort', type: 'string', documentation: 'Sort keys, comma-separated, - for descending' },
       { name: '_summary', type: 'token', documentation: 'true | text | data | count | false' },
       { name: '_elements', type: 'string', documentation: 'Top-level elements to return' },
-      { name: '_total', type: 'token', documentation: 'none skips counting Bundle.total on large result sets' },
+      { name: '_total', type: 'token', documentation: 'none skips counting Bundle.total on large result sets; estimate counts for the first page only, and the pages after it carry that count' },
     ],
     ...(additions.operations?.length ? { operation: additions.operations.map((o) => ({ name: o.name, definition: { reference: o.definition } })) } : {}),
   };

@@ -25,6 +25,8 @@ export interface CursorState {
   s?: number;
   /** For history: the upper bound fixed at the first page, so new changes do not shift pages. */
   b?: number;
+  /** For search: Bundle.total as counted for the first page, which the pages after it carry rather than count again. */
+  t?: number;
   /** Whom the cursor was made for (see holder). */
   u?: string;
 }
@@ -79,6 +81,7 @@ export function verifyCursor(ctx: CursorContext, scope: string, query: Array<[st
   if (state.k !== undefined && !(Array.isArray(state.k) && state.k.every((v) => v === null || typeof v === 'string' || typeof v === 'number'))) {
     throw badRequest('The paging cursor is not valid', '_cursor');
   }
+  if (state.t !== undefined && !(Number.isInteger(state.t) && state.t >= 0)) throw badRequest('The paging cursor is not valid', '_cursor');
   if (state.u !== holder(ctx)) throw forbidden('This paging link was made for another caller: search again with your own token');
   return state;
 }

@@ -28,6 +28,7 @@ export const search: Interaction = async (req, ctx) => {
   });
   if (compartment) parsed.plan.where.unshift({ kind: 'compartment', patient: compartment });
   const scope = `search ${path}`;
+  let counted: number | undefined;
   if (parsed.cursor) {
     const state = verifyCursor(ctx, scope, parsed.canonical, parsed.cursor);
     parsed.plan.offset = state.o;
@@ -37,6 +38,11 @@ export const search: Interaction = async (req, ctx) => {
       parsed.plan.after = state.a;
       if (parsed.plan.sort.length) parsed.plan.afterKeys = state.k;
       if (state.p === 1) parsed.plan.backward = true;
+    }
+    // _total=estimate: counted for the first page, which the pages after it carry (a broad search's count costs more than its page).
+    if (parsed.estimate && state.t !== undefined && parsed.plan.total) {
+      parsed.plan.total = false;
+      counted = state.t;
     }
   }
   const countOnly = parsed.summary === 'count';
@@ -48,6 +54,7 @@ export const search: Interaction = async (req, ctx) => {
     plan = { ...first, offset: 0 };
     page = await ctx.data.search(plan);
   }
+  if (counted !== undefined) page = { ...page, total: counted };
   const { included, cut } = countOnly ? { included: [] } : await resolveIncludes(ctx.data, ctx.registry, page.rows, parsed.includes, parsed.revincludes, ctx.config.baseUrl);
   if (cut) parsed.warnings.push(issue('too-costly', cut, undefined, 'warning'));
 
@@ -58,7 +65,7 @@ export const search: Interaction = async (req, ctx) => {
     type: 'searchset',
     ...(page.total !== undefined ? { total: page.total } : {}),
     // A count has no pages to go to.
-    link: countOnly ? pageLinks(ctx, path, parsed.canonical, plan, scope, { more: false }) : pageLinks(ctx, path, parsed.canonical, plan, scope, page),
+    link: countOnly ? pageLinks(ctx, path, parsed.canonical, plan, scope, { more: false }) : pageLinks(ctx, path, parsed.canonical, plan, scope, page, parsed.estimate ? page.total : undefined),
   };
   if (!countOnly) {
     const entries: BundleEntry[] = [
@@ -113,6 +120,8 @@ function pageLinks(
   plan: SearchPlan,
   scope: string,
   page: Pick<SearchPage, 'more' | 'lastRid' | 'lastKeys' | 'firstRid' | 'firstKeys'>,
+  /** The total the links carry to the pages after this one (_total=estimate). */
+  carried?: number,
 ): Array<{ relation: string; url: string }> {
   const base = `${ctx.config.baseUrl}${path ? `/${path}` : ''}`;
   const url = (state: CursorState | undefined) => {
@@ -125,6 +134,7 @@ function pageLinks(
     a: rid,
     ...(plan.sort.length ? { k: keys ?? [] } : {}),
     ...(backward ? { p: 1 as const } : {}),
+    ...(carried !== undefined ? { t: carried } : {}),
   });
   const self = plan.after !== undefined ? at(plan.offset, plan.after, plan.afterKeys, plan.backward) : { o: plan.offset };
   const links = [

@@ -222,6 +222,33 @@ for (const kind of await storeKinds()) {
       expect(seen.slice(-4)).toEqual(['new0-none', 'new1-none', 'new2-none', 'new3-none']);
     });
 
+    it('_total=estimate: the pages after the first carry its count; accurate, the default, counts each page', async () => {
+      await put({ resourceType: 'Practitioner', id: 'est' });
+      const flag = (id: string) => put({ resourceType: 'Flag', id, status: 'active', code: { text: 'Alert' }, subject: { reference: 'Patient/bk' }, author: { reference: 'Practitioner/est' } });
+      for (let i = 0; i < 5; i++) await flag(`est${i}`);
+      const next = (res: { json: any }) => res.json.link.find((l: any) => l.relation === 'next').url.replace('http://localhost:8080', '');
+      const estimate = await s.request('GET', '/STU3/Flag?author=Practitioner/est&_count=2&_total=estimate');
+      const accurate = await s.request('GET', '/STU3/Flag?author=Practitioner/est&_count=2');
+      expect([estimate.json.total, accurate.json.total]).toEqual([5, 5]);
+      // Two more written between the pages.
+      for (let i = 5; i < 7; i++) await flag(`est${i}`);
+      const estimated = await s.request('GET', next(estimate));
+      expect(next(estimate)).toContain('_total=estimate');
+      expect(estimated.json.total).toBe(5);
+      expect(next(estimated)).toContain('_cursor=');
+      expect((await s.request('GET', next(estimated))).json.total).toBe(5);
+      expect((await s.request('GET', next(accurate))).json.total).toBe(7);
+      // The carried count is signed with the rest of the cursor: changed, the cursor is refused.
+      const url = new URL(next(estimate), 'http://x');
+      const [payload, mac] = url.searchParams.get('_cursor')!.split('.');
+      const state = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+      expect(state.t).toBe(5);
+      url.searchParams.set('_cursor', `${Buffer.from(JSON.stringify({ ...state, t: 1 })).toString('base64url')}.${mac}`);
+      expect((await s.request('GET', `${url.pathname}${url.search}`)).status).toBe(400);
+      // The first page, asked again, counts again.
+      expect((await s.request('GET', '/STU3/Flag?author=Practitioner/est&_count=2&_total=estimate')).json.total).toBe(7);
+    });
+
     it('handles _summary, _elements and _total', async () => {
       const count = await s.request('GET', '/STU3/Observation?_summary=count');
       expect(count.json.total).toBe(4);

@@ -30,6 +30,8 @@ export interface ParsedSearch {
   elements?: string[];
   /** Issues about ignored parameters, reported in the Bundle. */
   warnings: Issue[];
+  /** `_total=estimate`: the pages after the first carry its count rather than count again. */
+  estimate?: boolean;
   /** The paging cursor, still to be verified. */
   cursor?: string;
   /** The query without result-independent parameters, for paging links. */
@@ -104,7 +106,8 @@ export function parseSearch(types: string[], query: Array<[string, string]>, reg
         continue;
       case '_total':
         if (value === 'none') plan.total = false;
-        else if (value !== 'accurate' && value !== 'estimate') throw badRequest(`_total must be none, estimate or accurate; not '${value}'`, '_total');
+        else if (value === 'estimate') parsed.estimate = true;
+        else if (value !== 'accurate') throw badRequest(`_total must be none, estimate or accurate; not '${value}'`, '_total');
         continue;
       case '_cursor':
         parsed.cursor = value;
