@@ -64,6 +64,8 @@ export class SqliteDriver implements SqlDriver {
       snapshotMs?: number;
       /** How old (ms) a group of transactions sharing a commit may grow (GROUP_MS by default; 0: each commits alone). member(). */
       groupMs?: number;
+      /** WAL frames (bytes) past which the writer finishes a checkpoint itself (WAL_LIMIT_BYTES by default; checkpointer.ts). */
+      walLimitBytes?: number;
     } = {},
   ) {
     if (file !== ':memory:') {
@@ -97,7 +99,7 @@ export class SqliteDriver implements SqlDriver {
     if (file !== ':memory:' && !options.companion) {
       this.writerDb.pragma('wal_autocheckpoint = 0');
       // Should the thread fail, SQLite checkpoints at commits again, as it does by default.
-      this.checkpointer = new Checkpointer(file, () => this.writerDb.open && this.writerDb.pragma('wal_autocheckpoint = 1000'));
+      this.checkpointer = new Checkpointer(file, () => this.writerDb.open && this.writerDb.pragma('wal_autocheckpoint = 1000'), options.walLimitBytes);
     }
   }
 
@@ -199,9 +201,28 @@ export class SqliteDriver implements SqlDriver {
       if (this.writerDb.inTransaction) this.writerDb.exec('ROLLBACK');
       group.settle(translate(err));
     } finally {
+      this.restartWal();
       this.gateDown();
       this.optimizeNow();
     }
+  }
+
+  /**
+   * When the checkpointer's thread asks (checkpointer.ts), a checkpoint on the writer's
+   * connection between two transactions, while this process appends nothing: it copies what
+   * the thread has not yet, so that the next transaction writes the WAL from its beginning
+   * again. One that could not start (the thread's own checkpoint under way) is tried again
+   * after the next transaction.
+   */
+  private restartWal(): void {
+    if (!this.checkpointer?.restartWanted() || this.writerDb.inTransaction) return;
+    try {
+      const [result] = this.writerDb.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number }>;
+      if (result?.busy) return;
+    } catch {
+      // Another process's checkpoint: the thread asks again at its next look.
+    }
+    this.checkpointer.restartDone();
   }
 
   /** Says to a companion (the audit thread) that a write of this driver waits or runs, so it gives way (begin()). */
@@ -238,6 +259,8 @@ export class SqliteDriver implements SqlDriver {
       if (this.writerDb.inTransaction) this.writerDb.exec('ROLLBACK');
       throw translate(err);
     } finally {
+      // Before synchronous is set back: a bulk load's checkpoint does not wait for the disk either.
+      this.restartWal();
       if (options.relaxed) this.writerDb.pragma('synchronous = NORMAL');
       this.optimizeNow();
     }
