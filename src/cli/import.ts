@@ -4,7 +4,7 @@ import { expandSources, SKIPPED, type Source } from '../data/import/sources.js';
 import { type CommandContext, createContext, timing } from './context.js';
 import { configFrom, requireStore, storeOptions, wholeNumber } from './options.js';
 import { count } from './text.js';
-import { progressBar } from './progress.js';
+import { BUILDING, progressBar } from './progress.js';
 
 /** Inputs from this size load with Store.bulk (indexes built once at the end). */
 const BULK_FROM_BYTES = 50 * 1024 * 1024;
@@ -46,7 +46,7 @@ async function importSources(ctx: CommandContext, sources: readonly Source[], op
   const bulk = options.bulk ?? totalBytes >= BULK_FROM_BYTES;
   const started = performance.now();
   // A bulk load reads the files on two threads (data/bulk/load.ts).
-  const summary = bulk ? await ctx.store.bulk(() => importer.load(sources, { twoThreads: true })) : await importer.load(sources);
+  const summary = bulk ? await ctx.store.bulk(() => importer.load(sources, { twoThreads: true }), () => bar?.stop(BUILDING)) : await importer.load(sources);
   // The time includes building the search indexes at the end of a bulk load.
   summary.ms = Math.round(performance.now() - started);
   bar?.stop();

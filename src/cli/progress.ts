@@ -1,9 +1,13 @@
 import cliProgress from 'cli-progress';
 
+/** What a bulk load says on a terminal once its resources are written and it builds the indexes it dropped (Store.bulk). */
+export const BUILDING = 'Building the search indexes...';
+
 export interface Progress {
   /** `done` so far; with `total` (known from the start and the same every time) a bar, without one a count. */
   update(done: number, total?: number): void;
-  stop(): void;
+  /** Ends the line; on a terminal, `then` (what comes next) is written on a line of its own. */
+  stop(then?: string): void;
 }
 
 /**
@@ -30,8 +34,10 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
       }
       bar.update(Math.min(done, barTotal ?? done), payload);
     },
-    stop() {
+    stop(then) {
       bar?.stop();
+      bar = undefined;
+      if (then && stream.isTTY) stream.write(`${then}\n`);
     },
   };
 }

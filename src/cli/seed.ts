@@ -7,7 +7,7 @@ import { loadConformance } from '../profiles/load.js';
 import { createContext, timing } from './context.js';
 import { count } from './text.js';
 import { configFrom, outputFile, storeOptions, wholeNumber } from './options.js';
-import { progressBar } from './progress.js';
+import { BUILDING, progressBar } from './progress.js';
 
 /** Populations from this size load with Store.bulk (indexes built once at the end). */
 const BULK_FROM = 1000;
@@ -89,7 +89,7 @@ async function seed(opts: Record<string, unknown>, o: SeedOptions): Promise<void
     if (o.patients === undefined || o.demo) total += await loadDemoData(ctx.store);
     if (population) {
       const write = () => loadPopulation(ctx.store, loader!, options.onProgress);
-      total += o.bulk && population.patients >= BULK_FROM ? await ctx.store.bulk(write) : await write();
+      total += o.bulk && population.patients >= BULK_FROM ? await ctx.store.bulk(write, () => bar.stop(BUILDING)) : await write();
       bar.stop();
     }
     await ctx.store.recordLoad(undefined);

@@ -201,9 +201,10 @@ export interface StoreAdmin extends Store {
    * Runs a bulk load. Where it is safe (no other node serves from the database), the
    * indexes only searches need are dropped first and built once at the end (much faster
    * than maintaining them row by row); otherwise they are kept up to date as usual. If
-   * the process dies midway, the next start recreates the indexes.
+   * the process dies midway, the next start recreates the indexes. `onBuild` is told when
+   * `fn` has ended and the indexes are being built (minutes for millions of resources).
    */
-  bulk<T>(fn: () => Promise<T>): Promise<T>;
+  bulk<T>(fn: () => Promise<T>, onBuild?: () => void): Promise<T>;
   /** How many prepared batches a bulk load may write at once. */
   readonly writeConcurrency: number;
   /** The id of every (type, index key) the store knows, for preparing batches elsewhere (sql/prepared.ts). */

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createContext } from '../../src/cli/context.js';
 import { runImport } from '../../src/cli/import.js';
-import { progressBar } from '../../src/cli/progress.js';
+import { BUILDING, progressBar } from '../../src/cli/progress.js';
 import { loadConfig } from '../../src/config.js';
 
 /** A stand-in terminal: what the progress line draws on it, as text. */
@@ -52,8 +52,20 @@ describe('the progress line', () => {
     Object.assign(t.stream, { isTTY: false });
     const bar = progressBar('seed', t.stream);
     bar.update(10);
-    bar.stop();
+    bar.stop(BUILDING);
     expect(t.text()).toBe('');
+  });
+
+  it('says what comes next on a line of its own, once, after the count', () => {
+    const t = terminal();
+    const bar = progressBar('seed', t.stream);
+    bar.update(10);
+    bar.stop(BUILDING);
+    bar.stop();
+    const text = t.text();
+    expect(text.split(BUILDING)).toHaveLength(2);
+    expect(text.indexOf('seed | 10 resources')).toBeLessThan(text.indexOf(BUILDING));
+    expect(text).toMatch(new RegExp(`\\n${BUILDING.replace(/\./g, '\\.')}\\n$`));
   });
 
   it('an import of several files, a Bundle first, counts up with no percentage and no flash of 100% 1/1', async () => {

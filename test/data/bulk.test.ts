@@ -152,9 +152,19 @@ describe.each(KINDS)('bulk loads (prepared batches) on %s', (_kind, open) => {
     const { store, dump } = await open();
     const progress: number[] = [];
     const worker = populationWorker({ patients: 25, seed: 7 }, { batchSize: 100 });
-    const n = await store.bulk(() => loadPopulation(store, worker, (w) => progress.push(w)));
+    // The store says when the load has ended and it builds the indexes it dropped (the CLI tells the user).
+    let builtAfter: number | undefined;
+    let built = 0;
+    const n = await store.bulk(
+      () => loadPopulation(store, worker, (w) => progress.push(w)),
+      () => {
+        built++;
+        builtAfter = progress.at(-1);
+      },
+    );
     expect(n).toBe(resources().length);
     expect(progress.at(-1)).toBe(n);
+    expect([built, builtAfter]).toEqual([1, n]);
     expect(progress.length).toBeGreaterThan(1);
     const total = [...(await store.counts()).values()].reduce((a, b) => a + b, 0);
     expect(total).toBe(n);

@@ -293,7 +293,7 @@ export class SqlStore implements StoreAdmin {
    * node on a shared PostgreSQL), they are kept, so its searches keep working. Either way
    * the load's own batches do not wait for the disk.
    */
-  async bulk<T>(fn: () => Promise<T>): Promise<T> {
+  async bulk<T>(fn: () => Promise<T>, onBuild?: () => void): Promise<T> {
     const release = await this.driver.claimForBulk();
     const deferred = release ? this.searchOnlyIndexes() : [];
     if (!release) this.options.onBulkShared?.();
@@ -306,6 +306,7 @@ export class SqlStore implements StoreAdmin {
         return await fn();
       } finally {
         this.bulkLoads--;
+        if (deferred.length) onBuild?.();
         // One transaction per index: PostgreSQL builds them side by side on its pool's
         // connections; SQLite's single writer takes them in turn.
         await Promise.all(deferred.map(({ ddl }) => this.driver.transaction((conn) => conn.run(ddl), { unbounded: true })));
