@@ -55,6 +55,18 @@ interface OutputFile {
 
 class Stopped extends Error {}
 
+/** Resolves once `stream` takes writes again, or has closed (after an error: the caller then sees it failed). */
+function drained(stream: WriteStream): Promise<void> {
+  if (stream.closed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      stream.off('drain', done).off('close', done);
+      resolve();
+    };
+    stream.on('drain', done).on('close', done);
+  });
+}
+
 export class ExportJobs implements BulkExports {
   private readonly node = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly clock: () => number;
@@ -211,9 +223,11 @@ export class ExportJobs implements BulkExports {
     };
     const flush = async (f: { stream: WriteStream; buffer: string }) => {
       if (!f.buffer) return;
+      // A stream that failed (its folder removed by a cancel, a full disk) takes no more writes and never drains.
+      if (f.stream.destroyed) throw failure ?? new Error('an export file was closed before the job ended');
       const chunk = f.buffer;
       f.buffer = '';
-      if (!f.stream.write(chunk)) await new Promise<void>((resolve) => f.stream.once('drain', resolve));
+      if (!f.stream.write(chunk)) await drained(f.stream);
     };
     /** Adds a page's rows to their files' buffers; a buffer grown large is written out. */
     const add = async (rows: Array<{ type: string; json: string }>) => {
@@ -244,11 +258,14 @@ export class ExportJobs implements BulkExports {
       this.options.log.info({ job: job.id, resources: written }, 'bulk export done');
     } catch (err) {
       await Promise.all([...files.values()].map((f) => new Promise<void>((resolve) => (f.stream.closed || f.stream.destroyed ? resolve() : f.stream.destroy().once('close', () => resolve())))));
-      if (err instanceof Stopped) {
-        // No longer this node's: cancelled (its files go), or taken up by another node after a stall (the files are the other's now).
-        if (err.message === 'lost' && (await jobs.get(job.id))?.status === 'cancelled') rmSync(dir, { recursive: true, force: true });
+      if (err instanceof Stopped && err.message === 'stopping') return;
+      // A job cancelled while it ran (whose folder the cancel may have removed under it) just ends: its files go.
+      if ((await jobs.get(job.id).catch(() => undefined))?.status === 'cancelled') {
+        rmSync(dir, { recursive: true, force: true });
         return;
       }
+      // No longer this node's: taken up by another node after a stall (the files are the other's now).
+      if (err instanceof Stopped) return;
       this.options.log.error({ err, job: job.id }, 'bulk export failed');
       rmSync(dir, { recursive: true, force: true });
       await jobs.update(job.id, this.node, { status: 'failed', error: 'The export failed on the server; the error has been logged', expires: this.clock() + ttl }).catch(() => undefined);
