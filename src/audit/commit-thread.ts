@@ -49,25 +49,52 @@ port.on('message', (m: ToThread) => {
       .finally(() => port.close());
     return;
   }
-  void commit(m).then((answer) => {
-    if (!answer.error) pacer.committed(m.facts.length);
-    port.postMessage(answer);
-  });
+  pending.push(m);
+  // The batches that arrive in one turn of this thread's event loop (the server hands one over
+  // without waiting for the one before) are committed together, one after another.
+  if (!draining) {
+    draining = true;
+    setImmediate(() => void drain());
+  }
 });
 
-async function commit(m: Exclude<ToThread, 'stop'>): Promise<FromThread> {
+const pending: Array<Exclude<ToThread, 'stop'>> = [];
+let draining = false;
+
+async function drain(): Promise<void> {
+  while (pending.length) {
+    const batches = pending.splice(0);
+    const answers = await commit(batches);
+    const events = batches.reduce((n, b) => n + b.facts.length, 0);
+    if (!answers[0]?.error) pacer.committed(events);
+    for (const answer of answers) port.postMessage(answer);
+  }
+  draining = false;
+}
+
+/** Commits the events of `batches` in one transaction; an answer for each batch. */
+async function commit(batches: Array<Exclude<ToThread, 'stop'>>): Promise<FromThread[]> {
   try {
     let json: string[] | undefined;
     await (await appender).append({
       chain: input.chain,
       build: async (lookup) => {
-        const events = await buildRecords(m.facts, lookup);
-        if (m.json) json = events.map((e) => JSON.stringify(eventOfRecord(e.json)));
+        const events = await buildRecords(
+          batches.flatMap((b) => b.facts),
+          lookup,
+        );
+        if (batches.some((b) => b.json)) json = events.map((e) => JSON.stringify(eventOfRecord(e.json)));
         return events;
       },
     });
-    return json ? { id: m.id, json } : { id: m.id };
+    let at = 0;
+    return batches.map((b) => {
+      const mine = json?.slice(at, at + b.facts.length);
+      at += b.facts.length;
+      return mine && b.json ? { id: b.id, json: mine } : { id: b.id };
+    });
   } catch (err) {
-    return { id: m.id, error: err instanceof Error ? err.message : String(err) };
+    const error = err instanceof Error ? err.message : String(err);
+    return batches.map((b) => ({ id: b.id, error }));
   }
 }

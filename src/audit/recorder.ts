@@ -39,6 +39,8 @@ export interface AuditWriterOptions {
 export class AuditWriter {
   private queue: Waiting[] = [];
   private flushing?: Promise<void>;
+  /** Batches handed to the audit thread and not yet answered. */
+  private readonly sent = new Set<Promise<void>>();
   private logged: Promise<void> = Promise.resolve();
   private uncommitted = 0;
 
@@ -75,7 +77,7 @@ export class AuditWriter {
    * search stays in the chain: the next read of AuditEvents, on any node, copies it.
    */
   async close(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    while (this.flushing || this.sent.size) await Promise.all([this.flushing, ...this.sent]);
     await this.options.thread?.stop();
     await this.logged;
   }
@@ -98,6 +100,25 @@ export class AuditWriter {
   private async flush(): Promise<void> {
     // Let the requests answered in this turn of the event loop join the first commit.
     await new Promise((r) => setImmediate(r));
+    if (this.options.thread) {
+      // The audit thread commits the batches it is handed in order, gathering those that arrive
+      // while it commits: each turn's batch goes now, without waiting for the one before.
+      const batch = this.queue;
+      this.queue = [];
+      const sent = this.appendHere(batch.map((w) => w.facts)).then(
+        (json) => {
+          for (const w of batch) w.done();
+          this.ship(json);
+        },
+        (err: unknown) => {
+          this.options.log.error({ err }, 'audit events could not be committed');
+          for (const w of batch) w.done(err);
+        },
+      );
+      this.sent.add(sent);
+      void sent.finally(() => this.sent.delete(sent));
+      return;
+    }
     while (this.queue.length) {
       const batch = this.queue;
       this.queue = [];

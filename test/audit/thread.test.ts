@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
+import { AuditWriter } from '../../src/audit/recorder.js';
 import { AuditThread } from '../../src/audit/thread.js';
 import { startTestServer, storeKinds, type TestServer } from '../helpers/server.js';
 
@@ -132,6 +133,39 @@ describe('the audit thread and the server thread on one SQLite file', () => {
     await thread.commit([{ ...facts, requestId: 'r2' }], false);
     expect(await chainLength(s)).toBe(before + 1);
     await thread.stop();
+  });
+
+  it('commits batches handed over without waiting for each other in the order given, each answered with its own events', async () => {
+    s = await startTestServer('sqlite', { nodeName: 'thread-node' });
+    const thread = new AuditThread({ location: { sqliteFile: sqliteFile(s) }, chain: 'in-order' }, pino({ enabled: false }));
+    const facts = (requestId: string) => ({ requestId, recorded: Date.now(), source: { site: 'thread-node', base: 'http://x/STU3' }, incoming: { method: 'GET', path: ['metadata'], query: [] }, touched: [] });
+    /** The request id an event names. */
+    const requestOf = (json: string) => (JSON.parse(json) as { entity: Array<{ name?: string; identifier?: { value: string } }> }).entity.find((e) => e.name === 'request')!.identifier!.value;
+    // Three batches at once (the thread gathers those that arrive together into one transaction); two ask for their events' JSON.
+    const answers = await Promise.all([thread.commit([facts('a1'), facts('a2')], false), thread.commit([facts('b1')], true), thread.commit([facts('c1'), facts('c2'), facts('c3')], true)]);
+    await thread.stop();
+    expect(answers.map((json) => json.map(requestOf))).toEqual([[], ['b1'], ['c1', 'c2', 'c3']]);
+    const chained: string[] = [];
+    for await (const json of s.store.audit().events()) if (['a', 'b', 'c'].includes(requestOf(json)[0]!) && requestOf(json).length === 2) chained.push(requestOf(json));
+    expect(chained).toEqual(['a1', 'a2', 'b1', 'c1', 'c2', 'c3']);
+    expect(await s.store.audit().verify()).toEqual([]);
+  });
+
+  it('closes its writer only once every batch handed to the thread is committed', async () => {
+    s = await startTestServer('sqlite', { nodeName: 'thread-node' });
+    const log = pino({ enabled: false });
+    const thread = new AuditThread({ location: { sqliteFile: sqliteFile(s) }, chain: 'closing' }, log);
+    const writer = new AuditWriter({ store: s.store.audit(), chain: 'closing', log, thread });
+    const facts = (requestId: string) => ({ requestId, recorded: Date.now(), source: { site: 'thread-node', base: 'http://x/STU3' }, incoming: { method: 'GET', path: ['metadata'], query: [] }, touched: [] });
+    // In several turns of the event loop, so that several batches are in flight when the writer closes.
+    const writes: Array<Promise<void>> = [];
+    for (let turn = 0; turn < 4; turn++) {
+      for (let i = 0; i < 5; i++) writes.push(writer.write(facts(`w${turn}-${i}`)));
+      await new Promise((r) => setImmediate(r));
+    }
+    await writer.close();
+    expect((await Promise.allSettled(writes)).filter((w) => w.status !== 'fulfilled')).toEqual([]);
+    expect((await s.store.audit().heads()).find((h) => h.chain === 'closing')?.n).toBe(20);
   });
 
   it("goes on serving while a write waits for another connection's write lock", async () => {
