@@ -4,7 +4,7 @@ import type { AuditAppend, AuditHead, AuditProblem, AuditStore, PatientLookup, P
 import { uncancellable } from '../cancel.js';
 import { EVERYTHING } from '../../search/access.js';
 import type { Indexer } from '../../search/index-rows.js';
-import type { SqlConnection, SqlDriver } from './driver.js';
+import { fixed, type SqlConnection, type SqlDriver } from './driver.js';
 import type { ParamIds } from './param-ids.js';
 import { ADD_COUNT, addCounts, writeBatch } from './write-batch.js';
 
@@ -255,6 +255,11 @@ export function linkEvents(chain: string, head: { n: number; hash: string }, eve
 }
 
 export const AUDIT_COLUMNS = ['chain', 'n', 'event', 'recorded', 'json', 'hash'];
+const UPDATE_HEAD_SQL = fixed('UPDATE audit_head SET n = ?, hash = ? WHERE chain = ?');
+
+/** The lookups of up to this many keys are kept prepared (fixed): a few shapes, which every read's event uses; longer lists are planned each time. */
+const FIXED_KEYS = 16;
+const upTo = (sql: string, n: number): string => (n <= FIXED_KEYS ? fixed(sql) : sql);
 export const NEW_HEAD_SQL = 'INSERT INTO audit_head (chain, n, hash, start, start_prev) VALUES (?, 0, ?, 1, ?) ON CONFLICT (chain) DO NOTHING';
 
 /** Appends to a chain inside the transaction on `conn`: builds the events and links each to the chain, one row each. */
@@ -265,7 +270,7 @@ export async function appendIn(conn: SqlConnection, driver: SqlDriver, audit: Au
 }
 
 async function appendEvents(conn: SqlConnection, driver: SqlDriver, chain: string, events: readonly EventRecord[]): Promise<void> {
-  const headSql = `SELECT n, hash FROM audit_head WHERE chain = ?${driver.dialect.forUpdate}`;
+  const headSql = fixed(`SELECT n, hash FROM audit_head WHERE chain = ?${driver.dialect.forUpdate}`);
   let head = await conn.get<{ n: number | string; hash: string }>(headSql, [chain]);
   // A chain's first event makes its head.
   if (!head) {
@@ -274,7 +279,7 @@ async function appendEvents(conn: SqlConnection, driver: SqlDriver, chain: strin
   }
   const linked = linkEvents(chain, { n: Number(head.n), hash: head.hash }, events);
   await conn.insertMany('audit_chain', AUDIT_COLUMNS, linked.rows);
-  await conn.run('UPDATE audit_head SET n = ?, hash = ? WHERE chain = ?', [linked.n, linked.hash, chain]);
+  await conn.run(UPDATE_HEAD_SQL, [linked.n, linked.hash, chain]);
 }
 
 /** Whose resources these were, per driver, while nothing has changed in the database (SQLite's change counter; PostgreSQL asks each time). */
@@ -328,7 +333,7 @@ function patientLookup(conn: SqlConnection): PatientLookup {
     for (let i = 0; i < pairs.length; i += 400) {
       const part = pairs.slice(i, i + 400);
       const rows = await conn.all<{ type: string; id: string; patient: string }>(
-        `SELECT r.type, r.id, c.patient FROM resource r JOIN compartment c ON c.rid = r.rid WHERE ${part.map(() => '(r.type = ? AND r.id = ?)').join(' OR ')}`,
+        upTo(`SELECT r.type, r.id, c.patient FROM resource r JOIN compartment c ON c.rid = r.rid WHERE ${part.map(() => '(r.type = ? AND r.id = ?)').join(' OR ')}`, part.length),
         part.flat(),
       );
       for (const r of rows) (patientsOf.get(`${r.type}/${r.id}`) ?? patientsOf.set(`${r.type}/${r.id}`, new Set()).get(`${r.type}/${r.id}`)!).add(r.patient);
@@ -339,7 +344,7 @@ function patientLookup(conn: SqlConnection): PatientLookup {
     for (let i = 0; i < ids.length; i += 400) {
       const part = ids.slice(i, i + 400);
       const rows = await conn.all<{ id: string; code: string }>(
-        nhsNumbersSql(part.length),
+        upTo(nhsNumbersSql(part.length), part.length),
         [...part, NHS_NUMBER],
       );
       for (const r of rows) if (r.code) nhs.set(r.id, r.code);

@@ -12,6 +12,25 @@ import type { SqlDialect } from './schema.js';
 
 export type SqlValue = string | number | bigint | null;
 
+const FIXED = new Set<string>();
+
+/**
+ * Marks a statement of fixed text that runs again and again with other values (a read by
+ * id, the audit chain's head) and whose best plan does not depend on them: a database that
+ * plans every statement it is sent (PostgreSQL) keeps it prepared on each connection
+ * instead. Only for constants (the set is never emptied), and never for a search's SQL, whose
+ * plan depends on its values. Returns `sql`.
+ */
+export function fixed(sql: string): string {
+  FIXED.add(sql);
+  return sql;
+}
+
+/** Whether `sql` was marked with `fixed`. */
+export function isFixed(sql: string): boolean {
+  return FIXED.has(sql);
+}
+
 export interface SqlConnection {
   all<T = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T[]>;
   get<T = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T | undefined>;

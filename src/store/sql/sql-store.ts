@@ -7,7 +7,7 @@ import { appendIn, eventWriter, SqlAuditStore } from './audit-store.js';
 import { SqlAuthStore } from './auth-store.js';
 import { SqlExportJobStore } from './export-job-store.js';
 import type { AuditAppend, AuditStore, AuthStore, ConnectionUse, StatementObserver, ExportJobStore, HistoryPage, HistoryQuery, StoreAdmin, StoredVersion, StoreOptions, StoreReader, StoreTx, WriteOp, WriteResult } from '../store.js';
-import type { SqlConnection, SqlDriver, SqlValue } from './driver.js';
+import { fixed, type SqlConnection, type SqlDriver, type SqlValue } from './driver.js';
 import { migrate } from './migrate.js';
 import { indexDdl } from './schema.js';
 import { searchOnlyIndexes } from './migrations.js';
@@ -18,12 +18,14 @@ import { toStoredVersion, type VersionRow } from './version-row.js';
 import { RetryableConflict, storeContended } from '../errors.js';
 import { addCounts, type BatchContext, deleteIndexRows, INDEX_TABLES, insertIndexRows, writeBatch } from './write-batch.js';
 
-const READ =
+const READ = fixed(
   'SELECT r.type, r.id, v.version, v.last_updated, v.method, v.json FROM resource r ' +
-  'JOIN resource_version v ON v.rid = r.rid AND v.version = r.version WHERE r.type = ? AND r.id = ?';
-const VREAD =
+    'JOIN resource_version v ON v.rid = r.rid AND v.version = r.version WHERE r.type = ? AND r.id = ?',
+);
+const VREAD = fixed(
   'SELECT v.type, v.id, v.version, v.last_updated, v.method, v.json FROM resource r ' +
-  'JOIN resource_version v ON v.rid = r.rid WHERE r.type = ? AND r.id = ? AND v.version = ?';
+    'JOIN resource_version v ON v.rid = r.rid WHERE r.type = ? AND r.id = ? AND v.version = ?',
+);
 
 /**
  * The one Store implementation, over a dialect's SqlDriver.
