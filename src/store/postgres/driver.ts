@@ -33,18 +33,21 @@ function numbered(sql: string): string {
 const fixedTexts = new Map<string, string>();
 
 /** A statement as sent: its text in PostgreSQL's form, and whether it is kept prepared. */
-function translated(sql: string): { text: string; prepare: boolean } {
+function translated(sql: string): { text: string; prepare: Prepare } {
   if (!isFixed(sql)) return { text: numbered(sql), prepare: false };
   let text = fixedTexts.get(sql);
   if (text === undefined) fixedTexts.set(sql, (text = numbered(sql)));
-  return { text, prepare: true };
+  return { text, prepare: 'fixed' };
 }
 
 /**
- * At most this many statements are kept prepared on each connection: the fixed ones and the
- * bulk helpers' own (whose texts vary only with the tables they write), far fewer in use.
+ * How a statement is sent: planned each time (`false`); named, so that each connection keeps
+ * it prepared (`fixed`: the statements marked with `fixed`, a few dozen texts, all named); or
+ * named while fewer than HELPERS_MAX such texts are (`helper`: the write helpers' statements,
+ * whose texts vary with the tables a write touches; the common shapes come first).
  */
-const PREPARED_MAX = 200;
+type Prepare = false | 'fixed' | 'helper';
+export const HELPERS_MAX = 64;
 
 /** Column types for unnest() in bulk inserts. */
 const COLUMN_TYPES: Record<string, string> = {
@@ -102,7 +105,7 @@ class PgConnection implements SqlConnection {
     const parts = this.pending;
     this.pending = [];
     if (parts.length === 1) {
-      await this.send(parts[0]!.sql, parts[0]!.params, true);
+      await this.send(parts[0]!.sql, parts[0]!.params, 'helper');
       return;
     }
     const params: unknown[] = [];
@@ -112,7 +115,7 @@ class PgConnection implements SqlConnection {
       return p.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + shift}`);
     });
     const last = texts.pop()!;
-    await this.send(`WITH ${texts.map((t, i) => `w${i} AS (${t})`).join(', ')} ${last}`, params, true);
+    await this.send(`WITH ${texts.map((t, i) => `w${i} AS (${t})`).join(', ')} ${last}`, params, 'helper');
   }
 
   /**
@@ -120,7 +123,7 @@ class PgConnection implements SqlConnection {
    * disconnected: store/cancel.ts) the statement is cancelled on the server
    * (pg_cancel_backend), so a query does not outlive its client.
    */
-  private async query(sql: string, params: unknown[], prepare = false): Promise<pg.QueryResult> {
+  private async query(sql: string, params: unknown[], prepare: Prepare = false): Promise<pg.QueryResult> {
     await this.flush();
     const signal = currentSignal();
     if (signal?.aborted) throw new ClientGone();
@@ -148,10 +151,10 @@ class PgConnection implements SqlConnection {
   /** A statement of the bulk helpers (not cancellable: they run inside a write transaction), timed for the observer; kept prepared. */
   private async raw(sql: string, params: unknown[]): Promise<pg.QueryResult> {
     await this.flush();
-    return this.send(sql, params, true);
+    return this.send(sql, params, 'helper');
   }
 
-  private async send(sql: string, params: unknown[], prepare: boolean): Promise<pg.QueryResult> {
+  private async send(sql: string, params: unknown[], prepare: Prepare): Promise<pg.QueryResult> {
     const observer = this.driver.observer;
     const statement = this.driver.statement(sql, params, prepare);
     if (!observer) return this.client.query(statement);
@@ -211,7 +214,7 @@ class PgConnection implements SqlConnection {
       'SELECT r.rid, r.type, r.id, r.version, r.deleted FROM resource r JOIN unnest($1::text[], $2::text[]) AS k(type, id) ' +
         'ON r.type = k.type AND r.id = k.id ORDER BY r.rid FOR UPDATE OF r',
       [keys.map((k) => k[0]), keys.map((k) => k[1])],
-      true,
+      'helper',
     );
     return res.rows.map((r: Record<string, unknown>) => ({ rid: Number(r.rid), type: String(r.type), id: String(r.id), version: Number(r.version), deleted: Number(r.deleted) === 1 }));
   }
@@ -301,16 +304,20 @@ export class PostgresDriver implements SqlDriver {
 
   /** The names of the statements kept prepared (server-side, on each connection as it first runs one), by text. */
   private readonly prepared = new Map<string, string>();
+  private helpers = 0;
 
   /**
-   * A statement as `pg` takes it: named (so kept prepared and planned once per connection,
-   * not parsed and planned each time it is sent) when `prepare` asks for it and fewer than
-   * PREPARED_MAX are named. A read by id then costs PostgreSQL about a third of the CPU.
+   * A statement as `pg` takes it: named, so kept prepared and planned once per connection
+   * rather than parsed and planned each time it is sent, as `prepare` says (Prepare). A read
+   * by id then costs PostgreSQL about a third of the CPU.
    */
-  statement(text: string, values: unknown[], prepare: boolean): pg.QueryConfig {
+  statement(text: string, values: unknown[], prepare: Prepare): pg.QueryConfig {
     if (!prepare) return { text, values };
     let name = this.prepared.get(text);
-    if (name === undefined && this.prepared.size < PREPARED_MAX) this.prepared.set(text, (name = `ccri_${this.prepared.size + 1}`));
+    if (name === undefined && (prepare === 'fixed' || this.helpers < HELPERS_MAX)) {
+      if (prepare === 'helper') this.helpers++;
+      this.prepared.set(text, (name = `ccri_${this.prepared.size + 1}`));
+    }
     return name === undefined ? { text, values } : { name, text, values };
   }
 

@@ -5,7 +5,7 @@ import { defaultStoreOptions } from '../default-options.js';
 import { openStore } from '../open.js';
 import type { SqlStore } from '../sql/sql-store.js';
 import { fixed } from '../sql/driver.js';
-import { PostgresDriver } from './driver.js';
+import { HELPERS_MAX, PostgresDriver } from './driver.js';
 
 /**
  * The statements marked fixed (a read by id, the audit chain's) and the bulk helpers' are
@@ -55,11 +55,23 @@ if (await shouldRunPostgres()) {
       expect(texts.some((t) => t.includes('ORDER BY r.rid LIMIT'))).toBe(false);
     });
 
-    it('names no more than its limit, and runs the rest unnamed', async () => {
+    it("names no more than HELPERS_MAX of the write helpers' texts, and every fixed one however many came before", async () => {
       const driver = new PostgresDriver(schema.url, 1);
       try {
-        for (let i = 0; i < 205; i++) expect(await driver.reader.get(fixed(`SELECT ${i} AS n`), [])).toEqual({ n: i });
-        expect((await preparedOn(driver)).length).toBe(200);
+        // Inserts into tables of HELPERS_MAX + 6 different names: as many texts of the write helpers'.
+        const tables = Array.from({ length: HELPERS_MAX + 6 }, (_, i) => `t${i}`);
+        for (const t of tables) await driver.reader.run(`CREATE TABLE ${t} (rid bigint)`, []);
+        await driver.transaction(async (conn) => {
+          for (const t of tables) {
+            await conn.insertMany(t, ['rid'], [1, 2]);
+            // A transaction's insert is sent with its next statement.
+            await conn.get('SELECT 1 AS one', []);
+          }
+        });
+        expect((await preparedOn(driver)).filter((p) => p.statement.startsWith('INSERT INTO t')).length).toBe(HELPERS_MAX);
+        const read = fixed('SELECT count(*)::int AS n FROM t0 WHERE rid > ?');
+        expect(await driver.reader.get(read, [0])).toEqual({ n: 2 });
+        expect((await preparedOn(driver)).map((p) => p.statement)).toContain('SELECT count(*)::int AS n FROM t0 WHERE rid > $1');
       } finally {
         await driver.close();
       }
