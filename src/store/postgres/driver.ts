@@ -186,6 +186,10 @@ class PgConnection implements SqlConnection {
     return (await this.query(text, params as unknown[], prepare)).rowCount ?? 0;
   }
 
+  async runLater(sql: string, params: SqlValue[] = []): Promise<void> {
+    await this.insert(translated(sql).text, params as unknown[]);
+  }
+
   /**
    * A transaction-scoped advisory lock on `key` within the store's schema (two-key form, so
    * it never meets the one-key migration and serving locks): conditional writes with the

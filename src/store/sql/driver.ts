@@ -35,6 +35,12 @@ export interface SqlConnection {
   all<T = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T[]>;
   get<T = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T | undefined>;
   run(sql: string, params?: SqlValue[]): Promise<number>;
+  /**
+   * A statement that changes rows and whose result is not needed: PostgreSQL sends it with the
+   * transaction's next statement, as it does the inserts held back (one round trip for all of
+   * them); SQLite runs it at once. Nothing may read what it changes before then.
+   */
+  runLater(sql: string, params?: SqlValue[]): Promise<void>;
   /** Inside a transaction: waits for, then holds until it ends, a lock on `key` (PostgreSQL's advisory lock; SQLite's writes are serialised already). */
   advisoryLock(key: string): Promise<void>;
   /**

@@ -236,8 +236,10 @@ export class SqlStore implements StoreAdmin {
         },
       };
       const result = await fn(tx);
-      if (options.audit) await appendIn(conn, this.driver, options.audit);
+      // The counts first: PostgreSQL sends them with the write's other inserts, and the event's
+      // rows and its chain's new head together, so the head stays locked for one statement and the commit.
       await addCounts(conn, batch.counts);
+      if (options.audit) await appendIn(conn, this.driver, options.audit);
       return result;
     });
     this.pids.adopt(pending);

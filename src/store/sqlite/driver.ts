@@ -704,6 +704,11 @@ class SqliteConnection implements SqlConnection {
     return this.timed(() => this.prepare(sql).run(params).changes);
   }
 
+  /** At once: a statement costs SQLite microseconds, and no round trip. */
+  async runLater(sql: string, params: SqlValue[] = []): Promise<void> {
+    await this.run(sql, params);
+  }
+
   /**
    * Rows go in 50 at a time through one multi-row INSERT, with the values in one flat
    * array (no argument spreading): about three times faster than a statement per row.
