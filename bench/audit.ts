@@ -1,4 +1,4 @@
-import { machine, measure, type Measured, startCcri, table, tempFolder } from './lib.js';
+import { machine, measure, type Measured, startCcri, table, tempFolder, untilCopied } from './lib.js';
 
 /**
  * Issue 11: what audit of use costs. Two servers on SQLite with the same data, one with
@@ -24,20 +24,6 @@ async function prepare(port: number): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/STU3`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) });
   if (res.status !== 200) throw new Error(`loading the bench data failed: ${res.status} ${await res.text()}`);
   return `http://127.0.0.1:${port}/STU3`;
-}
-
-/** Waits until a server's audit events are all copied for search (its /metrics, loopback); how many there were and how long it took. */
-async function untilCopied(port: number): Promise<string> {
-  const started = performance.now();
-  let first: number | undefined;
-  for (;;) {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const lag = Number(/^ccri_audit_search_lag_events (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
-    first ??= lag;
-    if (lag === 0) return `${first} in ${((performance.now() - started) / 1000).toFixed(1)} s`;
-    if (performance.now() - started > 600_000) throw new Error(`the audit copy is still ${lag} events behind after 10 minutes`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 export async function auditBench(duration = 10): Promise<string> {

@@ -183,3 +183,17 @@ export async function withPgSchema<T>(prefix: string, run: (url: string) => Prom
     await admin.end().catch(() => undefined);
   }
 }
+
+/** Waits until a server's audit events are all copied for search (its /metrics, loopback); how many there were and how long it took. */
+export async function untilCopied(port: number): Promise<string> {
+  const started = performance.now();
+  let first: number | undefined;
+  for (;;) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const lag = Number(/^ccri_audit_search_lag_events (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+    first ??= lag;
+    if (lag === 0) return `${first} in ${((performance.now() - started) / 1000).toFixed(1)} s`;
+    if (performance.now() - started > 600_000) throw new Error(`the audit copy is still ${lag} events behind after 10 minutes`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
