@@ -13,7 +13,9 @@ import { createTestSchema, shouldRunPostgres } from '../helpers/postgres.js';
  * made: a Debian bookworm root filesystem from debootstrap, with this machine's Node.js 20
  * in /usr/local, tagged with the same name. The image then runs as a user would run it:
  * on SQLite with a /data volume (ready, answering, not root, healthy, stopping cleanly on
- * SIGTERM and keeping its data), and as two nodes on one PostgreSQL.
+ * SIGTERM and keeping its data), as two nodes on one PostgreSQL, and as compose.yaml's
+ * PostgreSQL, two nodes and nginx, brought up by podman-compose (with stand-ins, built from
+ * Debian's packages, for the postgres and nginx images it names: test/deploy/stand-ins).
  *
  * Slow (a debootstrap, then `npm ci` in the build, compiling better-sqlite3: about 10 minutes
  * the first time, the root filesystem and layers being kept in CCRI_CONTAINER_WORKDIR), and
@@ -23,12 +25,12 @@ import { createTestSchema, shouldRunPostgres } from '../helpers/postgres.js';
  */
 
 const wanted = process.env.CCRI_TEST_CONTAINER === '1';
-const tools = ['buildah', 'podman', 'debootstrap'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+const tools = ['buildah', 'podman', 'debootstrap', 'podman-compose'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
 const root = typeof process.getuid === 'function' && process.getuid() === 0;
 const node20 = process.versions.node.startsWith('20.');
 let reason: string | undefined;
 if (!wanted) reason = 'set CCRI_TEST_CONTAINER=1 to build and run the container image (.ci/run does, in a step of its own)';
-else if (tools.length) reason = `${tools.join(', ')} not installed (Debian: apt-get install debootstrap buildah podman runc)`;
+else if (tools.length) reason = `${tools.join(', ')} not installed (Debian: apt-get install debootstrap buildah podman runc netavark aardvark-dns podman-compose)`;
 else if (!root) reason = 'the image is built with the vfs storage driver as root';
 else if (!node20) reason = `the stand-in for node:20-bookworm-slim is this machine's Node.js, which is ${process.versions.node}, not 20`;
 if (reason) {
@@ -52,8 +54,8 @@ const limits = ['--ulimit', 'nofile=4096:4096', '--ulimit', 'nproc=4096:4096'];
 const suffix = `${process.pid}`;
 
 /** Runs a command to its end without blocking this thread; its output is kept for the failure message. */
-function run(cmd: string, args: string[], options: { input?: string; allowFail?: boolean } = {}): Promise<{ status: number | null; out: string }> {
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+function run(cmd: string, args: string[], options: { input?: string; allowFail?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<{ status: number | null; out: string }> {
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(options.env ? { env: options.env } : {}) });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += String(d)));
   child.stderr.on('data', (d: Buffer) => (out += String(d)));
@@ -122,6 +124,14 @@ async function makeBaseImage(): Promise<void> {
   await buildah(['-t', BASE, context]);
 }
 
+/** The image, built from the Dockerfile once for every test of this file. */
+let built: Promise<void> | undefined;
+const image = () =>
+  (built ??= (async () => {
+    await makeBaseImage();
+    await buildah(['--format', 'docker', '-t', IMAGE, projectRoot()]);
+  })());
+
 const postgres = reason ? false : await shouldRunPostgres();
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -130,8 +140,7 @@ afterAll(async () => {
 
 describe.runIf(!reason)('the container image (buildah and podman)', () => {
   it('builds from the Dockerfile, and runs on SQLite: ready, not root, healthy, stopping cleanly, keeping its data', async () => {
-    await makeBaseImage();
-    await buildah(['--format', 'docker', '-t', IMAGE, projectRoot()]);
+    await image();
     const inspected = JSON.parse((await podman(['image', 'inspect', IMAGE])).out) as Array<{ Config: { User: string; Volumes: Record<string, unknown> }; Healthcheck?: { Test: string[] } }>;
     expect(inspected[0]!.Config.User).toBe('ccri');
     expect(Object.keys(inspected[0]!.Config.Volumes)).toEqual(['/data']);
@@ -169,6 +178,7 @@ describe.runIf(!reason)('the container image (buildah and podman)', () => {
   }, 3_600_000);
 
   it.runIf(postgres)('runs as two nodes on one PostgreSQL: a write on one is read and found on the other', async () => {
+    await image();
     const schema = await createTestSchema('ccri_container');
     cleanups.push(schema.drop);
     const addresses: string[] = [];
@@ -198,4 +208,87 @@ describe.runIf(!reason)('the container image (buildah and podman)', () => {
       expect((await podman(['inspect', name, '--format', '{{.State.ExitCode}}'])).out.trim()).toBe('0');
     }
   }, 600_000);
+
+  it('runs compose.yaml with podman-compose: PostgreSQL, two nodes and nginx; a node stopped, the other answers', async () => {
+    await image();
+    // compose.yaml names the official postgres and nginx images, which cannot be pulled here: stand-ins of
+    // the same names are built from Debian's packages (test/deploy/stand-ins), and node 1's image is this
+    // file's build of the Dockerfile under the name compose.yaml gives it, so that `up` need not build it.
+    const standIns = join(projectRoot(), 'test', 'deploy', 'stand-ins');
+    await buildah(['-t', 'docker.io/library/postgres:15-bookworm', join(standIns, 'postgres')]);
+    await buildah(['-t', 'docker.io/library/nginx:1.27-bookworm', join(standIns, 'nginx')]);
+    await podman(['tag', IMAGE, 'localhost/ccri:latest']);
+
+    // podman-compose runs podman with this file's storage, runtime and limits, given as podman's own configuration files.
+    const confs = join(work, `compose-${suffix}`);
+    mkdirSync(confs, { recursive: true });
+    cleanups.push(async () => rmSync(confs, { recursive: true, force: true }));
+    writeFileSync(join(confs, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${join(work, 'storage')}"\nrunroot = "${join(work, 'run')}"\n`);
+    const engine = runtime.length ? '[engine]\nruntime = "runc"\n' : '';
+    writeFileSync(join(confs, 'containers.conf'), `[containers]\ndefault_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]\n${engine}`);
+    const port = await freePort();
+    const project = `ccri-compose-${suffix}`;
+    const env = { ...process.env, HTTP_PORT: String(port), CONTAINERS_STORAGE_CONF: join(confs, 'storage.conf'), CONTAINERS_CONF: join(confs, 'containers.conf') };
+    const compose = (args: string[], options: { allowFail?: boolean } = {}) => run('podman-compose', ['-p', project, '-f', join(projectRoot(), 'compose.yaml'), ...args], { ...options, env });
+    cleanups.push(() => podman(['network', 'rm', '-f', `${project}_default`], { allowFail: true }));
+    cleanups.push(() => compose(['down', '-v'], { allowFail: true }));
+    await compose(['up', '-d']);
+
+    // The first start: node 1 migrates the schema and loads the demo data set; then the proxy answers.
+    const address = `http://127.0.0.1:${port}`;
+    await until(async () => {
+      const r = await fetch(`${address}/STU3/Patient?family=kanfeld`);
+      return r.status === 200 && ((await r.json()) as { total: number }).total === 1 ? true : undefined;
+    }, 'the demo data through the proxy', 600_000);
+    const containers = (await podman(['ps', '-a', '--format', '{{.Names}}', '--filter', `label=io.podman.compose.project=${project}`])).out.split('\n').filter(Boolean);
+    expect(containers).toHaveLength(4);
+    const node1 = containers.find((n) => /node1/.test(n))!;
+    const node2 = containers.find((n) => /node2/.test(n))!;
+    // podman-compose 1.0 starts node 2 without waiting for node 1's health: it may still be waiting for the first start's lock.
+    for (const node of [node1, node2]) await until(async () => ((await podman(['healthcheck', 'run', node], { allowFail: true })).status === 0 ? true : undefined), `${node} healthy`);
+
+    // A write through the proxy, read and found through it; the Location names the address the client reached,
+    // from the proxy's X-Forwarded-Host and -Proto (CCRI_TRUST_PROXY).
+    const tag = `compose-${suffix}`;
+    const created = await fetch(`${address}/STU3/Patient`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', 'x-request-id': `${tag}-create` },
+      body: JSON.stringify({ resourceType: 'Patient', identifier: [{ system: 'urn:ccri-test:compose', value: tag }] }),
+    });
+    expect(created.status).toBe(201);
+    const location = created.headers.get('location')!;
+    expect(location, location).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/STU3/Patient/[^/]+/_history/1$`));
+    const id = /Patient\/([^/]+)\//.exec(location)![1]!;
+    const asked: string[] = [];
+    const ask = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const requestId = `${tag}-${asked.length}`;
+        asked.push(requestId);
+        const r = await fetch(`${address}/STU3/Patient?identifier=urn:ccri-test:compose|${tag}`, { headers: { 'x-request-id': requestId } });
+        expect(r.status, requestId).toBe(200);
+        expect(((await r.json()) as { entry?: Array<{ resource: { id: string } }> }).entry?.map((e) => e.resource.id)).toEqual([id]);
+      }
+    };
+    await ask(8);
+
+    // Node 1 stopped: the proxy sends every request to node 2, which answers them all.
+    await podman(['stop', '-t', '30', node1]);
+    expect((await podman(['inspect', node1, '--format', '{{.State.ExitCode}}'])).out.trim()).toBe('0');
+    const before = asked.length;
+    await ask(6);
+
+    // Who answered what, from the audit trail (each node keeps its own chain): both nodes answered
+    // while both ran, node 2 alone after, and every chain verifies.
+    const trail = await podman(['exec', node2, 'node', 'dist/cli/main.js', 'audit', 'export']);
+    const by = new Map<string, string>();
+    for (const line of trail.out.split('\n').filter((l) => l.startsWith('{'))) {
+      const event = JSON.parse(line) as { source: { site: string }; entity?: Array<{ identifier?: { system?: string; value?: string } }> };
+      const requestId = event.entity?.find((e) => e.identifier?.system === 'urn:ccri:request-id')?.identifier?.value;
+      if (requestId?.startsWith(tag)) by.set(requestId, event.source.site);
+    }
+    expect(new Set(asked.slice(0, before).map((r) => by.get(r)))).toEqual(new Set(['node1', 'node2']));
+    expect(new Set(asked.slice(before).map((r) => by.get(r)))).toEqual(new Set(['node2']));
+    const verified = await podman(['exec', node2, 'node', 'dist/cli/main.js', 'audit', 'verify'], { allowFail: true });
+    expect(verified.status, verified.out).toBe(0);
+  }, 3_600_000);
 });

@@ -106,8 +106,9 @@ describe('compose.yaml', () => {
     const nginx = read(conf!);
     expect(nginx).toContain('server node1:8080');
     expect(nginx).toContain('server node2:8080');
-    // The base URL the nodes name is the proxy's published address.
-    const published = /ports:\n {6}- "(\d+):80"/.exec(compose)?.[1];
+    // The base URL the nodes name is the proxy's published address (HTTP_PORT, 8080 unless set).
+    const published = /ports:\n {6}- "(\$\{HTTP_PORT:-\d+\}):80"/.exec(compose)?.[1];
+    expect(published).toBe('${HTTP_PORT:-8080}');
     expect(compose).toContain(`CCRI_BASE_URL: http://localhost:${published}/STU3`);
   });
 
