@@ -235,15 +235,29 @@ class PgConnection implements SqlConnection {
 
   async updateResources(rows: Array<[number, number, number, number]>): Promise<void> {
     if (!rows.length) return;
-    await this.raw(
+    // Held back with the inserts: only this transaction, which holds the rows' locks, touches them.
+    await this.insert(
       'UPDATE resource r SET version = u.v, last_updated = u.l, deleted = u.d FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::smallint[]) AS u(rid, v, l, d) WHERE r.rid = u.rid',
       [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])],
     );
   }
 
-  async deleteByRids(table: string, column: string, rids: number[]): Promise<void> {
-    if (!rids.length) return;
-    await this.raw(`DELETE FROM ${table} WHERE ${column} = ANY($1::bigint[])`, [rids]);
+  /**
+   * One statement for every table (each delete a data-modifying WITH part), sent at once rather than
+   * held back: a table's new rows may have the keys of the rows deleted (idx_text's rid), and the
+   * parts of one statement do not see each other's changes.
+   */
+  async deleteByRids(deletes: ReadonlyArray<{ table: string; column: string; rids: readonly number[] }>): Promise<void> {
+    const parts = deletes.filter((d) => d.rids.length);
+    if (!parts.length) return;
+    const params: Array<readonly number[]> = [];
+    const texts = parts.map((d) => {
+      let n = params.indexOf(d.rids);
+      if (n < 0) n = params.push(d.rids) - 1;
+      return `DELETE FROM ${d.table} WHERE ${d.column} = ANY($${n + 1}::bigint[])`;
+    });
+    const last = texts.pop()!;
+    await this.raw(texts.length ? `WITH ${texts.map((t, i) => `d${i} AS (${t})`).join(', ')} ${last}` : last, params);
   }
 
   /**

@@ -61,8 +61,8 @@ export interface SqlConnection {
   insertResources(rows: Array<[type: string, id: string, version: number, lastUpdated: number]>): Promise<Array<{ rid: number; type: string; id: string }>>;
   /** Sets version, last_updated and deleted (0 or 1) of existing rows. */
   updateResources(rows: Array<[rid: number, version: number, lastUpdated: number, deleted: number]>): Promise<void>;
-  /** Deletes the rows of `table` whose `column` is one of `rids`. */
-  deleteByRids(table: string, column: string, rids: number[]): Promise<void>;
+  /** Deletes the rows of each table whose column is one of its rids (PostgreSQL: in one statement). */
+  deleteByRids(deletes: ReadonlyArray<{ table: string; column: string; rids: readonly number[] }>): Promise<void>;
   /** Full-text rows: the folded words of the narrative and of all content. */
   insertText(rows: Array<[rid: number, narrative: string, content: string]>): Promise<void>;
   /**

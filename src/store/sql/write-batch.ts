@@ -101,6 +101,8 @@ export async function writeBatch(conn: SqlConnection, given: WriteOp[], ctx: Bat
 
   // Resource rows: insert the new ones (their rids come back), update the rest.
   const rids = new Map<number, number>();
+  // The old index and compartment rows go first: on PostgreSQL every write after them is held back and sent as one statement.
+  await conn.deleteByRids([...indexDeletes(ctx.dialect, staleIndexes, false), { table: 'compartment', column: 'rid', rids: staleCompartments }]);
   const inserted = await conn.insertResources(fresh.map((i) => [ops[i]!.type, ops[i]!.id, 1, ctx.now]));
   if (inserted.length !== fresh.length) {
     const missing = fresh.map((i) => ops[i]!).find((o) => !inserted.some((r) => r.type === o.type && r.id === o.id))!;
@@ -124,8 +126,6 @@ export async function writeBatch(conn: SqlConnection, given: WriteOp[], ctx: Bat
   });
   await conn.insertMany('resource_version', ['rid', 'type', 'id', 'version', 'last_updated', 'method', 'json'], versions);
 
-  await deleteIndexRows(conn, ctx.dialect, staleIndexes, false);
-  await conn.deleteByRids('compartment', 'rid', staleCompartments);
   const written = ops.map((op, i) => ({ op, i })).filter(({ op }) => op.resource !== null);
   await insertIndexRows(
     conn,
@@ -223,10 +223,17 @@ function checkPreconditions(op: WriteOp, cur: CurrentRow | undefined): void {
  * those of the resource it was (docs/storage.md).
  */
 export async function deleteIndexRows(conn: SqlConnection, dialect: SqlDialect, rids: number[], compartments = true): Promise<void> {
-  if (!rids.length) return;
-  for (const table of Object.keys(INDEX_TABLES)) await conn.deleteByRids(`idx_${table}`, 'rid', rids);
-  if (compartments) await conn.deleteByRids('compartment', 'rid', rids);
-  for (const table of dialect.textTables) await conn.deleteByRids(table, dialect.textKey, rids);
+  await conn.deleteByRids(indexDeletes(dialect, rids, compartments));
+}
+
+/** The deletes of the index rows (and the compartment rows, unless told not to) of `rids`. */
+function indexDeletes(dialect: SqlDialect, rids: number[], compartments: boolean): Array<{ table: string; column: string; rids: number[] }> {
+  if (!rids.length) return [];
+  return [
+    ...Object.keys(INDEX_TABLES).map((table) => ({ table: `idx_${table}`, column: 'rid', rids })),
+    ...(compartments ? [{ table: 'compartment', column: 'rid', rids }] : []),
+    ...dialect.textTables.map((table) => ({ table, column: dialect.textKey, rids })),
+  ];
 }
 
 /** All the index rows of many resources, one insertMany per table. */

@@ -765,10 +765,13 @@ class SqliteConnection implements SqlConnection {
     });
   }
 
-  async deleteByRids(table: string, column: string, rids: number[]): Promise<void> {
+  async deleteByRids(deletes: ReadonlyArray<{ table: string; column: string; rids: readonly number[] }>): Promise<void> {
     return this.clocked(() => {
-      const stmt = this.prepare(`DELETE FROM ${table} WHERE ${column} = ?`);
-      for (const rid of rids) stmt.run(rid);
+      for (const { table, column, rids } of deletes) {
+        if (!rids.length) continue;
+        const stmt = this.prepare(`DELETE FROM ${table} WHERE ${column} = ?`);
+        for (const rid of rids) stmt.run(rid);
+      }
     });
   }
 
