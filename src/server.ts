@@ -12,7 +12,7 @@ import { createDemoUsers, type DemoUser } from './auth/server/demo-users.js';
 import { DEMO_LOAD, openContext } from './context.js';
 import { loadDemoData } from './data/demo.js';
 import { ExportJobs, type ExportJobsOptions } from './data/export-jobs.js';
-import { buildApp } from './http/app.js';
+import { type AppOptions, buildApp } from './http/app.js';
 import { Metrics } from './http/metrics.js';
 import type { BaseSecurity, FhirResponse, Incoming, Logger, ServerContext } from './interactions/types.js';
 import { AuditWriter, auditRecorder, otherEventFacts } from './audit/recorder.js';
@@ -93,7 +93,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const recorder = (url: string): { recorder?: Recorder } => (audit ? { recorder: auditRecorder({ writer: audit, source: { site: config.nodeName, base: url } }) } : {});
 
   const bases: Server['bases'] = {};
-  const mounted: Array<{ name: 'open' | 'secure'; path: string; pipeline: Pipeline; url: string }> = [];
+  const mounted: AppOptions['bases'] = [];
   if (config.openApi !== 'off') {
     const readOnly = config.openApi === 'read' ? { readOnly: { secureBase: config.secureBaseUrl } } : {};
     bases.open = createPipeline(server, { url: config.baseUrl, policy: openPolicy('anonymous', readOnly), ...recorder(config.baseUrl) });
@@ -115,7 +115,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   if (issuer) {
     const policy = securePolicy({ url: config.secureBaseUrl, issuer, registry: server.registry, ...(options.clock ? { clock: options.clock } : {}) });
     bases.secure = createPipeline(server, { url: config.secureBaseUrl, policy, security: securityOf(issuer), ...recorder(config.secureBaseUrl) });
-    mounted.push({ name: 'secure', path: config.securePath, pipeline: bases.secure, url: config.secureBaseUrl });
+    mounted.push({ name: 'secure', path: config.securePath, pipeline: bases.secure, url: config.secureBaseUrl, clientOf: (authorization) => policy.clientOf!(authorization) });
   }
   const metrics = config.metrics
     ? new Metrics({

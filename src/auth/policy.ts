@@ -59,12 +59,12 @@ export function securePolicy(options: SecureBaseOptions): Policy {
       const header = incoming.authorization;
       const base = { access: NOTHING, ...(incoming.address ? { address: incoming.address } : {}) };
       if (header === undefined) return { kind: 'anonymous', ...base };
-      if (header.length > MAX_HEADER) throw refuse('the Authorization header is too long');
-      const m = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
-      if (!m) throw refuse('the Authorization header must be "Bearer" and a token');
+      const bearer = bearerToken(header);
+      if (bearer === 'too long') throw refuse('the Authorization header is too long');
+      if (bearer === undefined) throw refuse('the Authorization header must be "Bearer" and a token');
       let token;
       try {
-        token = await tokens.verify(m[1]!);
+        token = await tokens.verify(bearer);
       } catch (err) {
         if (err instanceof TokenRefused) throw refuse(err.message);
         throw err;
@@ -81,6 +81,12 @@ export function securePolicy(options: SecureBaseOptions): Policy {
         ...(token.fhirUser ? { fhirUser: token.fhirUser } : {}),
       };
       return caller;
+    },
+
+    async clientOf(authorization: string): Promise<string | undefined> {
+      const bearer = bearerToken(authorization);
+      if (bearer === undefined || bearer === 'too long') return undefined;
+      return tokens.clientOf(bearer).catch(() => undefined);
     },
 
     authorise(caller: Caller, target: Target, req: FhirRequest): void {
@@ -111,6 +117,12 @@ export function securePolicy(options: SecureBaseOptions): Policy {
       needAny(grants, mode, refuseScope(realm));
     },
   };
+}
+
+/** The token of an `Authorization: Bearer` header; undefined when the header is not one. */
+function bearerToken(header: string): string | undefined | 'too long' {
+  if (header.length > MAX_HEADER) return 'too long';
+  return /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(header)?.[1];
 }
 
 /** Nothing: what a caller without a token sees (it is refused before it could read). */

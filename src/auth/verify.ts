@@ -34,6 +34,12 @@ const VERIFIED_SIZE = 10_000;
 
 export interface Verifier {
   verify(token: string): Promise<VerifiedToken>;
+  /**
+   * The client a token was issued to (its `client_id`, else `azp`), when its signature, issuer,
+   * audience and times verify; whether it was revoked and what it may do are not asked. Throws
+   * TokenRefused otherwise. What the rate limit counts a request against (http/app.ts).
+   */
+  clientOf(token: string): Promise<string | undefined>;
 }
 
 export function verifier(issuer: TokenIssuer, audience: string, now: () => number = Date.now): Verifier {
@@ -67,35 +73,42 @@ export function verifier(issuer: TokenIssuer, audience: string, now: () => numbe
     return keys!.set;
   };
 
-  return {
-    async verify(token) {
-      const key = createHash('sha256').update(token).digest('base64url');
-      const known = verified.get(key);
-      // The keys are looked at first: when they are stale, fetching them again empties the cache.
-      const set = await keysFor(known ? undefined : kidOf(token)).catch((err: unknown) => {
+  /** The token's claims once its signature, issuer, audience and times verify (remembered, as above). */
+  const claimsOf = async (token: string): Promise<JWTPayload> => {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const known = verified.get(key);
+    // The keys are looked at first: when they are stale, fetching them again empties the cache.
+    const set = await keysFor(known ? undefined : kidOf(token)).catch((err: unknown) => {
+      throw new TokenRefused(reason(err));
+    });
+    let claims: JWTPayload;
+    if (known && verified.get(key) === known && now() < known.until) claims = known.claims;
+    else {
+      verified.delete(key);
+      try {
+        ({ payload: claims } = await jwtVerify(token, set, {
+          algorithms: [...ALGORITHMS],
+          issuer: issuer.issuer,
+          audience,
+          clockTolerance: CLOCK_SKEW_S,
+          currentDate: new Date(now()),
+          requiredClaims: ['exp'],
+        }));
+      } catch (err) {
         throw new TokenRefused(reason(err));
-      });
-      let claims: JWTPayload;
-      if (known && verified.get(key) === known && now() < known.until) claims = known.claims;
-      else {
-        verified.delete(key);
-        try {
-          ({ payload: claims } = await jwtVerify(token, set, {
-            algorithms: [...ALGORITHMS],
-            issuer: issuer.issuer,
-            audience,
-            clockTolerance: CLOCK_SKEW_S,
-            currentDate: new Date(now()),
-            requiredClaims: ['exp'],
-          }));
-        } catch (err) {
-          throw new TokenRefused(reason(err));
-        }
-        if (typeof claims.iat === 'number' && claims.iat > now() / 1000 + CLOCK_SKEW_S) throw new TokenRefused('the token was issued in the future (iat)');
-        // Past `exp` (with the same tolerance jwtVerify allows) it is verified again, and refused.
-        if (verified.size >= VERIFIED_SIZE) verified.clear();
-        verified.set(key, { claims, until: (claims.exp as number) * 1000 + CLOCK_SKEW_S * 1000 });
       }
+      if (typeof claims.iat === 'number' && claims.iat > now() / 1000 + CLOCK_SKEW_S) throw new TokenRefused('the token was issued in the future (iat)');
+      // Past `exp` (with the same tolerance jwtVerify allows) it is verified again, and refused.
+      if (verified.size >= VERIFIED_SIZE) verified.clear();
+      verified.set(key, { claims, until: (claims.exp as number) * 1000 + CLOCK_SKEW_S * 1000 });
+    }
+    return claims;
+  };
+
+  return {
+    clientOf: async (token) => clientClaim(await claimsOf(token)),
+    async verify(token) {
+      const claims = await claimsOf(token);
       const scope = claims.scope;
       if (typeof scope !== 'string') throw new TokenRefused('the token has no scope (a space-separated string)');
       const patient = stringClaim(claims, 'patient');
@@ -105,13 +118,17 @@ export function verifier(issuer: TokenIssuer, audience: string, now: () => numbe
       if (patient) out.patient = patient;
       const subject = stringClaim(claims, 'sub');
       if (subject) out.subject = subject;
-      const client = stringClaim(claims, 'client_id') ?? stringClaim(claims, 'azp');
+      const client = clientClaim(claims);
       if (client) out.client = client;
       const fhirUser = stringClaim(claims, 'fhirUser');
       if (fhirUser) out.fhirUser = fhirUser;
       return out;
     },
   };
+}
+
+function clientClaim(claims: JWTPayload): string | undefined {
+  return stringClaim(claims, 'client_id') ?? stringClaim(claims, 'azp');
 }
 
 function stringClaim(claims: JWTPayload, name: string): string | undefined {

@@ -16,7 +16,15 @@ import { renderBody } from './render.js';
 
 export interface AppOptions {
   /** The FHIR bases to mount: which (open or secure), where (a path such as /STU3) and with which pipeline. */
-  bases: Array<{ name: BaseName; path: string; pipeline: Pipeline; /** Its configured public URL. */ url: string }>;
+  bases: Array<{
+    name: BaseName;
+    path: string;
+    pipeline: Pipeline;
+    /** Its configured public URL. */
+    url: string;
+    /** The client a request's verified bearer token was issued to (the secure base's Policy.clientOf): the rate limit counts the request against it. */
+    clientOf?: (authorization: string) => Promise<string | undefined>;
+  }>;
   /** Honour X-Forwarded-For, -Proto and -Host (CCRI_TRUST_PROXY). */
   trustProxy?: boolean;
   /** Largest accepted request body in bytes (413 above). */
@@ -27,7 +35,11 @@ export interface AppOptions {
   logger?: PinoLogger;
   /** Serve HTTPS with this certificate and key (PEM). */
   https?: { cert: Buffer; key: Buffer };
-  /** At most this many requests a minute from one address (429 above it); loopback addresses are exempt unless `loopback`. */
+  /**
+   * At most this many requests a minute from one client (429 above it): the client a verified
+   * bearer token was issued to, on a base that verifies tokens; otherwise the request's address.
+   * Loopback addresses are exempt unless `loopback`.
+   */
   rateLimit?: { perMinute: number; loopback: boolean };
   /** Resolves when the server can serve (its store answers); throws with the reason when not. For /health/ready. */
   ready?: () => Promise<void>;
@@ -47,6 +59,9 @@ export interface AppOptions {
    */
   connections?: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number };
 }
+
+/** The rate limit's key for a request it lets through uncounted (loopback, unless limited too). */
+const EXEMPT = 'exempt';
 
 /** A request id a client may choose: short, and safe to put in a header and a log line. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -121,15 +136,34 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('preParsing', async (request, _reply, payload) => decodedBody(request.raw, payload, options.bodyLimit));
   if (options.rateLimit && options.rateLimit.perMinute > 0) {
     const { perMinute, loopback } = options.rateLimit;
+    const verifying = options.bases.filter((b) => b.clientOf);
+    /** Requests counted against their token's client rather than their address (for the 429's wording). */
+    const byClient = new WeakSet<FastifyRequest>();
     await app.register(rateLimit, {
       max: perMinute,
       timeWindow: 60_000,
-      keyGenerator: (request) => request.ip,
+      // A token's client only once its signature is checked: keyed on an unchecked claim, anyone
+      // could use up another client's allowance. A token that does not verify counts as no token.
+      keyGenerator: async (request) => {
+        if (!loopback && isLoopback(request.ip)) return EXEMPT;
+        const authorization = request.headers.authorization;
+        if (authorization) {
+          const route = request.routeOptions.url ?? '';
+          const base = verifying.find((b) => route === b.path || route.startsWith(`${b.path}/`));
+          const client = base && (await base.clientOf!(authorization));
+          if (client) {
+            byClient.add(request);
+            return `client ${client}`;
+          }
+        }
+        return `address ${request.ip}`;
+      },
       // Tests, benchmarks and a local copy call from this machine.
-      allowList: (request) => !loopback && isLoopback(request.ip),
+      allowList: (_request, key) => key === EXEMPT,
       // The limits are said only when they are reached (Retry-After with the 429), not on every answer.
       addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
-      errorResponseBuilder: (_request, context) => new FhirError(429, issue('throttled', `Too many requests from this address: at most ${context.max} a minute; try again in ${context.after}`)),
+      errorResponseBuilder: (request, context) =>
+        new FhirError(429, issue('throttled', `Too many requests from this ${byClient.has(request) ? "token's client" : 'address'}: at most ${context.max} a minute; try again in ${context.after}`)),
     });
   }
   // Once the server is stopping, the answers of the requests still in flight close their

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, storeKinds, type TestServer } from '../helpers/server.js';
+import { type TestIssuer, testIssuer } from '../helpers/tokens.js';
+import { exportJWK, generateKeyPair } from 'jose';
+import * as oidc from 'openid-client';
+import { type AuthTestServer, discover, register, startAuthServer } from '../auth/helpers.js';
 
 /** Issue 15: at most CCRI_RATE_LIMIT requests a minute from one address; a 429 OperationOutcome with Retry-After above it; loopback exempt by default. */
 describe('rate limiting', () => {
@@ -67,5 +71,124 @@ describe('rate limiting', () => {
     } finally {
       await proxied.cleanup();
     }
+  });
+});
+
+/**
+ * Issue 15: on the secure base, a request whose bearer token verifies is counted against the
+ * client the token was issued to, wherever it comes from; anything else (no token, a forged or
+ * expired one, the open base) against its address.
+ */
+describe.each(await storeKinds())('rate limiting per token client (%s)', (kind) => {
+  const SECURE = 'http://localhost:8080/secure/STU3';
+  let s: TestServer;
+  let issuer: TestIssuer;
+  beforeAll(async () => {
+    issuer = await testIssuer(SECURE);
+    s = await startTestServer(kind, { rateLimit: 3 }, undefined, undefined, issuer);
+  });
+  afterAll(async () => s?.cleanup());
+
+  const token = (client: string, claims: Record<string, unknown> = {}) => issuer.token({ scope: 'system/*.read', sub: client, client_id: client, ...claims });
+  const ask = async (from: string, bearer?: string, url = '/secure/STU3/Patient?_count=1') => {
+    const res = await s.app.inject({ method: 'GET', url, remoteAddress: from, headers: bearer ? { authorization: `Bearer ${bearer}` } : {} });
+    return { status: res.statusCode, text: res.body, retryAfter: res.headers['retry-after'] };
+  };
+  const statuses = async (n: number, from: string, bearer?: string, url?: string) => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) out.push((await ask(from, bearer, url)).status);
+    return out;
+  };
+
+  it("gives two clients behind one address an allowance each, and the address's own requests a third", async () => {
+    const [a, b] = [await token('client-a'), await token('client-b')];
+    const nat = '198.51.100.10';
+    expect(await statuses(3, nat, a)).toEqual([200, 200, 200]);
+    const refused = await ask(nat, a);
+    expect(refused.status).toBe(429);
+    expect(refused.text).toContain("Too many requests from this token's client");
+    expect(Number(refused.retryAfter)).toBeGreaterThan(0);
+    // Client B, from the same address, is untouched by A's use.
+    expect(await statuses(3, nat, b)).toEqual([200, 200, 200]);
+    expect((await ask(nat, b)).status).toBe(429);
+    // The address's requests without a token have their own allowance.
+    expect(await statuses(3, nat, undefined, '/STU3/metadata')).toEqual([200, 200, 200]);
+    expect((await ask(nat, undefined, '/STU3/metadata')).status).toBe(429);
+    // A's allowance follows the client to another address, and a new token of the same client shares it.
+    expect((await ask('198.51.100.11', a)).status).toBe(429);
+    expect((await ask('198.51.100.11', await token('client-a'))).status).toBe(429);
+    expect((await ask('198.51.100.11')).status).toBe(401);
+  });
+
+  it("counts a token that does not verify against the address, not against the client it names", async () => {
+    const from = '198.51.100.20';
+    const forged = await issuer.token({ scope: 'system/*.read', client_id: 'client-c' }, { key: issuer.stranger.privateKey });
+    const expired = await token('client-c', { iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 });
+    const otherAudience = await token('client-c', { aud: 'https://other.test/fhir' });
+    expect(await statuses(1, from, forged)).toEqual([401]);
+    expect(await statuses(1, from, expired)).toEqual([401]);
+    expect(await statuses(1, from, otherAudience)).toEqual([401]);
+    const refused = await ask(from, forged);
+    expect(refused.status).toBe(429);
+    expect(refused.text).toContain('Too many requests from this address');
+    // client-c itself, whose name the forged token used, still has its whole allowance.
+    expect(await statuses(3, '198.51.100.21', await token('client-c'))).toEqual([200, 200, 200]);
+  });
+
+  it('counts a token sent to the open base, which does not verify tokens, against the address', async () => {
+    const d = await token('client-d');
+    const from = '198.51.100.30';
+    expect(await statuses(3, from, d, '/STU3/metadata')).toEqual([200, 200, 200]);
+    expect((await ask(from, d, '/STU3/metadata')).status).toBe(429);
+    // The same token on the secure base is client-d's own allowance.
+    expect(await statuses(3, from, d)).toEqual([200, 200, 200]);
+  });
+
+  it("counts a revoked token's requests against its client: it was issued to that client", async () => {
+    const revoked = await token('client-e', { jti: 'revoked-e' });
+    issuer.revoked.add('revoked-e');
+    expect(await statuses(3, '198.51.100.40', revoked)).toEqual([401, 401, 401]);
+    expect((await ask('198.51.100.40', revoked)).text).toContain("token's client");
+    expect((await ask('198.51.100.40', undefined, '/STU3/metadata')).status).toBe(200);
+  });
+});
+
+/**
+ * The same, as a user meets it: two backend clients of the embedded authorization server get
+ * their tokens with openid-client and call the secure base over HTTP from one address (loopback,
+ * limited here too), each with an allowance of its own.
+ */
+describe.each(await storeKinds())('rate limiting per token client, end to end (%s)', (kind) => {
+  const LIMIT = 25;
+  let t: AuthTestServer;
+  beforeAll(async () => {
+    t = await startAuthServer(kind, { rateLimit: LIMIT, rateLimitLoopback: true });
+  });
+  afterAll(async () => t?.stop());
+
+  const backendToken = async (name: string) => {
+    const { publicKey, privateKey } = await generateKeyPair('ES384');
+    const client = await register(t, { name, grant: 'client_credentials', jwks: { keys: [{ ...(await exportJWK(publicKey)), alg: 'ES384', kid: 'k1' }] }, scope: 'system/Patient.read' });
+    const config = await discover(t, client.client_id, oidc.PrivateKeyJwt({ key: privateKey, kid: 'k1' } as never));
+    return (await oidc.clientCredentialsGrant(config, { scope: 'system/Patient.read' })).access_token;
+  };
+  const search = async (token: string) => {
+    const res = await fetch(`${t.audience}/Patient?_count=1`, { headers: { authorization: `Bearer ${token}` } });
+    return { status: res.status, body: await res.text() };
+  };
+
+  it('gives each client its own allowance, whatever the address has used', async () => {
+    const [a, b] = [await backendToken('Rate A'), await backendToken('Rate B')];
+    const first = await search(a);
+    expect(first.status).toBe(200);
+    expect(JSON.parse(first.body).resourceType).toBe('Bundle');
+    for (let i = 1; i < LIMIT; i++) expect((await search(a)).status).toBe(200);
+    const refused = await search(a);
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.body).issue[0].diagnostics).toMatch(/^Too many requests from this token's client: at most 25 a minute/);
+    for (let i = 0; i < LIMIT; i++) expect((await search(b)).status).toBe(200);
+    expect((await search(b)).status).toBe(429);
+    // The address's own requests (the seeding and the token requests above were some of them) are counted apart.
+    expect((await fetch(`${t.server.baseUrl}/metadata`)).status).toBe(200);
   });
 });
