@@ -115,7 +115,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   if (issuer) {
     const policy = securePolicy({ url: config.secureBaseUrl, issuer, registry: server.registry, ...(options.clock ? { clock: options.clock } : {}) });
     bases.secure = createPipeline(server, { url: config.secureBaseUrl, policy, security: securityOf(issuer), ...recorder(config.secureBaseUrl) });
-    mounted.push({ name: 'secure', path: config.securePath, pipeline: bases.secure, url: config.secureBaseUrl, clientOf: (authorization) => policy.clientOf!(authorization) });
+    mounted.push({ name: 'secure', path: config.securePath, pipeline: bases.secure, url: config.secureBaseUrl, rateKeyOf: (authorization) => policy.rateKeyOf!(authorization) });
   }
   const metrics = config.metrics
     ? new Metrics({

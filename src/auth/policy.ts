@@ -83,10 +83,14 @@ export function securePolicy(options: SecureBaseOptions): Policy {
       return caller;
     },
 
-    async clientOf(authorization: string): Promise<string | undefined> {
+    async rateKeyOf(authorization: string): Promise<string | undefined> {
       const bearer = bearerToken(authorization);
       if (bearer === undefined || bearer === 'too long') return undefined;
-      return tokens.clientOf(bearer).catch(() => undefined);
+      const holder = await tokens.holderOf(bearer).catch(() => undefined);
+      // Per user of a client, not per client alone: every person signed in to one app (the
+      // explorer, say) would otherwise share one allowance. A backend service is its own subject.
+      if (!holder?.client && !holder?.subject) return undefined;
+      return JSON.stringify([holder.client ?? null, holder.subject === holder.client ? null : (holder.subject ?? null)]);
     },
 
     authorise(caller: Caller, target: Target, req: FhirRequest): void {

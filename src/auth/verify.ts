@@ -35,11 +35,12 @@ const VERIFIED_SIZE = 10_000;
 export interface Verifier {
   verify(token: string): Promise<VerifiedToken>;
   /**
-   * The client a token was issued to (its `client_id`, else `azp`), when its signature, issuer,
-   * audience and times verify; whether it was revoked and what it may do are not asked. Throws
-   * TokenRefused otherwise. What the rate limit counts a request against (http/app.ts).
+   * Whom a token was issued to: the client (its `client_id`, else `azp`) and the user (`sub`),
+   * when its signature, issuer, audience and times verify; whether it was revoked and what it
+   * may do are not asked. Throws TokenRefused otherwise. Whose allowance the rate limit counts
+   * a request against (http/app.ts).
    */
-  clientOf(token: string): Promise<string | undefined>;
+  holderOf(token: string): Promise<{ client?: string; subject?: string }>;
 }
 
 export function verifier(issuer: TokenIssuer, audience: string, now: () => number = Date.now): Verifier {
@@ -106,7 +107,12 @@ export function verifier(issuer: TokenIssuer, audience: string, now: () => numbe
   };
 
   return {
-    clientOf: async (token) => clientClaim(await claimsOf(token)),
+    async holderOf(token) {
+      const claims = await claimsOf(token);
+      const client = clientClaim(claims);
+      const subject = stringClaim(claims, 'sub');
+      return { ...(client ? { client } : {}), ...(subject ? { subject } : {}) };
+    },
     async verify(token) {
       const claims = await claimsOf(token);
       const scope = claims.scope;

@@ -22,8 +22,8 @@ export interface AppOptions {
     pipeline: Pipeline;
     /** Its configured public URL. */
     url: string;
-    /** The client a request's verified bearer token was issued to (the secure base's Policy.clientOf): the rate limit counts the request against it. */
-    clientOf?: (authorization: string) => Promise<string | undefined>;
+    /** Whom a request's verified bearer token was issued to, as a key (the secure base's Policy.rateKeyOf): the rate limit counts the request against it. */
+    rateKeyOf?: (authorization: string) => Promise<string | undefined>;
   }>;
   /** Honour X-Forwarded-For, -Proto and -Host (CCRI_TRUST_PROXY). */
   trustProxy?: boolean;
@@ -36,8 +36,8 @@ export interface AppOptions {
   /** Serve HTTPS with this certificate and key (PEM). */
   https?: { cert: Buffer; key: Buffer };
   /**
-   * At most this many requests a minute from one client (429 above it): the client a verified
-   * bearer token was issued to, on a base that verifies tokens; otherwise the request's address.
+   * At most this many requests a minute from one client (429 above it): the client and user a
+   * verified bearer token was issued to, on a base that verifies tokens; otherwise the request's address.
    * Loopback addresses are exempt unless `loopback`.
    */
   rateLimit?: { perMinute: number; loopback: boolean };
@@ -136,13 +136,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('preParsing', async (request, _reply, payload) => decodedBody(request.raw, payload, options.bodyLimit));
   if (options.rateLimit && options.rateLimit.perMinute > 0) {
     const { perMinute, loopback } = options.rateLimit;
-    const verifying = options.bases.filter((b) => b.clientOf);
-    /** Requests counted against their token's client rather than their address (for the 429's wording). */
-    const byClient = new WeakSet<FastifyRequest>();
+    const verifying = options.bases.filter((b) => b.rateKeyOf);
+    /** Requests counted against their token's client and user rather than their address (for the 429's wording). */
+    const byToken = new WeakSet<FastifyRequest>();
     await app.register(rateLimit, {
       max: perMinute,
       timeWindow: 60_000,
-      // A token's client only once its signature is checked: keyed on an unchecked claim, anyone
+      // A token's holder only once its signature is checked: keyed on an unchecked claim, anyone
       // could use up another client's allowance. A token that does not verify counts as no token.
       keyGenerator: async (request) => {
         if (!loopback && isLoopback(request.ip)) return EXEMPT;
@@ -150,10 +150,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         if (authorization) {
           const route = request.routeOptions.url ?? '';
           const base = verifying.find((b) => route === b.path || route.startsWith(`${b.path}/`));
-          const client = base && (await base.clientOf!(authorization));
-          if (client) {
-            byClient.add(request);
-            return `client ${client}`;
+          const holder = base && (await base.rateKeyOf!(authorization));
+          if (holder) {
+            byToken.add(request);
+            return `token ${holder}`;
           }
         }
         return `address ${request.ip}`;
@@ -163,7 +163,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       // The limits are said only when they are reached (Retry-After with the 429), not on every answer.
       addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
       errorResponseBuilder: (request, context) =>
-        new FhirError(429, issue('throttled', `Too many requests from this ${byClient.has(request) ? "token's client" : 'address'}: at most ${context.max} a minute; try again in ${context.after}`)),
+        new FhirError(429, issue('throttled', `Too many requests from this ${byToken.has(request) ? "token's client and user" : 'address'}: at most ${context.max} a minute; try again in ${context.after}`)),
     });
   }
   // Once the server is stopping, the answers of the requests still in flight close their

@@ -15,10 +15,10 @@ export interface Policy {
   authorise(caller: Caller, target: Target, req: FhirRequest): void;
   /**
    * Whose allowance the rate limit counts a request with this `Authorization` header against:
-   * the client its bearer token was issued to, once the token's signature and claims verify;
-   * undefined (the request's address) for anything else. Never throws.
+   * the client and the user its bearer token was issued to, once the token's signature and
+   * claims verify, as one key; undefined (the request's address) for anything else. Never throws.
    */
-  clientOf?(authorization: string): Promise<string | undefined>;
+  rateKeyOf?(authorization: string): Promise<string | undefined>;
   /** Resource types the base does not serve at all: every request naming one is a 404, and searches never see them. */
   unserved?: readonly string[];
 }

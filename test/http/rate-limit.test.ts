@@ -76,8 +76,8 @@ describe('rate limiting', () => {
 
 /**
  * Issue 15: on the secure base, a request whose bearer token verifies is counted against the
- * client the token was issued to, wherever it comes from; anything else (no token, a forged or
- * expired one, the open base) against its address.
+ * client and the user the token was issued to, wherever it comes from; anything else (no token,
+ * a forged or expired one, the open base) against its address.
  */
 describe.each(await storeKinds())('rate limiting per token client (%s)', (kind) => {
   const SECURE = 'http://localhost:8080/secure/STU3';
@@ -89,6 +89,7 @@ describe.each(await storeKinds())('rate limiting per token client (%s)', (kind) 
   });
   afterAll(async () => s?.cleanup());
 
+  /** A backend service's token (its own subject), or a user's of an app with `sub`. */
   const token = (client: string, claims: Record<string, unknown> = {}) => issuer.token({ scope: 'system/*.read', sub: client, client_id: client, ...claims });
   const ask = async (from: string, bearer?: string, url = '/secure/STU3/Patient?_count=1') => {
     const res = await s.app.inject({ method: 'GET', url, remoteAddress: from, headers: bearer ? { authorization: `Bearer ${bearer}` } : {} });
@@ -106,7 +107,7 @@ describe.each(await storeKinds())('rate limiting per token client (%s)', (kind) 
     expect(await statuses(3, nat, a)).toEqual([200, 200, 200]);
     const refused = await ask(nat, a);
     expect(refused.status).toBe(429);
-    expect(refused.text).toContain("Too many requests from this token's client");
+    expect(refused.text).toContain("Too many requests from this token's client and user");
     expect(Number(refused.retryAfter)).toBeGreaterThan(0);
     // Client B, from the same address, is untouched by A's use.
     expect(await statuses(3, nat, b)).toEqual([200, 200, 200]);
@@ -118,6 +119,19 @@ describe.each(await storeKinds())('rate limiting per token client (%s)', (kind) 
     expect((await ask('198.51.100.11', a)).status).toBe(429);
     expect((await ask('198.51.100.11', await token('client-a'))).status).toBe(429);
     expect((await ask('198.51.100.11')).status).toBe(401);
+  });
+
+  it('gives each user of one app an allowance of their own, kept across their tokens', async () => {
+    const user = (sub: string) => issuer.token({ scope: 'user/*.read', sub, client_id: 'explorer-app' });
+    const from = '198.51.100.50';
+    expect(await statuses(3, from, await user('ann'))).toEqual([200, 200, 200]);
+    // Ann's next token (a refresh, say) is still Ann's allowance.
+    expect((await ask(from, await user('ann'))).status).toBe(429);
+    // Bob, signed in to the same app, is not held back by Ann.
+    expect(await statuses(3, from, await user('bob'))).toEqual([200, 200, 200]);
+    expect((await ask(from, await user('bob'))).status).toBe(429);
+    // The same user name at another app is another holder.
+    expect((await ask(from, await issuer.token({ scope: 'user/*.read', sub: 'ann', client_id: 'other-app' }))).status).toBe(200);
   });
 
   it("counts a token that does not verify against the address, not against the client it names", async () => {
@@ -148,7 +162,7 @@ describe.each(await storeKinds())('rate limiting per token client (%s)', (kind) 
     const revoked = await token('client-e', { jti: 'revoked-e' });
     issuer.revoked.add('revoked-e');
     expect(await statuses(3, '198.51.100.40', revoked)).toEqual([401, 401, 401]);
-    expect((await ask('198.51.100.40', revoked)).text).toContain("token's client");
+    expect((await ask('198.51.100.40', revoked)).text).toContain("token's client and user");
     expect((await ask('198.51.100.40', undefined, '/STU3/metadata')).status).toBe(200);
   });
 });
@@ -185,7 +199,7 @@ describe.each(await storeKinds())('rate limiting per token client, end to end (%
     for (let i = 1; i < LIMIT; i++) expect((await search(a)).status).toBe(200);
     const refused = await search(a);
     expect(refused.status).toBe(429);
-    expect(JSON.parse(refused.body).issue[0].diagnostics).toMatch(/^Too many requests from this token's client: at most 25 a minute/);
+    expect(JSON.parse(refused.body).issue[0].diagnostics).toMatch(/^Too many requests from this token's client and user: at most 25 a minute/);
     for (let i = 0; i < LIMIT; i++) expect((await search(b)).status).toBe(200);
     expect((await search(b)).status).toBe(429);
     // The address's own requests (the seeding and the token requests above were some of them) are counted apart.
