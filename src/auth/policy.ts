@@ -6,7 +6,7 @@ import type { Access, Visibility } from '../search/access.js';
 import type { SearchRegistry } from '../search/registry.js';
 import type { TokenIssuer } from './issuer.js';
 import { type Mode, parseScopes, reach, readAccess, type ScopeGrant } from './scopes.js';
-import { TokenRefused, verifier } from './verify.js';
+import { type Holder, TokenRefused, verifier } from './verify.js';
 
 /** A caller the secure base identified by a token, with the grants its scopes make. */
 interface TokenCaller extends Caller {
@@ -83,14 +83,16 @@ export function securePolicy(options: SecureBaseOptions): Policy {
       return caller;
     },
 
-    async rateKeyOf(authorization: string): Promise<string | undefined> {
-      const bearer = bearerToken(authorization);
-      if (bearer === undefined || bearer === 'too long') return undefined;
-      const holder = await tokens.holderOf(bearer).catch(() => undefined);
-      // Per user of a client, not per client alone: every person signed in to one app (the
-      // explorer, say) would otherwise share one allowance. A backend service is its own subject.
-      if (!holder?.client && !holder?.subject) return undefined;
-      return JSON.stringify([holder.client ?? null, holder.subject === holder.client ? null : (holder.subject ?? null)]);
+    rateKeyOf(authorization: string): string | undefined | Promise<string | undefined> {
+      // The scheme only: what follows is checked by verifying it (a token seen before is found by its hash).
+      if (authorization.length > MAX_HEADER || !/^bearer /i.test(authorization)) return undefined;
+      let holder;
+      try {
+        holder = tokens.holderOf(authorization.slice(7).trim());
+      } catch {
+        return undefined;
+      }
+      return holder instanceof Promise ? holder.then(rateKey, () => undefined) : rateKey(holder);
     },
 
     authorise(caller: Caller, target: Target, req: FhirRequest): void {
@@ -122,6 +124,21 @@ export function securePolicy(options: SecureBaseOptions): Policy {
     },
   };
 }
+
+/**
+ * The rate limit's key for a token's holder: per user of a client, not per client alone, since
+ * every person signed in to one app (the explorer, say) would otherwise share one allowance. A
+ * backend service is its own subject.
+ */
+function rateKey(holder: Holder): string | undefined {
+  if (!holder.client && !holder.subject) return undefined;
+  let key = RATE_KEYS.get(holder);
+  if (key === undefined) RATE_KEYS.set(holder, (key = JSON.stringify([holder.client ?? null, holder.subject === holder.client ? null : (holder.subject ?? null)])));
+  return key;
+}
+
+/** Each remembered token's rate key, made once (the verifier gives the same Holder for as long as it remembers the token). */
+const RATE_KEYS = new WeakMap<Holder, string>();
 
 /** The token of an `Authorization: Bearer` header; undefined when the header is not one. */
 function bearerToken(header: string): string | undefined | 'too long' {

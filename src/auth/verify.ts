@@ -40,7 +40,13 @@ export interface Verifier {
    * may do are not asked. Throws TokenRefused otherwise. Whose allowance the rate limit counts
    * a request against (http/app.ts).
    */
-  holderOf(token: string): Promise<{ client?: string; subject?: string }>;
+  holderOf(token: string): Holder | Promise<Holder>;
+}
+
+/** Whom a token was issued to (Verifier.holderOf). */
+export interface Holder {
+  client?: string;
+  subject?: string;
 }
 
 export function verifier(issuer: TokenIssuer, audience: string, now: () => number = Date.now): Verifier {
@@ -54,7 +60,7 @@ export function verifier(issuer: TokenIssuer, audience: string, now: () => numbe
    * (inForce) and what it may see. Dropped whenever the issuer's keys are fetched again,
    * so that a key taken out of the issuer's JWKS stops its tokens within KEYS_TTL_MS.
    */
-  const verified = new Map<string, { claims: JWTPayload; until: number }>();
+  const verified = new Map<string, { claims: JWTPayload; until: number; holder?: Holder }>();
   const load = async () => {
     const jwks: JSONWebKeySet = await issuer.keys();
     verified.clear();
@@ -75,8 +81,19 @@ export function verifier(issuer: TokenIssuer, audience: string, now: () => numbe
   };
 
   /** The token's claims once its signature, issuer, audience and times verify (remembered, as above). */
+  /**
+   * Whom a token verified before and still good was issued to, found without waiting (each
+   * await of a request's path costs it) and worked out once; undefined when it must go
+   * through claimsOf. The same object each time, for as long as the token is remembered.
+   */
+  const knownHolder = (token: string): Holder | undefined => {
+    if (!keys || now() - keys.at > KEYS_TTL_MS) return undefined;
+    const known = verified.get(hashOf(token));
+    if (!known || now() >= known.until) return undefined;
+    return (known.holder ??= holderIn(known.claims));
+  };
   const claimsOf = async (token: string): Promise<JWTPayload> => {
-    const key = createHash('sha256').update(token).digest('base64url');
+    const key = hashOf(token);
     const known = verified.get(key);
     // The keys are looked at first: when they are stale, fetching them again empties the cache.
     const set = await keysFor(known ? undefined : kidOf(token)).catch((err: unknown) => {
@@ -107,11 +124,8 @@ export function verifier(issuer: TokenIssuer, audience: string, now: () => numbe
   };
 
   return {
-    async holderOf(token) {
-      const claims = await claimsOf(token);
-      const client = clientClaim(claims);
-      const subject = stringClaim(claims, 'sub');
-      return { ...(client ? { client } : {}), ...(subject ? { subject } : {}) };
+    holderOf(token) {
+      return knownHolder(token) ?? claimsOf(token).then(holderIn);
     },
     async verify(token) {
       const claims = await claimsOf(token);
@@ -131,6 +145,16 @@ export function verifier(issuer: TokenIssuer, audience: string, now: () => numbe
       return out;
     },
   };
+}
+
+function hashOf(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+function holderIn(claims: JWTPayload): Holder {
+  const client = clientClaim(claims);
+  const subject = stringClaim(claims, 'sub');
+  return { ...(client ? { client } : {}), ...(subject ? { subject } : {}) };
 }
 
 function clientClaim(claims: JWTPayload): string | undefined {

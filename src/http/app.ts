@@ -23,7 +23,7 @@ export interface AppOptions {
     /** Its configured public URL. */
     url: string;
     /** Whom a request's verified bearer token was issued to, as a key (the secure base's Policy.rateKeyOf): the rate limit counts the request against it. */
-    rateKeyOf?: (authorization: string) => Promise<string | undefined>;
+    rateKeyOf?: (authorization: string) => string | undefined | Promise<string | undefined>;
   }>;
   /** Honour X-Forwarded-For, -Proto and -Host (CCRI_TRUST_PROXY). */
   trustProxy?: boolean;
@@ -137,33 +137,36 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.rateLimit && options.rateLimit.perMinute > 0) {
     const { perMinute, loopback } = options.rateLimit;
     const verifying = options.bases.filter((b) => b.rateKeyOf);
-    /** Requests counted against their token's client and user rather than their address (for the 429's wording). */
-    const byToken = new WeakSet<FastifyRequest>();
+    /** The key of the request refused last: onExceeded is told it just before errorResponseBuilder, in the same turn. */
+    let refusedKey = '';
     await app.register(rateLimit, {
       max: perMinute,
       timeWindow: 60_000,
       // A token's holder only once its signature is checked: keyed on an unchecked claim, anyone
       // could use up another client's allowance. A token that does not verify counts as no token.
-      keyGenerator: async (request) => {
+      // Not async: a token seen before is found without waiting, and each await costs a request.
+      keyGenerator: (request) => {
         if (!loopback && isLoopback(request.ip)) return EXEMPT;
+        const address = `address ${request.ip}`;
         const authorization = request.headers.authorization;
         if (authorization) {
-          const route = request.routeOptions.url ?? '';
-          const base = verifying.find((b) => route === b.path || route.startsWith(`${b.path}/`));
-          const holder = base && (await base.rateKeyOf!(authorization));
-          if (holder) {
-            byToken.add(request);
-            return `token ${holder}`;
-          }
+          // The path as sent (request.routeOptions builds an object at each call): one that names
+          // the base otherwise than plainly (`//`, say) is counted against its address.
+          const url = request.url;
+          const base = verifying.find((b) => url.startsWith(b.path) && (url.length === b.path.length || url[b.path.length] === '/' || url[b.path.length] === '?'));
+          const holder = base?.rateKeyOf!(authorization);
+          if (holder instanceof Promise) return holder.then((h) => (h ? `token ${h}` : address));
+          if (holder) return `token ${holder}`;
         }
-        return `address ${request.ip}`;
+        return address;
       },
       // Tests, benchmarks and a local copy call from this machine.
       allowList: (_request, key) => key === EXEMPT,
       // The limits are said only when they are reached (Retry-After with the 429), not on every answer.
       addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
-      errorResponseBuilder: (request, context) =>
-        new FhirError(429, issue('throttled', `Too many requests from this ${byToken.has(request) ? "token's client and user" : 'address'}: at most ${context.max} a minute; try again in ${context.after}`)),
+      onExceeded: (_request, key) => void (refusedKey = key),
+      errorResponseBuilder: (_request, context) =>
+        new FhirError(429, issue('throttled', `Too many requests from this ${refusedKey.startsWith('token ') ? "token's client and user" : 'address'}: at most ${context.max} a minute; try again in ${context.after}`)),
     });
   }
   // Once the server is stopping, the answers of the requests still in flight close their

@@ -18,7 +18,7 @@ export interface Policy {
    * the client and the user its bearer token was issued to, once the token's signature and
    * claims verify, as one key; undefined (the request's address) for anything else. Never throws.
    */
-  rateKeyOf?(authorization: string): Promise<string | undefined>;
+  rateKeyOf?(authorization: string): string | undefined | Promise<string | undefined>;
   /** Resource types the base does not serve at all: every request naming one is a 404, and searches never see them. */
   unserved?: readonly string[];
 }

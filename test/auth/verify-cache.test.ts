@@ -88,4 +88,53 @@ describe('remembered token verifications', () => {
       clock = started;
     }
   });
+
+  it('has no holder for a remembered token past its expiry, while the keys are still fresh', async () => {
+    const v = verifier(issuer, AUD, now);
+    const started = clock;
+    const token = await sign({ jti: 'short', sub: 'bob', client_id: 'app', exp: Math.floor(clock / 1000) + 120 });
+    expect(await v.holderOf(token)).toEqual({ client: 'app', subject: 'bob' });
+    try {
+      clock = started + 120_000 + 61_000; // past exp and the minute of skew; the keys were fetched 3 minutes ago
+      const expired = v.holderOf(token);
+      expect(expired).toBeInstanceOf(Promise);
+      await expect(expired).rejects.toThrow(/expired/);
+    } finally {
+      clock = started;
+    }
+  });
+
+  it("answers whom a remembered token was issued to without waiting, and never for one past its expiry or its key's", async () => {
+    const v = verifier(issuer, AUD, now);
+    const started = clock;
+    const token = await sign({ jti: 'holder', sub: 'ann', client_id: 'app', exp: Math.floor(clock / 1000) + 3600 });
+    // The first time, the signature is checked (a promise); then the same answer at once.
+    const first = v.holderOf(token);
+    expect(first).toBeInstanceOf(Promise);
+    expect(await first).toEqual({ client: 'app', subject: 'ann' });
+    const again = v.holderOf(token);
+    expect(again).toEqual({ client: 'app', subject: 'ann' });
+    expect(v.holderOf(token)).toBe(again);
+    // A token that does not verify has no holder, remembered or not.
+    const [h, p, sig] = token.split('.') as [string, string, string];
+    const other = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), client_id: 'victim' })).toString('base64url');
+    await expect(v.holderOf(`${h}.${other}.${sig}`)).rejects.toThrow(/signature/);
+    const kept = jwks;
+    try {
+      // Keys due to be asked for again: not answered from memory; gone from the JWKS, refused.
+      jwks = { keys: [] };
+      clock = started + 11 * 60_000;
+      const stale = v.holderOf(token);
+      expect(stale).toBeInstanceOf(Promise);
+      await expect(stale).rejects.toThrow(/key the issuer does not publish/);
+      // Back in the JWKS, it is answered again (a key not among those fetched is asked for after a minute).
+      jwks = kept;
+      clock = started + 13 * 60_000;
+      expect(await v.holderOf(token)).toEqual({ client: 'app', subject: 'ann' });
+      expect(v.holderOf(token)).toEqual({ client: 'app', subject: 'ann' });
+    } finally {
+      jwks = kept;
+      clock = started;
+    }
+  });
 });
