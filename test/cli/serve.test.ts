@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { CLI, ccri, cliEnv } from '../helpers/cli.js';
 import { createTestSchema, shouldRunPostgres } from '../helpers/postgres.js';
 
@@ -93,13 +93,23 @@ describe('ccri serve', () => {
 
   it('cuts off what is still running after the grace period, and says so', async () => {
     const s = await serve(['--data-dir', join(root, 'grace-over')], { CCRI_SHUTDOWN_GRACE_MS: '1' });
-    const entry = Array.from({ length: 900 }, (_, i) => ({ resource: { resourceType: 'Patient', id: `c${i}`, name: [{ family: 'Cut' }] }, request: { method: 'PUT', url: `Patient/c${i}` } }));
-    const inFlight = fetch(`http://127.0.0.1:${s.port}/STU3`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) }).catch((err: unknown) => err);
-    await new Promise((r) => setTimeout(r, 100));
+    // A create whose body is still arriving when the signal comes: in flight for certain, whatever the
+    // machine's speed (a large transaction could finish, answered, before the 1 ms timer got its turn).
+    const socket = connect(s.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let answer = '';
+    socket.on('data', (d) => (answer += String(d)));
+    const closed = new Promise((r) => socket.once('close', r));
+    await new Promise((r) => socket.once('connect', r));
+    socket.write('POST /STU3/Patient HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/fhir+json\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n');
+    // The interim answer says the server has read the request's head and waits for its body.
+    await vi.waitFor(() => expect(answer).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\n$/), { timeout: 10_000 });
+    socket.write('{"resourceType":"Patient"');
     const end = await s.stop('SIGTERM');
     expect(end.code).toBe(1);
     expect(end.stderr).toContain('were cut off');
-    expect(await inFlight).toBeInstanceOf(Error);
+    await closed;
+    expect(answer).toBe('HTTP/1.1 100 Continue\r\n\r\n');
   }, 90_000);
 
   it('SIGINT (Ctrl-C) stops it too, and says so', async () => {
