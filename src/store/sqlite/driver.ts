@@ -144,6 +144,9 @@ export class SqliteDriver implements SqlDriver {
    */
   private group?: Group;
 
+  /** A member's SAVEPOINT and RELEASE, prepared once: each member runs both, and exec() would compile them each time. */
+  private savepoint?: { open: Statement; release: Statement };
+
   private async member<T>(fn: (conn: SqlConnection) => Promise<T>, options: TransactionOptions): Promise<{ value: T; group: Group }> {
     let group = this.group;
     if (!group) {
@@ -158,11 +161,12 @@ export class SqliteDriver implements SqlDriver {
       const opened = group;
       setImmediate(() => void this.mutex.run(() => this.endGroup(opened)));
     }
-    this.writerDb.exec('SAVEPOINT member');
+    const savepoint = (this.savepoint ??= { open: this.writerDb.prepare('SAVEPOINT member'), release: this.writerDb.prepare('RELEASE member') });
+    savepoint.open.run();
     let value: T;
     try {
       value = await fn(this.writer);
-      this.writerDb.exec('RELEASE member');
+      savepoint.release.run();
     } catch (err) {
       if (this.writerDb.inTransaction) {
         this.writerDb.exec('ROLLBACK TO member');
