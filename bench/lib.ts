@@ -131,9 +131,12 @@ export async function startCcri(env: Record<string, string>, checkout = '.'): Pr
   }
 }
 
-/** Starts the bare node:http server (bare-server.mjs) on a free port; it reports the port and its process id. */
-export async function startBare(bodyFile: string): Promise<Started> {
-  const child = fork('bench/bare-server.mjs', [bodyFile], { stdio: 'inherit' });
+/**
+ * Starts the bare node:http server (bare-server.mjs), or with `script` another ceiling
+ * (fastify-bare.mjs), on a free port; it reports the port and its process id.
+ */
+export async function startBare(bodyFile: string, script = 'bench/bare-server.mjs'): Promise<Started> {
+  const child = fork(script, [bodyFile], { stdio: 'inherit' });
   const stop = started(child);
   try {
     const port = await new Promise<number>((resolve, reject) => {

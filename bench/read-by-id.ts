@@ -4,8 +4,9 @@ import { machine, measure, startBare, startCcri, table, tempFolder, untilCopied 
 
 /**
  * GET /STU3/Patient/{id} on SQLite with audit on (the default) and off, each against a bare
- * node:http server returning the same bytes, all in one run (10 connections). Servers run in
- * their own processes, each on a folder of its own; autocannon runs here.
+ * node:http server returning the same bytes, all in one run (10 connections); and Fastify with
+ * one route returning them too, so that what the framework itself costs is told apart from what
+ * ccri adds. Servers run in their own processes, each on a folder of its own; autocannon runs here.
  */
 const ROUNDS = 5;
 
@@ -41,23 +42,28 @@ export async function readById(duration = 10): Promise<string> {
     writeFileSync(bodyFile, JSON.stringify({ body, headers }));
     const bare = await startBare(bodyFile);
     const bareUrl = `http://127.0.0.1:${bare.port}${new URL(url).pathname}`;
+    const fastify = await startBare(bodyFile, 'bench/fastify-bare.mjs');
+    const fastifyUrl = `http://127.0.0.1:${fastify.port}${new URL(url).pathname}`;
     try {
-      for (const u of [url, unaudited, bareUrl]) await measure('warm-up', u, { duration: 2 });
+      for (const u of [url, unaudited, bareUrl, fastifyUrl]) await measure('warm-up', u, { duration: 2 });
       await untilCopied(audited.port);
       // This machine's speed drifts by ±10% over a minute: alternate the targets and take the
       // median of the per-round ratios rather than one long run of each.
       const rows = [];
       const on: number[] = [];
       const off: number[] = [];
+      const framework: number[] = [];
       for (let round = 1; round <= ROUNDS; round++) {
         const a = await measure(`ccri GET Patient/{id} (SQLite, audit on), round ${round}`, url, { duration });
         // The audited server copies its events for search once it is quiet: not while the others are measured.
         await untilCopied(audited.port);
         const b = await measure(`ccri GET Patient/{id} (SQLite, audit off), round ${round}`, unaudited, { duration });
         const ceiling = await measure(`bare node:http, same bytes, round ${round}`, bareUrl, { duration });
-        rows.push(a, b, ceiling);
+        const plain = await measure(`Fastify, one route and nothing else, same bytes, round ${round}`, fastifyUrl, { duration });
+        rows.push(a, b, ceiling, plain);
         on.push(a.requestsPerSecond / ceiling.requestsPerSecond);
         off.push(b.requestsPerSecond / ceiling.requestsPerSecond);
+        framework.push(plain.requestsPerSecond / ceiling.requestsPerSecond);
       }
       const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
       const percent = (xs: number[]) => xs.map((r) => `${(r * 100).toFixed(0)}%`).join(', ');
@@ -68,10 +74,11 @@ export async function readById(duration = 10): Promise<string> {
         '',
         table(rows),
         '',
-        `Ratios to the bare server per round, audit on: ${percent(on)}; median **${(median(on) * 100).toFixed(0)}%**. Audit off: ${percent(off)}; median **${(median(off) * 100).toFixed(0)}%** (issue 16's target: ≥ 75%).`,
+        `Ratios to the bare server per round, audit on: ${percent(on)}; median **${(median(on) * 100).toFixed(0)}%**. Audit off: ${percent(off)}; median **${(median(off) * 100).toFixed(0)}%** (issue 16's target: ≥ 75%). Fastify alone: ${percent(framework)}; median **${(median(framework) * 100).toFixed(0)}%**.`,
       ].join('\n');
     } finally {
       bare.stop();
+      fastify.stop();
     }
   } finally {
     audited.stop();
