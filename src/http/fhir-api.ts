@@ -68,10 +68,10 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
       if (forwarded) incoming.baseUrl = forwarded;
     }
     labelRequest(request.raw, unrouted);
-    const format = negotiate(request);
+    const format = negotiate(request, incoming.query);
     if (problem || format instanceof FhirError) {
       // A bad header or path is answered in the format asked for; a format that cannot be produced, in JSON.
-      send(request, reply, await pipeline.refuse(incoming, problem ?? (format as FhirError), { requestId: request.id }), format instanceof FhirError ? 'json' : format);
+      send(reply, await pipeline.refuse(incoming, problem ?? (format as FhirError), { requestId: request.id }), format instanceof FhirError ? 'json' : format, incoming.query);
       return reply;
     }
     // A client that disconnects before its answer cancels the database work done for it (the pipeline's `signal`).
@@ -82,7 +82,7 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
     reply.raw.once('close', onClose);
     const res = await pipeline.dispatch(incoming, { requestId: request.id, signal: gone, routed: (target) => labelRequest(request.raw, targetLabels(options.base, target)) });
     reply.raw.off('close', onClose);
-    send(request, reply, res, format);
+    send(reply, res, format, incoming.query);
     // Returned, so that Fastify waits for a streamed body (a bulk export file) rather than ending the reply empty.
     return reply;
   };
@@ -92,7 +92,8 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
   const refuse = async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { incoming } = incomingOf(request, base);
     labelRequest(request.raw, unrouted);
-    send(request, reply, await pipeline.refuse(incoming, frameworkError(err), { requestId: request.id }));
+    const format = negotiate(request, incoming.query);
+    send(reply, await pipeline.refuse(incoming, frameworkError(err), { requestId: request.id }), format instanceof FhirError ? 'json' : format, incoming.query);
   };
   app.setErrorHandler(refuse);
   app.setNotFoundHandler((request, reply) => refuse(new FhirError(405, issue('not-supported', `${request.method} is not a method of the FHIR RESTful API`)), request, reply));
@@ -114,13 +115,14 @@ function incomingOf(request: FastifyRequest, base: string): { incoming: Incoming
   };
   const authorization = headerText(request.headers.authorization);
   if (authorization) incoming.authorization = authorization;
+  // Parsed once, first (it cannot fail): `_format` and `_pretty` are read from it even when the path is refused.
+  if (q >= 0) incoming.query = [...new URLSearchParams(url.slice(q + 1))];
   try {
     incoming.path = path.slice(base.length).split('/').filter(Boolean).map(decodeURIComponent);
   } catch {
     return { incoming, problem: new FhirError(400, issue('invalid', 'The URL path is not valid percent-encoding')) };
   }
   try {
-    incoming.query = q < 0 ? [] : [...new URLSearchParams(url.slice(q + 1))];
     incoming.preconditions = preconditions(request.headers);
     incoming.prefer = preferences(headerText(request.headers.prefer));
   } catch (err) {
@@ -150,18 +152,23 @@ function forwardedBase(request: FastifyRequest, configured: string): string | un
   return `${proto ?? url.protocol.slice(0, -1)}://${host ?? url.host}${url.pathname.replace(/\/+$/, '')}`;
 }
 
+/** The first value of the query parameter `name`, as URLSearchParams.get gives it. */
+function param(query: ReadonlyArray<[string, string]>, name: string): string | undefined {
+  return query.find(([k]) => k === name)?.[1];
+}
+
 /** The response format from `_format` (wins) or `Accept`, or the 406 that a format it cannot produce is. */
-function negotiate(request: FastifyRequest): Format | FhirError {
+function negotiate(request: FastifyRequest, query: ReadonlyArray<[string, string]>): Format | FhirError {
   try {
-    return responseFormat(new URLSearchParams((request.raw.url ?? '').split('?')[1] ?? '').get('_format') ?? undefined, headerText(request.headers.accept));
+    return responseFormat(param(query, '_format'), headerText(request.headers.accept));
   } catch (err) {
     if (err instanceof FhirError) return err;
     throw err;
   }
 }
 
-/** Writes a response in the format the request negotiated (JSON when that itself is the problem). */
-function send(request: FastifyRequest, reply: FastifyReply, res: FhirResponse, known?: Format): void {
+/** Writes a response in the format the request negotiated (JSON when that itself is the problem), pretty-printed when `_pretty=true`. */
+function send(reply: FastifyReply, res: FhirResponse, format: Format, query: ReadonlyArray<[string, string]>): void {
   const headers: Record<string, string> = { ...res.headers };
   if (res.etag) headers.etag = res.etag;
   if (res.lastModified) headers['last-modified'] = httpDate(res.lastModified);
@@ -181,11 +188,8 @@ function send(request: FastifyRequest, reply: FastifyReply, res: FhirResponse, k
     reply.code(res.status).headers(headers).send(res.body.json);
     return;
   }
-  const pretty = new URLSearchParams((request.raw.url ?? '').split('?')[1] ?? '').get('_pretty') === 'true';
-  const negotiated = known ?? negotiate(request);
-  const format: Format = negotiated instanceof FhirError ? 'json' : negotiated;
   headers['content-type'] = CONTENT_TYPE[format];
-  reply.code(res.status).headers(headers).send(renderBody(res.body, format, pretty));
+  reply.code(res.status).headers(headers).send(renderBody(res.body, format, param(query, '_pretty') === 'true'));
 }
 
 const httpDates = new Map<string, string>();

@@ -24,6 +24,35 @@ for (const kind of await storeKinds()) {
       expect(res.json.meta).toEqual({ versionId: '1', lastUpdated: '2024-03-01T12:00:00.000Z' });
     });
 
+    it('_pretty=true indents the answer in either format; _format is honoured by refusals too', async () => {
+      expect((await s.request('PUT', '/STU3/Patient/pretty1', { body: { ...patient('Pretty'), id: 'pretty1' } })).status).toBe(201);
+      const compact = await s.request('GET', '/STU3/Patient/pretty1');
+      expect(compact.text).not.toContain('\n');
+      const pretty = await s.request('GET', '/STU3/Patient/pretty1?_pretty=true');
+      expect(pretty.text).toMatch(/^\{\n\s+"resourceType": "Patient",\n/);
+      expect(JSON.parse(pretty.text)).toEqual(compact.json);
+      expect((await s.request('GET', '/STU3/Patient/pretty1?_pretty=false')).text).toBe(compact.text);
+      const xml = await s.request('GET', '/STU3/Patient/pretty1?_format=xml&_pretty=true');
+      expect(xml.headers['content-type']).toBe('application/fhir+xml; charset=utf-8');
+      expect(xml.text).toMatch(/<Patient xmlns="http:\/\/hl7.org\/fhir">\n\s+<id value="pretty1"\/>/);
+      // The first of two _format values wins, as URLSearchParams.get reads it.
+      expect((await s.request('GET', '/STU3/Patient/pretty1?_format=xml&_format=json')).headers['content-type']).toBe('application/fhir+xml; charset=utf-8');
+      // Refusals are answered in the format asked for: a bad header (the request adapter's), a body in
+      // another charset (the body parser's, through the error handler), a path that is not percent-encoding (Fastify's).
+      const refusals: Array<[number, string, string, { body?: unknown; headers?: Record<string, string> }, RegExp]> = [
+        [400, 'GET', '/STU3/Patient/pretty1?_format=xml', { headers: { 'if-none-match': 'soon' } }, /If-None-Match must be an ETag/],
+        [415, 'POST', '/STU3/Patient?_format=xml', { body: patient('Latin'), headers: { 'content-type': 'application/fhir+json; charset=iso-8859-1' } }, /charset iso-8859-1/],
+        [400, 'GET', '/STU3/Patient/%E0%A4%A?_format=xml', {}, /malformed percent-encoding/],
+      ];
+      for (const [status, method, url, options, says] of refusals) {
+        const refused = await s.request(method, url, options);
+        expect(refused.status, url).toBe(status);
+        expect(refused.headers['content-type'], url).toBe('application/fhir+xml; charset=utf-8');
+        expect(refused.text).toMatch(/<OperationOutcome xmlns="http:\/\/hl7.org\/fhir">/);
+        expect(refused.text).toMatch(says);
+      }
+    });
+
     it('reads, vreads, and answers 304 to If-None-Match and If-Modified-Since', async () => {
       const created = await s.request('PUT', '/STU3/Patient/r1', { body: { ...patient('Read'), id: 'r1' } });
       expect(created.status).toBe(201);
