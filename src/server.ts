@@ -89,7 +89,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   // One writer of this node's audit chain; each base's recorder names the base in its events' source.
   const location = storeLocation({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), dataDir: config.dataDir }, store);
   const thread = config.audit && location && new AuditThread({ location, chain: config.nodeName, queryTimeoutMs: config.queryTimeoutMs, baseUrl: config.baseUrl }, log);
-  const audit = config.audit ? new AuditWriter({ store: store.audit(), chain: config.nodeName, log, ...(thread ? { thread } : {}), ...(config.auditLog ? { file: config.auditLog } : {}) }) : undefined;
+  // The events of reads are committed on this thread on SQLite, handed to the audit thread on PostgreSQL (docs/audit.md, "Where the work is done").
+  const handOff = Boolean(location && 'databaseUrl' in location);
+  const audit = config.audit ? new AuditWriter({ store: store.audit(), chain: config.nodeName, log, handOff, ...(thread ? { thread } : {}), ...(config.auditLog ? { file: config.auditLog } : {}) }) : undefined;
   const recorder = (url: string): { recorder?: Recorder } => (audit ? { recorder: auditRecorder({ writer: audit, source: { site: config.nodeName, base: url } }) } : {});
 
   const bases: Server['bases'] = {};

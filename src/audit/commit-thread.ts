@@ -5,9 +5,10 @@ import { buildRecords, type EventFacts } from './event.js';
 import { CopyPacer } from './copy-pacer.js';
 
 /**
- * The audit thread (docs/audit.md, "Where the work is done"): the group commits of the
- * events of reads, on a connection of its own, so that building each event, hashing it
- * into the chain and writing it cost the server's thread only the hand-over. One batch at
+ * The audit thread (docs/audit.md, "Where the work is done"): on PostgreSQL, the group
+ * commits of the events of reads, on a connection of its own, so that their round trips
+ * cost the server's thread only the hand-over (on SQLite the server's thread commits them
+ * itself, which costs less than handing them over). One batch at
  * a time arrives from AuditThread; the answer says it is committed, or why not. In the time
  * between, it copies events into the resource tables for search (CopyPacer), which the
  * server's thread then never does unless a read of AuditEvents cannot wait for it.

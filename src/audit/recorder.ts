@@ -20,10 +20,17 @@ interface Waiting {
 export interface AuditWriterOptions {
   store: AuditStore;
   /**
-   * The audit thread that commits the events of reads (docs/audit.md, "Where the work is
-   * done"); without one (a private in-memory store), they are committed on this thread.
+   * The audit thread (docs/audit.md, "Where the work is done"): it copies the events for
+   * search once the server is quiet, and commits the events of reads when `handOff` says so.
+   * A private in-memory store has none.
    */
   thread?: AuditThread;
+  /**
+   * Whether the events of reads are handed to the audit thread to commit (PostgreSQL: each
+   * batch is round trips, which would otherwise cost this thread) rather than committed on
+   * this thread (SQLite: a batch costs microseconds, and handing it over cost more).
+   */
+  handOff?: boolean;
   /** This node's chain (docs/audit.md: one chain per node). */
   chain: string;
   /** Also append every event, as one JSON line, to this file (for a log shipper). */
@@ -100,7 +107,7 @@ export class AuditWriter {
   private async flush(): Promise<void> {
     // Let the requests answered in this turn of the event loop join the first commit.
     await new Promise((r) => setImmediate(r));
-    if (this.options.thread) {
+    if (this.options.thread && this.options.handOff) {
       // The audit thread commits the batches it is handed in order, gathering those that arrive
       // while it commits: each turn's batch goes now, without waiting for the one before.
       const batch = this.queue;
@@ -126,6 +133,8 @@ export class AuditWriter {
         const facts = batch.map((w) => w.facts);
         const json = await this.appendHere(facts);
         for (const w of batch) w.done();
+        // For the thread's copy for search, which waits until no event comes (and starts the thread).
+        this.options.thread?.noteCommitted(batch.length);
         this.ship(json);
       } catch (err) {
         this.options.log.error({ err }, 'audit events could not be committed');
@@ -136,7 +145,7 @@ export class AuditWriter {
 
   /** Appends in a transaction of the audit thread's, or of this thread's; the events' JSON when they are to be shipped. */
   private async appendHere(facts: Array<EventFacts>): Promise<string[]> {
-    if (this.options.thread) return this.options.thread.commit(facts, Boolean(this.options.file));
+    if (this.options.thread && this.options.handOff) return this.options.thread.commit(facts, Boolean(this.options.file));
     let json: string[] = [];
     await this.options.store.append({
       chain: this.options.chain,

@@ -9,8 +9,9 @@ import { startTestServer, storeKinds, type TestServer } from '../helpers/server.
 
 /**
  * Issue 11, where the audit work is done (docs/audit.md): the events of reads are committed
- * by the audit thread, on a connection of its own; a thread that dies fails only the
- * requests whose events it held (503), and the next one starts a new thread; the server's
+ * by the server's thread on SQLite, and by the audit thread, on a connection of its own, on
+ * PostgreSQL; a thread that dies fails only the requests whose events it held (503), and the
+ * next one starts a new thread; the server's
  * thread never sleeps waiting for SQLite's write lock; the events are copied for search
  * by the audit thread once the server is quiet, without a search asking for them.
  */
@@ -85,6 +86,20 @@ for (const kind of await storeKinds()) {
       }
       return lag.events;
     };
+
+    it(`commits the events of reads ${kind === 'sqlite' ? "on the server's thread (handing them over cost more)" : 'on the audit thread (round trips stay off the server thread)'}`, async () => {
+      s = await startTestServer(kind);
+      await s.request('PUT', '/STU3/Patient/t5', { body: { resourceType: 'Patient', id: 't5' } });
+      const handed = vi.spyOn(threadOf(s)!, 'commit');
+      const before = await chainLength(s);
+      const reads = await Promise.all(Array.from({ length: 5 }, () => s!.request('GET', '/STU3/Patient/t5')));
+      expect(reads.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      expect(await chainLength(s)).toBe(before + 5);
+      expect(handed.mock.calls.length > 0).toBe(kind === 'postgres');
+      // Either way the thread runs, to copy them for search.
+      expect(workerOf(threadOf(s)!)).toBeDefined();
+      expect(await untilCopied(s)).toBe(0);
+    });
 
     it('copies the events for search once the server is quiet, on the audit thread, with no search asking', async () => {
       s = await startTestServer(kind);

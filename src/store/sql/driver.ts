@@ -83,6 +83,11 @@ export interface TransactionOptions {
   unbounded?: boolean;
   /** Changes no resource (an audit append): the read cache may stay. */
   unchanged?: boolean;
+  /**
+   * Commits at once, on its own, rather than as a member of a group of writes (SQLite's
+   * group commit): an audit append, whose requests are already one group, and wait for it.
+   */
+  alone?: boolean;
 }
 
 export interface CurrentRow {

@@ -23,7 +23,7 @@ import { UseLock } from './use-lock.js';
  * The reader keeps its read transaction open between statements (a snapshot) until a
  * change it must see may have been committed: SQLite empties a connection's whole page
  * cache when a read transaction begins after any other connection's commit, and the
- * audit thread commits after nearly every request, so a reader that began a transaction
+ * audit trail commits after nearly every request, so a reader that began a transaction
  * per statement read every page of a search again from the file (a search of 1,000 rows:
  * 0.5 ms from the cache, 5 ms after another connection's commit). docs/storage.md,
  * "The reader's snapshot".
@@ -115,7 +115,7 @@ export class SqliteDriver implements SqlDriver {
    * the next checkpoint syncs everything. docs/storage.md.
    */
   async transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    if (!this.groups || options.relaxed || options.unbounded) {
+    if (!this.groups || options.relaxed || options.unbounded || options.alone) {
       return this.mutex.run(async () => {
         await this.endGroup();
         this.gateUp();
@@ -272,7 +272,7 @@ export class SqliteDriver implements SqlDriver {
 
   /**
    * BEGIN IMMEDIATE without blocking this thread while another connection writes (the
-   * audit thread's group commit, another process's load): SQLite's own busy wait sleeps
+   * audit thread's copy for search, another process's load): SQLite's own busy wait sleeps
    * the whole thread, a millisecond at least, so it is asked without waiting, then again
    * after a short pause, until BUSY_WAIT_MS have passed.
    */

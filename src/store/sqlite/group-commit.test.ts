@@ -43,6 +43,19 @@ describe('group commit on SQLite', () => {
   };
   const insert = (d: SqliteDriver, x: number) => d.transaction(async (c) => (await c.run('INSERT INTO t VALUES (?)', [x]), x));
 
+  it("commits a transaction asked to run alone (a batch of audit events, already one group of requests) at once, not at the group's turn", async () => {
+    await withDriver(async (d, file) => {
+      let turned = false;
+      setImmediate(() => (turned = true));
+      await d.transaction(async (c) => c.run('INSERT INTO t VALUES (?)', [9]), { alone: true, unchanged: true });
+      expect(turned, 'the event loop took a turn before the commit').toBe(false);
+      expect(outside(file).rows).toEqual([9]);
+      // A group member waits for the turn.
+      await insert(d, 10);
+      expect(turned).toBe(true);
+    });
+  });
+
   it('commits the transactions of one turn of the event loop once, and answers each only when that commit is done', async () => {
     await withDriver(async (d, file) => {
       const before = outside(file).changes;
