@@ -5,9 +5,10 @@ import type { FromThread, ThreadInput, ToThread } from './commit-thread.js';
 import type { EventFacts } from './event.js';
 
 /**
- * The server's side of the audit thread (commit-thread.ts): hands it a batch of facts and
- * resolves once that batch is committed. A thread that dies fails the batches it held (their
- * requests answer 503, docs/audit.md) and the next batch starts a new one.
+ * The server's side of the audit thread (commit-thread.ts): tells it of events committed on
+ * the server's thread, which it copies for search; on PostgreSQL, hands it a batch of facts
+ * and resolves once that batch is committed. A thread that dies fails the batches it held
+ * (their requests answer 503, docs/audit.md) and the next event starts a new one.
  */
 export class AuditThread {
   private worker?: Worker;
@@ -25,8 +26,9 @@ export class AuditThread {
   }
 
   /**
-   * Notes `n` events committed on the server's thread (with a write): the thread copies them
-   * for search, once the server is quiet. Starts the thread if it is not running.
+   * Notes `n` events committed on the server's thread (with a write, or on SQLite a batch of
+   * reads): the thread copies them for search, once the server is quiet. Starts the thread if
+   * it is not running.
    */
   noteCommitted(n: number): void {
     Atomics.add(this.committed, 0, n);
