@@ -1,6 +1,7 @@
 import type { Caller, Data } from '../interactions/types.js';
 import type { Access } from '../search/access.js';
-import type { AuditAppend, Store, StoredVersion, StoreReader, StoreTx, WriteResult } from '../store/store.js';
+import type { SearchPlan } from '../search/plan.js';
+import type { AuditAppend, HistoryPage, HistoryQuery, SearchPage, Store, StoredVersion, StoreReader, StoreTx, WriteResult } from '../store/store.js';
 import type { Target } from './route.js';
 
 /**
@@ -22,32 +23,63 @@ export interface Trail {
 
 /** The request's data, noting in `trail` every version it reads and every write it makes. */
 export function observed(store: Store, access: Access, data: Data, trail: Trail): Data {
-  return {
-    ...observeReader(data, trail),
-    transaction: (fn) => store.transaction(access, (tx) => fn(observeTx(tx, trail)), { audit: trail.inTransaction() }),
-  };
+  return new ObservedData(store, access, data, trail);
 }
 
-function observeReader<R extends StoreReader>(r: R, trail: Trail): StoreReader {
-  return {
-    read: async (type, id) => seen(await r.read(type, id), trail),
-    vread: async (type, id, version) => seen(await r.vread(type, id, version), trail),
-    history: async (query) => {
-      const page = await r.history(query);
-      trail.read(page.versions);
-      return page;
-    },
-    search: async (plan) => {
-      const page = await r.search(plan);
-      trail.read(page.rows);
-      return page;
-    },
-  };
+/**
+ * A reader that notes what it reads. A class rather than an object of closures: one is
+ * made for every request with a trail, and its methods are then made once, not per request.
+ */
+class ObservedReader implements StoreReader {
+  constructor(
+    protected readonly reader: StoreReader,
+    protected readonly trail: Trail,
+  ) {}
+
+  async read(type: string, id: string): Promise<StoredVersion | undefined> {
+    return seen(await this.reader.read(type, id), this.trail);
+  }
+
+  async vread(type: string, id: string, version: number): Promise<StoredVersion | undefined> {
+    return seen(await this.reader.vread(type, id, version), this.trail);
+  }
+
+  async history(query: HistoryQuery): Promise<HistoryPage> {
+    const page = await this.reader.history(query);
+    this.trail.read(page.versions);
+    return page;
+  }
+
+  async search(plan: SearchPlan): Promise<SearchPage> {
+    const page = await this.reader.search(plan);
+    this.trail.read(page.rows);
+    return page;
+  }
+}
+
+class ObservedData extends ObservedReader implements Data {
+  constructor(
+    private readonly store: Store,
+    private readonly access: Access,
+    data: Data,
+    trail: Trail,
+  ) {
+    super(data, trail);
+  }
+
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const trail = this.trail;
+    return this.store.transaction(this.access, (tx) => fn(observeTx(tx, trail)), { audit: trail.inTransaction() });
+  }
 }
 
 function observeTx(tx: StoreTx, trail: Trail): StoreTx {
+  const reader = new ObservedReader(tx, trail);
   return {
-    ...observeReader(tx, trail),
+    read: (type, id) => reader.read(type, id),
+    vread: (type, id, version) => reader.vread(type, id, version),
+    history: (query) => reader.history(query),
+    search: (plan) => reader.search(plan),
     serialise: (key) => tx.serialise(key),
     lock: (keys) => tx.lock(keys),
     write: async (op) => {

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { sqliteFile } from '../../src/store/open.js';
@@ -27,6 +28,25 @@ async function tamper(s: TestServer, statements: string[]): Promise<void> {
   await client.connect();
   try {
     for (const q of statements) await client.query(q);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Rows of a query on the store of `s` (closed by then). */
+async function query<T>(s: TestServer, sql: string): Promise<T[]> {
+  if (s.location.dataDir) {
+    const db = new Database(sqliteFile(s.location.dataDir), { readonly: true });
+    try {
+      return db.prepare(sql).all() as T[];
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: s.location.databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as T[];
   } finally {
     await client.end();
   }
@@ -61,6 +81,21 @@ for (const kind of await storeKinds()) {
       expect(run.status, run.stdout + run.stderr).toBe(0);
       expect(run.stdout).toContain('ok tamper-node: events 1 to 7 verify');
       expect(ccri(['audit', 'head', ...store(s)]).stdout.trim()).toBe(head);
+      await drop();
+    });
+
+    it('chains each record as docs/audit.md says: SHA-256 of the previous hash, a newline and the record, from 64 zeros', async () => {
+      // Computed here from the stored rows, apart from the server's own code: what someone verifying the trail with other tools would do.
+      const { s, head, drop } = await trail(kind);
+      const rows = await query<{ n: number | string; json: string; hash: string }>(s, "SELECT n, json, hash FROM audit_chain WHERE chain = 'tamper-node' ORDER BY n");
+      expect(rows.map((r) => Number(r.n))).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      let prev = '0'.repeat(64);
+      for (const r of rows) {
+        const expected = createHash('sha256').update(`${prev}\n${r.json}`, 'utf8').digest('hex');
+        expect(r.hash, `event ${r.n}`).toBe(expected);
+        prev = expected;
+      }
+      expect(head.endsWith(`:7:${prev}`)).toBe(true);
       await drop();
     });
 

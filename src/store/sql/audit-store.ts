@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { eventOfRecord, type EventRecord } from '../../fhir/audit-event.js';
 import type { AuditAppend, AuditHead, AuditProblem, AuditStore, PatientLookup, PatientRef } from '../store.js';
 import { uncancellable } from '../cancel.js';
@@ -13,7 +13,8 @@ export const GENESIS = '0'.repeat(64);
 
 /** `hash(n) = SHA-256(hash(n-1) + "\n" + record(n))`, in hex (docs/audit.md). */
 export function chainHash(prev: string, json: string): string {
-  return createHash('sha256').update(prev).update('\n').update(json).digest('hex');
+  // One call (crypto.hash): about half the time of createHash's three updates and digest for a record's size.
+  return hash('sha256', `${prev}\n${json}`, 'hex');
 }
 
 /** Writes a batch of events as new resources (their searchable copies); returns each one's stored JSON. */
