@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../fhir/ids.js';
 import { type EventFacts, eventRecord, type EventRecord, type ResponseFacts } from '../fhir/audit-event.js';
 import type { Caller, FhirResponse } from '../interactions/types.js';
 import type { Target } from '../pipeline/route.js';
@@ -37,5 +37,5 @@ export function plainFacts(caller: Caller | undefined, target: Target | undefine
 export async function buildRecords(facts: readonly EventFacts[], lookup: PatientLookup): Promise<EventRecord[]> {
   const keys = [...new Set(facts.flatMap((f) => f.touched.map((t) => t.key)))];
   const whose = keys.length ? await lookup(keys) : new Map();
-  return facts.map((f) => eventRecord(randomUUID(), f, whose));
+  return facts.map((f) => eventRecord(timeOrderedId(), f, whose));
 }

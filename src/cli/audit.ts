@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../fhir/ids.js';
 import type { Command } from 'commander';
 import { operatorEvent } from '../audit/recorder.js';
 import type { Config } from '../config.js';
@@ -113,7 +113,7 @@ export function auditCommand(program: Command): void {
       if (!toStdout) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
       const range = `${since !== undefined ? ` since ${new Date(since).toISOString()}` : ''}${until !== undefined ? ` until ${new Date(until).toISOString()}` : ''}`;
       await store.audit().append(
-        operatorEvent(config.nodeName, { type: 'application', code: 'audit-export', display: 'audit trail exported', action: 'R', success: true, description: `ccri audit export: ${n} events${range}`, user: 'operator', requestId: randomUUID() }, Date.now(), {
+        operatorEvent(config.nodeName, { type: 'application', code: 'audit-export', display: 'audit trail exported', action: 'R', success: true, description: `ccri audit export: ${n} events${range}`, user: 'operator', requestId: timeOrderedId() }, Date.now(), {
           site: config.nodeName,
           base: config.baseUrl,
         }),
@@ -131,7 +131,7 @@ export function auditCommand(program: Command): void {
     const before = parseTime('--before', opts.before)!;
     if (before > Date.now()) throw new Error('--before is in the future: that would remove every event, including those of requests still being answered');
     await withStore(opts, async (store, config) => {
-      const requestId = randomUUID();
+      const requestId = timeOrderedId();
       const source = { site: config.nodeName, base: config.baseUrl };
       const removed = await store
         .audit()

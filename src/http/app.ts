@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../fhir/ids.js';
 import rateLimit from '@fastify/rate-limit';
 import { trustOneProxyHop } from './proxy.js';
 import underPressure from '@fastify/under-pressure';
@@ -96,7 +96,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : timeOrderedId();
     },
     bodyLimit: options.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
@@ -213,7 +213,7 @@ function clientError(log: PinoLogger | undefined, rejected: (reason: Rejection) 
             ? [400, 'Bad Request', 'not-supported', 'The request method is not one this server knows', 'malformed']
             : [400, 'Bad Request', 'structure', `The request is not valid HTTP/1.1 (${(err.code ?? 'malformed').replace(/[^A-Z_]/g, '')})`, 'malformed'];
     rejected(counted);
-    const requestId = randomUUID();
+    const requestId = timeOrderedId();
     if (log?.isLevelEnabled('info')) log.info({ reqId: requestId, status, error: err.code ?? 'malformed', address: (socket as Duplex & { remoteAddress?: string }).remoteAddress }, 'request');
     const body = JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics: text }] });
     if (socket.writable) {

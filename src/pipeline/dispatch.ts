@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../fhir/ids.js';
 import { badRequest, FhirError, issue } from '../fhir/outcome.js';
 import type { Access } from '../search/access.js';
 import { Cancellation, withCancellation } from '../store/cancel.js';
@@ -99,14 +99,14 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
   return {
     async refuse(incoming, error, options = {}) {
       const started = server.clock();
-      const requestId = options.requestId ?? randomUUID();
+      const requestId = options.requestId ?? timeOrderedId();
       const log = options.log ?? lazyChild(server.log, requestId);
       return finish({ requestId, incoming, response: errorResponse(error, log), started }, log);
     },
 
     async dispatch(incoming, options = {}) {
       const started = server.clock();
-      const requestId = options.requestId ?? randomUUID();
+      const requestId = options.requestId ?? timeOrderedId();
       const log = options.log ?? lazyChild(server.log, requestId);
       let caller: Caller | undefined;
       let target: Target | undefined;

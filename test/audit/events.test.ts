@@ -208,6 +208,17 @@ for (const kind of await storeKinds()) {
       expect(await eventsOf(String(bad.headers['x-request-id']))).toHaveLength(1);
     });
 
+    it('gives events ids that sort in the order they were recorded (UUID version 7, src/fhir/ids.ts)', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await s.request('GET', '/STU3/Patient/pa');
+        const [e] = await eventsOf(String(res.headers['x-request-id']));
+        ids.push(e!.id!);
+      }
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect([...ids].sort()).toEqual(ids);
+    });
+
     it('keeps the chain verifiable after all of it', async () => {
       expect(await s.store.audit().verify()).toEqual([]);
       const [head] = await s.store.audit().heads();

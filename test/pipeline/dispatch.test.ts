@@ -173,6 +173,11 @@ describe('over HTTP: request ids, the access log, CORS, HEAD', () => {
       [none.headers['x-request-id'], 404],
     ]);
     expect(access[0]).toMatchObject({ method: 'GET', url: '/STU3/Patient/p1' });
+    // The ids made here are time-ordered (UUID version 7, src/fhir/ids.ts): made one after another, they sort one after another.
+    const made = [bad, long, none].map((r) => String(r.headers['x-request-id']));
+    for (const id of made) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...made].sort()).toEqual(made);
+    expect(new Set(made).size).toBe(3);
   });
 
   it('carries the request id on every line a request logs', async () => {

@@ -1,4 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { timeOrderedId } from '../../fhir/ids.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
@@ -201,7 +202,7 @@ const REQUEST_ID = Symbol('request-id');
 function auditProvider(provider: Provider, events: NonNullable<AuthServerOptions['events']>, log: Logger): void {
   type Ctx = KoaContextWithOIDC & { req: IncomingMessage & { [REQUEST_ID]?: string } };
   const facts = (ctx: Ctx) => ({
-    requestId: ctx.req[REQUEST_ID] ?? randomUUID(),
+    requestId: ctx.req[REQUEST_ID] ?? timeOrderedId(),
     address: ctx.ip,
     method: ctx.method,
     path: ctx.originalUrl.split('?')[0]!.split('/').filter(Boolean),
