@@ -127,6 +127,47 @@ describe.skipIf(!chromiumAvailable())('web explorer in a browser', () => {
     await ui.check('07-resource-history');
   });
 
+  it('says a deleted resource was deleted and still shows its versions; a deleted patient’s record links to them', async () => {
+    const json = { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' };
+    const created = await fetch(`${server.baseUrl}/Patient`, { method: 'POST', headers: json, body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Gonefield', given: ['Ada'] }] }) });
+    expect(created.status).toBe(201);
+    const patient = await created.json();
+    expect((await fetch(`${server.baseUrl}/Patient/${patient.id}`, { method: 'PUT', headers: json, body: JSON.stringify({ ...patient, gender: 'female' }) })).status).toBe(200);
+    expect((await fetch(`${server.baseUrl}/Patient/${patient.id}`, { method: 'DELETE' })).status).toBe(204);
+    const said = (await (await fetch(`${server.baseUrl}/Patient/${patient.id}`)).json()).issue[0].diagnostics;
+
+    await ui.open(`/resources/Patient/${patient.id}`);
+    const error = page.locator('[data-api-error="410"]');
+    await error.waitFor();
+    expect(await error.locator('.ccri-error-text').first().textContent()).toBe(said);
+    expect(await error.locator('h2').textContent()).toBe('This resource was deleted');
+    const rows = page.locator('#history-table tbody tr');
+    await rows.first().waitFor();
+    // Newest first: the deletion (version 3, with its time), the update, the creation.
+    expect(await rows.count()).toBe(3);
+    const deletion = await rows.first().locator('td, th').allTextContents();
+    expect(deletion[0]).toBe('3');
+    expect(deletion[1]).not.toBe('');
+    expect(deletion[2]).toBe('deleted');
+    await page.getByRole('button', { name: 'Compare versions' }).click();
+    const diff = page.locator('.ccri-diff');
+    await diff.waitFor();
+    expect((await diff.locator('ins').allTextContents()).join('\n')).toContain('"gender": "female"');
+    await ui.check('07b-deleted-resource');
+
+    await ui.open(`/patients/${patient.id}`);
+    await page.locator('[data-api-error="410"]').waitFor();
+    await ui.follow(page.locator('#deleted-history'));
+    expect(new URL(page.url()).pathname).toBe(`/resources/Patient/${patient.id}`);
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(3);
+
+    // A patient never known is a 404 in the server's words, with no link to versions.
+    await ui.open('/patients/no-such-patient');
+    await page.locator('[data-api-error="404"]').waitFor();
+    expect(await page.locator('#deleted-history').count()).toBe(0);
+  });
+
   it('shows flags, reports and documents when a record has them, and no empty boxes when it has none', async () => {
     // Bernie's record, as the API holds it: every active flag and every report or document is on the page.
     const total = async (query: string) => (await (await fetch(`${server.baseUrl}/${query}&_summary=count`, { headers: { accept: 'application/fhir+json' } })).json()).total as number;

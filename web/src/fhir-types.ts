@@ -18,7 +18,7 @@ export interface Bundle<T extends Resource = Resource> extends Resource {
   type?: string;
   total?: number;
   link?: BundleLink[];
-  entry?: Array<{ fullUrl?: string; resource?: T; search?: { mode?: string }; request?: { method?: string; url?: string }; response?: { status?: string } }>;
+  entry?: Array<{ fullUrl?: string; resource?: T; search?: { mode?: string }; request?: { method?: string; url?: string }; response?: { status?: string; etag?: string; lastModified?: string } }>;
 }
 
 export interface Issue {

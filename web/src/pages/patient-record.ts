@@ -1,3 +1,4 @@
+import { ApiError } from '../api.js';
 import { errorBox, table } from '../components.js';
 import { h, replace } from '../dom.js';
 import type { CodeableConcept, HumanName, Quantity, Resource, Fields } from '../fhir-types.js';
@@ -17,7 +18,14 @@ export const patientRecord: Page = {
     try {
       data = await loadRecord(params.id!);
     } catch (err) {
-      replace(main, h('h1', { class: 'nhsuk-heading-l', tabindex: '-1' }, 'Patient record'), errorBox(err));
+      // A deleted record's earlier versions are still there to see.
+      const gone = err instanceof ApiError && err.status === 410;
+      replace(
+        main,
+        h('h1', { class: 'nhsuk-heading-l', tabindex: '-1' }, 'Patient record'),
+        errorBox(err, gone ? 'This patient’s record was deleted' : undefined),
+        gone ? h('p', { class: 'nhsuk-body' }, h('a', { href: `/resources/Patient/${encodeURIComponent(params.id!)}?view=history`, id: 'deleted-history' }, 'See the versions of this patient before it was deleted')) : null,
+      );
       return;
     }
     const { patient, byType, observations } = data;

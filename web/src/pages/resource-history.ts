@@ -21,13 +21,18 @@ interface Version {
 export async function historyView(type: string, id: string): Promise<HTMLElement> {
   const bundle = await api().search(`${type}/${encodeURIComponent(id)}/_history`, { _count: '100' });
   const versions: Version[] = (bundle.entry ?? []).map((e) => ({
-    versionId: e.resource?.meta?.versionId ?? /_history\/([^/]+)$/.exec(e.request?.url ?? e.fullUrl ?? '')?.[1] ?? '?',
-    when: e.resource?.meta?.lastUpdated ?? '',
+    // A deletion has no resource: its version and time are in the entry's response (ETag W/"n", lastModified).
+    versionId: e.resource?.meta?.versionId ?? /^W\/"([^"]+)"$/.exec(e.response?.etag ?? '')?.[1] ?? /_history\/([^/]+)$/.exec(e.request?.url ?? e.fullUrl ?? '')?.[1] ?? '?',
+    when: e.resource?.meta?.lastUpdated ?? e.response?.lastModified ?? '',
     method: e.request?.method ?? (e.resource ? 'PUT' : 'DELETE'),
     ...(e.resource ? { resource: e.resource } : {}),
   }));
   const radios = (name: string, v: Version, checked: boolean) =>
     h('div', { class: 'nhsuk-radios nhsuk-radios--small' }, h('div', { class: 'nhsuk-radios__item' }, h('input', { class: 'nhsuk-radios__input', type: 'radio', name, id: `${name}-${v.versionId}`, value: v.versionId, checked, disabled: !v.resource }), h('label', { class: 'nhsuk-label nhsuk-radios__label', for: `${name}-${v.versionId}` }, h('span', { class: 'nhsuk-u-visually-hidden' }, `${name === 'from' ? 'Compare from' : 'Compare to'} version `), v.versionId)));
+  // Compared at first: the newest version with content and the one before it (a deletion has none).
+  const withContent = versions.flatMap((v, i) => (v.resource ? [i] : []));
+  const toAt = withContent[0] ?? 0;
+  const fromAt = withContent[1] ?? toAt;
   const diff = h('div', { id: 'history-diff' });
   const form = h(
     'form',
@@ -39,12 +44,14 @@ export async function historyView(type: string, id: string): Promise<HTMLElement
         v.resource ? h('a', { href: `/resources/${type}/${id}?version=${encodeURIComponent(v.versionId)}` }, v.versionId) : v.versionId,
         formatDate(v.when),
         v.method === 'DELETE' ? 'deleted' : v.method === 'POST' ? 'created' : i === versions.length - 1 ? 'created' : 'updated',
-        radios('from', v, i === Math.min(1, versions.length - 1)),
-        radios('to', v, i === 0),
+        radios('from', v, i === fromAt),
+        radios('to', v, i === toAt),
       ]),
       { id: 'history-table' },
     ),
-    versions.length > 1 ? button('Compare versions', { class: 'nhsuk-button nhsuk-button--secondary' }) : h('p', { class: 'nhsuk-body' }, 'There is only one version, so there is nothing to compare.'),
+    withContent.length > 1
+      ? button('Compare versions', { class: 'nhsuk-button nhsuk-button--secondary' })
+      : h('p', { class: 'nhsuk-body' }, versions.length > 1 ? 'Only one version has content, so there is nothing to compare.' : 'There is only one version, so there is nothing to compare.'),
   );
   form.addEventListener('submit', (e) => {
     e.preventDefault();

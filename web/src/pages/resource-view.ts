@@ -1,3 +1,4 @@
+import { ApiError } from '../api.js';
 import { errorBox, heading, loading, summaryList, tag } from '../components.js';
 import { api } from '../config.js';
 import { h, replace } from '../dom.js';
@@ -28,7 +29,18 @@ export const resourceView: Page = {
     try {
       resource = await api().json(path);
     } catch (err) {
-      replace(main, heading(`${type}/${id}`), errorBox(err));
+      // Deleted: the versions before the deletion are still there, and the history says when it went.
+      const gone = err instanceof ApiError && err.status === 410 && !version;
+      replace(main, heading(`${type}/${id}`), errorBox(err, gone ? 'This resource was deleted' : undefined));
+      if (gone) {
+        const versions = h('div', { id: 'resource-body' }, loading());
+        main.append(versions);
+        try {
+          replace(versions, await historyView(type, id));
+        } catch (historyErr) {
+          replace(versions, errorBox(historyErr));
+        }
+      }
       return;
     }
     const validation = h('div', { id: 'validation' });

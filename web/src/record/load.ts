@@ -42,7 +42,11 @@ export async function loadRecord(id: string): Promise<RecordData> {
     if (r.resourceType === 'Patient' && r.id === id && e.search?.mode !== 'include') patient = r;
     else byType.set(r.resourceType, [...(byType.get(r.resourceType) ?? []), r]);
   }
-  if (!patient) throw new Error(`There is no patient with id ${id}.`);
+  if (!patient) {
+    // A search does not find a deleted patient: a read says which it is (410 deleted, 404 never known), in the server's words.
+    await api().json(`Patient/${encodeURIComponent(id)}`);
+    throw new Error(`There is no patient with id ${id}.`);
+  }
 
   const observations: Resource[] = [];
   let page: Bundle | undefined = firstObs;
