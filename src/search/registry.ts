@@ -64,7 +64,8 @@ export function deriveRegistry(sps: SearchParameterLike[], compartment: { resour
       for (const type of types) {
         if (!params[type] || params[type]!.some((p) => p.code === sp.code)) continue;
         const def: ParamDef = { code: sp.code, type: sp.type, url: sp.url };
-        if (sp.description) def.description = sp.description.split('\n')[0]!.slice(0, 200);
+        const description = sp.description ? describeFor(sp.description, type) : undefined;
+        if (description) def.description = description;
         if (sp.expression) {
           const parts = generic
             ? splitUnion(sp.expression).map((p) => p.replace(/^(\(*\s*)(Resource|DomainResource)\b/, `$1${type}`))
@@ -87,6 +88,21 @@ export function deriveRegistry(sps: SearchParameterLike[], compartment: { resour
   const patientCompartment: Record<string, string[]> = {};
   for (const r of compartment.resource) if (r.param?.length) patientCompartment[r.code] = r.param.filter((p) => p !== '{def}');
   return { params, patientCompartment };
+}
+
+/**
+ * What a parameter's definition says of it for one resource type, as one sentence without its
+ * closing full stop. A parameter shared by several types (`code`, `patient`, `date` …) is
+ * described in STU3 as "Multiple Resources:" and then a line `* [Type](type.html): text` per
+ * type: the line of `type` is taken, not the heading.
+ */
+export function describeFor(description: string, type: string): string | undefined {
+  const lines = description.split(/\r?\n/).map((l) => l.trim());
+  const text = /^Multiple Resources:/i.test(lines[0] ?? '')
+    ? lines.map((l) => /^\*\s*\[([A-Za-z]+)\]\([^)]*\):\s*(.*)$/.exec(l)).find((m) => m?.[1] === type)?.[2]
+    : lines[0];
+  const plain = text?.replace(/\s+/g, ' ').replace(/[.\s]+$/, '').trim();
+  return plain ? plain.slice(0, 200) : undefined;
 }
 
 function isDomainResource(type: string): boolean {

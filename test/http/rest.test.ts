@@ -270,6 +270,10 @@ for (const kind of await storeKinds()) {
       expect(res.json.fhirVersion).toBe('3.0.2');
       const patientRes = res.json.rest[0].resource.find((r: any) => r.type === 'Patient');
       expect(patientRes.searchParam.map((p: any) => p.name)).toEqual(expect.arrayContaining(['family', 'birthdate', 'identifier', 'gender']));
+      // Each parameter is documented for its own type: a parameter STU3 shares between types (`family`) by its type's line.
+      expect(patientRes.searchParam.find((p: any) => p.name === 'family').documentation).toBe('A portion of the family name of the patient. Modifiers: :exact, :contains, :missing.');
+      const docs = res.json.rest[0].resource.flatMap((r: any) => (r.searchParam ?? []).map((p: any) => `${r.type}.${p.name}: ${p.documentation}`));
+      expect(docs.filter((d: string) => /Multiple Resources|\.\. Modifiers|[\r\n]/.test(d))).toEqual([]);
     });
 
     describe('errors are OperationOutcomes with the right status', () => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
  * Bump when any derivation changes shape, so stale caches are rebuilt.
  * The cache is keyed by this and by the definitions package version.
  */
-export const DERIVATION_VERSION = 2;
+export const DERIVATION_VERSION = 3;
 
 let rootDir: string | undefined;
 
