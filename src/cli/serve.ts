@@ -98,6 +98,9 @@ function bannerOf(config: Config, server: Server, address: string): Listening {
   const lines = [`Store: ${storeLabel(config)}`];
   if (config.terminology) lines.push(`Terminology server: ${config.terminology.url} (for ${config.terminology.systems === '*' ? 'every code system this server does not hold' : config.terminology.systems.join(', ')})`);
   lines.push(`Web explorer at ${new URL('/', config.baseUrl).href}`);
+  // Behind a trusted proxy, links name the host the proxy says the client reached instead.
+  const note = config.trustProxy ? undefined : linksNameThisMachineOnly(config.host, config.baseUrl);
+  if (note) lines.push(note);
   const demoUsers: string[] = [];
   if (server.auth && server.demoUsers.length) {
     // Shown once, here, never logged: only this start knows them (the store keeps scrypt hashes).
@@ -105,6 +108,28 @@ function bannerOf(config: Config, server: Server, address: string): Listening {
     for (const u of server.demoUsers) demoUsers.push(`  ${u.username} / ${u.password}  ${u.is}`);
   }
   return { ccri: 'listening', address, bases: bases.join(' and '), lines, demoUsers };
+}
+
+/** Whether a host name or address names this machine only. */
+function loopbackName(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || h.startsWith('127.') || h === '::ffff:127.0.0.1';
+}
+
+/**
+ * A note for the banner when the server listens where other machines reach it, but its base URL
+ * names this machine only (the default, http://localhost:<port>/STU3): every link it sends
+ * (Bundle links, Location, the explorer's API calls, the sign-in pages) would then lead a client
+ * on another machine to itself.
+ */
+export function linksNameThisMachineOnly(host: string, baseUrl: string): string | undefined {
+  if (loopbackName(host)) return undefined;
+  const url = new URL(baseUrl);
+  if (!loopbackName(url.hostname)) return undefined;
+  return (
+    `Note: listening on ${host}, but the base URL ${baseUrl} names this machine only: links, and the explorer's calls to the API, ` +
+    `would send a client on another machine to its own. Set --base-url (CCRI_BASE_URL) to the address clients use, e.g. ${url.protocol}//<this machine's name>:${url.port || (url.protocol === 'https:' ? '443' : '80')}${url.pathname}`
+  );
 }
 
 /** A port no one is listening on just now, found by listening on port 0 for a moment. */

@@ -4,6 +4,7 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { linksNameThisMachineOnly } from '../../src/cli/serve.js';
 import { CLI, ccri, cliEnv } from '../helpers/cli.js';
 import { createTestSchema, shouldRunPostgres } from '../helpers/postgres.js';
 
@@ -59,6 +60,18 @@ function serve(args: string[], env: Record<string, string | undefined> = {}): Pr
 }
 
 describe('ccri serve', () => {
+  it('notes, when it listens for other machines, that a base URL naming this machine only sends their clients to themselves', () => {
+    const note = linksNameThisMachineOnly('0.0.0.0', 'http://localhost:8080/STU3');
+    expect(note).toContain('listening on 0.0.0.0, but the base URL http://localhost:8080/STU3 names this machine only');
+    expect(note).toContain("e.g. http://<this machine's name>:8080/STU3");
+    expect(linksNameThisMachineOnly('::', 'https://127.0.0.1/fhir/STU3')).toContain("e.g. https://<this machine's name>:443/fhir/STU3");
+    expect(linksNameThisMachineOnly('192.168.1.20', 'http://[::1]:8080/STU3')).toBeDefined();
+    // Nothing to say: it listens for this machine only, or the base URL names a host others reach.
+    for (const host of ['localhost', '127.0.0.1', '::1', '[::1]']) expect(linksNameThisMachineOnly(host, 'http://localhost:8080/STU3')).toBeUndefined();
+    expect(linksNameThisMachineOnly('0.0.0.0', 'https://fhir.example.nhs.uk/STU3')).toBeUndefined();
+    expect(linksNameThisMachineOnly('0.0.0.0', 'http://10.0.0.5:8080/STU3')).toBeUndefined();
+  });
+
   it('--port 0 listens on a free port, and the banner names it, the process and the SQLite file; SIGTERM stops it and says so', async () => {
     const data = join(root, 'sqlite');
     const s = await serve(['--data-dir', data]);
@@ -66,6 +79,8 @@ describe('ccri serve', () => {
       expect(s.pid).toBe(s.childPid);
       expect(s.banner).toContain(`FHIR STU3 API at http://localhost:${s.port}/STU3 (open) and http://localhost:${s.port}/secure/STU3 (secure), listening on http://127.0.0.1:${s.port} (process ${s.childPid})`);
       expect(s.banner).toContain(`Store: SQLite file ${join(data, 'ccri.sqlite')}`);
+      // Listening for this machine only: the localhost links are right, and nothing is noted.
+      expect(s.banner).not.toContain('names this machine only');
       const res = await fetch(`http://127.0.0.1:${s.port}/STU3/metadata`);
       expect(res.status).toBe(200);
       expect(((await res.json()) as { resourceType: string }).resourceType).toBe('CapabilityStatement');
