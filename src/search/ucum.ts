@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { type UcumLibrary, withUcum } from '../fhir/ucum.js';
 
 /**
  * UCUM-canonical quantities, so that `1 g` matches `1000 mg` in quantity search.
@@ -6,22 +6,7 @@ import { createRequire } from 'node:module';
  * https://hl7.org/fhir/STU3/search.html#quantity
  */
 
-interface Converted {
-  status: string;
-  magnitude?: number;
-  unitToExp?: Record<string, number>;
-  fromUnitIsSpecial?: boolean;
-}
-interface UcumUtils {
-  convertToBaseUnits(unit: string, value: number): Converted;
-}
-
-const require = createRequire(import.meta.url);
-let utils: UcumUtils | undefined;
-function ucum(): UcumUtils {
-  utils ??= (require('@lhncbc/ucum-lhc') as { UcumLhcUtils: { getInstance(): UcumUtils } }).UcumLhcUtils.getInstance();
-  return utils;
-}
+type Converted = ReturnType<UcumLibrary['convertToBaseUnits']>;
 
 interface UnitInfo {
   unit: string;
@@ -34,11 +19,11 @@ const MAX_CACHE = 10_000;
 function unitInfo(code: string): UnitInfo | null {
   let info = cache.get(code);
   if (info !== undefined) return info;
-  // The library logs to the console on malformed units; whitespace is never valid UCUM.
+  // Whitespace is never valid UCUM.
   if (!code || /\s/.test(code)) return null;
   let r: Converted;
   try {
-    r = ucum().convertToBaseUnits(code, 1);
+    r = withUcum((ucum) => ucum.convertToBaseUnits(code, 1));
   } catch {
     r = { status: 'invalid' };
   }
@@ -63,7 +48,7 @@ export function canonicalQuantity(value: number, code: string): { value: number;
   const info = unitInfo(code);
   if (!info) return undefined;
   if (!info.special) return { value: round(value * info.factor), unit: info.unit };
-  const r = ucum().convertToBaseUnits(code, value);
+  const r = withUcum((ucum) => ucum.convertToBaseUnits(code, value));
   return r.status === 'succeeded' && r.magnitude !== undefined ? { value: round(r.magnitude), unit: info.unit } : undefined;
 }
 

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import type { IssueSeverity } from '../../fhir/outcome.js';
+import { withUcum } from '../../fhir/ucum.js';
 import { quote } from '../context.js';
 import { isSnomedId, lookup, normalise } from '../../terminology/code-systems.js';
 import type { Binding } from './plan-types.js';
@@ -170,19 +170,14 @@ export function isQuantityType(type: string): boolean {
   return QUANTITY_TYPES.has(type);
 }
 
-interface UcumUtils {
-  validateUnitString(unit: string): { status: string };
-}
-let ucum: UcumUtils | undefined;
 const ucumCache = new Map<string, boolean>();
 
 function isUcum(code: string): boolean {
   if (code.length > 256) return false; // no unit is that long; spare the parser hostile input
   let ok = ucumCache.get(code);
   if (ok === undefined) {
-    ucum ??= (createRequire(import.meta.url)('@lhncbc/ucum-lhc') as { UcumLhcUtils: { getInstance(): UcumUtils } }).UcumLhcUtils.getInstance();
     try {
-      ok = ucum.validateUnitString(code).status === 'valid';
+      ok = withUcum((ucum) => ucum.validateUnitString(code).status === 'valid');
     } catch {
       ok = false;
     }
