@@ -316,7 +316,10 @@ export const lookup: Interaction = async (req, ctx) => {
   const [coding] = codingsOf(params, name);
   const cs = await codeSystemOf(req, ctx, params, name, coding!.system);
   const details = lookupDetails(cs, coding!.code);
-  if (!details) throw notFound(`The code ${coding!.code} is not in the code system ${cs.url}`);
+  if (!details) {
+    // Of a code system held in part (SNOMED CT's concepts that the Care Connect value sets name, say), a missing code may still be in the whole.
+    throw notFound(cs.complete ? `The code ${coding!.code} is not in the code system ${cs.url}` : `The code ${coding!.code} is not among the concepts of ${cs.url} that this server holds: it holds only part of that code system`);
+  }
   const wanted = params.all('property').flatMap((v) => v.split(','));
   const want = (prop: string) => !wanted.length || wanted.includes(prop);
   const { concept, parents } = details;

@@ -102,6 +102,11 @@ for (const kind of await storeKinds()) {
           expect(res.status, url).toBe(status);
           expect(res.json.resourceType).toBe('OperationOutcome');
         }
+        // A code system held whole says the code is not in it; one held in part (SNOMED CT) says only that it does not hold the code.
+        expect((await get(`CodeSystem/$lookup?system=${encodeURIComponent(CLINICAL)}&code=nope`)).json.issue[0].diagnostics).toBe(`The code nope is not in the code system ${CLINICAL}`);
+        const partial = await get('CodeSystem/$lookup?system=http://snomed.info/sct&code=999999999');
+        expect(partial.status).toBe(404);
+        expect(partial.json.issue[0].diagnostics).toBe('The code 999999999 is not among the concepts of http://snomed.info/sct that this server holds: it holds only part of that code system');
       });
     });
 
@@ -180,6 +185,11 @@ for (const kind of await storeKinds()) {
           expect(res.status, url).toBe(status);
           expect(res.json.resourceType).toBe('OperationOutcome');
         }
+        // A code system held whole says the code is not in it; one held in part (SNOMED CT) says only that it does not hold the code.
+        expect((await get(`CodeSystem/$lookup?system=${encodeURIComponent(CLINICAL)}&code=nope`)).json.issue[0].diagnostics).toBe(`The code nope is not in the code system ${CLINICAL}`);
+        const partial = await get('CodeSystem/$lookup?system=http://snomed.info/sct&code=999999999');
+        expect(partial.status).toBe(404);
+        expect(partial.json.issue[0].diagnostics).toBe('The code 999999999 is not among the concepts of http://snomed.info/sct that this server holds: it holds only part of that code system');
       });
     });
 
