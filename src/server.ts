@@ -92,6 +92,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   // The events of reads are committed on this thread on SQLite, handed to the audit thread on PostgreSQL (docs/audit.md, "Where the work is done").
   const handOff = Boolean(location && 'databaseUrl' in location);
   const audit = config.audit ? new AuditWriter({ store: store.audit(), chain: config.nodeName, log, handOff, ...(thread ? { thread } : {}), ...(config.auditLog ? { file: config.auditLog } : {}) }) : undefined;
+  // On a SQLite file, the events of reads are made durable in this node's journal beside it (docs/audit.md, "Durable").
+  if (audit && !handOff && location && !(await store.audit().journal(config.nodeName))) {
+    log.warn({ chain: config.nodeName }, 'another process journals this audit chain (a second server with the same node name?): the events of reads are committed batch by batch instead');
+  }
   const recorder = (url: string): { recorder?: Recorder } => (audit ? { recorder: auditRecorder({ writer: audit, source: { site: config.nodeName, base: url } }) } : {});
 
   const bases: Server['bases'] = {};

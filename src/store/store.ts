@@ -147,8 +147,21 @@ export interface AuditProblem {
  * AuditEvent resources; the store keeps their hash chains.
  */
 export interface AuditStore {
-  /** Appends events in a transaction of their own (the group commit of reads). */
+  /**
+   * Appends events durably (the group commit of reads): in a transaction of their own, or,
+   * for the chain this process journals, written to its journal and moved into the chain
+   * a few milliseconds later.
+   */
   append(audit: AuditAppend): Promise<void>;
+  /**
+   * From now on, this process's appends to `chain` are made durable in the chain's journal
+   * beside the database (docs/audit.md, "Durable"), where the store has one (a SQLite file)
+   * and no other process journals that chain; whether it does. Moves first what ended
+   * processes left in the journals.
+   */
+  journal(chain: string): Promise<boolean>;
+  /** Moves what the journal holds into the chain, and stops journaling (the store's close does this). */
+  close(): Promise<void>;
   heads(): Promise<AuditHead[]>;
   /** Copies the events not yet copied into the resource tables, where they are searched, all or about `limit` of them; how many. */
   index(limit?: number): Promise<number>;

@@ -4,7 +4,7 @@ import type { AuditAppend, AuditHead, AuditProblem, AuditStore, PatientLookup, P
 import { uncancellable } from '../cancel.js';
 import { EVERYTHING } from '../../search/access.js';
 import type { Indexer } from '../../search/index-rows.js';
-import { fixed, type SqlConnection, type SqlDriver } from './driver.js';
+import { type AuditJournal, fixed, type SqlConnection, type SqlDriver } from './driver.js';
 import type { ParamIds } from './param-ids.js';
 import { ADD_COUNT, addCounts, writeBatch } from './write-batch.js';
 
@@ -59,15 +59,175 @@ export class SqlAuditStore implements AuditStore {
     private readonly writeEvents: WriteEvents,
   ) {}
 
-  append(audit: AuditAppend): Promise<void> {
-    // A batch of events is a group commit already (its requests wait for it): committed at once, not held for a group of writes.
-    return this.driver.transaction((conn) => appendIn(conn, this.driver, audit), { unchanged: true, alone: true });
+  /** This process's journal (SQLite's file stores, once `journal` is called), its events not yet moved, and the move under way. */
+  private own?: AuditJournal;
+  private ownChain?: string;
+  private pending: EventRecord[] = [];
+  private moveTimer?: NodeJS.Timeout;
+  private moving?: Promise<void>;
+  /** Journals left by processes that ended before moving them: moved before the first read of the chains (recover). */
+  private recovered?: Promise<void>;
+
+  async append(audit: AuditAppend): Promise<void> {
+    const journal = this.own;
+    if (!journal || audit.chain !== this.ownChain) {
+      // A batch of events is a group commit already (its requests wait for it): committed at once, not held for a group of writes.
+      return this.driver.transaction((conn) => appendIn(conn, this.driver, audit), { unchanged: true, alone: true });
+    }
+    const events = await audit.build(cachedLookup(this.driver, patientLookup(this.driver.reader)));
+    if (!events.length) return;
+    journal.write(events);
+    this.pending.push(...events);
+    if (this.pending.length >= JOURNAL_MOVE_EVENTS) void this.move();
+    else this.moveTimer ??= setTimeout(() => void this.move(), JOURNAL_MOVE_MS).unref();
+  }
+
+  async journal(chain: string): Promise<boolean> {
+    const journals = this.driver.journals;
+    if (!journals || this.own) return Boolean(this.own);
+    await this.recover();
+    const journal = journals.open(chain);
+    if (!journal) return false;
+    try {
+      await this.moveLeftover(journal, chain);
+    } catch (err) {
+      journal.close(false);
+      throw err;
+    }
+    this.own = journal;
+    this.ownChain = chain;
+    return true;
+  }
+
+  async close(): Promise<void> {
+    const journal = this.own;
+    if (!journal) return;
+    // What cannot be moved now stays in the journal, for the next process to move.
+    let moved = false;
+    try {
+      await this.settle();
+      moved = true;
+    } finally {
+      this.own = undefined;
+      clearTimeout(this.moveTimer);
+      journal.close(moved);
+    }
+  }
+
+  /** Moves every event journaled so far into the chain (a move under way, then the rest). */
+  private async settle(): Promise<void> {
+    while (this.moving) await this.moving.catch(() => undefined);
+    if (this.pending.length) await this.move(true);
+  }
+
+  /**
+   * Moves the events journaled so far into the chain, in one transaction that also notes the
+   * last one moved; then removes the journal's segments that held them. One move at a time;
+   * a move that fails leaves them to the next (and, should the process end first, to the
+   * next process: recover).
+   */
+  private move(failLoudly = false): Promise<void> {
+    clearTimeout(this.moveTimer);
+    this.moveTimer = undefined;
+    const journal = this.own;
+    if (this.moving || !journal || !this.pending.length) return this.moving ?? Promise.resolve();
+    const chain = this.ownChain!;
+    // Shared by every request whose event it moves: no one client's disconnection may cancel it.
+    this.moving = uncancellable(async () => {
+      const batch = this.pending;
+      this.pending = [];
+      // Every event of the segments closed by now is in this batch or moved before it.
+      const segments = journal.closedSegments();
+      try {
+        await this.commitMoved(chain, batch);
+      } catch (err) {
+        this.pending = [...batch, ...this.pending];
+        if (failLoudly) throw err;
+        this.moveTimer ??= setTimeout(() => void this.move(), JOURNAL_MOVE_MS).unref();
+        return;
+      }
+      try {
+        journal.remove(segments);
+      } catch {
+        // Removed by the next move, or moved again by no one: the note of the last event moved skips them.
+      }
+    }).finally(() => {
+      this.moving = undefined;
+      if (this.pending.length >= JOURNAL_MOVE_EVENTS) void this.move();
+      else if (this.pending.length) this.moveTimer ??= setTimeout(() => void this.move(), JOURNAL_MOVE_MS).unref();
+    });
+    return this.moving;
+  }
+
+  /**
+   * Appends events already built (journaled) to `chain`, noting the last one moved in the
+   * same transaction. What an earlier process left (`leftover`) may begin with events a move
+   * of its committed before it died: those, up to the one noted, are skipped.
+   */
+  private async commitMoved(chain: string, events: readonly EventRecord[], leftover = false): Promise<void> {
+    if (!events.length) return;
+    await this.driver.transaction(
+      async (conn) => {
+        let rest = events;
+        if (leftover) {
+          const moved = await conn.get<{ value: string }>('SELECT value FROM store_meta WHERE key = ?', [movedKey(chain)]);
+          const at = moved ? events.findIndex((e) => e.id === moved.value) : -1;
+          rest = events.slice(at + 1);
+          if (!rest.length) return;
+        }
+        await appendEvents(conn, this.driver, chain, rest);
+        await conn.run(MOVED_SQL, [movedKey(chain), rest[rest.length - 1]!.id]);
+      },
+      { unchanged: true, alone: true },
+    );
+  }
+
+  /** Moves what an earlier holder of `journal` left in it, and removes its segments. */
+  private async moveLeftover(journal: AuditJournal, chain: string): Promise<void> {
+    const { records, segments } = journal.leftover();
+    await this.commitMoved(chain, records, true);
+    journal.remove(segments);
+  }
+
+  /**
+   * Moves, once, the journals of chains whose process ended before moving them (`kill -9`):
+   * before a command reads the chains, and before a server journals its own.
+   */
+  private recover(): Promise<void> {
+    this.recovered ??= uncancellable(async () => {
+      const journals = this.driver.journals;
+      if (!journals) return;
+      for (const chain of journals.chains()) {
+        if (chain === this.ownChain) continue;
+        // Held by a live process: that process moves them.
+        const journal = journals.open(chain);
+        if (!journal) continue;
+        let moved = false;
+        try {
+          await this.moveLeftover(journal, chain);
+          moved = true;
+        } finally {
+          journal.close(moved);
+        }
+      }
+    }).catch((err: unknown) => {
+      this.recovered = undefined;
+      throw err;
+    });
+    return this.recovered;
+  }
+
+  /** Before reading the chains: this process's journal moved, or those that ended processes left. */
+  private async current(): Promise<void> {
+    if (this.own) await this.settle();
+    else await this.recover();
+    // Every event committed so far, whichever connection appended it (the audit thread's).
+    this.driver.fresh?.();
   }
 
 
   async heads(): Promise<AuditHead[]> {
-    // Every event committed so far, whichever connection appended it (the audit thread's).
-    this.driver.fresh?.();
+    await this.current();
     const rows = await this.driver.reader.all<{ chain: string; n: number | string; hash: string; start: number | string }>('SELECT chain, n, hash, start FROM audit_head ORDER BY chain');
     return rows.map((r) => ({ chain: r.chain, n: Number(r.n), hash: r.hash, start: Number(r.start) }));
   }
@@ -79,6 +239,8 @@ export class SqlAuditStore implements AuditStore {
    * `limit`; how many. Calls made meanwhile share the one under way, then run again.
    */
   async index(limit = Infinity): Promise<number> {
+    // This process's journaled events are searchable once moved into the chain.
+    if (this.own) await this.settle();
     while (this.indexing) await this.indexing;
     // Every event committed before this call, whichever connection appended it (the audit thread's).
     this.driver.fresh?.();
@@ -124,8 +286,7 @@ export class SqlAuditStore implements AuditStore {
   }
 
   async verify(): Promise<AuditProblem[]> {
-    // Every event committed so far, whichever connection appended it (the audit thread's).
-    this.driver.fresh?.();
+    await this.current();
     const problems: AuditProblem[] = [];
     const heads = await this.driver.reader.all<{ chain: string; n: number | string; hash: string; start: number | string; start_prev: string; indexed: number | string | null }>(
       'SELECT h.chain, h.n, h.hash, h.start, h.start_prev, i.n AS indexed FROM audit_head h LEFT JOIN audit_indexed i ON i.chain = h.chain ORDER BY h.chain',
@@ -171,14 +332,13 @@ export class SqlAuditStore implements AuditStore {
   }
 
   async holds(chain: string, n: number, hash: string): Promise<boolean> {
-    this.driver.fresh?.();
+    await this.current();
     return Boolean(await this.driver.reader.get('SELECT 1 AS x FROM audit_chain WHERE chain = ? AND n = ? AND hash = ?', [chain, n, hash]));
   }
 
   /** The events (AuditEvent JSON, made from each record), oldest first. */
   async *events(since = 0, until = Number.MAX_SAFE_INTEGER): AsyncGenerator<string> {
-    // Every event committed so far, whichever connection appended it (the audit thread's).
-    this.driver.fresh?.();
+    await this.current();
     for (const { chain } of await this.driver.reader.all<{ chain: string }>('SELECT chain FROM audit_head ORDER BY chain')) {
       let after = -1;
       for (;;) {
@@ -191,6 +351,7 @@ export class SqlAuditStore implements AuditStore {
   }
 
   async prune(before: number, record: AuditAppend): Promise<number> {
+    await this.current();
     // The searchable copies of what goes are found through the chain rows: copy everything first.
     await this.index();
     return this.driver.transaction(async (conn) => {
@@ -255,6 +416,12 @@ export function linkEvents(chain: string, head: { n: number; hash: string }, eve
   }
   return { rows, n, hash };
 }
+
+/** A journal's events are moved into the chain this long after the first of them is written, or once this many wait. */
+const JOURNAL_MOVE_MS = 20;
+const JOURNAL_MOVE_EVENTS = 1000;
+const MOVED_SQL = 'INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
+const movedKey = (chain: string): string => `audit-journal-moved:${chain}`;
 
 export const AUDIT_COLUMNS = ['chain', 'n', 'event', 'recorded', 'json', 'hash'];
 const UPDATE_HEAD_SQL = fixed('UPDATE audit_head SET n = ?, hash = ? WHERE chain = ?');

@@ -1,3 +1,4 @@
+import type { EventRecord } from '../../fhir/audit-event.js';
 /**
  * The small surface the SQL store needs from a database. SQLite and PostgreSQL each
  * provide one (store/sqlite/driver.ts, store/postgres/driver.ts); everything else about
@@ -98,11 +99,38 @@ export interface CurrentRow {
   deleted: boolean;
 }
 
+/**
+ * A chain's audit journal (docs/audit.md, "Durable"): where the events of reads are made
+ * durable, one write a batch, before they are moved into the chain. Held by one process.
+ */
+export interface AuditJournal {
+  /** Makes `records` durable (one write); throws when it cannot. */
+  write(records: readonly EventRecord[]): void;
+  /** The events an earlier holder left (some may be in the chain already: see the note of the last moved), and the segments holding them. */
+  leftover(): { records: EventRecord[]; segments: string[] };
+  /** The segments closed so far: every event in them was handed to a move already, or is in the one about to start. */
+  closedSegments(): string[];
+  /** Removes segments whose every event is in the chain. */
+  remove(segments: readonly string[]): void;
+  /** Gives the journal up; with `moved` (every event written is in the chain) it is left empty. */
+  close(moved: boolean): void;
+}
+
+/** The audit journals of the chains of one database. */
+export interface AuditJournals {
+  /** The journal of `chain`, held by this process until it is closed; undefined while another process holds it. */
+  open(chain: string): AuditJournal | undefined;
+  /** The chains that have journals (some perhaps left by processes that ended). */
+  chains(): string[];
+}
+
 export interface SqlDriver {
   /** SQLite's: set while this driver writes, for a companion driver on another thread to give way to. */
   readonly writeGate?: SharedArrayBuffer;
   /** What differs about this database: compile hooks, DDL, the full-text index. */
   readonly dialect: SqlDialect;
+  /** The audit journals beside the database, where it is a file on this machine (SQLite's; not an in-memory one). */
+  readonly journals?: AuditJournals;
   /** The connection for reads outside a transaction: sees committed data only. */
   readonly reader: SqlConnection;
   /**

@@ -394,7 +394,9 @@ export class SqlStore implements StoreAdmin {
     return done;
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    // The audit journal's events are moved into the chain first (what cannot be stays in the journal for the next process).
+    await this.auditStore?.close().catch(() => undefined);
     return this.driver.close();
   }
 

@@ -7,10 +7,11 @@ import type { PreparedBatch } from '../prepared.js';
 import { FhirError } from '../../fhir/outcome.js';
 import { currentSignal } from '../cancel.js';
 import { ClientGone, RetryableConflict, queryTooCostly, storeUnavailable } from '../errors.js';
-import type { CurrentRow, SqlConnection, SqlDriver, SqlValue, TransactionOptions } from '../sql/driver.js';
+import type { AuditJournals, CurrentRow, SqlConnection, SqlDriver, SqlValue, TransactionOptions } from '../sql/driver.js';
 import type { ConnectionUse, StatementObserver } from '../store.js';
 import { Mutex } from '../sql/mutex.js';
 import { INDEX_TABLES } from '../sql/write-batch.js';
+import { SqliteJournals } from './audit-journal.js';
 import { Checkpointer } from './checkpointer.js';
 import { GUARD_FUNCTION, sqliteDialect } from './dialect.js';
 import { UseLock } from './use-lock.js';
@@ -45,6 +46,8 @@ export class SqliteDriver implements SqlDriver {
   /** Held while the store is open: says to `ccri restore` that this process uses the file (use-lock.ts). */
   private readonly use: UseLock | undefined;
 
+  readonly journals: AuditJournals | undefined;
+
   constructor(
     private readonly file: string,
     options: {
@@ -68,6 +71,7 @@ export class SqliteDriver implements SqlDriver {
       walLimitBytes?: number;
     } = {},
   ) {
+    this.journals = file === ':memory:' ? undefined : new SqliteJournals(file);
     if (file !== ':memory:') {
       mkdirSync(dirname(file), { recursive: true });
       this.use = UseLock.shared(file);

@@ -42,7 +42,12 @@ export class UseLock {
 
   /** The exclusive hold, or undefined (without waiting) when any process has the store open. */
   static exclusive(file: string): UseLock | undefined {
-    const db = open(file);
+    return UseLock.exclusiveAt(useLockFile(file));
+  }
+
+  /** The exclusive hold of the lock file `path` (itself), or undefined (without waiting) when another holds it. */
+  static exclusiveAt(path: string): UseLock | undefined {
+    const db = new Database(path);
     db.pragma('busy_timeout = 0');
     try {
       db.exec('BEGIN EXCLUSIVE');
