@@ -89,11 +89,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   // One writer of this node's audit chain; each base's recorder names the base in its events' source.
   const location = storeLocation({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), dataDir: config.dataDir }, store);
   const thread = config.audit && location && new AuditThread({ location, chain: config.nodeName, queryTimeoutMs: config.queryTimeoutMs, baseUrl: config.baseUrl }, log);
-  // The events of reads are committed on this thread on SQLite, handed to the audit thread on PostgreSQL (docs/audit.md, "Where the work is done").
+  // The events of reads are handed to the audit thread on PostgreSQL; on SQLite they are journaled on this thread, and the audit thread moves them into the chain (docs/audit.md, "Where the work is done").
   const handOff = Boolean(location && 'databaseUrl' in location);
   const audit = config.audit ? new AuditWriter({ store: store.audit(), chain: config.nodeName, log, handOff, ...(thread ? { thread } : {}), ...(config.auditLog ? { file: config.auditLog } : {}) }) : undefined;
   // On a SQLite file, the events of reads are made durable in this node's journal beside it (docs/audit.md, "Durable").
-  if (audit && !handOff && location && !(await store.audit().journal(config.nodeName))) {
+  if (audit && thread && !handOff && !(await store.audit().journal(config.nodeName, (chain, events) => thread.move(chain, events)))) {
     log.warn({ chain: config.nodeName }, 'another process journals this audit chain (a second server with the same node name?): the events of reads are committed batch by batch instead');
   }
   const recorder = (url: string): { recorder?: Recorder } => (audit ? { recorder: auditRecorder({ writer: audit, source: { site: config.nodeName, base: url } }) } : {});

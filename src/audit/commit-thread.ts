@@ -1,15 +1,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openAuditAppender, type StoreLocation } from '../store/open.js';
-import { eventOfRecord } from '../fhir/audit-event.js';
+import { eventOfRecord, type EventRecord } from '../fhir/audit-event.js';
 import { buildRecords, type EventFacts } from './event.js';
 import { CopyPacer } from './copy-pacer.js';
 
 /**
- * The audit thread (docs/audit.md, "Where the work is done"): on PostgreSQL, the group
- * commits of the events of reads, on a connection of its own, so that their round trips
- * cost the server's thread only the hand-over (on SQLite the server's thread commits them
- * itself, which costs less than handing them over). One batch at
- * a time arrives from AuditThread; the answer says it is committed, or why not. In the time
+ * The audit thread (docs/audit.md, "Where the work is done"), on a connection of its own: on
+ * PostgreSQL, the group commits of the events of reads, so that their round trips cost the
+ * server's thread only the hand-over; on a SQLite file, the moves of the events the server's
+ * thread has journaled into the chain (their hashes, inserts and commit). Batches and moves
+ * arrive from AuditThread in order; each answer says it is committed, or why not. In the time
  * between, it copies events into the resource tables for search (CopyPacer), which the
  * server's thread then never does unless a read of AuditEvents cannot wait for it.
  */
@@ -24,7 +24,11 @@ export interface ThreadInput {
   committed: SharedArrayBuffer;
 }
 
-export type ToThread = { id: number; facts: Array<EventFacts>; json: boolean } | 'stop';
+export type ToThread = Batch | Move | 'stop';
+/** Facts of events to build and commit (PostgreSQL). */
+type Batch = { id: number; facts: Array<EventFacts>; json: boolean };
+/** Journaled events to move into `chain` (SQLite): AuditAppender.appendJournaled. */
+type Move = { id: number; chain: string; move: readonly EventRecord[] };
 export type FromThread = { id: number; json?: string[]; error?: string };
 
 const input = workerData as ThreadInput;
@@ -59,12 +63,20 @@ port.on('message', (m: ToThread) => {
   }
 });
 
-const pending: Array<Exclude<ToThread, 'stop'>> = [];
+const pending: Array<Batch | Move> = [];
 let draining = false;
 
 async function drain(): Promise<void> {
   while (pending.length) {
-    const batches = pending.splice(0);
+    const first = pending[0]!;
+    if ('move' in first) {
+      pending.shift();
+      port.postMessage(await move(first));
+      continue;
+    }
+    // The batches that came one after another, up to the next move.
+    const end = pending.findIndex((m) => 'move' in m);
+    const batches = pending.splice(0, end < 0 ? pending.length : end) as Batch[];
     const answers = await commit(batches);
     const events = batches.reduce((n, b) => n + b.facts.length, 0);
     if (!answers[0]?.error) pacer.committed(events);
@@ -73,8 +85,18 @@ async function drain(): Promise<void> {
   draining = false;
 }
 
+/** Moves journaled events into their chain (the server's thread has counted them for the copy already). */
+async function move(m: Move): Promise<FromThread> {
+  try {
+    await (await appender).appendJournaled(m.chain, m.move);
+    return { id: m.id };
+  } catch (err) {
+    return { id: m.id, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 /** Commits the events of `batches` in one transaction; an answer for each batch. */
-async function commit(batches: Array<Exclude<ToThread, 'stop'>>): Promise<FromThread[]> {
+async function commit(batches: Batch[]): Promise<FromThread[]> {
   try {
     let json: string[] | undefined;
     await (await appender).append({

@@ -85,6 +85,8 @@ export class AuditWriter {
    */
   async close(): Promise<void> {
     while (this.flushing || this.sent.size) await Promise.all([this.flushing, ...this.sent]);
+    // The journal's events are moved by the thread: before it stops.
+    await this.options.store.close();
     await this.options.thread?.stop();
     await this.logged;
   }

@@ -3,11 +3,13 @@ import type { Logger } from '../interactions/types.js';
 import { moduleThread } from '../store/thread.js';
 import type { FromThread, ThreadInput, ToThread } from './commit-thread.js';
 import type { EventFacts } from './event.js';
+import type { EventRecord } from '../fhir/audit-event.js';
 
 /**
  * The server's side of the audit thread (commit-thread.ts): tells it of events committed on
  * the server's thread, which it copies for search; on PostgreSQL, hands it a batch of facts
- * and resolves once that batch is committed. A thread that dies fails the batches it held
+ * and resolves once that batch is committed; on a SQLite file, hands it the journaled events
+ * to move into the chain. A thread that dies fails the batches it held
  * (their requests answer 503, docs/audit.md) and the next event starts a new one.
  */
 export class AuditThread {
@@ -37,13 +39,26 @@ export class AuditThread {
 
   /** Commits the events of `facts`; their JSON when `json` is asked for (the audit log file). */
   commit(facts: Array<EventFacts>, json: boolean): Promise<string[]> {
+    return this.send((id) => ({ id, facts, json }));
+  }
+
+  /**
+   * Moves events this process has journaled into `chain` (a JournalMover); resolves once
+   * committed. A thread that dies fails it, and the store moves them again (those the thread
+   * did commit are skipped).
+   */
+  async move(chain: string, events: readonly EventRecord[]): Promise<void> {
+    await this.send((id) => ({ id, chain, move: events }));
+  }
+
+  private send(message: (id: number) => Exclude<ToThread, 'stop'>): Promise<string[]> {
     const worker = this.worker ?? this.start();
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       // Kept running while it holds a batch, and no longer: a server's end does not wait for an idle thread.
       if (this.waiting.size === 1) worker.ref();
-      worker.postMessage({ id, facts, json } satisfies ToThread);
+      worker.postMessage(message(id));
     });
   }
 

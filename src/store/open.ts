@@ -5,7 +5,7 @@ import { defaultStoreOptions } from './default-options.js';
 import { SqlStore } from './sql/sql-store.js';
 import type { SqlDriver } from './sql/driver.js';
 import { SqliteDriver } from './sqlite/driver.js';
-import type { AuditAppend, StoreAdmin, StoreOptions } from './store.js';
+import type { AuditAppend, JournalMover, StoreAdmin, StoreOptions } from './store.js';
 import { isPostgresUrl, withoutPassword } from './url.js';
 
 export interface OpenStoreOptions extends StoreOptions {
@@ -51,6 +51,8 @@ export function storeLocation(options: Pick<OpenStoreOptions, 'databaseUrl' | 'd
 /** Appends audit events on a connection of its own (the audit thread's), to a store another connection has opened and migrated. */
 export interface AuditAppender {
   append(audit: AuditAppend): Promise<void>;
+  /** Moves journaled events into `chain` (this process's journal, for the server's thread: a JournalMover). */
+  appendJournaled: JournalMover;
   /** Copies about `limit` events not yet searchable into the resource tables; how many. */
   index(limit: number): Promise<number>;
   close(): Promise<void>;
@@ -74,6 +76,7 @@ export async function openAuditAppender(location: StoreLocation, options: { quer
   const audit = new SqlAuditStore(driver, (conn, events) => writer!(conn, events));
   return {
     append: (a) => audit.append(a),
+    appendJournaled: (chain, events) => audit.appendJournaled(chain, events),
     index: async (limit) => {
       if (!writer) {
         const { indexer, indexKeys } = defaultStoreOptions(undefined, baseUrl);

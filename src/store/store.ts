@@ -126,6 +126,13 @@ export interface AuditAppend {
   build(lookup: PatientLookup): Promise<EventRecord[]>;
 }
 
+/**
+ * Moves events already built and journaled into `chain`, on a connection of its own (the
+ * audit thread's: AuditAppender.appendJournaled), noting the last one moved in the same
+ * transaction; resolves once committed. Events that the note says were moved are skipped.
+ */
+export type JournalMover = (chain: string, events: readonly EventRecord[]) => Promise<void>;
+
 /** A chain's head: how many events it holds, from where, and the last hash. */
 export interface AuditHead {
   chain: string;
@@ -157,9 +164,10 @@ export interface AuditStore {
    * From now on, this process's appends to `chain` are made durable in the chain's journal
    * beside the database (docs/audit.md, "Durable"), where the store has one (a SQLite file)
    * and no other process journals that chain; whether it does. Moves first what ended
-   * processes left in the journals.
+   * processes left in the journals. With `mover`, the moves (the chain's inserts, hashes
+   * and commits) are handed to it rather than done on this process's own connection.
    */
-  journal(chain: string): Promise<boolean>;
+  journal(chain: string, mover?: JournalMover): Promise<boolean>;
   /** Moves what the journal holds into the chain, and stops journaling (the store's close does this). */
   close(): Promise<void>;
   heads(): Promise<AuditHead[]>;

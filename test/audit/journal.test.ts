@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { operatorEvent } from '../../src/audit/recorder.js';
 import { projectRoot } from '../../src/fhir/definitions/cache.js';
 import { defaultStoreOptions } from '../../src/store/default-options.js';
-import { openStore } from '../../src/store/open.js';
+import { openAuditAppender, openStore } from '../../src/store/open.js';
 import { SqliteJournals } from '../../src/store/sqlite/audit-journal.js';
 import type { SqlStore } from '../../src/store/sql/sql-store.js';
-import type { AuditAppend } from '../../src/store/store.js';
+import type { AuditAppend, JournalMover } from '../../src/store/store.js';
 import { tempSqliteFiles } from '../helpers/temp.js';
 
 /**
@@ -165,6 +165,37 @@ describe('the audit journal (SQLite)', () => {
       expect(nonEmptySegments(file)).toEqual([]);
     } finally {
       await store.close();
+    }
+  });
+
+  it('hands its moves to a mover on another connection (the audit thread), and a move committed but not answered is not moved again', async () => {
+    const file = tempFile();
+    const store = await openStore({ ...defaultStoreOptions(), sqliteFile: file });
+    const other = await openAuditAppender({ sqliteFile: file });
+    const moved: number[] = [];
+    try {
+      // The first move commits on the other connection, and its answer is lost (as when the audit thread ends before answering).
+      const mover: JournalMover = async (chain, events) => {
+        moved.push(events.length);
+        await other.appendJournaled(chain, events);
+        if (moved.length === 1) throw new Error('the answer was lost');
+      };
+      expect(await store.audit().journal('m', mover)).toBe(true);
+      const sent = Array.from({ length: 6 }, () => event('m'));
+      for (const e of sent.slice(0, 3)) await store.audit().append(e.append);
+      await new Promise((r) => setTimeout(r, 60));
+      for (const e of sent.slice(3)) await store.audit().append(e.append);
+      expect(await requestIds(store)).toEqual(sent.map((e) => e.requestId));
+      // Tried again with what it had failed to move, and those it had committed were skipped.
+      expect(moved.length).toBeGreaterThanOrEqual(2);
+      expect(moved[1]).toBeGreaterThanOrEqual(moved[0]!);
+      expect(await store.audit().verify()).toEqual([]);
+      expect((await store.audit().heads()).find((h) => h.chain === 'm')?.n).toBe(6);
+      // Every move went through the mover: the server's own connection appended nothing of the chain.
+      expect(moved.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(6);
+    } finally {
+      await store.close();
+      await other.close();
     }
   });
 });

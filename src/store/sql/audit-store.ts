@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { eventOfRecord, type EventRecord } from '../../fhir/audit-event.js';
-import type { AuditAppend, AuditHead, AuditProblem, AuditStore, PatientLookup, PatientRef } from '../store.js';
+import type { AuditAppend, AuditHead, AuditProblem, AuditStore, JournalMover, PatientLookup, PatientRef } from '../store.js';
 import { uncancellable } from '../cancel.js';
 import { EVERYTHING } from '../../search/access.js';
 import type { Indexer } from '../../search/index-rows.js';
@@ -62,6 +62,8 @@ export class SqlAuditStore implements AuditStore {
   /** This process's journal (SQLite's file stores, once `journal` is called), its events not yet moved, and the move under way. */
   private own?: AuditJournal;
   private ownChain?: string;
+  /** Who moves the journaled events into the chain: the audit thread, or (unset) this store on its own connection. */
+  private mover?: JournalMover;
   private pending: EventRecord[] = [];
   private moveTimer?: NodeJS.Timeout;
   private moving?: Promise<void>;
@@ -82,7 +84,7 @@ export class SqlAuditStore implements AuditStore {
     else this.moveTimer ??= setTimeout(() => void this.move(), JOURNAL_MOVE_MS).unref();
   }
 
-  async journal(chain: string): Promise<boolean> {
+  async journal(chain: string, mover?: JournalMover): Promise<boolean> {
     const journals = this.driver.journals;
     if (!journals || this.own) return Boolean(this.own);
     await this.recover();
@@ -96,6 +98,7 @@ export class SqlAuditStore implements AuditStore {
     }
     this.own = journal;
     this.ownChain = chain;
+    this.mover = mover;
     return true;
   }
 
@@ -109,6 +112,7 @@ export class SqlAuditStore implements AuditStore {
       moved = true;
     } finally {
       this.own = undefined;
+      this.mover = undefined;
       clearTimeout(this.moveTimer);
       journal.close(moved);
     }
@@ -139,7 +143,7 @@ export class SqlAuditStore implements AuditStore {
       // Every event of the segments closed by now is in this batch or moved before it.
       const segments = journal.closedSegments();
       try {
-        await this.commitMoved(chain, batch);
+        await (this.mover ?? ((c, events) => this.appendJournaled(c, events)))(chain, batch);
       } catch (err) {
         this.pending = [...batch, ...this.pending];
         if (failLoudly) throw err;
@@ -161,20 +165,19 @@ export class SqlAuditStore implements AuditStore {
 
   /**
    * Appends events already built (journaled) to `chain`, noting the last one moved in the
-   * same transaction. What an earlier process left (`leftover`) may begin with events a move
-   * of its committed before it died: those, up to the one noted, are skipped.
+   * same transaction (a JournalMover). Events up to the one noted were moved already and are
+   * skipped: what an earlier process left in its journal may begin with events a move of its
+   * committed before it died, and a move whose commit was not answered (the audit thread
+   * ended) is tried again.
    */
-  private async commitMoved(chain: string, events: readonly EventRecord[], leftover = false): Promise<void> {
+  async appendJournaled(chain: string, events: readonly EventRecord[]): Promise<void> {
     if (!events.length) return;
     await this.driver.transaction(
       async (conn) => {
-        let rest = events;
-        if (leftover) {
-          const moved = await conn.get<{ value: string }>('SELECT value FROM store_meta WHERE key = ?', [movedKey(chain)]);
-          const at = moved ? events.findIndex((e) => e.id === moved.value) : -1;
-          rest = events.slice(at + 1);
-          if (!rest.length) return;
-        }
+        const moved = await conn.get<{ value: string }>('SELECT value FROM store_meta WHERE key = ?', [movedKey(chain)]);
+        const at = moved ? events.findIndex((e) => e.id === moved.value) : -1;
+        const rest = events.slice(at + 1);
+        if (!rest.length) return;
         await appendEvents(conn, this.driver, chain, rest);
         await conn.run(MOVED_SQL, [movedKey(chain), rest[rest.length - 1]!.id]);
       },
@@ -185,7 +188,7 @@ export class SqlAuditStore implements AuditStore {
   /** Moves what an earlier holder of `journal` left in it, and removes its segments. */
   private async moveLeftover(journal: AuditJournal, chain: string): Promise<void> {
     const { records, segments } = journal.leftover();
-    await this.commitMoved(chain, records, true);
+    await this.appendJournaled(chain, records);
     journal.remove(segments);
   }
 
