@@ -27,4 +27,21 @@ describe('Cancellation', () => {
     expect(seen.shared).toBeUndefined();
     expect(currentSignal()).toBeUndefined();
   });
+
+  it('keeps the work begun inside uncancellable free of the request, across its awaits, and the request its own after it', async () => {
+    const c = new Cancellation();
+    let later: Promise<Cancellation | undefined> | undefined;
+    const after = await withCancellation(c, async () => {
+      // Shared work, started by this request and outliving it (a group commit).
+      later = uncancellable(async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        await Promise.resolve();
+        return currentSignal();
+      });
+      await new Promise((r) => setTimeout(r, 1));
+      return currentSignal();
+    });
+    expect(after).toBe(c);
+    expect(await later).toBeUndefined();
+  });
 });

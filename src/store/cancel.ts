@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * for it (pg_cancel_backend) and refuses to start another. On SQLite a statement runs to
  * its end (or to the time limit) on the server's thread; the next one is not started.
  */
-const storage = new AsyncLocalStorage<Cancellation>();
+const storage = new AsyncLocalStorage<Cancellation | undefined>();
 
 /**
  * A request's cancellation: what the store asks (`aborted`) and listens to (`onAbort`). Not
@@ -48,7 +48,12 @@ export function currentSignal(): Cancellation | undefined {
   return storage.getStore();
 }
 
-/** Runs `fn` outside any request's cancellation (work shared by many requests: the audit trail's group commit). */
+/**
+ * Runs `fn` outside any request's cancellation (work shared by many requests: the audit
+ * trail's group commit). Run with no store rather than `exit()`: Node's `exit()` turns the
+ * promise hooks off and on again around `fn` (when no other AsyncLocalStorage is in use),
+ * which cost the server's thread about 1% under reads, once a batch.
+ */
 export function uncancellable<T>(fn: () => T): T {
-  return storage.exit(fn);
+  return storage.run(undefined, fn);
 }
