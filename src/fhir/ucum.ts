@@ -16,11 +16,21 @@ let library: UcumLibrary | undefined;
  * nothing else can log while it runs; what the library returns says whether the unit is valid.
  */
 export function withUcum<T>(call: (ucum: UcumLibrary) => T): T {
-  library ??= (createRequire(import.meta.url)('@lhncbc/ucum-lhc') as { UcumLhcUtils: { getInstance(): UcumLibrary } }).UcumLhcUtils.getInstance();
+  const ucum = (library ??= (createRequire(import.meta.url)('@lhncbc/ucum-lhc') as { UcumLhcUtils: { getInstance(): UcumLibrary } }).UcumLhcUtils.getInstance());
+  return quietUcum(() => call(ucum));
+}
+
+/**
+ * Runs a synchronous call that may reach the UCUM library with its console output dropped:
+ * withUcum's, and every evaluation of fhirpath.js, which converts the units of Quantities it
+ * compares through the same library (a Range's low ≤ high, invariant rng-2, in `EU/DL SEMI`
+ * and `mg` printed a line).
+ */
+export function quietUcum<T>(call: () => T): T {
   const log = console.log;
   console.log = () => undefined;
   try {
-    return call(library);
+    return call();
   } finally {
     console.log = log;
   }

@@ -2,6 +2,7 @@ import fhirpath from 'fhirpath';
 import stu3Model from 'fhirpath/fhir-context/stu3/index.js';
 import { fhirModel, type FhirModel } from '../fhir/definitions/model.js';
 import { splitUnion } from './registry.js';
+import { quietUcum } from '../fhir/ucum.js';
 
 /** A value found by a search parameter's expression, with its FHIR type. */
 export interface TypedValue {
@@ -214,7 +215,8 @@ function fhirpathFn(expression: string): PathFn {
   return (resource) => {
     let result: unknown[];
     try {
-      result = fn!(resource);
+      // fhirpath.js's comparisons of Quantities reach the UCUM library, which prints what it cannot parse.
+      result = quietUcum(() => fn!(resource));
     } catch {
       return [];
     }

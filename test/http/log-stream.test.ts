@@ -31,4 +31,17 @@ for (const kind of await storeKinds()) describe(`the log stream stays JSON (${ki
     expect(JSON.stringify(validated.json)).toContain(unit);
     expect(printed).not.toHaveBeenCalled();
   });
+
+  // The validator's FHIRPath invariants compare Quantities (a Range's low ≤ high, rng-2) through the same library.
+  it.each(['EU/DL SEMI', '{a}b(mg)'])('a Range in %s, compared by an invariant, prints nothing', async (unit) => {
+    const printed = vi.spyOn(console, 'log');
+    const low = { value: 1, unit, system: UCUM, code: unit };
+    // Low and high in different units: the comparison converts them.
+    const observation = { resourceType: 'Observation', status: 'final', code: { text: 'a test' }, valueRange: { low, high: { value: 3, unit: 'mg', system: UCUM, code: 'mg' } } };
+    const validated = await s.request('POST', '/STU3/Observation/$validate', { body: observation });
+    expect(validated.status).toBeLessThan(500);
+    const written = await s.request('POST', '/STU3/Observation', { body: observation });
+    expect(written.status).toBeLessThan(500);
+    expect(printed).not.toHaveBeenCalled();
+  });
 });

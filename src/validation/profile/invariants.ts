@@ -1,6 +1,7 @@
 import fhirpath from 'fhirpath';
 import stu3Model from 'fhirpath/fhir-context/stu3/index.js';
 import { splitTopLevel, topLevel } from '../../fhir/fhirpath-text.js';
+import { quietUcum } from '../../fhir/ucum.js';
 
 /**
  * FHIRPath invariants (ElementDefinition.constraint), evaluated with fhirpath.js
@@ -164,7 +165,8 @@ export function useGuards(on: boolean): void {
 export function evaluate(c: CompiledConstraint, node: unknown, resource: unknown): Outcome {
   if (guards && c.trivial?.(node)) return 'pass';
   try {
-    const result = c.run(node, { resource, rootResource: resource, context: node });
+    // fhirpath.js's comparisons of Quantities reach the UCUM library, which prints what it cannot parse.
+    const result = quietUcum(() => c.run(node, { resource, rootResource: resource, context: node }));
     if (result.length === 1 && result[0] === false) return 'fail';
     return 'pass';
   } catch (err) {
