@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import fs, { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { operatorEvent } from '../../src/audit/recorder.js';
 import { projectRoot } from '../../src/fhir/definitions/cache.js';
 import { defaultStoreOptions } from '../../src/store/default-options.js';
@@ -196,6 +196,38 @@ describe('the audit journal (SQLite)', () => {
     } finally {
       await store.close();
       await other.close();
+    }
+  });
+
+  it('takes no line after a write that failed halfway (a full disk): the events after it are not lost with its cut line', async () => {
+    const file = tempFile();
+    await (await openStore({ ...defaultStoreOptions(), sqliteFile: file })).close();
+    const [before, failed, after] = await Promise.all([1, 2, 3].map(() => event('full').append.build(async () => new Map())));
+    const journal = new SqliteJournals(file).open('full')!;
+    journal.write(before!);
+    // The next write gets half its bytes out, then the disk is full.
+    const write = fs.writeSync;
+    const spy = vi
+      .spyOn(fs, 'writeSync')
+      .mockImplementationOnce(((fd: number, buffer: Buffer, offset: number, length: number) => write(fd, buffer, offset, Math.floor(length / 2))) as typeof fs.writeSync)
+      .mockImplementationOnce(() => {
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      });
+    expect(() => journal.write(failed!)).toThrow(/ENOSPC/);
+    spy.mockRestore();
+    journal.write(after!);
+    // The process ends before any move.
+    journal.close(false);
+
+    const store = await openStore({ ...defaultStoreOptions(), sqliteFile: file });
+    try {
+      expect(await store.audit().journal('full')).toBe(true);
+      const rows = new Database(file, { readonly: true }).prepare("SELECT event FROM audit_chain WHERE chain = 'full' ORDER BY n").all() as Array<{ event: string }>;
+      // The answered events, and not the one whose write failed (its request answered 503).
+      expect(rows.map((r) => r.event)).toEqual([...before!, ...after!].map((e) => e.id));
+      expect(await store.audit().verify()).toEqual([]);
+    } finally {
+      await store.close();
     }
   });
 });

@@ -8,10 +8,11 @@ import { AuditThread } from '../../src/audit/thread.js';
 import { startTestServer, storeKinds, type TestServer } from '../helpers/server.js';
 
 /**
- * Issue 11, where the audit work is done (docs/audit.md): the events of reads are committed
- * by the server's thread on SQLite, and by the audit thread, on a connection of its own, on
- * PostgreSQL; a thread that dies fails only the requests whose events it held (503), and the
- * next one starts a new thread; the server's
+ * Issue 11, where the audit work is done (docs/audit.md): the events of reads are made durable
+ * in the journal by the server's thread on SQLite and moved into the chain by the audit
+ * thread, and committed by the audit thread, on a connection of its own, on PostgreSQL; a
+ * thread that dies fails only the requests whose events it held (503), or on SQLite the move
+ * it held (tried again), and the next one starts a new thread; the server's
  * thread never sleeps waiting for SQLite's write lock; the events are copied for search
  * by the audit thread once the server is quiet, without a search asking for them.
  */
@@ -76,6 +77,34 @@ for (const kind of await storeKinds()) {
       expect(await chainLength(s)).toBe(before + 2);
     });
 
+    if (kind === 'sqlite') {
+      it('moves the journal again, with a new thread, when the thread moving it dies before it answers', async () => {
+        s = await startTestServer(kind);
+        await s.request('PUT', '/STU3/Patient/t6', { body: { resourceType: 'Patient', id: 't6' } });
+        const before = await chainLength(s);
+        const thread = threadOf(s)!;
+        const move = thread.move.bind(thread);
+        let killed: number | undefined;
+        // The first move is handed over, and the thread is terminated at once: it may or may not have committed it.
+        const moves = vi.spyOn(thread, 'move').mockImplementation(async (chain, events) => {
+          const answer = move(chain, events);
+          if (killed === undefined) {
+            const worker = workerOf(thread)!;
+            killed = worker.threadId;
+            await worker.terminate();
+          }
+          return answer;
+        });
+        const reads = await Promise.all(Array.from({ length: 4 }, () => s!.request('GET', '/STU3/Patient/t6')));
+        expect(reads.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+        // Each event once, in a chain that verifies.
+        expect(await chainLength(s)).toBe(before + 4);
+        expect(await s.store.audit().verify()).toEqual([]);
+        expect(moves.mock.calls.length).toBeGreaterThanOrEqual(2);
+        expect(workerOf(thread)!.threadId).not.toBe(killed);
+      });
+    }
+
     /** Waits (up to 15 s) until every event is copied for search; the events still behind. */
     const untilCopied = async (t: TestServer): Promise<number> => {
       const deadline = Date.now() + 15_000;
@@ -87,15 +116,17 @@ for (const kind of await storeKinds()) {
       return lag.events;
     };
 
-    it(`commits the events of reads ${kind === 'sqlite' ? "on the server's thread (handing them over cost more)" : 'on the audit thread (round trips stay off the server thread)'}`, async () => {
+    it(`commits the events of reads ${kind === 'sqlite' ? "journaled on the server's thread, moved into the chain by the audit thread" : 'on the audit thread (round trips stay off the server thread)'}`, async () => {
       s = await startTestServer(kind);
       await s.request('PUT', '/STU3/Patient/t5', { body: { resourceType: 'Patient', id: 't5' } });
       const handed = vi.spyOn(threadOf(s)!, 'commit');
+      const moved = vi.spyOn(threadOf(s)!, 'move');
       const before = await chainLength(s);
       const reads = await Promise.all(Array.from({ length: 5 }, () => s!.request('GET', '/STU3/Patient/t5')));
       expect(reads.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
       expect(await chainLength(s)).toBe(before + 5);
       expect(handed.mock.calls.length > 0).toBe(kind === 'postgres');
+      expect(moved.mock.calls.length > 0).toBe(kind === 'sqlite');
       // Either way the thread runs, to copy them for search.
       expect(workerOf(threadOf(s)!)).toBeDefined();
       expect(await untilCopied(s)).toBe(0);

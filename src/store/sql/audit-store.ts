@@ -121,7 +121,16 @@ export class SqlAuditStore implements AuditStore {
   /** Moves every event journaled so far into the chain (a move under way, then the rest). */
   private async settle(): Promise<void> {
     while (this.moving) await this.moving.catch(() => undefined);
-    if (this.pending.length) await this.move(true);
+    // A move that failed is tried once more before the caller hears of it: one whose audit thread died goes to a new thread.
+    let failures = 0;
+    while (this.pending.length) {
+      try {
+        await this.move(true);
+        failures = 0;
+      } catch (err) {
+        if (++failures >= 2) throw err;
+      }
+    }
   }
 
   /**

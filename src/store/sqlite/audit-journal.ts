@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import fs, { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventRecord } from '../../fhir/audit-event.js';
 import type { AuditJournal, AuditJournals } from '../sql/driver.js';
@@ -30,6 +30,8 @@ export class FileJournal implements AuditJournal {
   private size = 0;
   /** Segments closed and not yet removed (their events not yet known to be in the chain). */
   private closed: string[] = [];
+  /** Whether the open segment ends with a write that failed, perhaps halfway: it takes no more lines. */
+  private cut = false;
 
   private constructor(
     private readonly dir: string,
@@ -71,12 +73,32 @@ export class FileJournal implements AuditJournal {
    * disk). A segment grown past SEGMENT_BYTES is closed after the write, and the next opened.
    */
   write(records: readonly EventRecord[]): void {
+    // After a failed write, a new segment first; while none can be opened, nothing is written (the requests answer 503).
+    if (this.cut) {
+      this.rotate();
+      this.cut = false;
+    }
     // The record is JSON already, with no line break or space outside its strings' escapes: written as it is.
     let text = '';
     for (const r of records) text += `${r.id} ${r.recorded} ${r.json}\n`;
     const bytes = Buffer.from(text);
     let at = 0;
-    while (at < bytes.length) at += writeSync(this.fd, bytes, at, bytes.length - at);
+    try {
+      // Through the module object, so that a test can make it fail (a full disk).
+      while (at < bytes.length) at += fs.writeSync(this.fd, bytes, at, bytes.length - at);
+    } catch (err) {
+      // Part of the batch may be in the segment, its last line cut short (never answered: the
+      // reader leaves it out). Another line written after it would run on from it, and be lost
+      // with it: the segment is closed, at once or before the next write.
+      this.cut = true;
+      try {
+        this.rotate();
+        this.cut = false;
+      } catch {
+        // The next write tries again.
+      }
+      throw err;
+    }
     this.size += bytes.length;
     if (this.size >= SEGMENT_BYTES) {
       try {
