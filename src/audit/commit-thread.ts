@@ -20,7 +20,7 @@ export interface ThreadInput {
   queryTimeoutMs?: number;
   /** The base URL, for the indexer of the copies (references to it are local). */
   baseUrl?: string;
-  /** Int32Array[0]: events the server's thread has committed (those of writes, and on SQLite those of reads), counted up. */
+  /** Int32Array[0]: events the server's thread has made durable (those of writes, and on SQLite those of reads, journaled), counted up. */
   committed: SharedArrayBuffer;
 }
 

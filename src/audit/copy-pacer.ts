@@ -12,7 +12,7 @@ const BUSY_PAUSE = 3;
 export interface CopyPacerOptions {
   /** Copies about `limit` events not yet searchable; how many it copied. */
   index(limit: number): Promise<number>;
-  /** Events committed elsewhere (the server's thread: with its writes, and on SQLite those of reads), counted up. */
+  /** Events made durable elsewhere (the server's thread: with its writes, and on SQLite those of reads, journaled), counted up. */
   committedElsewhere(): number;
 }
 

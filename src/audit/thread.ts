@@ -28,9 +28,9 @@ export class AuditThread {
   }
 
   /**
-   * Notes `n` events committed on the server's thread (with a write, or on SQLite a batch of
-   * reads): the thread copies them for search, once the server is quiet. Starts the thread if
-   * it is not running.
+   * Notes `n` events made durable on the server's thread (committed with a write, or on SQLite
+   * a batch of reads journaled, which the thread then moves): the thread copies them for search,
+   * once the server is quiet. Starts the thread if it is not running.
    */
   noteCommitted(n: number): void {
     Atomics.add(this.committed, 0, n);
