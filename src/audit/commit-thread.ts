@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openAuditAppender, type StoreLocation } from '../store/open.js';
-import { eventOfRecord, type EventRecord } from '../fhir/audit-event.js';
+import { eventOfRecord } from '../fhir/audit-event.js';
+import type { JournalSlice } from '../store/store.js';
 import { buildRecords, type EventFacts } from './event.js';
 import { CopyPacer } from './copy-pacer.js';
 
@@ -27,8 +28,8 @@ export interface ThreadInput {
 export type ToThread = Batch | Move | 'stop';
 /** Facts of events to build and commit (PostgreSQL). */
 type Batch = { id: number; facts: Array<EventFacts>; json: boolean };
-/** Journaled events to move into `chain` (SQLite): AuditAppender.appendJournaled. */
-type Move = { id: number; chain: string; move: readonly EventRecord[] };
+/** Where journaled events are, to move into `chain` (SQLite): AuditAppender.appendJournaled. */
+type Move = { id: number; chain: string; move: readonly JournalSlice[] };
 export type FromThread = { id: number; json?: string[]; error?: string };
 
 const input = workerData as ThreadInput;

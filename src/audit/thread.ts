@@ -3,7 +3,7 @@ import type { Logger } from '../interactions/types.js';
 import { moduleThread } from '../store/thread.js';
 import type { FromThread, ThreadInput, ToThread } from './commit-thread.js';
 import type { EventFacts } from './event.js';
-import type { EventRecord } from '../fhir/audit-event.js';
+import type { JournalSlice } from '../store/store.js';
 
 /**
  * The server's side of the audit thread (commit-thread.ts): tells it of events committed on
@@ -43,12 +43,12 @@ export class AuditThread {
   }
 
   /**
-   * Moves events this process has journaled into `chain` (a JournalMover); resolves once
-   * committed. A thread that dies fails it, and the store moves them again (those the thread
+   * Moves events this process has journaled into `chain` (a JournalMover): the thread reads
+   * them from the journal's `slices`. Resolves once committed. A thread that dies fails it, and the store moves them again (those the thread
    * did commit are skipped).
    */
-  async move(chain: string, events: readonly EventRecord[]): Promise<void> {
-    await this.send((id) => ({ id, chain, move: events }));
+  async move(chain: string, slices: readonly JournalSlice[]): Promise<void> {
+    await this.send((id) => ({ id, chain, move: slices }));
   }
 
   private send(message: (id: number) => Exclude<ToThread, 'stop'>): Promise<string[]> {

@@ -51,7 +51,7 @@ export function storeLocation(options: Pick<OpenStoreOptions, 'databaseUrl' | 'd
 /** Appends audit events on a connection of its own (the audit thread's), to a store another connection has opened and migrated. */
 export interface AuditAppender {
   append(audit: AuditAppend): Promise<void>;
-  /** Moves journaled events into `chain` (this process's journal, for the server's thread: a JournalMover). */
+  /** Moves journaled events into `chain`, reading them from the journal's slices (this process's journal, for the server's thread: a JournalMover). */
   appendJournaled: JournalMover;
   /** Copies about `limit` events not yet searchable into the resource tables; how many. */
   index(limit: number): Promise<number>;
@@ -76,7 +76,7 @@ export async function openAuditAppender(location: StoreLocation, options: { quer
   const audit = new SqlAuditStore(driver, (conn, events) => writer!(conn, events));
   return {
     append: (a) => audit.append(a),
-    appendJournaled: (chain, events) => audit.appendJournaled(chain, events),
+    appendJournaled: (chain, slices) => audit.moveSlices(chain, slices),
     index: async (limit) => {
       if (!writer) {
         const { indexer, indexKeys } = defaultStoreOptions(undefined, baseUrl);

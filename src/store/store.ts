@@ -127,11 +127,22 @@ export interface AuditAppend {
 }
 
 /**
+ * Bytes of a journal's segment (a file beside the database) that hold whole lines, each an
+ * event written by a write that succeeded: from `start` up to `end`, exclusive.
+ */
+export interface JournalSlice {
+  path: string;
+  start: number;
+  end: number;
+}
+
+/**
  * Moves events already built and journaled into `chain`, on a connection of its own (the
  * audit thread's: AuditAppender.appendJournaled), noting the last one moved in the same
- * transaction; resolves once committed. Events that the note says were moved are skipped.
+ * transaction; resolves once committed. It is told where they are in the journal, not
+ * sent them: it reads them there. Events that the note says were moved are skipped.
  */
-export type JournalMover = (chain: string, events: readonly EventRecord[]) => Promise<void>;
+export type JournalMover = (chain: string, slices: readonly JournalSlice[]) => Promise<void>;
 
 /** A chain's head: how many events it holds, from where, and the last hash. */
 export interface AuditHead {

@@ -175,9 +175,9 @@ describe('the audit journal (SQLite)', () => {
     const moved: number[] = [];
     try {
       // The first move commits on the other connection, and its answer is lost (as when the audit thread ends before answering).
-      const mover: JournalMover = async (chain, events) => {
-        moved.push(events.length);
-        await other.appendJournaled(chain, events);
+      const mover: JournalMover = async (chain, slices) => {
+        moved.push(new SqliteJournals(file).read(slices).length);
+        await other.appendJournaled(chain, slices);
         if (moved.length === 1) throw new Error('the answer was lost');
       };
       expect(await store.audit().journal('m', mover)).toBe(true);
@@ -196,6 +196,32 @@ describe('the audit journal (SQLite)', () => {
     } finally {
       await store.close();
       await other.close();
+    }
+  });
+
+  it('says where each write put its events, and reads them back from there, exactly, on any connection', async () => {
+    const file = tempFile();
+    await (await openStore({ ...defaultStoreOptions(), sqliteFile: file })).close();
+    const [a, b] = await Promise.all([1, 2].map(() => event('where').append.build(async () => new Map())));
+    // A record with text beyond ASCII: the slices are bytes, not characters.
+    const c = { id: 'event-c', recorded: Date.now(), json: JSON.stringify({ id: 'event-c', text: 'Zoë Ångström – 患者 \u2028 🩺' }) };
+    const journal = new SqliteJournals(file).open('where')!;
+    try {
+      const first = journal.write(a!);
+      const second = journal.write([c, ...b!]);
+      expect(first.start).toBe(0);
+      expect(second).toEqual({ path: first.path, start: first.end, end: second.end });
+      expect(second.end).toBe(readFileSync(first.path).length);
+      // Another reader of the same files (the audit thread's).
+      const reader = new SqliteJournals(file);
+      expect(reader.read([second])).toEqual([c, ...b!]);
+      expect(reader.read([first, second])).toEqual([...a!, c, ...b!]);
+      expect(reader.read([{ path: first.path, start: 0, end: second.end }])).toEqual([...a!, c, ...b!]);
+      // A slice that is not whole lines of events, or runs past the file, is refused rather than moved.
+      expect(() => reader.read([{ ...second, start: second.start + 3 }])).toThrow(/not an event/);
+      expect(() => reader.read([{ ...second, end: second.end + 10 }])).toThrow(/ends before byte/);
+    } finally {
+      journal.close(false);
     }
   });
 

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { eventOfRecord, type EventRecord } from '../../fhir/audit-event.js';
-import type { AuditAppend, AuditHead, AuditProblem, AuditStore, JournalMover, PatientLookup, PatientRef } from '../store.js';
+import type { AuditAppend, AuditHead, AuditProblem, AuditStore, JournalMover, JournalSlice, PatientLookup, PatientRef } from '../store.js';
 import { uncancellable } from '../cancel.js';
 import { EVERYTHING } from '../../search/access.js';
 import type { Indexer } from '../../search/index-rows.js';
@@ -59,12 +59,13 @@ export class SqlAuditStore implements AuditStore {
     private readonly writeEvents: WriteEvents,
   ) {}
 
-  /** This process's journal (SQLite's file stores, once `journal` is called), its events not yet moved, and the move under way. */
+  /** This process's journal (SQLite's file stores, once `journal` is called), where its events not yet moved are, and the move under way. */
   private own?: AuditJournal;
   private ownChain?: string;
   /** Who moves the journaled events into the chain: the audit thread, or (unset) this store on its own connection. */
   private mover?: JournalMover;
-  private pending: EventRecord[] = [];
+  private pending: JournalSlice[] = [];
+  private pendingEvents = 0;
   private moveTimer?: NodeJS.Timeout;
   private moving?: Promise<void>;
   /** Journals left by processes that ended before moving them: moved before the first read of the chains (recover). */
@@ -78,9 +79,13 @@ export class SqlAuditStore implements AuditStore {
     }
     const events = await audit.build(cachedLookup(this.driver, patientLookup(this.driver.reader)));
     if (!events.length) return;
-    journal.write(events);
-    this.pending.push(...events);
-    if (this.pending.length >= JOURNAL_MOVE_EVENTS) void this.move();
+    const slice = journal.write(events);
+    // Written just after the last slice: one slice, so that a move reads one range of each segment.
+    const last = this.pending[this.pending.length - 1];
+    if (last && last.path === slice.path && last.end === slice.start) last.end = slice.end;
+    else this.pending.push(slice);
+    this.pendingEvents += events.length;
+    if (this.pendingEvents >= JOURNAL_MOVE_EVENTS) void this.move();
     else this.moveTimer ??= setTimeout(() => void this.move(), JOURNAL_MOVE_MS).unref();
   }
 
@@ -148,13 +153,16 @@ export class SqlAuditStore implements AuditStore {
     // Shared by every request whose event it moves: no one client's disconnection may cancel it.
     this.moving = uncancellable(async () => {
       const batch = this.pending;
+      const events = this.pendingEvents;
       this.pending = [];
+      this.pendingEvents = 0;
       // Every event of the segments closed by now is in this batch or moved before it.
       const segments = journal.closedSegments();
       try {
-        await (this.mover ?? ((c, events) => this.appendJournaled(c, events)))(chain, batch);
+        await (this.mover ?? ((c, slices) => this.moveSlices(c, slices)))(chain, batch);
       } catch (err) {
         this.pending = [...batch, ...this.pending];
+        this.pendingEvents += events;
         if (failLoudly) throw err;
         this.moveTimer ??= setTimeout(() => void this.move(), JOURNAL_MOVE_MS).unref();
         return;
@@ -166,7 +174,7 @@ export class SqlAuditStore implements AuditStore {
       }
     }).finally(() => {
       this.moving = undefined;
-      if (this.pending.length >= JOURNAL_MOVE_EVENTS) void this.move();
+      if (this.pendingEvents >= JOURNAL_MOVE_EVENTS) void this.move();
       else if (this.pending.length) this.moveTimer ??= setTimeout(() => void this.move(), JOURNAL_MOVE_MS).unref();
     });
     return this.moving;
@@ -192,6 +200,13 @@ export class SqlAuditStore implements AuditStore {
       },
       { unchanged: true, alone: true },
     );
+  }
+
+  /** Moves the events in `slices` of this database's journal of `chain` (a JournalMover: the audit thread's, or this store's own). */
+  async moveSlices(chain: string, slices: readonly JournalSlice[]): Promise<void> {
+    const journals = this.driver.journals;
+    if (!journals) throw new Error('this store has no audit journals to move events from');
+    await this.appendJournaled(chain, journals.read(slices));
   }
 
   /** Moves what an earlier holder of `journal` left in it, and removes its segments. */

@@ -8,7 +8,7 @@ import type { EventRecord } from '../../fhir/audit-event.js';
  */
 
 import type { PreparedBatch } from '../prepared.js';
-import type { ConnectionUse, StatementObserver } from '../store.js';
+import type { ConnectionUse, JournalSlice, StatementObserver } from '../store.js';
 import type { SqlDialect } from './schema.js';
 
 export type SqlValue = string | number | bigint | null;
@@ -104,8 +104,8 @@ export interface CurrentRow {
  * durable, one write a batch, before they are moved into the chain. Held by one process.
  */
 export interface AuditJournal {
-  /** Makes `records` durable (one write); throws when it cannot. */
-  write(records: readonly EventRecord[]): void;
+  /** Makes `records` durable (one write); where they are. Throws when it cannot. */
+  write(records: readonly EventRecord[]): JournalSlice;
   /** The events an earlier holder left (some may be in the chain already: see the note of the last moved), and the segments holding them. */
   leftover(): { records: EventRecord[]; segments: string[] };
   /** The segments closed so far: every event in them was handed to a move already, or is in the one about to start. */
@@ -122,6 +122,8 @@ export interface AuditJournals {
   open(chain: string): AuditJournal | undefined;
   /** The chains that have journals (some perhaps left by processes that ended). */
   chains(): string[];
+  /** The events in `slices` of a journal (written by any holder, on any thread), in order. */
+  read(slices: readonly JournalSlice[]): EventRecord[];
 }
 
 export interface SqlDriver {

@@ -1,6 +1,7 @@
-import fs, { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import fs, { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventRecord } from '../../fhir/audit-event.js';
+import type { JournalSlice } from '../store.js';
 import type { AuditJournal, AuditJournals } from '../sql/driver.js';
 import { UseLock } from './use-lock.js';
 
@@ -69,10 +70,11 @@ export class FileJournal implements AuditJournal {
   }
 
   /**
-   * Makes `records` durable: one write to the open segment. Throws when it cannot (a full
-   * disk). A segment grown past SEGMENT_BYTES is closed after the write, and the next opened.
+   * Makes `records` durable: one write to the open segment; where they are in it. Throws when
+   * it cannot (a full disk). A segment grown past SEGMENT_BYTES is closed after the write,
+   * and the next opened.
    */
-  write(records: readonly EventRecord[]): void {
+  write(records: readonly EventRecord[]): JournalSlice {
     // After a failed write, a new segment first; while none can be opened, nothing is written (the requests answer 503).
     if (this.cut) {
       this.rotate();
@@ -99,7 +101,8 @@ export class FileJournal implements AuditJournal {
       }
       throw err;
     }
-    this.size += bytes.length;
+    const written = { path: this.segment(this.seq), start: this.size, end: this.size + bytes.length };
+    this.size = written.end;
     if (this.size >= SEGMENT_BYTES) {
       try {
         this.rotate();
@@ -107,6 +110,7 @@ export class FileJournal implements AuditJournal {
         // The open segment goes on growing; the next write tries again.
       }
     }
+    return written;
   }
 
   /** The segments closed so far: every event in them has been written, and was handed to a move already or is in the one about to start. */
@@ -178,25 +182,54 @@ export class SqliteJournals implements AuditJournals {
     }
     return [...new Set(names.map((n) => /^([A-Za-z0-9_-]+)\.\d+\.log$/.exec(n)?.[1]).filter((c): c is string => Boolean(c)))].map((c) => Buffer.from(c, 'base64url').toString());
   }
+
+  read(slices: readonly JournalSlice[]): EventRecord[] {
+    const records: EventRecord[] = [];
+    for (const slice of slices) {
+      const bytes = Buffer.allocUnsafe(slice.end - slice.start);
+      const fd = openSync(slice.path, 'r');
+      try {
+        let at = 0;
+        while (at < bytes.length) {
+          const n = readSync(fd, bytes, at, bytes.length - at, slice.start + at);
+          if (n === 0) throw new Error(`the audit journal ${slice.path} ends before byte ${slice.end}`);
+          at += n;
+        }
+      } finally {
+        closeSync(fd);
+      }
+      const text = bytes.toString('utf8');
+      // Whole lines of writes that succeeded: each one checked all the same, as a line left by a crash is.
+      for (const line of text.split('\n')) {
+        if (!line) continue;
+        const record = parseLine(line);
+        if (!record) throw new Error(`the audit journal ${slice.path} holds a line that is not an event between bytes ${slice.start} and ${slice.end}`);
+        records.push(record);
+      }
+    }
+    return records;
+  }
 }
 
 /** A segment is closed once it holds this much: a move removes the segments closed before it began. */
 const SEGMENT_BYTES = 4 * 1024 * 1024;
 
-/** An event of a journal's line (`<id> <recorded> <record>`), or undefined for a line cut short. */
+/** An event of a journal's line (`<id> <recorded> <record>`), or undefined for a line cut short (or not a whole line). */
 function parseLine(line: string): EventRecord | undefined {
   const a = line.indexOf(' ');
   const b = line.indexOf(' ', a + 1);
   if (a <= 0 || b < 0) return undefined;
+  const id = line.slice(0, a);
   const recorded = Number(line.slice(a + 1, b));
   const json = line.slice(b + 1);
   if (!Number.isSafeInteger(recorded)) return undefined;
   try {
-    JSON.parse(json);
+    // A record names its event's id: a line read from anywhere but its start does not match it.
+    if ((JSON.parse(json) as { id?: unknown } | null)?.id !== id) return undefined;
   } catch {
     return undefined;
   }
-  return { id: line.slice(0, a), recorded, json };
+  return { id, recorded, json };
 }
 
 /** A chain's name as a file name: base64url, so that any node name is safe in a path. */
