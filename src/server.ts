@@ -169,13 +169,16 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       return bases.open.dispatch(incoming);
     },
     close: async () => {
-      await exports.stop();
-      await app.close();
-      metrics?.close();
-      await audit?.close();
-      await auth?.close();
-      await store.close();
-      await server.terminologyServer?.close();
+      // Every part is closed even when one before it fails (its files gone, say); the first failure is thrown once all have been tried.
+      const failures: unknown[] = [];
+      for (const step of [() => exports.stop(), () => app.close(), () => metrics?.close(), () => audit?.close(), () => auth?.close(), () => store.close(), () => server.terminologyServer?.close()]) {
+        try {
+          await step();
+        } catch (err) {
+          failures.push(err);
+        }
+      }
+      if (failures.length) throw failures[0];
     },
   };
 }

@@ -59,7 +59,14 @@ async function serve(config: Config, index: number | undefined): Promise<void> {
       process.exit(1);
     }, config.shutdownGraceMs);
     limit.unref();
-    await server.close();
+    try {
+      await server.close();
+    } catch (err) {
+      // Said in a line, not a stack: the store's files removed under a running server, say.
+      const code = (err as { code?: unknown }).code;
+      console.error(`${who}: stopped after ${signal}, but not cleanly: ${err instanceof Error ? err.message : String(err)}${typeof code === 'string' ? ` (${code})` : ''}.`);
+      process.exit(1);
+    }
     clearTimeout(limit);
     // A worker's primary says that the whole server stopped, once every worker has.
     if (index === undefined) console.log(`ccri stopped (${signal}).`);

@@ -127,6 +127,19 @@ describe('ccri serve', () => {
     expect(answer).toBe('HTTP/1.1 100 Continue\r\n\r\n');
   }, 90_000);
 
+  it('a stop that cannot close its store cleanly (the data folder removed under it) says so in a line, and exits 1', async () => {
+    const data = join(root, 'removed');
+    const s = await serve(['--data-dir', data]);
+    const res = await fetch(`http://127.0.0.1:${s.port}/STU3/Patient?_count=1`);
+    expect(res.status).toBe(200);
+    rmSync(data, { recursive: true, force: true });
+    const { code, stdout, stderr } = await s.stop('SIGTERM');
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/ccri: stopped after SIGTERM, but not cleanly: .+\.\n$/);
+    expect(stderr).not.toMatch(/^\s+at /m);
+    expect(stdout).not.toContain('ccri stopped');
+  });
+
   it('SIGINT (Ctrl-C) stops it too, and says so', async () => {
     const s = await serve(['--data-dir', join(root, 'sigint')]);
     const end = await s.stop('SIGINT');
