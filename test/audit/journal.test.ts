@@ -199,6 +199,39 @@ describe('the audit journal (SQLite)', () => {
     }
   });
 
+  it('moves through a segment closed for its size: the ranges of both segments are read, in order, and the closed one is removed once moved', async () => {
+    const file = tempFile();
+    const store = await openStore({ ...defaultStoreOptions(), sqliteFile: file });
+    const other = await openAuditAppender({ sqliteFile: file });
+    const paths = new Set<string>();
+    try {
+      expect(
+        await store.audit().journal('big', async (chain, slices) => {
+          for (const s of slices) paths.add(s.path);
+          await other.appendJournaled(chain, slices);
+        }),
+      ).toBe(true);
+      const dir = new SqliteJournals(file).dir;
+      const bytes = () => segments(file).reduce((n, name) => n + fs.statSync(join(dir, name)).size, 0);
+      // Batches of events until more than a segment's 4 MB has been written.
+      const sent: string[] = [];
+      while (bytes() < 4.5 * 1024 * 1024) {
+        const batch = Array.from({ length: 400 }, () => event('big'));
+        const records = (await Promise.all(batch.map((e) => e.append.build(async () => new Map())))).flat();
+        sent.push(...batch.map((e) => e.requestId));
+        await store.audit().append({ chain: 'big', build: async () => records });
+      }
+      expect(await requestIds(store)).toEqual(sent);
+      expect(await store.audit().verify()).toEqual([]);
+      // The moves read from two segments at least; the first, closed and moved, is gone.
+      expect(paths.size).toBeGreaterThanOrEqual(2);
+      expect(segments(file).length).toBeLessThan(paths.size);
+    } finally {
+      await store.close();
+      await other.close();
+    }
+  });
+
   it('says where each write put its events, and reads them back from there, exactly, on any connection', async () => {
     const file = tempFile();
     await (await openStore({ ...defaultStoreOptions(), sqliteFile: file })).close();
