@@ -61,6 +61,7 @@ export function eventRecord(id: string, facts: EventFacts, whose: ReadonlyMap<st
     const refs = whose.get(t.key);
     if (refs?.length) patients[t.key] = refs;
   }
+  // The id first: a reader of the journal's bytes checks that a line is a whole record by its start.
   return { id, recorded: facts.recorded, json: JSON.stringify({ id, facts, patients }) };
 }
 

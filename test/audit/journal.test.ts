@@ -252,6 +252,8 @@ describe('the audit journal (SQLite)', () => {
       expect(reader.read([{ path: first.path, start: 0, end: second.end }])).toEqual([...a!, c, ...b!]);
       // A slice that is not whole lines of events, or runs past the file, is refused rather than moved.
       expect(() => reader.read([{ ...second, start: second.start + 3 }])).toThrow(/not an event/);
+      expect(() => reader.read([{ ...second, end: second.end - 2 }])).toThrow(/no whole line/);
+      expect(() => reader.read([{ ...first, end: first.end - 1 }])).toThrow(/no whole line/);
       expect(() => reader.read([{ ...second, end: second.end + 10 }])).toThrow(/ends before byte/);
     } finally {
       journal.close(false);

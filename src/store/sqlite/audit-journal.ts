@@ -199,10 +199,12 @@ export class SqliteJournals implements AuditJournals {
         closeSync(fd);
       }
       const text = bytes.toString('utf8');
-      // Whole lines of writes that succeeded: each one checked all the same, as a line left by a crash is.
+      // A range of whole lines ends with a line's end (a record's JSON holds no line break).
+      if (!text.endsWith('\n')) throw new Error(`the audit journal ${slice.path} holds no whole line ending at byte ${slice.end}`);
+      // Whole lines of writes that succeeded: each one checked all the same, by its shape (parsing it is for a crash's leftovers, where a line may be cut short).
       for (const line of text.split('\n')) {
         if (!line) continue;
-        const record = parseLine(line);
+        const record = parseLine(line, true);
         if (!record) throw new Error(`the audit journal ${slice.path} holds a line that is not an event between bytes ${slice.start} and ${slice.end}`);
         records.push(record);
       }
@@ -214,8 +216,13 @@ export class SqliteJournals implements AuditJournals {
 /** A segment is closed once it holds this much: a move removes the segments closed before it began. */
 const SEGMENT_BYTES = 4 * 1024 * 1024;
 
-/** An event of a journal's line (`<id> <recorded> <record>`), or undefined for a line cut short (or not a whole line). */
-function parseLine(line: string): EventRecord | undefined {
+/**
+ * An event of a journal's line (`<id> <recorded> <record>`), or undefined for a line cut
+ * short (or not a whole line). A record begins with its event's id (fhir/audit-event.ts): a
+ * line read from anywhere but its start does not match it. A `whole` line (from a write that
+ * succeeded) is checked by that shape alone; any other is parsed.
+ */
+function parseLine(line: string, whole = false): EventRecord | undefined {
   const a = line.indexOf(' ');
   const b = line.indexOf(' ', a + 1);
   if (a <= 0 || b < 0) return undefined;
@@ -223,8 +230,8 @@ function parseLine(line: string): EventRecord | undefined {
   const recorded = Number(line.slice(a + 1, b));
   const json = line.slice(b + 1);
   if (!Number.isSafeInteger(recorded)) return undefined;
+  if (whole) return json.startsWith(`{"id":${JSON.stringify(id)},`) && json.endsWith('}') ? { id, recorded, json } : undefined;
   try {
-    // A record names its event's id: a line read from anywhere but its start does not match it.
     if ((JSON.parse(json) as { id?: unknown } | null)?.id !== id) return undefined;
   } catch {
     return undefined;
