@@ -44,8 +44,8 @@ export class AuditThread {
 
   /**
    * Moves events this process has journaled into `chain` (a JournalMover): the thread reads
-   * them from the journal's `slices`. Resolves once committed. A thread that dies fails it, and the store moves them again (those the thread
-   * did commit are skipped).
+   * them from the journal's `slices`. Resolves once committed. A thread that dies fails it,
+   * and the store moves them again (those the thread did commit are skipped).
    */
   async move(chain: string, slices: readonly JournalSlice[]): Promise<void> {
     await this.send((id) => ({ id, chain, move: slices }));
