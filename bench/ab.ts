@@ -40,7 +40,7 @@ async function start(checkout: string): Promise<{ server: Started; base: string 
 }
 
 /** A port free a moment ago (older builds print no port for `--port 0`, so they are given one). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
       const { port } = probe.address() as { port: number };
@@ -51,12 +51,21 @@ function freePort(): Promise<number> {
 }
 
 /**
- * Starts another checkout's build on a port picked here, and waits for its banner naming this
+ * Starts a checkout's build on a port picked here, and waits for its banner naming this
  * run's own data folder (so the server answering is the one started) and for its metadata.
+ * `wrap` runs node under another program (valgrind, for the instruction counts), in the same
+ * process; `waitMs` is how long it may take to answer.
  */
-async function startOlder(env: Record<string, string>, checkout: string, dataDir: string): Promise<Started> {
+export async function startOlder(
+  env: Record<string, string>,
+  checkout: string,
+  dataDir: string,
+  options: { wrap?: string[]; nodeFlags?: string[]; waitMs?: number } = {},
+): Promise<Started> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(checkout, 'dist/cli/main.js'), 'serve', '--port', String(port), '--host', '127.0.0.1'], {
+  const args = [...(options.nodeFlags ?? []), join(checkout, 'dist/cli/main.js'), 'serve', '--port', String(port), '--host', '127.0.0.1'];
+  const [command, ...argv] = options.wrap?.length ? [...options.wrap, process.execPath, ...args] : [process.execPath, ...args];
+  const child = spawn(command!, argv, {
     cwd: checkout,
     env: { ...process.env, CCRI_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -65,12 +74,12 @@ async function startOlder(env: Record<string, string>, checkout: string, dataDir
   process.once('exit', stop);
   let out = '';
   child.stdout!.on('data', (chunk) => (out += String(chunk)));
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + (options.waitMs ?? 120_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${checkout}: ccri serve exited (${child.exitCode}): ${out}`);
     if (Date.now() > deadline) {
       stop();
-      throw new Error(`${checkout}: ccri serve did not answer in 120 s: ${out}`);
+      throw new Error(`${checkout}: ccri serve did not answer in ${Math.round((options.waitMs ?? 120_000) / 1000)} s: ${out}`);
     }
     if (out.includes(dataDir)) {
       const res = await fetch(`http://127.0.0.1:${port}/STU3/metadata`).catch(() => undefined);
@@ -81,7 +90,7 @@ async function startOlder(env: Record<string, string>, checkout: string, dataDir
 }
 
 /** The id of the demo data's Bernie Kanfeld on a server (both builds load him). */
-async function bernie(base: string): Promise<string> {
+export async function bernie(base: string): Promise<string> {
   const res = await fetch(`${base}/Patient?family=kanfeld&given=bernie`);
   const bundle = (await res.json()) as { entry?: Array<{ resource: { id: string } }> };
   const id = bundle.entry?.[0]?.resource.id;

@@ -10,12 +10,14 @@ import { metricsBench } from './metrics.js';
 import { createsBench, transactionsBench } from './transactions.js';
 import { soakBench } from './soak.js';
 import { abBench } from './ab.js';
+import { instructionsBench } from './instructions.js';
 
 /**
  * `npm run bench`: runs the benchmarks and prints Markdown for docs/benchmarks.md.
  * `npm run bench -- read` (or search, validate, load, audit, secure, transactions, creates, export, campaign, metrics) runs one.
  * `npm run bench -- soak` (ten minutes; SOAK_SECONDS to change it) and `AB_OTHER=<checkout> npm run bench -- ab`
- * (this build against another) run only when named. Timings live here, never in tests.
+ * (this build against another) run only when named, as does `npm run bench -- instructions` (instructions a
+ * request, counted by callgrind: bench/instructions.ts). Timings live here, never in tests.
  */
 const which = new Set(process.argv.slice(2));
 const all = which.size === 0;
@@ -34,4 +36,5 @@ if (all || which.has('campaign')) sections.push(await campaignBench());
 if (all || which.has('metrics')) sections.push(await metricsBench(duration));
 if (which.has('soak')) sections.push(await soakBench());
 if (which.has('ab')) sections.push(await abBench(duration));
+if (which.has('instructions')) sections.push(await instructionsBench());
 console.log(sections.join('\n\n'));

@@ -1,0 +1,209 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { join, resolve } from 'node:path';
+import { bernie, startOlder } from './ab.js';
+import { machine, tempFolder } from './lib.js';
+
+/**
+ * `npm run bench -- instructions`: the CPU instructions a request costs the server, counted by
+ * valgrind's callgrind rather than timed. A count does not drift with the machine: the same
+ * build, data and requests give the same count within about 1%, whatever else the machine is
+ * doing, where req/s on this kind of virtual machine swings twofold within an hour. It counts
+ * user-space instructions only: the system calls (the same two a read in every build, one
+ * `read` and one `writev`) are not in it.
+ *
+ * Each build is started under callgrind on its own SQLite folder with the demo data, warmed
+ * until its JIT has settled (INSTR_WARM reads; a tenth as many searches), then counted over
+ * INSTR_N requests of each target, sent one after another on one kept-alive connection.
+ * `AB_OTHER=<checkout>` counts another checkout's build too, alternately; `AB_ENV` sets the
+ * servers' environment as for the `ab` bench (audit off by default); `INSTR_TOP=n` lists the
+ * n functions that cost the most in this build's reads (JavaScript named from node's
+ * `--perf-basic-prof` map).
+ *
+ * Node runs with `--no-memory-reducer`: V8's memory reducer starts a full garbage collection
+ * when the allocation rate has been low for some seconds of wall time, which under
+ * callgrind's fiftyfold slowdown it always seems to be; counts then depend on how long the
+ * run took.
+ */
+const WARM = Number(process.env.INSTR_WARM ?? 20_000);
+const N = Number(process.env.INSTR_N ?? 5_000);
+const TOP = Number(process.env.INSTR_TOP ?? 0);
+
+interface Count {
+  /** Instructions a request on the thread that serves it, and on every thread (garbage collection and JIT helpers too). */
+  main: number;
+  all: number;
+}
+
+function environment(): Record<string, string> {
+  const env: Record<string, string> = { CCRI_AUDIT: 'off' };
+  for (const pair of (process.env.AB_ENV ?? '').split(/\s+/).filter(Boolean)) {
+    const at = pair.indexOf('=');
+    if (at > 0) env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
+
+/** GETs on one kept-alive connection, one after another; each must answer 200. */
+function client(port: number): { get(path: string): Promise<string>; close(): void } {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  return {
+    get: (path) =>
+      new Promise((done, fail) => {
+        request({ host: '127.0.0.1', port, path, agent }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => (res.statusCode === 200 ? done(body) : fail(new Error(`${path}: ${res.statusCode} ${body.slice(0, 200)}`))));
+        })
+          .on('error', fail)
+          .end();
+      }),
+    close: () => agent.destroy(),
+  };
+}
+
+/** The instructions of one callgrind dump (`part`) of process `pid`, summed over its threads' files. */
+function dumped(folder: string, pid: number, part: number): Count {
+  const count: Count = { main: 0, all: 0 };
+  const mine = readdirSync(folder).filter((f) => f.startsWith(`cg.${pid}.${part}-`));
+  if (!mine.length) throw new Error(`callgrind wrote no dump ${part} for process ${pid} in ${folder}`);
+  for (const file of mine) {
+    const n = Number(/^summary: (\d+)$/m.exec(readFileSync(join(folder, file), 'utf8'))?.[1] ?? NaN);
+    if (!Number.isFinite(n)) throw new Error(`${file} has no summary line`);
+    count.all += n;
+    if (file.endsWith('-01')) count.main = n;
+  }
+  return count;
+}
+
+/** The functions that cost most in a dump, JIT-compiled JavaScript named from node's perf map. */
+function topFunctions(file: string, perfMap: string, requests: number, top: number): string[] {
+  const names = new Map<string, string>();
+  const self = new Map<string, number>();
+  const named = (ref: string): string => {
+    const m = /^\((\d+)\)(?: (.*))?$/.exec(ref);
+    if (!m) return ref;
+    if (m[2] !== undefined) names.set(m[1]!, m[2]);
+    return names.get(m[1]!) ?? ref;
+  };
+  let fn = '';
+  let callCost = false;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.startsWith('fn=')) fn = named(line.slice(3));
+    else if (line.startsWith('cfn=')) named(line.slice(4));
+    else if (line.startsWith('calls=')) callCost = true;
+    else if (/^[0-9+*-]/.test(line)) {
+      // The line after calls= is the callee's inclusive cost, not this function's own.
+      if (callCost) callCost = false;
+      else self.set(fn, (self.get(fn) ?? 0) + Number(line.split(' ')[1] ?? 0));
+    }
+  }
+  const ranges = readFileSync(perfMap, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [start, size, ...name] = l.split(' ');
+      return { start: parseInt(start!, 16), end: parseInt(start!, 16) + parseInt(size!, 16), name: name.join(' ') };
+    })
+    .sort((a, b) => a.start - b.start);
+  const jit = (address: number): string => {
+    let lo = 0;
+    let hi = ranges.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (ranges[mid]!.start <= address) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    const r = ranges[hi];
+    return r && address < r.end ? r.name : 'JIT code (unnamed)';
+  };
+  const byName = new Map<string, number>();
+  let total = 0;
+  for (const [f, n] of self) {
+    total += n;
+    const name = /^0x[0-9a-f]+$/.test(f) ? jit(parseInt(f, 16)) : f;
+    byName.set(name, (byName.get(name) ?? 0) + n);
+  }
+  return [...byName]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, n]) => `| ${Math.round(n / requests).toLocaleString('en-GB')} | ${((100 * n) / total).toFixed(1)}% | \`${name.slice(0, 120).replace(/\|/g, '\\|')}\` |`);
+}
+
+/** Counts one build: a read by id and a search, each over N requests after the warm-up. */
+async function countBuild(checkout: string, top: number): Promise<{ read: Count; search: Count; top: string[] }> {
+  const data = tempFolder('ccri-instr-');
+  const dumps = tempFolder('ccri-instr-cg-');
+  const env = { ...environment(), CCRI_DATA_DIR: data.path };
+  try {
+    // The demo data is loaded by a first start without callgrind (fifty times faster).
+    const first = await startOlder(env, checkout, data.path);
+    const id = await bernie(`http://127.0.0.1:${first.port}/STU3`);
+    first.stop();
+    await new Promise((r) => (first.child.exitCode === null ? first.child.once('exit', r) : r(undefined)));
+    const server = await startOlder(env, checkout, data.path, {
+      wrap: ['valgrind', '--quiet', '--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${dumps.path}/cg.%p`],
+      nodeFlags: ['--no-memory-reducer', ...(top ? ['--perf-basic-prof'] : [])],
+      waitMs: 900_000,
+    });
+    const pid = server.child.pid!;
+    const http = client(server.port);
+    const targets = { read: `/STU3/Patient/${id}`, search: '/STU3/Patient?family=kanfeld&birthdate=1998-03-19' };
+    try {
+      for (let i = 0; i < WARM; i++) await http.get(targets.read);
+      for (let i = 0; i < WARM / 10; i++) await http.get(targets.search);
+      const counted = async (path: string, n: number, part: number): Promise<Count> => {
+        execFileSync('callgrind_control', ['--zero', String(pid)], { stdio: 'ignore' });
+        for (let i = 0; i < n; i++) await http.get(path);
+        execFileSync('callgrind_control', ['--dump', String(pid)], { stdio: 'ignore' });
+        const c = dumped(dumps.path, pid, part);
+        return { main: c.main / n, all: c.all / n };
+      };
+      const read = await counted(targets.read, N, 1);
+      const search = await counted(targets.search, N / 5, 2);
+      const lines = top ? topFunctions(join(dumps.path, `cg.${pid}.1-01`), `/tmp/perf-${pid}.map`, N, top) : [];
+      return { read, search, top: lines };
+    } finally {
+      http.close();
+      server.child.kill('SIGKILL');
+      rmSync(`/tmp/perf-${pid}.map`, { force: true });
+    }
+  } finally {
+    data.remove();
+    dumps.remove();
+  }
+}
+
+export async function instructionsBench(): Promise<string> {
+  if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('The instruction counts need valgrind (Debian: apt-get install valgrind)');
+  const other = process.env.AB_OTHER ? resolve(process.env.AB_OTHER) : undefined;
+  const mine = resolve(process.env.AB_SELF ?? '.');
+  const builds = other ? [mine, other] : [mine];
+  const counts = new Map<string, Awaited<ReturnType<typeof countBuild>>>();
+  for (const build of builds) counts.set(build, await countBuild(build, build === mine ? TOP : 0));
+  const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
+  const rows = builds.map((b) => {
+    const c = counts.get(b)!;
+    return `| ${b === mine ? 'this build' : b} | ${k(c.read.main)} | ${k(c.read.all)} | ${k(c.search.main)} | ${k(c.search.all)} |`;
+  });
+  const lines = [
+    `### Instructions a request (${new Date().toISOString().slice(0, 10)})`,
+    '',
+    `Machine: ${machine()}. callgrind, SQLite, demo data, environment ${JSON.stringify(environment())}; ${WARM.toLocaleString('en-GB')} reads and ${(WARM / 10).toLocaleString('en-GB')} searches to warm up, then ${N.toLocaleString('en-GB')} reads by id and ${(N / 5).toLocaleString('en-GB')} searches (\`Patient?family=kanfeld&birthdate=1998-03-19\`) counted, one at a time.`,
+    '',
+    '| build | read: serving thread | read: all threads | search: serving thread | search: all threads |',
+    '|---|---:|---:|---:|---:|',
+    ...rows,
+  ];
+  if (other) {
+    const a = counts.get(mine)!;
+    const b = counts.get(other)!;
+    const pct = (x: number, y: number) => `${Math.round((100 * x) / y)}%`;
+    lines.push('', `This build ÷ the other, serving thread: read ${pct(a.read.main, b.read.main)}, search ${pct(a.search.main, b.search.main)}.`);
+  }
+  const top = counts.get(mine)!.top;
+  if (top.length) lines.push('', `This build's reads, by function (own instructions a read, serving thread):`, '', '| instructions | share | function |', '|---:|---:|---|', ...top);
+  return lines.join('\n');
+}
