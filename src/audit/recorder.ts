@@ -3,7 +3,6 @@ import type { Caller, Logger } from '../interactions/types.js';
 import type { Recorder, RequestRecord } from '../pipeline/dispatch.js';
 import type { Target } from '../pipeline/route.js';
 import type { Trail } from '../pipeline/trail.js';
-import { uncancellable } from '../store/cancel.js';
 import type { AuditAppend, AuditStore, StoredVersion, WriteResult } from '../store/store.js';
 import { eventOfRecord } from '../fhir/audit-event.js';
 import { buildRecords, type EventFacts, plainFacts } from './event.js';
@@ -74,8 +73,8 @@ export class AuditWriter {
           else resolve();
         },
       });
-      // Shared by the requests in flight: no one client's disconnection may cancel it.
-      this.flushing ??= uncancellable(() => this.flush().finally(() => (this.flushing = undefined)));
+      // Shared by the requests in flight, on the store's own connections: no one client's disconnection cancels it.
+      this.flushing ??= this.flush().finally(() => (this.flushing = undefined));
     });
   }
 

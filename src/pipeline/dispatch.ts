@@ -1,7 +1,7 @@
 import { timeOrderedId } from '../fhir/ids.js';
 import { badRequest, FhirError, issue } from '../fhir/outcome.js';
 import type { Access } from '../search/access.js';
-import { Cancellation, withCancellation } from '../store/cancel.js';
+import { Cancellation } from '../store/cancel.js';
 
 /** What the HTTP layer aborts when a client goes away (store/cancel.ts). */
 export { Cancellation };
@@ -120,7 +120,8 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
         options.routed?.(target);
         const req = fhirRequest(incoming, target);
         policy.authorise(caller, target, req);
-        const data = dataFor(server.store, caller.access);
+        // Its reads and writes stop when the client disconnects: the store cancels the database work done for it (store/cancel.ts).
+        const data = dataFor(server.store, caller.access, options.signal);
         const ctx: RequestContext & Traced = {
           registry: server.registry,
           operations: server.operations,
@@ -131,13 +132,11 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
           ...(server.terminologyServer ? { terminologyServer: server.terminologyServer } : {}),
           requestId,
           caller,
-          data: trail ? observed(server.store, caller.access, data, trail) : data,
+          data: trail ? observed(server.store, caller.access, data, trail, options.signal) : data,
           entry,
           ...(trail ? { [TRAIL]: trail } : {}),
         };
-        const run = target.interaction;
-        // Aborted when the client disconnects: the store cancels the database work done for it (store/cancel.ts).
-        response = await (options.signal ? withCancellation(options.signal, () => run(req, ctx)) : run(req, ctx));
+        response = await target.interaction(req, ctx);
       } catch (err) {
         response = errorResponse(err, log);
       }
@@ -168,10 +167,11 @@ const datas = new WeakMap<Store, WeakMap<Access, Data>>();
 
 /**
  * The data a caller with `access` reaches: the store's narrowed reader, and transactions
- * under the same access. Made once per access value (the open base's is one for every
- * request).
+ * under the same access. A request whose client may go away (`signal`) gets its own, which
+ * stops with it; without one, it is made once per access value.
  */
-export function dataFor(store: Store, access: Access): Data {
+export function dataFor(store: Store, access: Access, signal?: Cancellation): Data {
+  if (signal) return { ...store.reader(access, signal), transaction: (fn) => store.transaction(access, fn, { signal }) };
   let byAccess = datas.get(store);
   if (!byAccess) datas.set(store, (byAccess = new WeakMap()));
   let data = byAccess.get(access);

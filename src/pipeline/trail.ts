@@ -1,6 +1,7 @@
 import type { Caller, Data } from '../interactions/types.js';
 import type { Access } from '../search/access.js';
 import type { SearchPlan } from '../search/plan.js';
+import type { Cancellation } from '../store/cancel.js';
 import type { AuditAppend, HistoryPage, HistoryQuery, SearchPage, Store, StoredVersion, StoreReader, StoreTx, WriteResult } from '../store/store.js';
 import type { Target } from './route.js';
 
@@ -22,8 +23,8 @@ export interface Trail {
 }
 
 /** The request's data, noting in `trail` every version it reads and every write it makes. */
-export function observed(store: Store, access: Access, data: Data, trail: Trail): Data {
-  return new ObservedData(store, access, data, trail);
+export function observed(store: Store, access: Access, data: Data, trail: Trail, signal?: Cancellation): Data {
+  return new ObservedData(store, access, data, trail, signal);
 }
 
 /**
@@ -63,13 +64,14 @@ class ObservedData extends ObservedReader implements Data {
     private readonly access: Access,
     data: Data,
     trail: Trail,
+    private readonly signal: Cancellation | undefined,
   ) {
     super(data, trail);
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     const trail = this.trail;
-    return this.store.transaction(this.access, (tx) => fn(observeTx(tx, trail)), { audit: trail.inTransaction() });
+    return this.store.transaction(this.access, (tx) => fn(observeTx(tx, trail)), { audit: trail.inTransaction(), ...(this.signal ? { signal: this.signal } : {}) });
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Access } from '../search/access.js';
 import type { Indexer } from '../search/index-rows.js';
 import type { SearchPlan, SortValue } from '../search/plan.js';
+import type { Cancellation } from './cancel.js';
 
 /**
  * The store interfaces. SQLite and PostgreSQL implement them, and one contract suite
@@ -102,15 +103,20 @@ export interface StoreTx extends StoreReader {
 
 /** What requests use. */
 export interface Store {
-  /** Reads and searches that see only what `access` allows. */
-  reader(access: Access): StoreReader;
+  /**
+   * Reads and searches that see only what `access` allows. With `signal` (a request's: its
+   * client may go away), they start no statement once it is aborted, and stop the one
+   * running where the database can (store/cancel.ts).
+   */
+  reader(access: Access, signal?: Cancellation): StoreReader;
   /**
    * Runs `fn` in one database transaction whose reads see only what `access` allows: all
    * its writes commit, or none do. With `audit`, the events it builds once `fn` has
    * finished are appended to the audit trail in the same transaction (the request
-   * pipeline's record step; never a handler).
+   * pipeline's record step; never a handler). With `signal`, it stops as the reader does,
+   * and rolls back.
    */
-  transaction<T>(access: Access, fn: (tx: StoreTx) => Promise<T>, options?: { audit?: AuditAppend }): Promise<T>;
+  transaction<T>(access: Access, fn: (tx: StoreTx) => Promise<T>, options?: { audit?: AuditAppend; signal?: Cancellation }): Promise<T>;
 }
 
 export type { PatientRef } from '../fhir/audit-event.js';

@@ -6,6 +6,8 @@ import type { Caller, FhirResponse, Incoming, ServerContext } from '../../src/in
 import { createPipeline, type Pipeline, type RequestRecord } from '../../src/pipeline/dispatch.js';
 import { openPolicy, type Policy } from '../../src/pipeline/policy.js';
 import { EVERYTHING } from '../../src/search/access.js';
+import { Cancellation } from '../../src/store/cancel.js';
+import { ClientGone } from '../../src/store/errors.js';
 import { startTestServer, storeKinds, type TestServer } from '../helpers/server.js';
 
 /**
@@ -63,6 +65,39 @@ for (const kind of await storeKinds()) {
       }
       // The validation itself found the bad NHS number in both.
       expect(JSON.stringify(outcome(await s.dispatch(requests[0]!.incoming)))).toMatch(/check digit|Modulus 11/i);
+    });
+
+    it('stops the database work of a request whose client has gone (499), and rolls its writes back', async () => {
+      const pipeline = createPipeline(s.server, { url: 'http://test/STU3', policy: openPolicy('system') });
+      const gone = new Cancellation();
+      gone.abort();
+      // A read of what no cache holds, a vread, a search, a history, a write: none starts a statement.
+      const requests = [get('Patient/nobody'), get('Patient/p1/_history/1'), get('Patient', [['gender', 'female']]), get('Patient/p1/_history'), { ...get('Patient/p2'), method: 'PUT', body: { resourceType: 'Patient', id: 'p2' } as Incoming['body'] }];
+      for (const incoming of requests) {
+        const res = await pipeline.dispatch(incoming, { signal: gone });
+        expect(res.status, incoming.path.join('/')).toBe(499);
+        expect(outcome(res)!.issue[0]!.code).toBe('incomplete');
+      }
+      // The same requests from a client still there, and from the in-process caller with no signal, are answered.
+      const here = new Cancellation();
+      expect((await pipeline.dispatch(get('Patient/p1/_history/1'), { signal: here })).status).toBe(200);
+      expect((await pipeline.dispatch(get('Patient/p2'))).status).toBe(404);
+      // A transaction whose client goes away between two writes keeps neither.
+      const going = new Cancellation();
+      const write = (id: string) => ({ type: 'Patient', id, resource: { resourceType: 'Patient', id } });
+      const err = await s.server.store
+        .transaction(
+          EVERYTHING,
+          async (tx) => {
+            await tx.write(write('p3'));
+            going.abort();
+            await tx.write(write('p4'));
+          },
+          { signal: going },
+        )
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ClientGone);
+      for (const id of ['p3', 'p4']) expect(await s.server.store.reader(EVERYTHING).read('Patient', id)).toBeUndefined();
     });
 
     it('refuses a batch inside a batch', async () => {

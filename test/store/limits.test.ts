@@ -8,7 +8,7 @@ import { EVERYTHING } from '../../src/search/access.js';
 import { compileSearch } from '../../src/search/compile/compile.js';
 import { parseSearch } from '../../src/search/parse/query.js';
 import { searchRegistry } from '../../src/search/registry.js';
-import { Cancellation, withCancellation } from '../../src/store/cancel.js';
+import { Cancellation } from '../../src/store/cancel.js';
 import { defaultStoreOptions } from '../../src/store/default-options.js';
 import { ClientGone } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open.js';
@@ -143,7 +143,7 @@ describe('the query time limit (CCRI_QUERY_TIMEOUT_MS)', () => {
     const driver = new PostgresDriver(schema.url, 4);
     cleanups.push(() => driver.close());
     const gone = new Cancellation();
-    const running = withCancellation(gone, () => driver.reader.all('SELECT pg_sleep(30)')).catch((e: unknown) => e);
+    const running = driver.readerFor(gone).all('SELECT pg_sleep(30)').catch((e: unknown) => e);
     setTimeout(() => gone.abort(), 300);
     // Without the cancel the sleep would finish and resolve with a row.
     expect(await running).toBeInstanceOf(ClientGone);
@@ -151,7 +151,12 @@ describe('the query time limit (CCRI_QUERY_TIMEOUT_MS)', () => {
     const left = await driver.reader.all<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND state = 'active'");
     expect(left[0]!.n).toBe(0);
     // And a request whose client is already gone starts no statement.
-    await expect(withCancellation(gone, () => driver.reader.all('SELECT 1'))).rejects.toBeInstanceOf(ClientGone);
+    await expect(driver.readerFor(gone).all('SELECT 1')).rejects.toBeInstanceOf(ClientGone);
+    // A transaction's statement is cancelled the same way, and the transaction rolled back.
+    const leaving = new Cancellation();
+    const inTx = driver.transaction((c) => c.all('SELECT pg_sleep(30)'), { signal: leaving }).catch((e: unknown) => e);
+    setTimeout(() => leaving.abort(), 300);
+    expect(await inTx).toBeInstanceOf(ClientGone);
   });
 });
 

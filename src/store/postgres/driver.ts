@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { IndexKind } from '../../search/index-rows.js';
 import type { PreparedBatch } from '../prepared.js';
 import { FhirError } from '../../fhir/outcome.js';
-import { currentSignal } from '../cancel.js';
+import type { Cancellation } from '../cancel.js';
 import { ClientGone, queryTooCostly, storeUnavailable } from '../errors.js';
 import { type CurrentRow, isFixed, type SqlConnection, type SqlDriver, type SqlValue, type TransactionOptions } from '../sql/driver.js';
 import type { ConnectionUse, StatementObserver } from '../store.js';
@@ -63,11 +63,11 @@ const COLUMN_TYPES: Record<string, string> = {
  * is a 503 with Retry-After. Deadlocks and serialisation failures (40P01, 40001) are retried
  * by the store (sql-store.ts) and are passed on as they are.
  */
-export function translatePgError(err: unknown, limitMs: number): unknown {
+export function translatePgError(err: unknown, limitMs: number, signal?: Cancellation): unknown {
   if (err instanceof FhirError) return err;
   const e = err as { code?: unknown; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
-  if (code === '57014') return currentSignal()?.aborted ? new ClientGone() : queryTooCostly(limitMs);
+  if (code === '57014') return signal?.aborted ? new ClientGone() : queryTooCostly(limitMs);
   if (/^(08|57P|53)/.test(code) || code === '3D000' || code === '3F000' || code === '42P01') return storeUnavailable(`The database is unavailable (${code})`);
   if (['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EPIPE'].includes(code)) return storeUnavailable(`The database cannot be reached (${code})`);
   if (typeof e.message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message)) {
@@ -88,6 +88,8 @@ class PgConnection implements SqlConnection {
   constructor(
     private readonly client: pg.Pool | pg.PoolClient,
     private readonly driver: PostgresDriver,
+    /** The cancellation of the request this connection serves (store/cancel.ts), if any. */
+    private readonly signal?: Cancellation,
   ) {}
 
   /** An insert of a transaction, sent with the next statement (see `pending`); outside a transaction, at once. */
@@ -125,7 +127,7 @@ class PgConnection implements SqlConnection {
    */
   private async query(sql: string, params: unknown[], prepare: Prepare = false): Promise<pg.QueryResult> {
     await this.flush();
-    const signal = currentSignal();
+    const signal = this.signal;
     if (signal?.aborted) throw new ClientGone();
     const observer = this.driver.observer;
     const started = observer ? performance.now() : 0;
@@ -142,7 +144,7 @@ class PgConnection implements SqlConnection {
         if (client !== this.client) (client as pg.PoolClient).release();
       }
     } catch (err) {
-      throw translatePgError(err, this.driver.queryTimeoutMs);
+      throw translatePgError(err, this.driver.queryTimeoutMs, signal);
     } finally {
       if (observer) observer((performance.now() - started) / 1000, this.inTransaction);
     }
@@ -364,6 +366,10 @@ export class PostgresDriver implements SqlDriver {
     this.reader = new PgConnection(this.pool, this);
   }
 
+  readerFor(signal: Cancellation): SqlConnection {
+    return new PgConnection(this.pool, this, signal);
+  }
+
   async transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     let client: pg.PoolClient;
     try {
@@ -378,7 +384,7 @@ export class PostgresDriver implements SqlDriver {
       if (options.relaxed) await client.query('SET LOCAL synchronous_commit = off');
       // Administration and bulk loads are not held to the requests' time limit.
       if ((options.relaxed || options.unbounded) && this.queryTimeoutMs > 0) await client.query('SET LOCAL statement_timeout = 0');
-      const conn = new PgConnection(client, this);
+      const conn = new PgConnection(client, this, options.signal);
       const result = await fn(conn);
       await conn.flush();
       const observer = this.observer;
@@ -390,7 +396,7 @@ export class PostgresDriver implements SqlDriver {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      throw translatePgError(err, this.queryTimeoutMs);
+      throw translatePgError(err, this.queryTimeoutMs, options.signal);
     } finally {
       // A client whose connection failed is dropped from the pool rather than handed out again.
       client.release(broken || undefined);

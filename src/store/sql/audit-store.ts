@@ -1,7 +1,6 @@
 import { hash } from 'node:crypto';
 import { eventOfRecord, type EventRecord } from '../../fhir/audit-event.js';
 import type { AuditAppend, AuditHead, AuditProblem, AuditStore, JournalMover, JournalSlice, PatientLookup, PatientRef } from '../store.js';
-import { uncancellable } from '../cancel.js';
 import { EVERYTHING } from '../../search/access.js';
 import type { Indexer } from '../../search/index-rows.js';
 import { type AuditJournal, fixed, type SqlConnection, type SqlDriver } from './driver.js';
@@ -150,8 +149,8 @@ export class SqlAuditStore implements AuditStore {
     const journal = this.own;
     if (this.moving || !journal || !this.pending.length) return this.moving ?? Promise.resolve();
     const chain = this.ownChain!;
-    // Shared by every request whose event it moves: no one client's disconnection may cancel it.
-    this.moving = uncancellable(async () => {
+    // Shared by every request whose event it moves, on the store's own connections: no one client's disconnection cancels it.
+    this.moving = (async () => {
       const batch = this.pending;
       const events = this.pendingEvents;
       this.pending = [];
@@ -172,7 +171,7 @@ export class SqlAuditStore implements AuditStore {
       } catch {
         // Removed by the next move, or moved again by no one: the note of the last event moved skips them.
       }
-    }).finally(() => {
+    })().finally(() => {
       this.moving = undefined;
       if (this.pendingEvents >= JOURNAL_MOVE_EVENTS) void this.move();
       else if (this.pending.length) this.moveTimer ??= setTimeout(() => void this.move(), JOURNAL_MOVE_MS).unref();
@@ -221,7 +220,7 @@ export class SqlAuditStore implements AuditStore {
    * before a command reads the chains, and before a server journals its own.
    */
   private recover(): Promise<void> {
-    this.recovered ??= uncancellable(async () => {
+    this.recovered ??= (async () => {
       const journals = this.driver.journals;
       if (!journals) return;
       for (const chain of journals.chains()) {
@@ -237,7 +236,7 @@ export class SqlAuditStore implements AuditStore {
           journal.close(moved);
         }
       }
-    }).catch((err: unknown) => {
+    })().catch((err: unknown) => {
       this.recovered = undefined;
       throw err;
     });
@@ -273,8 +272,8 @@ export class SqlAuditStore implements AuditStore {
     this.driver.fresh?.();
     const behind = await this.driver.reader.get<{ x: number }>('SELECT 1 AS x FROM audit_head h LEFT JOIN audit_indexed i ON i.chain = h.chain WHERE h.n > COALESCE(i.n, 0) LIMIT 1');
     if (!behind) return 0;
-    // Shared by every reader that waits for it: no one client's disconnection may cancel it.
-    this.indexing = uncancellable(() => this.indexAll(limit).finally(() => (this.indexing = undefined)));
+    // Shared by every reader that waits for it, on the store's own connections: no one client's disconnection cancels it.
+    this.indexing = this.indexAll(limit).finally(() => (this.indexing = undefined));
     return this.indexing;
   }
 

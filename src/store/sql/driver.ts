@@ -7,6 +7,7 @@ import type { EventRecord } from '../../fhir/audit-event.js';
  * SQL is written once with `?` placeholders; a driver translates as it must.
  */
 
+import type { Cancellation } from '../cancel.js';
 import type { PreparedBatch } from '../prepared.js';
 import type { ConnectionUse, JournalSlice, StatementObserver } from '../store.js';
 import type { SqlDialect } from './schema.js';
@@ -89,6 +90,8 @@ export interface TransactionOptions {
    * group commit): an audit append, whose requests are already one group, and wait for it.
    */
   alone?: boolean;
+  /** The cancellation of the request the transaction is for (store/cancel.ts): its statements stop as the reader's do. */
+  signal?: Cancellation;
 }
 
 export interface CurrentRow {
@@ -135,6 +138,8 @@ export interface SqlDriver {
   readonly journals?: AuditJournals;
   /** The connection for reads outside a transaction: sees committed data only. */
   readonly reader: SqlConnection;
+  /** The reader for one request: it starts no statement once `signal` is aborted, and stops the one running where the database can (store/cancel.ts). */
+  readerFor(signal: Cancellation): SqlConnection;
   /**
    * Runs `fn` in a write transaction on a dedicated connection. Commits when `fn`
    * resolves, rolls back when it throws. A `relaxed` transaction (a bulk load's) does not

@@ -3,6 +3,7 @@ import { accessTest } from '../../search/compile/access.js';
 import { limit, raw, type Sql, sql, typeIn } from '../../search/compile/builder.js';
 import type { SearchPlan } from '../../search/plan.js';
 import { type PreparedBatch, preparedOps } from '../prepared.js';
+import type { Cancellation } from '../cancel.js';
 import { appendIn, eventWriter, SqlAuditStore } from './audit-store.js';
 import { SqlAuthStore } from './auth-store.js';
 import { SqlExportJobStore } from './export-job-store.js';
@@ -132,24 +133,24 @@ export class SqlStore implements StoreAdmin {
    * anything changed (SQLite's reader snapshot generation, moved by any committed change in
    * any process); the whole cache is dropped on any change, so it is never stale.
    */
-  reader(access: Access): StoreReader {
-    const conn = this.driver.reader;
+  reader(access: Access, signal?: Cancellation): StoreReader {
+    const conn = signal ? this.driver.readerFor(signal) : this.driver.reader;
     // AuditEvents are searched as resources once copied from the audit trail: a read that may see them catches up first.
     const audited = visibility(access, 'AuditEvent') !== 'none';
     const caughtUp = async (types: readonly string[] | undefined) => {
       if (audited && (!types || types.includes('AuditEvent'))) await this.audit().index();
     };
     return {
-      read: async (type, id) => (await caughtUp([type]), visibility(access, type) === 'all' ? this.cachedRead(type, id) : readWith(conn, type, id, access)),
+      read: async (type, id) => (await caughtUp([type]), visibility(access, type) === 'all' ? this.cachedRead(conn, type, id) : readWith(conn, type, id, access)),
       vread: async (type, id, version) => (await caughtUp([type]), vreadWith(conn, type, id, version, access)),
       history: async (query) => (await caughtUp(query.type ? [query.type] : undefined), historyWith(conn, query, access)),
       search: async (plan) => (await caughtUp(plan.types), runSearch(conn, this.pids, this.driver.dialect, plan, access, this.innerMax)),
     };
   }
 
-  private async cachedRead(type: string, id: string): Promise<StoredVersion | undefined> {
+  private async cachedRead(conn: SqlConnection, type: string, id: string): Promise<StoredVersion | undefined> {
     const counter = this.driver.changeCounter?.();
-    if (counter === undefined || this.cacheSize === 0) return readWith(this.driver.reader, type, id);
+    if (counter === undefined || this.cacheSize === 0) return readWith(conn, type, id);
     if (counter !== this.cacheCounter) {
       this.cache.clear();
       this.cacheCounter = counter;
@@ -157,7 +158,7 @@ export class SqlStore implements StoreAdmin {
     const key = `${type}/${id}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
-    const v = await readWith(this.driver.reader, type, id);
+    const v = await readWith(conn, type, id);
     if (v) {
       if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(key, v);
@@ -202,7 +203,7 @@ export class SqlStore implements StoreAdmin {
    * with a short random pause; then a deadlock is a 503 (Retry-After) and a lost creation a
    * 409. `fn` must therefore be safe to run again (it is given a fresh transaction each time).
    */
-  async transaction<T>(access: Access, fn: (tx: StoreTx) => Promise<T>, options: { audit?: AuditAppend } = {}): Promise<T> {
+  async transaction<T>(access: Access, fn: (tx: StoreTx) => Promise<T>, options: { audit?: AuditAppend; signal?: Cancellation } = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.transactionOnce(access, fn, options);
@@ -215,7 +216,7 @@ export class SqlStore implements StoreAdmin {
     }
   }
 
-  private async transactionOnce<T>(access: Access, fn: (tx: StoreTx) => Promise<T>, options: { audit?: AuditAppend }): Promise<T> {
+  private async transactionOnce<T>(access: Access, fn: (tx: StoreTx) => Promise<T>, options: { audit?: AuditAppend; signal?: Cancellation }): Promise<T> {
     const pending = new Map<string, number>();
     const result = await this.driver.transaction(async (conn) => {
       const now = this.clock();
@@ -241,7 +242,7 @@ export class SqlStore implements StoreAdmin {
       await addCounts(conn, batch.counts);
       if (options.audit) await appendIn(conn, this.driver, options.audit);
       return result;
-    });
+    }, options.signal ? { signal: options.signal } : undefined);
     this.pids.adopt(pending);
     return result;
   }

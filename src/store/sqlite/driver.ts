@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import type { IndexKind } from '../../search/index-rows.js';
 import type { PreparedBatch } from '../prepared.js';
 import { FhirError } from '../../fhir/outcome.js';
-import { currentSignal } from '../cancel.js';
+import type { Cancellation } from '../cancel.js';
 import { ClientGone, RetryableConflict, queryTooCostly, storeUnavailable } from '../errors.js';
 import type { AuditJournals, CurrentRow, SqlConnection, SqlDriver, SqlValue, TransactionOptions } from '../sql/driver.js';
 import type { ConnectionUse, StatementObserver } from '../store.js';
@@ -118,6 +118,10 @@ export class SqliteDriver implements SqlDriver {
    * connection's, so it is set for that transaction alone, under the writer's mutex, and
    * the next checkpoint syncs everything. docs/storage.md.
    */
+  readerFor(signal: Cancellation): SqlConnection {
+    return signalled(this.reader, signal);
+  }
+
   async transaction<T>(fn: (conn: SqlConnection) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (!this.groups || options.relaxed || options.unbounded || options.alone) {
       return this.mutex.run(async () => {
@@ -169,7 +173,7 @@ export class SqliteDriver implements SqlDriver {
     savepoint.open.run();
     let value: T;
     try {
-      value = await fn(this.writer);
+      value = await fn(signalled(this.writer, options.signal));
       savepoint.release.run();
     } catch (err) {
       if (this.writerDb.inTransaction) {
@@ -253,7 +257,7 @@ export class SqliteDriver implements SqlDriver {
       throw translate(err);
     }
     try {
-      const result = await fn(this.writer);
+      const result = await fn(signalled(this.writer, options.signal));
       // Other processes' readers learn of the change from the count (snapshot()); an audit append changes nothing they keep.
       if (!options.unchanged) this.countChange();
       const observer = this.watch.observer;
@@ -654,7 +658,6 @@ class SqliteConnection implements SqlConnection {
 
   /** Runs one statement under the time limit, translating SQLite's errors (translate). */
   private timed<T>(run: () => T): T {
-    if (currentSignal()?.aborted) throw new ClientGone();
     if (this.limitMs > 0) this.deadline = this.now() + this.limitMs;
     const observer = this.watch.observer;
     const started = observer ? performance.now() : 0;
@@ -827,6 +830,63 @@ class SqliteConnection implements SqlConnection {
 }
 
 /** Thrown by the guard function past the deadline (SqliteConnection). */
+/** `conn` as a request with `signal` uses it: each call refuses to start once the client is gone. */
+function signalled(conn: SqlConnection, signal: Cancellation | undefined): SqlConnection {
+  return signal ? new Signalled(conn, signal) : conn;
+}
+
+const refused = (): Promise<never> => Promise.reject(new ClientGone());
+
+/**
+ * A connection for one request: a statement is not started once its client has gone
+ * (store/cancel.ts), so a search of many statements stops at the next one. Each call here is
+ * one statement, or a bulk helper's few, on the server's thread: nothing runs between them
+ * that could abort one midway.
+ */
+class Signalled implements SqlConnection {
+  constructor(
+    private readonly conn: SqlConnection,
+    private readonly signal: Cancellation,
+  ) {}
+
+  all<T>(sql: string, params?: SqlValue[]): Promise<T[]> {
+    return this.signal.aborted ? refused() : this.conn.all<T>(sql, params);
+  }
+  get<T>(sql: string, params?: SqlValue[]): Promise<T | undefined> {
+    return this.signal.aborted ? refused() : this.conn.get<T>(sql, params);
+  }
+  run(sql: string, params?: SqlValue[]): Promise<number> {
+    return this.signal.aborted ? refused() : this.conn.run(sql, params);
+  }
+  runLater(sql: string, params?: SqlValue[]): Promise<void> {
+    return this.signal.aborted ? refused() : this.conn.runLater(sql, params);
+  }
+  advisoryLock(key: string): Promise<void> {
+    return this.signal.aborted ? refused() : this.conn.advisoryLock(key);
+  }
+  insertMany(table: string, columns: string[], values: SqlValue[], suffix?: string): Promise<void> {
+    return this.signal.aborted ? refused() : this.conn.insertMany(table, columns, values, suffix);
+  }
+  currentMany(keys: Array<[string, string]>): Promise<CurrentRow[]> {
+    return this.signal.aborted ? refused() : this.conn.currentMany(keys);
+  }
+  insertResources(rows: Array<[string, string, number, number]>): Promise<Array<{ rid: number; type: string; id: string }>> {
+    return this.signal.aborted ? refused() : this.conn.insertResources(rows);
+  }
+  updateResources(rows: Array<[number, number, number, number]>): Promise<void> {
+    return this.signal.aborted ? refused() : this.conn.updateResources(rows);
+  }
+  deleteByRids(deletes: ReadonlyArray<{ table: string; column: string; rids: readonly number[] }>): Promise<void> {
+    return this.signal.aborted ? refused() : this.conn.deleteByRids(deletes);
+  }
+  insertText(rows: Array<[number, string, string]>): Promise<void> {
+    return this.signal.aborted ? refused() : this.conn.insertText(rows);
+  }
+  insertPrepared(batch: PreparedBatch): Promise<boolean> {
+    return this.signal.aborted ? refused() : this.conn.insertPrepared(batch);
+  }
+}
+
 class QueryTimeout extends Error {}
 
 /** Who is told of each call's duration (metrics), shared by a driver and its connections. */
