@@ -14,12 +14,15 @@ import { machine, tempFolder } from './lib.js';
  * `read` and one `writev`) are not in it.
  *
  * Each build is started under callgrind on its own SQLite folder with the demo data, warmed
- * until its JIT has settled (INSTR_WARM reads; a tenth as many searches), then counted over
- * INSTR_N requests of each target, sent one after another on one kept-alive connection.
+ * until its JIT has settled (INSTR_WARM reads, then a tenth as many searches, each just before
+ * it is counted), then counted over INSTR_N reads and a fifth as many searches, sent one after
+ * another on one kept-alive connection.
  * `AB_OTHER=<checkout>` counts another checkout's build too, alternately; `AB_ENV` sets the
  * servers' environment as for the `ab` bench (audit off by default); `INSTR_TOP=n` lists the
  * n functions that cost the most in this build's reads (JavaScript named from node's
- * `--perf-basic-prof` map).
+ * `--perf-basic-prof` map). `INSTR_AUTH=1` asks the authorization server (/auth) once first, as
+ * any server whose secure API has been used has been asked: oidc-provider's AsyncLocalStorage
+ * then turns Node 20's promise hooks on for good, and every promise of every request pays them.
  *
  * Node runs with `--no-memory-reducer`: V8's memory reducer starts a full garbage collection
  * when the allocation rate has been low for some seconds of wall time, which under
@@ -29,6 +32,7 @@ import { machine, tempFolder } from './lib.js';
 const WARM = Number(process.env.INSTR_WARM ?? 20_000);
 const N = Number(process.env.INSTR_N ?? 5_000);
 const TOP = Number(process.env.INSTR_TOP ?? 0);
+const AUTH = process.env.INSTR_AUTH === '1';
 
 interface Count {
   /** Instructions a request on the thread that serves it, and on every thread (garbage collection and JIT helpers too). */
@@ -152,17 +156,19 @@ async function countBuild(checkout: string, top: number): Promise<{ read: Count;
     const http = client(server.port);
     const targets = { read: `/STU3/Patient/${id}`, search: '/STU3/Patient?family=kanfeld&birthdate=1998-03-19' };
     try {
-      for (let i = 0; i < WARM; i++) await http.get(targets.read);
-      for (let i = 0; i < WARM / 10; i++) await http.get(targets.search);
-      const counted = async (path: string, n: number, part: number): Promise<Count> => {
+      // oidc-provider runs each request to /auth in its own AsyncLocalStorage, which on Node 20 turns the promise hooks on for the life of the process.
+      if (AUTH) await http.get('/auth/.well-known/openid-configuration');
+      // Each target is warmed just before it is counted: what another target's requests would leave in the JIT's feedback is not in it.
+      const counted = async (path: string, warm: number, n: number, part: number): Promise<Count> => {
+        for (let i = 0; i < warm; i++) await http.get(path);
         execFileSync('callgrind_control', ['--zero', String(pid)], { stdio: 'ignore' });
         for (let i = 0; i < n; i++) await http.get(path);
         execFileSync('callgrind_control', ['--dump', String(pid)], { stdio: 'ignore' });
         const c = dumped(dumps.path, pid, part);
         return { main: c.main / n, all: c.all / n };
       };
-      const read = await counted(targets.read, N, 1);
-      const search = await counted(targets.search, N / 5, 2);
+      const read = await counted(targets.read, WARM, N, 1);
+      const search = await counted(targets.search, WARM / 10, N / 5, 2);
       const lines = top ? topFunctions(join(dumps.path, `cg.${pid}.1-01`), `/tmp/perf-${pid}.map`, N, top) : [];
       return { read, search, top: lines };
     } finally {
@@ -191,7 +197,7 @@ export async function instructionsBench(): Promise<string> {
   const lines = [
     `### Instructions a request (${new Date().toISOString().slice(0, 10)})`,
     '',
-    `Machine: ${machine()}. callgrind, SQLite, demo data, environment ${JSON.stringify(environment())}; ${WARM.toLocaleString('en-GB')} reads and ${(WARM / 10).toLocaleString('en-GB')} searches to warm up, then ${N.toLocaleString('en-GB')} reads by id and ${(N / 5).toLocaleString('en-GB')} searches (\`Patient?family=kanfeld&birthdate=1998-03-19\`) counted, one at a time.`,
+    `Machine: ${machine()}. callgrind, SQLite, demo data, environment ${JSON.stringify(environment())}${AUTH ? ', /auth asked once first' : ''}; ${N.toLocaleString('en-GB')} reads by id counted after ${WARM.toLocaleString('en-GB')} to warm up, then ${(N / 5).toLocaleString('en-GB')} searches (\`Patient?family=kanfeld&birthdate=1998-03-19\`) after ${(WARM / 10).toLocaleString('en-GB')}, one at a time.`,
     '',
     '| build | read: serving thread | read: all threads | search: serving thread | search: all threads |',
     '|---|---:|---:|---:|---:|',
