@@ -19,7 +19,8 @@ const ROUNDS = Number(process.env.AB_ROUNDS ?? 5);
 const SEED_RUNS = Number(process.env.AB_SEED_RUNS ?? 3);
 const SEED_PATIENTS = Number(process.env.AB_SEED_PATIENTS ?? 1000);
 
-function extraEnv(): Record<string, string> {
+/** The servers' environment: audit off (builds older than the audit do none), and what AB_ENV sets. */
+export function extraEnv(): Record<string, string> {
   const env: Record<string, string> = { CCRI_AUDIT: 'off' };
   for (const pair of (process.env.AB_ENV ?? '').split(/\s+/).filter(Boolean)) {
     const at = pair.indexOf('=');

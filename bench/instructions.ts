@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join, resolve } from 'node:path';
-import { bernie, startOlder } from './ab.js';
+import { bernie, extraEnv, startOlder } from './ab.js';
 import { machine, tempFolder } from './lib.js';
 
 /**
@@ -38,15 +38,6 @@ interface Count {
   /** Instructions a request on the thread that serves it, and on every thread (garbage collection and JIT helpers too). */
   main: number;
   all: number;
-}
-
-function environment(): Record<string, string> {
-  const env: Record<string, string> = { CCRI_AUDIT: 'off' };
-  for (const pair of (process.env.AB_ENV ?? '').split(/\s+/).filter(Boolean)) {
-    const at = pair.indexOf('=');
-    if (at > 0) env[pair.slice(0, at)] = pair.slice(at + 1);
-  }
-  return env;
 }
 
 /** GETs on one kept-alive connection, one after another; each must answer 200. */
@@ -140,7 +131,7 @@ function topFunctions(file: string, perfMap: string, requests: number, top: numb
 async function countBuild(checkout: string, top: number): Promise<{ read: Count; search: Count; top: string[] }> {
   const data = tempFolder('ccri-instr-');
   const dumps = tempFolder('ccri-instr-cg-');
-  const env = { ...environment(), CCRI_DATA_DIR: data.path };
+  const env = { ...extraEnv(), CCRI_DATA_DIR: data.path };
   try {
     // The demo data is loaded by a first start without callgrind (fifty times faster).
     const first = await startOlder(env, checkout, data.path);
@@ -197,7 +188,7 @@ export async function instructionsBench(): Promise<string> {
   const lines = [
     `### Instructions a request (${new Date().toISOString().slice(0, 10)})`,
     '',
-    `Machine: ${machine()}. callgrind, SQLite, demo data, environment ${JSON.stringify(environment())}${AUTH ? ', /auth asked once first' : ''}; ${N.toLocaleString('en-GB')} reads by id counted after ${WARM.toLocaleString('en-GB')} to warm up, then ${(N / 5).toLocaleString('en-GB')} searches (\`Patient?family=kanfeld&birthdate=1998-03-19\`) after ${(WARM / 10).toLocaleString('en-GB')}, one at a time.`,
+    `Machine: ${machine()}. callgrind, SQLite, demo data, environment ${JSON.stringify(extraEnv())}${AUTH ? ', /auth asked once first' : ''}; ${N.toLocaleString('en-GB')} reads by id counted after ${WARM.toLocaleString('en-GB')} to warm up, then ${(N / 5).toLocaleString('en-GB')} searches (\`Patient?family=kanfeld&birthdate=1998-03-19\`) after ${(WARM / 10).toLocaleString('en-GB')}, one at a time.`,
     '',
     '| build | read: serving thread | read: all threads | search: serving thread | search: all threads |',
     '|---|---:|---:|---:|---:|',
