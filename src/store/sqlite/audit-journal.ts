@@ -27,6 +27,8 @@ import { UseLock } from './use-lock.js';
 export class FileJournal implements AuditJournal {
   private fd: number;
   private seq: number;
+  /** The open segment's path: each write's slice names it (made once, not joined at every write). */
+  private path: string;
   /** Bytes written to the open segment. */
   private size = 0;
   /** Segments closed and not yet removed (their events not yet known to be in the chain). */
@@ -41,7 +43,8 @@ export class FileJournal implements AuditJournal {
     seq: number,
   ) {
     this.seq = seq;
-    this.fd = openSync(this.segment(seq), 'a');
+    this.path = this.segment(seq);
+    this.fd = openSync(this.path, 'a');
   }
 
   /** Opens the journal of a chain whose lock is held, after the segments left by `closed`. */
@@ -101,7 +104,7 @@ export class FileJournal implements AuditJournal {
       }
       throw err;
     }
-    const written = { path: this.segment(this.seq), start: this.size, end: this.size + bytes.length };
+    const written = { path: this.path, start: this.size, end: this.size + bytes.length };
     this.size = written.end;
     if (this.size >= SEGMENT_BYTES) {
       try {
@@ -120,10 +123,12 @@ export class FileJournal implements AuditJournal {
 
   private rotate(): void {
     // The next is opened first: should that fail, the journal is as it was.
-    const next = openSync(this.segment(this.seq + 1), 'a');
+    const nextPath = this.segment(this.seq + 1);
+    const next = openSync(nextPath, 'a');
     closeSync(this.fd);
-    this.closed.push(this.segment(this.seq));
+    this.closed.push(this.path);
     this.seq += 1;
+    this.path = nextPath;
     this.fd = next;
     this.size = 0;
   }
@@ -149,7 +154,7 @@ export class FileJournal implements AuditJournal {
       if (!moved) fsyncSync(this.fd);
     } finally {
       closeSync(this.fd);
-      if (moved) this.remove([...this.closed, this.segment(this.seq)]);
+      if (moved) this.remove([...this.closed, this.path]);
       this.lock.release();
     }
   }
