@@ -20,7 +20,8 @@ import { machine, tempFolder } from './lib.js';
  * `AB_OTHER=<checkout>` counts another checkout's build too, alternately; `AB_ENV` sets the
  * servers' environment as for the `ab` bench (audit off by default); `INSTR_TOP=n` lists the
  * n functions that cost the most in this build's reads (JavaScript named from node's
- * `--perf-basic-prof` map). `INSTR_AUTH=1` asks the authorization server (/auth) once first, as
+ * `--perf-basic-prof` map): their own instructions, or with `INSTR_INCLUSIVE=1` their callees' too
+ * (a function the JIT inlined into its caller is counted in the caller). `INSTR_AUTH=1` asks the authorization server (/auth) once first, as
  * any server whose secure API has been used has been asked: oidc-provider's AsyncLocalStorage
  * then turns Node 20's promise hooks on for good, and every promise of every request pays them.
  *
@@ -33,6 +34,8 @@ const WARM = Number(process.env.INSTR_WARM ?? 20_000);
 const N = Number(process.env.INSTR_N ?? 5_000);
 const TOP = Number(process.env.INSTR_TOP ?? 0);
 const AUTH = process.env.INSTR_AUTH === '1';
+const INCLUSIVE = process.env.INSTR_INCLUSIVE === '1';
+const IDLE_S = Number(process.env.INSTR_IDLE_S ?? 10);
 
 interface Count {
   /** Instructions a request on the thread that serves it, and on every thread (garbage collection and JIT helpers too). */
@@ -74,7 +77,7 @@ function dumped(folder: string, pid: number, part: number): Count {
 }
 
 /** The functions that cost most in a dump, JIT-compiled JavaScript named from node's perf map. */
-function topFunctions(file: string, perfMap: string, requests: number, top: number): string[] {
+function topFunctions(file: string, perfMap: string, requests: number, top: number, inclusive: boolean): string[] {
   const names = new Map<string, string>();
   const self = new Map<string, number>();
   const named = (ref: string): string => {
@@ -83,16 +86,22 @@ function topFunctions(file: string, perfMap: string, requests: number, top: numb
     if (m[2] !== undefined) names.set(m[1]!, m[2]);
     return names.get(m[1]!) ?? ref;
   };
+  /** What each function called cost, callees included (a call of a function by itself is not counted twice). */
+  const calls = new Map<string, number>();
   let fn = '';
+  let callee = '';
   let callCost = false;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (line.startsWith('fn=')) fn = named(line.slice(3));
-    else if (line.startsWith('cfn=')) named(line.slice(4));
+    else if (line.startsWith('cfn=')) callee = named(line.slice(4));
     else if (line.startsWith('calls=')) callCost = true;
     else if (/^[0-9+*-]/.test(line)) {
+      const n = Number(line.split(' ')[1] ?? 0);
       // The line after calls= is the callee's inclusive cost, not this function's own.
-      if (callCost) callCost = false;
-      else self.set(fn, (self.get(fn) ?? 0) + Number(line.split(' ')[1] ?? 0));
+      if (callCost) {
+        callCost = false;
+        if (callee !== fn) calls.set(fn, (calls.get(fn) ?? 0) + n);
+      } else self.set(fn, (self.get(fn) ?? 0) + n);
     }
   }
   const ranges = readFileSync(perfMap, 'utf8')
@@ -116,8 +125,9 @@ function topFunctions(file: string, perfMap: string, requests: number, top: numb
   };
   const byName = new Map<string, number>();
   let total = 0;
-  for (const [f, n] of self) {
-    total += n;
+  for (const [f, n] of self) total += n;
+  for (const f of new Set([...self.keys(), ...calls.keys()])) {
+    const n = (self.get(f) ?? 0) + (inclusive ? (calls.get(f) ?? 0) : 0);
     const name = /^0x[0-9a-f]+$/.test(f) ? jit(parseInt(f, 16)) : f;
     byName.set(name, (byName.get(name) ?? 0) + n);
   }
@@ -128,7 +138,7 @@ function topFunctions(file: string, perfMap: string, requests: number, top: numb
 }
 
 /** Counts one build: a read by id and a search, each over N requests after the warm-up. */
-async function countBuild(checkout: string, top: number): Promise<{ read: Count; search: Count; top: string[] }> {
+async function countBuild(checkout: string, top: number): Promise<{ read: Count; search: Count; raw: { read: Count; search: Count }; idle: Count; top: string[] }> {
   const data = tempFolder('ccri-instr-');
   const dumps = tempFolder('ccri-instr-cg-');
   const env = { ...extraEnv(), CCRI_DATA_DIR: data.path };
@@ -149,19 +159,34 @@ async function countBuild(checkout: string, top: number): Promise<{ read: Count;
     try {
       // oidc-provider runs each request to /auth in its own AsyncLocalStorage, which on Node 20 turns the promise hooks on for the life of the process.
       if (AUTH) await http.get('/auth/.well-known/openid-configuration');
-      // Each target is warmed just before it is counted: what another target's requests would leave in the JIT's feedback is not in it.
-      const counted = async (path: string, warm: number, n: number, part: number): Promise<Count> => {
-        for (let i = 0; i < warm; i++) await http.get(path);
+      /** Counts what `run` costs the process: callgrind's dump number `part`, and the wall time it took. */
+      const measured = async (run: () => Promise<void>, part: number): Promise<Count & { ms: number }> => {
         execFileSync('callgrind_control', ['--zero', String(pid)], { stdio: 'ignore' });
-        for (let i = 0; i < n; i++) await http.get(path);
+        const start = performance.now();
+        await run();
+        const ms = performance.now() - start;
         execFileSync('callgrind_control', ['--dump', String(pid)], { stdio: 'ignore' });
-        const c = dumped(dumps.path, pid, part);
-        return { main: c.main / n, all: c.all / n };
+        return { ...dumped(dumps.path, pid, part), ms };
       };
-      const read = await counted(targets.read, WARM, N, 1);
-      const search = await counted(targets.search, WARM / 10, N / 5, 2);
-      const lines = top ? topFunctions(join(dumps.path, `cg.${pid}.1-01`), `/tmp/perf-${pid}.map`, N, top) : [];
-      return { read, search, top: lines };
+      const repeat = (path: string, n: number) => async () => {
+        for (let i = 0; i < n; i++) await http.get(path);
+      };
+      // Each target is warmed just before it is counted: what another target's requests would leave in the JIT's feedback is not in it.
+      await repeat(targets.read, WARM)();
+      const idle = await measured(() => new Promise((r) => setTimeout(r, IDLE_S * 1000)), 1);
+      /** A request's count, less what the process spent idle over the same wall time. */
+      const perRequest = (c: Count & { ms: number }, n: number): Count => ({ main: (c.main - (idle.main * c.ms) / idle.ms) / n, all: (c.all - (idle.all * c.ms) / idle.ms) / n });
+      const read = await measured(repeat(targets.read, N), 2);
+      await repeat(targets.search, WARM / 10)();
+      const search = await measured(repeat(targets.search, N / 5), 3);
+      const lines = top ? topFunctions(join(dumps.path, `cg.${pid}.2-01`), `/tmp/perf-${pid}.map`, N, top, INCLUSIVE) : [];
+      return {
+        read: perRequest(read, N),
+        search: perRequest(search, N / 5),
+        raw: { read: { main: read.main / N, all: read.all / N }, search: { main: search.main / (N / 5), all: search.all / (N / 5) } },
+        idle: { main: idle.main / (idle.ms / 1000), all: idle.all / (idle.ms / 1000) },
+        top: lines,
+      };
     } finally {
       http.close();
       server.child.kill('SIGKILL');
@@ -183,15 +208,18 @@ export async function instructionsBench(): Promise<string> {
   const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
   const rows = builds.map((b) => {
     const c = counts.get(b)!;
-    return `| ${b === mine ? 'this build' : b} | ${k(c.read.main)} | ${k(c.read.all)} | ${k(c.search.main)} | ${k(c.search.all)} |`;
+    return `| ${b === mine ? 'this build' : b} | ${k(c.read.main)} | ${k(c.read.all)} | ${k(c.search.main)} | ${k(c.search.all)} | ${k(c.raw.read.main)}, ${k(c.raw.search.main)} | ${k(c.idle.main)}, ${k(c.idle.all)} |`;
   });
   const lines = [
     `### Instructions a request (${new Date().toISOString().slice(0, 10)})`,
     '',
     `Machine: ${machine()}. callgrind, SQLite, demo data, environment ${JSON.stringify(extraEnv())}${AUTH ? ', /auth asked once first' : ''}; ${N.toLocaleString('en-GB')} reads by id counted after ${WARM.toLocaleString('en-GB')} to warm up, then ${(N / 5).toLocaleString('en-GB')} searches (\`Patient?family=kanfeld&birthdate=1998-03-19\`) after ${(WARM / 10).toLocaleString('en-GB')}, one at a time.`,
     '',
-    '| build | read: serving thread | read: all threads | search: serving thread | search: all threads |',
-    '|---|---:|---:|---:|---:|',
+    '',
+    `Each count is less what the process spent over the same wall time while idle (${IDLE_S} s measured after the reads' warm-up): its timers (the load shedder's samples, the event-loop monitors) run by the clock, and under callgrind's slowdown a request would otherwise be charged for about fifty times its share of them. The raw counts, serving thread, are given apart.`,
+    '',
+    '| build | read: serving thread | read: all threads | search: serving thread | search: all threads | raw, serving thread: read, search | idle a second: serving thread, all |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ];
   if (other) {
@@ -201,6 +229,6 @@ export async function instructionsBench(): Promise<string> {
     lines.push('', `This build ÷ the other, serving thread: read ${pct(a.read.main, b.read.main)}, search ${pct(a.search.main, b.search.main)}.`);
   }
   const top = counts.get(mine)!.top;
-  if (top.length) lines.push('', `This build's reads, by function (own instructions a read, serving thread):`, '', '| instructions | share | function |', '|---:|---:|---|', ...top);
+  if (top.length) lines.push('', `This build's reads, by function (${INCLUSIVE ? 'instructions a read, callees included' : 'own instructions a read'}, serving thread):`, '', `| instructions | ${INCLUSIVE ? 'of all' : 'share'} | function |`, '|---:|---:|---|', ...top);
   return lines.join('\n');
 }
