@@ -123,17 +123,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.server.on('drop', () => metrics?.reject('max-connections'));
   // Before any route: a route keeps the error handler in force where it is added.
   app.setErrorHandler((err, request, reply) => sendPlain(request, reply, frameworkError(err)));
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
   // First of all: an overloaded server refuses before doing any other work for a request.
   if (options.shed && (options.shed.eventLoopDelayMs > 0 || options.shed.heapBytes > 0 || options.shed.rssBytes > 0)) {
     await app.register(underPressure, shedding(options.shed, options.bases.map((b) => b.path), metrics));
     metrics?.gauge('ccri_shed_event_loop_delay_seconds', "The event loop's mean delay over the load shedder's last sample (what CCRI_SHED_EVENT_LOOP_DELAY_MS is compared with)", () => app.memoryUsage().eventLoopDelay / 1000);
   }
   // Compressed bodies are inflated before any parser reads them, within the body limit.
-  app.addHook('preParsing', async (request, _reply, payload) => decodedBody(request.raw, payload, options.bodyLimit));
+  // Not async: every request passes here, most with no body, and an async hook costs each a promise.
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    let decoded;
+    try {
+      decoded = decodedBody(request.raw, payload, options.bodyLimit);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    done(null, decoded);
+  });
   if (options.rateLimit && options.rateLimit.perMinute > 0) {
     const { perMinute, loopback } = options.rateLimit;
     const verifying = options.bases.filter((b) => b.rateKeyOf);
@@ -176,7 +182,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     closing = true;
     done();
   });
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  // Every answer sent through Fastify carries its request id (those refused before it are given one where they are written).
+  app.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });

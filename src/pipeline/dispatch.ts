@@ -85,15 +85,16 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
   };
 
   // No answer leaves unrecorded: when its record cannot be committed, the request is answered 503 instead (the store's own failure is logged by the recorder).
-  const finish = async (record: RequestRecord, log: Logger, trail?: Trail): Promise<FhirResponse> => {
+  // A base that records nothing answers at once (no promise of its own: each is a turn of the event loop's microtasks a request).
+  const finish = (record: RequestRecord, log: Logger, trail?: Trail): FhirResponse | Promise<FhirResponse> => {
     if (!base.recorder) return record.response;
-    try {
-      await base.recorder.record(record, trail);
-      return record.response;
-    } catch (err) {
-      log.error({ err }, 'the request could not be recorded in the audit trail; answered 503');
-      return errorResponse(new FhirError(503, issue('transient', 'The request could not be recorded in the audit trail; try again later'), { 'Retry-After': '5' }), log);
-    }
+    return base.recorder.record(record, trail).then(
+      () => record.response,
+      (err: unknown) => {
+        log.error({ err }, 'the request could not be recorded in the audit trail; answered 503');
+        return errorResponse(new FhirError(503, issue('transient', 'The request could not be recorded in the audit trail; try again later'), { 'Retry-After': '5' }), log);
+      },
+    );
   };
 
   return {
@@ -113,7 +114,8 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
       let response: FhirResponse;
       const trail = base.recorder?.begin?.(requestId, incoming, started);
       try {
-        caller = await policy.identify(incoming);
+        const identified = policy.identify(incoming);
+        caller = identified instanceof Promise ? await identified : identified;
         trail?.identified(caller);
         target = route(incoming.method, incoming.path, server.operations);
         trail?.routed(target);
@@ -140,7 +142,8 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
       } catch (err) {
         response = errorResponse(err, log);
       }
-      return finish({ requestId, incoming, ...(caller ? { caller } : {}), ...(target ? { target } : {}), response, started }, log, trail);
+      const finished = finish({ requestId, incoming, ...(caller ? { caller } : {}), ...(target ? { target } : {}), response, started }, log, trail);
+      return finished instanceof Promise ? await finished : finished;
     },
   };
 }

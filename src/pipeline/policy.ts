@@ -9,8 +9,8 @@ import type { Target } from './route.js';
  * base identifies callers by their bearer tokens and authorises by their scopes.
  */
 export interface Policy {
-  /** Who sent the request. Throws a 401 FhirError when the request's credentials are missing or bad. */
-  identify(incoming: Incoming): Promise<Caller>;
+  /** Who sent the request, at once when no work need be awaited. Throws (or rejects with) a 401 FhirError when the request's credentials are missing or bad. */
+  identify(incoming: Incoming): Caller | Promise<Caller>;
   /** Throws a 403 FhirError when the caller may not do what the target does. */
   authorise(caller: Caller, target: Target, req: FhirRequest): void;
   /**
@@ -37,7 +37,7 @@ export function openPolicy(kind: Caller['kind'] = 'anonymous', options: { readOn
   const access = kind === 'system' ? EVERYTHING : OPEN_ACCESS;
   const unserved = kind === 'system' ? [] : OPEN_UNSERVED;
   return {
-    identify: async (incoming) => ({ kind, access, ...(incoming.address ? { address: incoming.address } : {}) }),
+    identify: (incoming) => ({ kind, access, ...(incoming.address ? { address: incoming.address } : {}) }),
     authorise: (_caller, target) => {
       const type = target.fields.type;
       if (type && unserved.includes(type)) throw notFound(`${type} is not served on this base: the audit trail is searchable on the secure base, with a token that allows it`);

@@ -137,18 +137,18 @@ export class SqlStore implements StoreAdmin {
     const conn = signal ? this.driver.readerFor(signal) : this.driver.reader;
     // AuditEvents are searched as resources once copied from the audit trail: a read that may see them catches up first.
     const audited = visibility(access, 'AuditEvent') !== 'none';
-    const caughtUp = async (types: readonly string[] | undefined) => {
-      if (audited && (!types || types.includes('AuditEvent'))) await this.audit().index();
-    };
+    /** `fn` once the AuditEvents are caught up, when what it reads (`types`; undefined: any type) may hold some; at once otherwise, with no promise of its own. */
+    const caughtUp = <T>(types: readonly string[] | undefined, fn: () => Promise<T>): Promise<T> =>
+      audited && (!types || types.includes('AuditEvent')) ? this.audit().index().then(fn) : settled(fn);
     return {
-      read: async (type, id) => (await caughtUp([type]), visibility(access, type) === 'all' ? this.cachedRead(conn, type, id) : readWith(conn, type, id, access)),
-      vread: async (type, id, version) => (await caughtUp([type]), vreadWith(conn, type, id, version, access)),
-      history: async (query) => (await caughtUp(query.type ? [query.type] : undefined), historyWith(conn, query, access)),
-      search: async (plan) => (await caughtUp(plan.types), runSearch(conn, this.pids, this.driver.dialect, plan, access, this.innerMax)),
+      read: (type, id) => caughtUp([type], () => (visibility(access, type) === 'all' ? this.cachedRead(conn, type, id) : readWith(conn, type, id, access))),
+      vread: (type, id, version) => caughtUp([type], () => vreadWith(conn, type, id, version, access)),
+      history: (query) => caughtUp(query.type ? [query.type] : undefined, () => historyWith(conn, query, access)),
+      search: (plan) => caughtUp(plan.types, () => runSearch(conn, this.pids, this.driver.dialect, plan, access, this.innerMax)),
     };
   }
 
-  private async cachedRead(conn: SqlConnection, type: string, id: string): Promise<StoredVersion | undefined> {
+  private cachedRead(conn: SqlConnection, type: string, id: string): Promise<StoredVersion | undefined> {
     const counter = this.driver.changeCounter?.();
     if (counter === undefined || this.cacheSize === 0) return readWith(conn, type, id);
     if (counter !== this.cacheCounter) {
@@ -157,13 +157,14 @@ export class SqlStore implements StoreAdmin {
     }
     const key = `${type}/${id}`;
     const hit = this.cache.get(key);
-    if (hit) return hit;
-    const v = await readWith(conn, type, id);
-    if (v) {
-      if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(key, v);
-    }
-    return v;
+    if (hit) return Promise.resolve(hit);
+    return readWith(conn, type, id).then((v) => {
+      if (v) {
+        if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+        this.cache.set(key, v);
+      }
+      return v;
+    });
   }
 
   /** How many prepared batches a bulk load writes at once: PostgreSQL writes on several connections, SQLite has one writer. */
@@ -422,6 +423,15 @@ function isDeadlock(err: unknown): boolean {
 function narrowed(base: Sql, access: Access, alias: string, types: readonly string[]): Sql {
   const visible = accessTest(access, alias, types);
   return visible ? sql`${base} AND ${visible}` : base;
+}
+
+/** What `fn` returns; what it throws, as a rejection (a store's reads never throw where their callers await). */
+function settled<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn();
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 async function readWith(conn: SqlConnection, type: string, id: string, access?: Access): Promise<StoredVersion | undefined> {
