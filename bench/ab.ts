@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { machine, measure, type Measured, startCcri, type Started, table, tempFolder } from './lib.js';
+import { exited, machine, measure, type Measured, startCcri, type Started, table, tempFolder } from './lib.js';
 
 /**
  * `AB_OTHER=<checkout> npm run bench -- ab`: this build against another checkout's build (its
@@ -71,7 +71,7 @@ export async function startOlder(
     env: { ...process.env, CCRI_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const stop = () => void child.kill();
+  const stop = () => exited(child);
   process.once('exit', stop);
   let out = '';
   child.stdout!.on('data', (chunk) => (out += String(chunk)));
@@ -150,8 +150,7 @@ export async function abBench(duration = 10): Promise<string> {
     const read = await alternate('GET Patient/{id}', { self: `${self.base}/Patient/${ids.self}`, other: `${that.base}/Patient/${ids.other}` }, duration);
     const query = 'Patient?family=kanfeld&birthdate=1998-03-19';
     const search = await alternate(`GET ${query}`, { self: `${self.base}/${query}`, other: `${that.base}/${query}` }, duration);
-    self.server.stop();
-    that.server.stop();
+    await Promise.all([self.server.stop(), that.server.stop()]);
     const seeds: number[] = [];
     const seedRates: number[][] = [[], []];
     for (let run = 0; run < SEED_RUNS; run++) {
@@ -177,8 +176,7 @@ export async function abBench(duration = 10): Promise<string> {
       `| seed of ${SEED_PATIENTS} patients, resources/s (this: ${seedRates[0]!.map(fmt).join(', ')}; other: ${seedRates[1]!.map(fmt).join(', ')}) | ${seeds.map(pct).join(', ')} | **${pct(median(seeds))}** |`,
     );
   } finally {
-    self.server.stop();
-    that.server.stop();
+    await Promise.all([self.server.stop(), that.server.stop()]);
   }
   return lines.join('\n');
 }

@@ -74,8 +74,7 @@ export async function auditBench(duration = 10): Promise<string> {
       `After each audited target, before the next one, the audited server copied its events for search (the work it leaves for quiet times; events, and how long it took): ${settled.join('; ')}.`,
     ].join('\n');
   } finally {
-    on.stop();
-    off.stop();
+    await Promise.all([on.stop(), off.stop()]);
     onDir.remove();
     offDir.remove();
   }

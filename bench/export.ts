@@ -65,7 +65,7 @@ export async function exportBench(): Promise<string> {
       }
       for (const r of runs) rows.push(`| ${r.label} | ${fmt(r.resources)} | ${r.files} | ${r.seconds.toFixed(1)} | **${fmt(r.resources / r.seconds)}** |`);
     } finally {
-      server.stop();
+      await server.stop();
     }
   } finally {
     dir.remove();

@@ -146,8 +146,7 @@ async function countBuild(checkout: string, top: number): Promise<{ read: Count;
     // The demo data is loaded by a first start without callgrind (fifty times faster).
     const first = await startOlder(env, checkout, data.path);
     const id = await bernie(`http://127.0.0.1:${first.port}/STU3`);
-    first.stop();
-    await new Promise((r) => (first.child.exitCode === null ? first.child.once('exit', r) : r(undefined)));
+    await first.stop();
     const server = await startOlder(env, checkout, data.path, {
       wrap: ['valgrind', '--quiet', '--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${dumps.path}/cg.%p`],
       nodeFlags: ['--no-memory-reducer', ...(top ? ['--perf-basic-prof'] : [])],

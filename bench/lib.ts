@@ -78,15 +78,24 @@ export function tempFolder(prefix: string): { path: string; remove: () => void }
 export interface Started {
   child: ChildProcess;
   port: number;
-  stop(): void;
+  /** Stops the server; resolves once it has exited (its files may then be removed). */
+  stop(): Promise<void>;
 }
 
 function started(child: ChildProcess): Started['stop'] {
   children.add(child);
   return () => {
-    child.kill();
     children.delete(child);
+    return exited(child);
   };
+}
+
+/** Asks a child to stop (SIGTERM) and resolves once it has exited. */
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const done = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill();
+  return done;
 }
 
 /**

@@ -47,8 +47,7 @@ export async function metricsBench(duration = 10): Promise<string> {
       `One scrape of /metrics after the runs: ${scrape.length} bytes, ${scrape.split('\n').filter((l) => l && !l.startsWith('#')).length} samples, ${scrapeMs.toFixed(1)} ms.`,
     ].join('\n');
   } finally {
-    on.stop();
-    off.stop();
+    await Promise.all([on.stop(), off.stop()]);
     for (const f of folders) f.remove();
   }
 }

@@ -81,8 +81,7 @@ export async function readById(duration = 10): Promise<string> {
       fastify.stop();
     }
   } finally {
-    audited.stop();
-    plain.stop();
+    await Promise.all([audited.stop(), plain.stop()]);
     for (const f of folders) f.remove();
   }
 }

@@ -101,7 +101,7 @@ export async function secureBench(duration = 10): Promise<string> {
       `Patient-scoped search p99, secure ÷ open: ${searchRatios.map((r) => `${r.toFixed(2)}×`).join(', ')}; median **${median(searchRatios).toFixed(2)}×** (target ≤ 1.5×).`,
     ].join('\n');
   } finally {
-    server.stop();
+    await server.stop();
     folder.remove();
   }
 }

@@ -101,7 +101,7 @@ export async function soakBench(): Promise<string> {
       `After the first ${WARM_UP_S} s: mean ${Math.round(mean)} MB, furthest sample ${(spread * 100).toFixed(1)}% from it (target ±10%): **${spread <= 0.1 ? 'flat' : 'not flat'}**; errors: **${errors}** (target 0).`,
     ].join('\n');
   } finally {
-    server.stop();
+    await server.stop();
     dir.remove();
   }
 }
