@@ -26,7 +26,8 @@ export interface FhirApiOptions {
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-const EXPOSED = ['ETag', 'Location', 'Last-Modified', 'Content-Location', 'X-Request-Id', 'WWW-Authenticate'];
+/** The response headers a browser's script may read, joined once (the plugin would join a list at every request). */
+const EXPOSED = ['ETag', 'Location', 'Last-Modified', 'Content-Location', 'X-Request-Id', 'WWW-Authenticate'].join(', ');
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'];
 
 /**

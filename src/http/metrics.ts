@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { SeriesCounter, SeriesHistogram } from './prom-series.js';
 import { fhirModel } from '../fhir/definitions/model.js';
 import { FhirError, issue } from '../fhir/outcome.js';
 import type { Target } from '../pipeline/route.js';
@@ -85,8 +86,8 @@ function processMetrics(): Registry {
  */
 export class Metrics {
   private readonly registry = new Registry();
-  private readonly requests: Counter<'base' | 'interaction' | 'type' | 'status'>;
-  private readonly duration: Histogram<'base' | 'interaction'>;
+  private readonly requests: SeriesCounter;
+  private readonly duration: SeriesHistogram;
   private readonly shed: Counter<'reason'>;
   private readonly rejected: Counter<'reason'>;
   private readonly bases: Array<{ path: string; name: BaseName }>;
@@ -94,19 +95,14 @@ export class Metrics {
   constructor(private readonly options: MetricsOptions) {
     const registers = [this.registry];
     this.bases = options.bases;
-    this.requests = new Counter({
-      name: 'ccri_http_requests_total',
-      help: 'HTTP requests answered, by FHIR base (open, secure; other for everything else), interaction (for other: the route template), resource type and status',
-      labelNames: ['base', 'interaction', 'type', 'status'],
-      registers,
-    });
-    this.duration = new Histogram({
-      name: 'ccri_http_request_duration_seconds',
-      help: 'Time from receiving a request to its answer being sent, by base and interaction',
-      labelNames: ['base', 'interaction'],
-      buckets: SECONDS,
-      registers,
-    });
+    // Counted on every request: series made once each, counted without prom-client's lookup (prom-series.ts).
+    this.requests = new SeriesCounter(
+      'ccri_http_requests_total',
+      'HTTP requests answered, by FHIR base (open, secure; other for everything else), interaction (for other: the route template), resource type and status',
+      ['base', 'interaction', 'type', 'status'],
+      this.registry,
+    );
+    this.duration = new SeriesHistogram('ccri_http_request_duration_seconds', 'Time from receiving a request to its answer being sent, by base and interaction', ['base', 'interaction'], SECONDS, this.registry);
     this.shed = new Counter({ name: 'ccri_http_shed_total', help: 'Requests refused with 503 by load shedding, by the measure that was over its limit', labelNames: ['reason'], registers });
     this.rejected = new Counter({
       name: 'ccri_http_rejected_total',
@@ -116,15 +112,15 @@ export class Metrics {
     });
 
     const { database: store, audit } = options;
-    const statements = new Histogram({
-      name: 'ccri_db_statement_duration_seconds',
-      help: 'Time of each call to the database (a statement; a bulk helper counts once), by store and by connection: read (reads outside transactions) or transaction',
-      labelNames: ['store', 'connection'],
-      buckets: STATEMENT_SECONDS,
-      registers,
-    });
-    const read = statements.labels(store.kind, 'read');
-    const written = statements.labels(store.kind, 'transaction');
+    const statements = new SeriesHistogram(
+      'ccri_db_statement_duration_seconds',
+      'Time of each call to the database (a statement; a bulk helper counts once), by store and by connection: read (reads outside transactions) or transaction',
+      ['store', 'connection'],
+      STATEMENT_SECONDS,
+      this.registry,
+    );
+    const read = statements.labels({ store: store.kind, connection: 'read' });
+    const written = statements.labels({ store: store.kind, connection: 'transaction' });
     store.observeStatements((seconds, inTransaction) => (inTransaction ? written : read).observe(seconds));
     const gauge = (name: string, help: string, value: () => number) =>
       new Gauge({
@@ -181,7 +177,7 @@ export class Metrics {
     }
   }
 
-  /** Each series' counter and histogram, by its labels: prom-client hashes the labels of every call made without them. */
+  /** Each series' counter and histogram, by its labels. */
   private readonly series = new Map<string, { count: { inc(): void }; time: { observe(seconds: number): void } }>();
 
   /** Counts a request once it is answered (the app's onResponse hook). */
@@ -193,8 +189,8 @@ export class Metrics {
     if (!series) {
       // Few: bases × interactions × types × statuses, none taken from a URL or an id.
       series = {
-        count: this.requests.labels(labels.base, labels.interaction, labels.type, String(status)),
-        time: this.duration.labels(labels.base, labels.interaction),
+        count: this.requests.labels({ base: labels.base, interaction: labels.interaction, type: labels.type, status: String(status) }),
+        time: this.duration.labels({ base: labels.base, interaction: labels.interaction }),
       };
       this.series.set(key, series);
     }
