@@ -121,6 +121,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (conn.maxConnections > 0) app.server.maxConnections = conn.maxConnections;
   }
   app.server.on('drop', () => metrics?.reject('max-connections'));
+  // Every request has the property, so that setting it does not change its object's shape (metrics.ts).
+  app.decorateRequest('metricLabels', null);
   // Before any route: a route keeps the error handler in force where it is added.
   app.setErrorHandler((err, request, reply) => sendPlain(request, reply, frameworkError(err)));
   // First of all: an overloaded server refuses before doing any other work for a request.

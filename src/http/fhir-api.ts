@@ -68,7 +68,7 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
       const forwarded = forwardedBase(request, options.url);
       if (forwarded) incoming.baseUrl = forwarded;
     }
-    labelRequest(request.raw, unrouted);
+    labelRequest(request, unrouted);
     const format = negotiate(request, incoming.query);
     if (problem || format instanceof FhirError) {
       // A bad header or path is answered in the format asked for; a format that cannot be produced, in JSON.
@@ -81,7 +81,7 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
       if (!reply.raw.writableFinished) gone.abort();
     };
     reply.raw.once('close', onClose);
-    const res = await pipeline.dispatch(incoming, { requestId: request.id, signal: gone, routed: (target) => labelRequest(request.raw, targetLabels(options.base, target)) });
+    const res = await pipeline.dispatch(incoming, { requestId: request.id, signal: gone, routed: (target) => labelRequest(request, targetLabels(options.base, target)) });
     reply.raw.off('close', onClose);
     send(reply, res, format, incoming.query);
     // Returned, so that Fastify waits for a streamed body (a bulk export file) rather than ending the reply empty.
@@ -92,7 +92,7 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
   // What Fastify refuses before the handler (a body too large, say) is refused through the pipeline too, and recorded.
   const refuse = async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { incoming } = incomingOf(request, base);
-    labelRequest(request.raw, unrouted);
+    labelRequest(request, unrouted);
     const format = negotiate(request, incoming.query);
     send(reply, await pipeline.refuse(incoming, frameworkError(err), { requestId: request.id }), format instanceof FhirError ? 'json' : format, incoming.query);
   };

@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { SeriesCounter, SeriesHistogram } from './prom-series.js';
@@ -19,11 +18,16 @@ export interface RequestLabels {
   type: string;
 }
 
-const labelled = new WeakMap<IncomingMessage, RequestLabels>();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What the request is counted under, once a FHIR base has it (http/fhir-api.ts); a property of every request (app.ts decorates them), not a WeakMap entry: a WeakMap gives each request's object an identity hash to key it. */
+    metricLabels: RequestLabels | null;
+  }
+}
 
 /** Notes what a request to a FHIR base is counted under (http/fhir-api.ts, once it is routed or refused). */
-export function labelRequest(raw: IncomingMessage, labels: RequestLabels): void {
-  labelled.set(raw, labels);
+export function labelRequest(request: FastifyRequest, labels: RequestLabels): void {
+  request.metricLabels = labels;
 }
 
 /** Labels already made, by base, interaction and type as routed: made once each, since every request has some. */
@@ -182,7 +186,7 @@ export class Metrics {
 
   /** Counts a request once it is answered (the app's onResponse hook). */
   answered(request: FastifyRequest, reply: FastifyReply): void {
-    const labels = labelled.get(request.raw) ?? this.outside(request);
+    const labels = request.metricLabels ?? this.outside(request);
     const status = reply.statusCode;
     const key = `${labels.base} ${labels.interaction} ${labels.type} ${status}`;
     let series = this.series.get(key);

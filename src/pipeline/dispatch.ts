@@ -5,7 +5,7 @@ import { Cancellation } from '../store/cancel.js';
 
 /** What the HTTP layer aborts when a client goes away (store/cancel.ts). */
 export { Cancellation };
-import type { Store } from '../store/store.js';
+import type { Store, StoreReader } from '../store/store.js';
 import type { BaseSecurity, Caller, Data, FhirResponse, Incoming, Logger, RequestContext, Resource, ServerContext } from '../interactions/types.js';
 import type { Policy } from './policy.js';
 import { fhirRequest } from './request.js';
@@ -174,15 +174,20 @@ const datas = new WeakMap<Store, WeakMap<Access, Data>>();
  * stops with it; without one, it is made once per access value.
  */
 export function dataFor(store: Store, access: Access, signal?: Cancellation): Data {
-  if (signal) return { ...store.reader(access, signal), transaction: (fn) => store.transaction(access, fn, { signal }) };
+  if (signal) return withTransactions(store.reader(access, signal), (fn) => store.transaction(access, fn, { signal }));
   let byAccess = datas.get(store);
   if (!byAccess) datas.set(store, (byAccess = new WeakMap()));
   let data = byAccess.get(access);
   if (!data) {
-    data = { ...store.reader(access), transaction: (fn) => store.transaction(access, fn) };
+    data = withTransactions(store.reader(access), (fn) => store.transaction(access, fn));
     byAccess.set(access, data);
   }
   return data;
+}
+
+/** A reader and its transactions as one object, of one shape whatever made the reader (a spread copied its properties one by one, at every request). */
+function withTransactions(reader: StoreReader, transaction: Data['transaction']): Data {
+  return { read: reader.read, vread: reader.vread, history: reader.history, search: reader.search, transaction };
 }
 
 /** An error as the response that reports it. */
