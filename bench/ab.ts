@@ -11,6 +11,7 @@ import { exited, machine, measure, type Measured, startCcri, type Started, table
  * keep: a read by id, a search on two indexed parameters, and a seed load.
  *
  * `AB_SELF=<checkout>` puts another checkout in this build's place (to compare two older builds).
+ * `AB_AUTH=1` asks both servers' /auth once before measuring, as a server whose secure API has been used.
  *
  * Both servers get the same environment (audit off by default, since builds older than the
  * audit do none: AB_ENV='CCRI_AUDIT=on' to change it) and the demo data.
@@ -18,6 +19,8 @@ import { exited, machine, measure, type Measured, startCcri, type Started, table
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 5);
 const SEED_RUNS = Number(process.env.AB_SEED_RUNS ?? 3);
 const SEED_PATIENTS = Number(process.env.AB_SEED_PATIENTS ?? 1000);
+/** AB_AUTH=1: both servers are asked for the authorization server's discovery document (/auth) once before they are measured. */
+const AUTH = process.env.AB_AUTH === '1';
 
 /** The servers' environment: audit off (builds older than the audit do none), and what AB_ENV sets. */
 export function extraEnv(): Record<string, string> {
@@ -147,6 +150,10 @@ export async function abBench(duration = 10): Promise<string> {
   const lines: string[] = [];
   try {
     const ids = { self: await bernie(self.base), other: await bernie(that.base) };
+    if (AUTH) {
+      // As any server whose secure API has been used: oidc-provider's AsyncLocalStorage has been entered (instructions.ts says why that matters).
+      for (const s of [self, that]) await fetch(new URL('/auth/.well-known/openid-configuration', s.base)).then((r) => r.arrayBuffer());
+    }
     const read = await alternate('GET Patient/{id}', { self: `${self.base}/Patient/${ids.self}`, other: `${that.base}/Patient/${ids.other}` }, duration);
     const query = 'Patient?family=kanfeld&birthdate=1998-03-19';
     const search = await alternate(`GET ${query}`, { self: `${self.base}/${query}`, other: `${that.base}/${query}` }, duration);
@@ -165,7 +172,7 @@ export async function abBench(duration = 10): Promise<string> {
     lines.push(
       `### This build against another (${new Date().toISOString().slice(0, 10)})`,
       '',
-      `Machine: ${machine()}. This build: ${mine === '.' ? 'this checkout' : mine}; other build: ${other}. SQLite, demo data, environment ${JSON.stringify(extraEnv())}; autocannon, 10 connections, ${duration} s per target, ${ROUNDS} alternating rounds.`,
+      `Machine: ${machine()}. This build: ${mine === '.' ? 'this checkout' : mine}; other build: ${other}. SQLite, demo data, environment ${JSON.stringify(extraEnv())}${AUTH ? ', /auth asked once first' : ''}; autocannon, 10 connections, ${duration} s per target, ${ROUNDS} alternating rounds.`,
       '',
       table([...read.rows, ...search.rows]),
       '',

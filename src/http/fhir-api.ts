@@ -80,7 +80,8 @@ export async function fhirApi(app: FastifyInstance, options: FhirApiOptions): Pr
     const onClose = () => {
       if (!reply.raw.writableFinished) gone.abort();
     };
-    reply.raw.once('close', onClose);
+    // `on`, not `once`: it is taken off as soon as the answer is ready, and once would wrap it in a closure of its own at every request.
+    reply.raw.on('close', onClose);
     const res = await pipeline.dispatch(incoming, { requestId: request.id, signal: gone, routed: (target) => labelRequest(request, targetLabels(options.base, target)) });
     reply.raw.off('close', onClose);
     send(reply, res, format, incoming.query);

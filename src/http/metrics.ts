@@ -30,20 +30,23 @@ export function labelRequest(request: FastifyRequest, labels: RequestLabels): vo
   request.metricLabels = labels;
 }
 
-/** Labels already made, by base, interaction and type as routed: made once each, since every request has some. */
-const made = new Map<string, RequestLabels>();
+/** Labels already made, by base, interaction and type as routed: made once each, since every request has some (looked up without building a key: a string made at every request). */
+const made = new Map<BaseName, Map<string, Map<string, RequestLabels>>>();
 
 /** The labels of a request to `base` routed to `target` (none when it was refused before routing). */
 export function targetLabels(base: BaseName, target?: Target): RequestLabels {
   const interaction = !target ? 'unknown' : target.code === 'operation' && target.operation ? target.operation.name : target.code;
   const routedType = target?.fields.type ?? '';
-  const key = `${base} ${interaction} ${routedType}`;
-  let labels = made.get(key);
+  let byInteraction = made.get(base);
+  if (!byInteraction) made.set(base, (byInteraction = new Map()));
+  let byType = byInteraction.get(interaction);
+  if (!byType) byInteraction.set(interaction, (byType = new Map()));
+  let labels = byType.get(routedType);
   if (!labels) {
     // The router takes any capitalised word as a type (an unknown one is answered 404 later): only real ones become labels.
     labels = { base, interaction, type: routedType && fhirModel().isResourceType(routedType) ? routedType : 'none' };
     // An unknown type is not kept under its own key: the keys stay as few as the labels.
-    if (labels.type === routedType || !routedType) made.set(key, labels);
+    if (labels.type === routedType || !routedType) byType.set(routedType, labels);
   }
   return labels;
 }
