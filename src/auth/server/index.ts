@@ -9,6 +9,7 @@ import type { StoreAdmin } from '../../store/store.js';
 import type { TokenIssuer } from '../issuer.js';
 import { hashClientSecret } from './adapter.js';
 import { interactionRoutes } from './interactions.js';
+import { providerRequest } from './provider-context.js';
 import { signingKeys, type SigningKeys } from './keys.js';
 import { findContext } from './launch-context.js';
 import { messagePage, PAGE_CSP } from './pages.js';
@@ -168,7 +169,8 @@ async function handOver(request: FastifyRequest, res: ServerResponse, provider: 
   req.url = offlineConsent(req.url!.slice(AUTH_PREFIX.length) || '/');
   req.originalUrl = `${AUTH_PREFIX}${req.url}`;
   try {
-    await (await provider()).callback()(req, res);
+    const p = await provider();
+    await providerRequest(() => p.callback()(req, res));
   } catch (err) {
     request.log.error({ err }, 'The authorization server failed');
     if (!res.headersSent) {
