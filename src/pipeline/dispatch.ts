@@ -16,10 +16,10 @@ import { observed, type Trail } from './trail.js';
 export interface RequestRecord {
   requestId: string;
   incoming: Incoming;
-  /** Absent when the request was refused before it was identified. */
-  caller?: Caller;
-  /** Absent when the request could not be routed. */
-  target?: Target;
+  /** Undefined when the request was refused before it was identified. */
+  caller?: Caller | undefined;
+  /** Undefined when the request could not be routed. */
+  target?: Target | undefined;
   response: FhirResponse;
   /** Epoch ms when the pipeline took the request. */
   started: number;
@@ -85,24 +85,23 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
   };
 
   // No answer leaves unrecorded: when its record cannot be committed, the request is answered 503 instead (the store's own failure is logged by the recorder).
-  // A base that records nothing answers at once (no promise of its own: each is a turn of the event loop's microtasks a request).
-  const finish = (record: RequestRecord, log: Logger, trail?: Trail): FhirResponse | Promise<FhirResponse> => {
-    if (!base.recorder) return record.response;
-    return base.recorder.record(record, trail).then(
+  // A base that records nothing answers at once (no promise of its own: each is a turn of the event loop's microtasks a request), and makes no record.
+  const finish = (recorder: Recorder, record: RequestRecord, log: Logger, trail?: Trail): Promise<FhirResponse> =>
+    recorder.record(record, trail).then(
       () => record.response,
       (err: unknown) => {
         log.error({ err }, 'the request could not be recorded in the audit trail; answered 503');
         return errorResponse(new FhirError(503, issue('transient', 'The request could not be recorded in the audit trail; try again later'), { 'Retry-After': '5' }), log);
       },
     );
-  };
 
   return {
     async refuse(incoming, error, options = {}) {
       const started = server.clock();
       const requestId = options.requestId ?? timeOrderedId();
       const log = options.log ?? lazyChild(server.log, requestId);
-      return finish({ requestId, incoming, response: errorResponse(error, log), started }, log);
+      const response = errorResponse(error, log);
+      return base.recorder ? finish(base.recorder, { requestId, incoming, response, started }, log) : response;
     },
 
     async dispatch(incoming, options = {}) {
@@ -142,8 +141,7 @@ export function createPipeline(server: ServerContext, base: Base): Pipeline {
       } catch (err) {
         response = errorResponse(err, log);
       }
-      const finished = finish({ requestId, incoming, ...(caller ? { caller } : {}), ...(target ? { target } : {}), response, started }, log, trail);
-      return finished instanceof Promise ? await finished : finished;
+      return base.recorder ? await finish(base.recorder, { requestId, incoming, caller, target, response, started }, log, trail) : response;
     },
   };
 }
