@@ -57,7 +57,12 @@ describe.runIf(openssl)('HTTPS', () => {
       // A client that does not trust the certificate is refused by TLS itself.
       await expect(get(`${address}/STU3/metadata`, Buffer.from(''))).rejects.toThrow();
     } finally {
-      child.kill();
+      // Waited for, so that the folder is not removed (afterAll) while the server is still closing its store: it would write into it again.
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill();
+        await exited;
+      }
     }
   });
 });
