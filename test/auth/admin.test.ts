@@ -102,7 +102,15 @@ describe('the commands: ccri client, user, keys', () => {
   const main = join(projectRoot(), 'dist', 'cli', 'main.js');
   const dir = mkdtempSync(join(tmpdir(), 'ccri-auth-cli-'));
   const exec = promisify(execFile);
-  const ccri = async (...args: string[]) => (await exec(process.execPath, [main, ...args, '--data-dir', dir], { env: { ...process.env, CCRI_LOG_LEVEL: 'error' } })).stdout;
+  // Each command is a process of its own: one that does not exit is killed, and the failure names it.
+  const ccri = async (...args: string[]) => {
+    try {
+      return (await exec(process.execPath, [main, ...args, '--data-dir', dir], { env: { ...process.env, CCRI_LOG_LEVEL: 'error' }, timeout: 30_000 })).stdout;
+    } catch (err) {
+      const { killed, signal, stderr } = err as { killed?: boolean; signal?: string; stderr?: string };
+      throw new Error(`ccri ${args.join(' ')} ${killed ? `did not exit within 30 s (killed with ${signal})` : 'failed'}: ${stderr ?? String(err)}`);
+    }
+  };
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('adds, lists and removes clients and users, rotates keys, and a server on the store uses them', async () => {
@@ -142,8 +150,7 @@ describe('the commands: ccri client, user, keys', () => {
       const token = await oidc.clientCredentialsGrant(config, { scope: 'system/*.read' });
       expect(decodeProtectedHeader(token.access_token).kid).toBe(rotated.keys[0]!.kid);
     } finally {
-      await s.app.close();
-      await s.store.close();
+      await s.stop();
     }
-  });
+  }, 180_000); // about fifteen processes, one after another
 });
